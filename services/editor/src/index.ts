@@ -1,0 +1,6 @@
+import { createApi, serveHttp } from '@authorworks/kit';
+import { version } from '../package.json';
+
+const api = createApi({ service: 'editor', base: '/v1/editor', version });
+
+serveHttp(api);

@@ -1,0 +1,6 @@
+import { createApi, serveHttp } from '@authorworks/kit';
+import { version } from '../package.json';
+
+const api = createApi({ service: 'storage', base: '/v1/storage', version });
+
+serveHttp(api);

@@ -1,0 +1,6 @@
+import { createApi, serveHttp } from '@authorworks/kit';
+import { version } from '../package.json';
+
+const api = createApi({ service: 'video', base: '/v1/video', version });
+
+serveHttp(api);
