@@ -1,0 +1,135 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { componentWit } from '@bytecodealliance/jco';
+import { build } from 'esbuild';
+import { z } from 'zod';
+import type { SpinWorld } from './components.ts';
+
+const run = promisify(execFile);
+const require = createRequire(import.meta.url);
+
+/** The SDK's compiler CLI and WIT, resolved from the installed @fermyon/spin-sdk. */
+const sdkDir = dirname(require.resolve('@fermyon/spin-sdk/package.json'));
+const j2w = join(sdkDir, 'bin', 'j2w.mjs');
+const sdkVersion = (require('@fermyon/spin-sdk/package.json') as { version: string }).version;
+
+/** What each world must export for Spin to call it. */
+const REQUIRED_EXPORT: Record<SpinWorld, string> = {
+  'spin-http': 'export wasi:http/incoming-handler@0.2.0;',
+  'spin-redis': 'export fermyon:spin/inbound-redis;',
+};
+
+const COMPONENT_HEADER = Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00);
+
+export interface BuildRequest {
+  id: string;
+  entry: string;
+  world: SpinWorld;
+  outFile: string;
+  /** Rebuild even when nothing changed. */
+  force?: boolean;
+}
+
+export interface BuildResult {
+  id: string;
+  outFile: string;
+  skipped: boolean;
+  seconds: number;
+  bytes: number;
+}
+
+export class ComponentBuildError extends Error {
+  constructor(
+    readonly id: string,
+    message: string,
+  ) {
+    super(`${id}: ${message}`);
+    this.name = 'ComponentBuildError';
+  }
+}
+
+const buildRecord = z.object({ inputs: z.string(), wasm: z.string() });
+
+const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
+
+/**
+ * Bundles the TypeScript entry with esbuild into one ES module (Spin and WASI interfaces stay
+ * imports for the component model to satisfy), then compiles it into a component with the SDK's
+ * componentize-js. The bundle's hash, the world and the SDK version decide whether the existing
+ * `.wasm` is still current, so an unchanged component is not recompiled — compiling costs ~10 s.
+ */
+export async function buildComponent(request: BuildRequest): Promise<BuildResult> {
+  const started = performance.now();
+  const { id, entry, world, outFile } = request;
+  const bundleFile = outFile.replace(/\.wasm$/, '.js');
+  const recordFile = outFile.replace(/\.wasm$/, '.build.json');
+  const seconds = () => (performance.now() - started) / 1000;
+
+  let bundle: string;
+  try {
+    const result = await build({
+      entryPoints: [entry],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'neutral',
+      target: 'es2022',
+      mainFields: ['module', 'main'],
+      conditions: ['import', 'default'],
+      external: ['fermyon:*', 'wasi:*'],
+      logLevel: 'silent',
+      legalComments: 'none',
+    });
+    bundle = result.outputFiles[0]?.text ?? '';
+  } catch (error) {
+    const messages = (error as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors;
+    const detail = messages?.map((m) => (m.location ? `${m.location.file}:${m.location.line}: ${m.text}` : m.text)).join('\n');
+    throw new ComponentBuildError(id, `bundling ${entry} failed:\n${detail ?? String(error)}`);
+  }
+
+  const inputs = sha256(`${sdkVersion}\n${world}\n${bundle}`);
+  if (!request.force && existsSync(outFile) && existsSync(recordFile)) {
+    const record = buildRecord.safeParse(JSON.parse(await readFile(recordFile, 'utf8')));
+    const wasm = await readFile(outFile);
+    if (record.success && record.data.inputs === inputs && record.data.wasm === sha256(wasm)) {
+      return { id, outFile, skipped: true, seconds: seconds(), bytes: wasm.byteLength };
+    }
+  }
+
+  await mkdir(dirname(outFile), { recursive: true });
+  await writeFile(bundleFile, bundle);
+  await rm(outFile, { force: true });
+  let output = '';
+  try {
+    const { stdout, stderr } = await run(process.execPath, [j2w, '-i', bundleFile, '-o', outFile, '--trigger-type', world], {
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    output = `${stdout}${stderr}`;
+  } catch (error) {
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    throw new ComponentBuildError(id, `componentize failed:\n${`${stdout}${stderr}`.trim()}`);
+  }
+
+  // j2w can report success without writing a usable component: check what it wrote.
+  if (!existsSync(outFile)) throw new ComponentBuildError(id, `componentize wrote no ${outFile}:\n${output.trim()}`);
+  const wasm = await readFile(outFile);
+  await assertSpinComponent(id, wasm, world);
+  await writeFile(recordFile, `${JSON.stringify({ inputs, wasm: sha256(wasm) }, null, 2)}\n`);
+  return { id, outFile, skipped: false, seconds: seconds(), bytes: wasm.byteLength };
+}
+
+/** Checks that `wasm` is a component (not a core module) and exports what its world requires. */
+export async function assertSpinComponent(id: string, wasm: Uint8Array, world: SpinWorld): Promise<void> {
+  if (wasm.byteLength < 8 || !COMPONENT_HEADER.every((byte, i) => wasm[i] === byte)) {
+    throw new ComponentBuildError(id, 'output is not a WebAssembly component (wrong header)');
+  }
+  const wit = await componentWit(wasm);
+  if (!wit.includes(REQUIRED_EXPORT[world])) {
+    throw new ComponentBuildError(id, `component does not ${REQUIRED_EXPORT[world].replace(/;$/, '')}`);
+  }
+}
