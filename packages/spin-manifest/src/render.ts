@@ -10,10 +10,11 @@ const SCHEMA_LINE = '#:schema https://schemas.spinframework.dev/spin/manifest-v2
  * costs nothing in meaning; the round trip below proves it.
  */
 export function renderComposedManifest({ manifest, sections }: ComposedApp, header: readonly string[]): string {
+  const toml = (value: Record<string, unknown>) => stringify(value).trim();
   const parts = [
     [SCHEMA_LINE, ...header.map((line) => `# ${line}`)].join('\n'),
-    stringify({ spin_manifest_version: manifest.spin_manifest_version, application: manifest.application }),
-    stringify({ variables: manifest.variables }),
+    toml({ spin_manifest_version: manifest.spin_manifest_version, application: manifest.application }),
+    toml({ variables: manifest.variables }),
   ];
   let http = 0;
   let redis = 0;
@@ -23,10 +24,10 @@ export function renderComposedManifest({ manifest, sections }: ComposedApp, head
     const redisTriggers = manifest.trigger.redis?.slice(redis, redis + section.redisCount) ?? [];
     http += section.httpCount;
     redis += section.redisCount;
-    if (httpTriggers.length) lines.push(stringify({ trigger: { http: httpTriggers } }));
-    if (redisTriggers.length) lines.push(stringify({ trigger: { redis: redisTriggers } }));
+    if (httpTriggers.length) lines.push(toml({ trigger: { http: httpTriggers } }));
+    if (redisTriggers.length) lines.push(toml({ trigger: { redis: redisTriggers } }));
     for (const id of section.componentIds) {
-      lines.push(stringify({ component: { [id]: manifest.component[id] } }));
+      lines.push(toml({ component: { [id]: manifest.component[id] } }));
     }
     parts.push(lines.join('\n\n'));
   }

@@ -1,0 +1,51 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { assertSpinComponent, buildComponent, ComponentBuildError } from './build-component.ts';
+
+const fixtures = join(import.meta.dirname, '../test/fixtures');
+const outDir = mkdtempSync(join(tmpdir(), 'toolchain-build-'));
+
+describe('buildComponent', () => {
+  it('compiles a component once and skips it when nothing changed', { timeout: 180_000 }, async () => {
+    const request = { id: 'hello', entry: join(fixtures, 'hello.ts'), world: 'spin-http' as const, outFile: join(outDir, 'hello.wasm') };
+    const first = await buildComponent(request);
+    expect(first.skipped).toBe(false);
+    expect(first.bytes).toBeGreaterThan(1_000_000);
+    const wasm = readFileSync(request.outFile);
+    await expect(assertSpinComponent('hello', wasm, 'spin-http')).resolves.toBeUndefined();
+
+    const second = await buildComponent(request);
+    expect(second.skipped).toBe(true);
+
+    // A component compiled for HTTP does not satisfy the Redis trigger.
+    await expect(assertSpinComponent('hello', wasm, 'spin-redis')).rejects.toThrow(/does not export fermyon:spin\/inbound-redis/);
+
+    // A tampered output is noticed and rebuilt rather than trusted.
+    writeFileSync(request.outFile, wasm.subarray(0, 1000));
+    const third = await buildComponent(request);
+    expect(third.skipped).toBe(false);
+  });
+
+  it('names the component and the source line when bundling fails', async () => {
+    const entry = join(outDir, 'broken.ts');
+    writeFileSync(entry, '// does not parse\nexport const broken = ;\n');
+    const error = await buildComponent({
+      id: 'broken-api',
+      entry,
+      world: 'spin-http',
+      outFile: join(outDir, 'broken.wasm'),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ComponentBuildError);
+    expect((error as Error).message).toMatch(/^broken-api: bundling .* failed/);
+    expect((error as Error).message).toContain('broken.ts:2');
+  });
+});
+
+describe('assertSpinComponent', () => {
+  it('rejects a core module, which is not a component', async () => {
+    const coreModule = Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00);
+    await expect(assertSpinComponent('x', coreModule, 'spin-http')).rejects.toThrow(/^x: output is not a WebAssembly component/);
+  });
+});

@@ -1,0 +1,10 @@
+import { readFile } from 'node:fs/promises';
+import { assertSpinComponent } from '@authorworks/toolchain';
+import { describe, expect, it } from 'vitest';
+
+describe('content-api component', () => {
+  it('is a Wasm component exporting wasi:http/incoming-handler', async () => {
+    const wasm = await readFile(new URL('../dist/content-api.wasm', import.meta.url));
+    await expect(assertSpinComponent('content-api', wasm, 'spin-http')).resolves.toBeUndefined();
+  });
+});
