@@ -1,0 +1,20 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from './repo-files.ts';
+import { schemaDir, schemaErrors, schemaFiles, validateCompose, validateTraefikDynamic, validateTraefikStatic } from './schemas.ts';
+
+describe('vendored schemas', () => {
+  it.each(schemaFiles)('%s is the published copy in ../shared/schemas when that folder exists', (name) => {
+    const shared = join(repoRoot, '..', 'shared', 'schemas', name);
+    if (existsSync(shared)) expect(readFileSync(join(schemaDir, name), 'utf8')).toBe(readFileSync(shared, 'utf8'));
+  });
+
+  // A validator that accepts everything would make every schema test below pass vacuously.
+  it('reject documents that are wrong, so passing means something', () => {
+    expect(schemaErrors(validateCompose, { services: { web: { image: 7 } } })).not.toEqual([]);
+    expect(schemaErrors(validateTraefikDynamic, { http: { routers: { r: { rule: 'Host(`x`)' } } } })).not.toEqual([]);
+    expect(schemaErrors(validateTraefikDynamic, { http: { middlewares: { m: { headerz: {} } } } })).not.toEqual([]);
+    expect(schemaErrors(validateTraefikStatic, { entryPoints: { web: { adress: ':80' } } })).not.toEqual([]);
+  });
+});

@@ -1,0 +1,154 @@
+import { parse as parseYaml } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import {
+  loadCompose,
+  loadTraefikDynamic,
+  loadTraefikDynamicData,
+  loadTraefikStaticData,
+  middlewareName,
+  sampleTraefikEnv,
+  serviceEnvironment,
+  traefikDynamicFiles,
+  type TraefikDynamic,
+  type TraefikStatic,
+} from './deployment-files.ts';
+import { readRepoFile } from './repo-files.ts';
+import { schemaErrors, validateTraefikDynamic, validateTraefikStatic } from './schemas.ts';
+import { renderTraefikTemplate, templateEnvNames } from './traefik-template.ts';
+
+/** Headers a client could send to impersonate someone, and the secret that vouches for Traefik. */
+const identityHeaders = ['Remote-User', 'Remote-Email', 'Remote-Groups', 'Remote-Name', 'X-User-Id', 'X-User-Roles'];
+const proxySecretHeader = 'X-Authorworks-Proxy-Secret';
+
+const staticConfig = loadTraefikStaticData() as TraefikStatic;
+const dynamic = loadTraefikDynamic();
+const { routers, middlewares, services } = dynamic.http;
+const dynamicText = readRepoFile('traefik/dynamic/authorworks.yml');
+
+function chain(router: string): string[] {
+  return (routers[router]?.middlewares ?? []).map(middlewareName);
+}
+
+describe('traefik/traefik.yml (static configuration)', () => {
+  it('is valid against the Traefik v3 static configuration schema', () => {
+    expect(schemaErrors(validateTraefikStatic, staticConfig)).toEqual([]);
+  });
+
+  it('listens on 80 (redirecting to HTTPS) and 443, plus an unpublished ping entry point for health checks', () => {
+    expect(staticConfig.entryPoints.web?.address).toBe(':80');
+    expect(staticConfig.entryPoints.websecure?.address).toBe(':443');
+    expect(staticConfig.ping?.entryPoint).toBe('ping');
+    expect(staticConfig.entryPoints.ping?.address).toBe(':8082');
+    expect(loadCompose().services.traefik?.ports).not.toContain('8082:8082');
+  });
+
+  it('loads the dynamic configuration from the folder docker-compose.yml mounts, and exposes no API', () => {
+    expect(staticConfig.providers?.file?.directory).toBe('/etc/traefik/dynamic');
+    expect(staticConfig.api?.dashboard).toBe(false);
+    expect(staticConfig.api?.insecure).toBe(false);
+  });
+});
+
+describe('traefik/dynamic (file provider)', () => {
+  it.each(traefikDynamicFiles())('%s is valid against the Traefik v3 file-provider schema, before and after templating', (file) => {
+    const text = readRepoFile(file);
+    expect(schemaErrors(validateTraefikDynamic, parseYaml(text))).toEqual([]);
+    expect(schemaErrors(validateTraefikDynamic, loadTraefikDynamicData(text))).toEqual([]);
+  });
+
+  it('reads from the environment only variables docker-compose.yml passes to the Traefik container', () => {
+    const passed = Object.keys(serviceEnvironment(loadCompose().services.traefik ?? {}));
+    for (const file of traefikDynamicFiles()) {
+      for (const name of templateEnvNames(readRepoFile(file))) expect(passed, `${file} reads ${name}`).toContain(name);
+    }
+  });
+
+  it('refers only to middlewares, services and entry points that exist', () => {
+    for (const [name, router] of Object.entries(routers)) {
+      expect(services[router.service], `${name} → service ${router.service}`).toBeDefined();
+      for (const m of router.middlewares ?? []) expect(middlewares[middlewareName(m)], `${name} → middleware ${m}`).toBeDefined();
+      for (const e of router.entryPoints ?? []) expect(staticConfig.entryPoints[e], `${name} → entry point ${e}`).toBeDefined();
+      expect(router.entryPoints, name).toEqual(['websecure']);
+    }
+  });
+
+  it("health-checks the Spin runtime on Spin's own health endpoint", () => {
+    expect(services.spin?.loadBalancer?.healthCheck?.path).toBe('/.well-known/spin/health');
+    expect(services.spin?.loadBalancer?.servers).toEqual([{ url: 'http://spin:3000' }]);
+  });
+
+  it('deletes every client-sent identity header and any client-sent proxy secret, on every router', () => {
+    const strip = middlewares['strip-identity-headers']?.headers?.customRequestHeaders ?? {};
+    for (const header of [...identityHeaders, proxySecretHeader]) expect(strip[header], header).toBe('');
+    for (const name of Object.keys(routers)) expect(chain(name), name).toContain('strip-identity-headers');
+  });
+
+  it('adds the proxy secret from the environment, only on the user-service router and after the stripping', () => {
+    expect(dynamicText).toContain(`${proxySecretHeader}: '{{ env "PROXY_SECRET" }}'`);
+    expect(middlewares['proxy-secret']?.headers?.customRequestHeaders).toEqual({ [proxySecretHeader]: sampleTraefikEnv.PROXY_SECRET });
+    const users = chain('authorworks-users');
+    expect(users.indexOf('strip-identity-headers')).toBeLessThan(users.indexOf('proxy-secret'));
+    for (const name of Object.keys(routers).filter((n) => n !== 'authorworks-users')) expect(chain(name), name).not.toContain('proxy-secret');
+  });
+
+  it('applies rate limiting, CORS, compression and security headers to the API routers', () => {
+    expect(middlewares['rate-limit']?.rateLimit?.average).toBeGreaterThan(0);
+    expect(middlewares.compress?.compress?.includedContentTypes).toContain('application/json');
+    expect(middlewares.compress?.compress?.includedContentTypes).not.toContain('text/event-stream');
+    const security = middlewares['security-headers']?.headers ?? {};
+    expect(security.stsSeconds).toBeGreaterThan(0);
+    expect(security.contentTypeNosniff).toBe(true);
+    for (const name of ['authorworks-users', 'authorworks-api']) {
+      expect(chain(name), name).toEqual(expect.arrayContaining(['rate-limit', 'cors', 'compress', 'security-headers']));
+    }
+  });
+
+  describe('CORS', () => {
+    const allows = (corsOrigins: string, origin: string) => {
+      const cors = loadTraefikDynamic({ ...sampleTraefikEnv, CORS_ORIGINS: corsOrigins }).http.middlewares.cors?.headers;
+      return (cors?.accessControlAllowOriginListRegex ?? []).some((pattern) => new RegExp(pattern).test(origin));
+    };
+
+    it('allows exactly the origins in CORS_ORIGINS', () => {
+      const origins = 'https://app.example.test, https://writer.example.test:8443';
+      expect(allows(origins, 'https://app.example.test')).toBe(true);
+      expect(allows(origins, 'https://writer.example.test:8443')).toBe(true);
+      expect(allows(origins, 'https://appXexample.test')).toBe(false); // the dots are escaped
+      expect(allows(origins, 'https://app.example.test.evil.test')).toBe(false); // anchored
+      expect(allows(origins, 'https://evil.test')).toBe(false);
+    });
+
+    it('allows no cross-origin caller when CORS_ORIGINS is empty', () => {
+      expect(allows('', 'https://app.example.test')).toBe(false);
+      expect(allows('', 'null')).toBe(false);
+    });
+  });
+
+  describe('optional Authelia forwardAuth', () => {
+    it('is defined, off by default, and hands Authelia identity headers to the user service', () => {
+      expect(middlewares.authelia?.forwardAuth?.address).toBe('http://authelia:9091/api/authz/forward-auth');
+      expect(middlewares.authelia?.forwardAuth?.authResponseHeaders?.sort()).toEqual(['Remote-Email', 'Remote-Groups', 'Remote-Name', 'Remote-User']);
+      for (const name of Object.keys(routers)) expect(chain(name), name).not.toContain('authelia');
+    });
+
+    it('turns on as docs/deploy.md says (uncommenting `- authelia`), between stripping and the proxy secret', () => {
+      const commented = /^(\s*)# - authelia\s*$/m;
+      expect(dynamicText).toMatch(commented);
+      expect(readRepoFile('docs/deploy.md')).toContain('# - authelia');
+      const enabledText = dynamicText.replace(commented, '$1- authelia');
+      const enabled = loadTraefikDynamicData(enabledText, { ...sampleTraefikEnv, AUTHELIA_FORWARD_AUTH_URL: 'http://auth.lan:9091/api/authz/forward-auth' });
+      expect(schemaErrors(validateTraefikDynamic, enabled)).toEqual([]);
+      const users = ((enabled as TraefikDynamic).http.routers['authorworks-users']?.middlewares ?? []).map(middlewareName);
+      expect(users.indexOf('strip-identity-headers')).toBeLessThan(users.indexOf('authelia'));
+      expect(users.indexOf('authelia')).toBeLessThan(users.indexOf('proxy-secret'));
+      expect((enabled as TraefikDynamic).http.middlewares.authelia?.forwardAuth?.address).toBe('http://auth.lan:9091/api/authz/forward-auth');
+    });
+  });
+
+  it('renders with an empty environment without inventing values (empty host, no secret header value)', () => {
+    const bare = loadTraefikDynamic({});
+    expect(bare.http.middlewares['proxy-secret']?.headers?.customRequestHeaders?.[proxySecretHeader]).toBe('');
+    expect(bare.http.routers['authorworks-api']?.rule).toContain('Host(``)');
+    expect(renderTraefikTemplate(dynamicText, {})).not.toContain('{{');
+  });
+});
