@@ -1,0 +1,335 @@
+/**
+ * A running Spin app: manifest + variables + backends + executor threads + triggers. This is what
+ * `spin-local up` and the test harness start.
+ */
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { Server } from 'node:http';
+import { type Manifest, ManifestError, loadManifest } from '@authorworks/spin-manifest';
+import { KeyValueStores } from './backends/key-value.ts';
+import { PostgresBackend, type SqlClient, openSqlClientOn } from './backends/postgres.ts';
+import { RedisBackend, type RedisParameter, redisError } from './backends/redis.ts';
+import { ExecutorPool } from './executor-pool.ts';
+import type { ExecutorComponent } from './executor-worker.ts';
+import type { ErrorCode, OutboundRequestData, OutboundResponseData } from './guest/http.ts';
+import { WitError } from './host-bridge.ts';
+import { createHttpTrigger, describeFailure, listen } from './http-trigger.ts';
+import { type Logger, consoleLogger } from './logger.ts';
+import { type HttpTriggerSpec, RouteTable } from './routes.ts';
+import { loadRuntimeConfig } from './runtime-config.ts';
+import { loadTranspiled } from './transpile-cache.ts';
+import { VariableError, componentVariables, expandTemplate, readDotenv, resolveAppVariables } from './variables.ts';
+
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+export interface BackendOptions {
+  /** A real Postgres server (`postgres://user@host:port`); default: env DB_CONNECTION, else embedded PGlite. */
+  dbConnection?: string | undefined;
+  /** A real Redis (`redis://host:port`); default: env REDIS_ADDRESS, else embedded. */
+  redisAddress?: string | undefined;
+  /** Where embedded Postgres persists; `null` keeps it in memory. Default `<repo>/.data/pglite`. */
+  dataDir?: string | null;
+}
+
+export interface SpinAppOptions {
+  /** Path to spin.toml / spin-all.toml. */
+  manifest: string;
+  /** Run only these components (and their triggers). */
+  components?: string[];
+  listen?: { host: string; port: number };
+  runtimeConfigFile?: string;
+  /** dotenv files consulted for SPIN_VARIABLE_* after the environment; later files win. */
+  envFiles?: string[];
+  /** Environment for variables and backend selection; default `process.env`. */
+  env?: Record<string, string | undefined>;
+  backends?: BackendOptions;
+  /** Transpile cache; default `<repo>/.cache/spin-local`. */
+  cacheDir?: string;
+  /** Executor threads; default: one per core (at most 4). */
+  threads?: number;
+  /** Instances prepared ahead per thread; default 2. */
+  maxPrepared?: number;
+  logger?: Logger;
+}
+
+export interface SpinApp {
+  readonly url: string;
+  readonly manifest: Manifest;
+  readonly routes: RouteTable;
+  readonly backends: { postgres: 'real' | 'embedded'; redis: 'real' | 'embedded' };
+  /** Publishes to a channel on the app's Redis (the trigger's address by default). */
+  publish(channel: string, payload: string | Uint8Array, address?: string): Promise<void>;
+  /** Resolves when no request or Redis message is being handled. */
+  waitForIdle(): Promise<void>;
+  /** Empties key-value stores, the embedded Redis, and the tables of the given Postgres addresses. */
+  reset(options?: { postgres?: string[]; keepTables?: (table: string) => boolean }): Promise<void>;
+  /** A SQL client on the app's own Postgres backend (shares embedded databases). */
+  sql(address: string): Promise<SqlClient>;
+  close(): Promise<void>;
+}
+
+/** The repository root: the nearest directory holding pnpm-workspace.yaml (else the manifest's). */
+export function findRepoRoot(from: string): string {
+  let dir = resolve(from);
+  while (true) {
+    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return resolve(from);
+    dir = parent;
+  }
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function outboundErrorOf(error: unknown): ErrorCode {
+  const code = (error as { cause?: { code?: string } }).cause?.code;
+  if (code === 'ECONNREFUSED') return { tag: 'connection-refused' };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { tag: 'destination-not-found' };
+  return { tag: 'internal-error', val: error instanceof Error ? error.message : String(error) };
+}
+
+async function sendExternal(request: OutboundRequestData): Promise<{ ok: OutboundResponseData } | { err: ErrorCode }> {
+  const headers = new Headers();
+  for (const [name, value] of request.headers) headers.append(name, decoder.decode(value));
+  try {
+    const response = await fetch(`${request.scheme}://${request.authority}${request.pathWithQuery}`, {
+      method: request.method,
+      headers,
+      body: request.body.length > 0 && request.method !== 'GET' && request.method !== 'HEAD' ? new Blob([new Uint8Array(request.body)]) : null,
+      redirect: 'manual',
+    });
+    const body = new Uint8Array(await response.arrayBuffer());
+    const list: [string, Uint8Array][] = [];
+    response.headers.forEach((value, name) => list.push([name, encoder.encode(value)]));
+    return { ok: { status: response.status, headers: list, body } };
+  } catch (error) {
+    return { err: outboundErrorOf(error) };
+  }
+}
+
+export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
+  const logger = options.logger ?? consoleLogger;
+  const env = options.env ?? process.env;
+  const loaded = await loadManifest(options.manifest);
+  const { manifest, dir: appDir, file: manifestFile } = loaded;
+  const repoRoot = findRepoRoot(appDir);
+
+  const selected = options.components ?? Object.keys(manifest.component);
+  for (const id of selected) {
+    if (!manifest.component[id]) throw new ManifestError(manifestFile, `component.${id}`, 'no such component');
+  }
+  const httpTriggers: HttpTriggerSpec[] = (manifest.trigger.http ?? []).filter((t) => selected.includes(t.component));
+  const redisTriggers = (manifest.trigger.redis ?? []).filter((t) => selected.includes(t.component));
+
+  const runtimeConfig = await loadRuntimeConfig(options.runtimeConfigFile);
+  const dotenv = Object.assign({}, ...(options.envFiles ?? []).map((f) => readDotenv(resolve(f)))) as Record<string, string>;
+  let appVariables: Record<string, string>;
+  try {
+    appVariables = resolveAppVariables(manifest, { env, dotenv, providers: runtimeConfig.variablesProviders });
+  } catch (error) {
+    if (error instanceof VariableError) throw new StartupError(`${manifestFile}: ${error.message}`);
+    throw error;
+  }
+
+  const cacheDir = options.cacheDir ?? join(repoRoot, '.cache', 'spin-local');
+  const components: ExecutorComponent[] = [];
+  for (const id of selected) {
+    const component = manifest.component[id]!;
+    if (typeof component.source !== 'string') throw new StartupError(`component "${id}": only local .wasm sources are supported (got a URL source)`);
+    const wasm = resolve(appDir, component.source);
+    if (!existsSync(wasm)) {
+      const build = component.build
+        ? ` Build it with \`pnpm build\` from ${repoRoot} (or \`spin build\`, which runs \`${Array.isArray(component.build.command) ? component.build.command.join(' && ') : component.build.command}\`${component.build.workdir ? ` in ${component.build.workdir}` : ''}).`
+        : ' Build it first (`pnpm build`).';
+      throw new StartupError(`component "${id}": ${wasm} does not exist.${build}`);
+    }
+    const kvStores = component.key_value_stores ?? [];
+    for (const label of kvStores) {
+      if (label !== 'default' && !runtimeConfig.keyValueStores[label]) {
+        throw new StartupError(`component "${id}" uses key-value store "${label}", which no runtime config defines (pass --runtime-config-file)`);
+      }
+    }
+    let variables: Record<string, string>;
+    try {
+      variables = componentVariables(manifest, id, appVariables);
+    } catch (error) {
+      throw new StartupError(`${manifestFile}: ${(error as Error).message}`);
+    }
+    components.push({ id, variables, allowedOutboundHosts: component.allowed_outbound_hosts ?? [], keyValueStores: kvStores, jsFile: '', modules: {} });
+  }
+  // Transpile two at a time (CPU-bound); cache hits are nearly free.
+  for (let i = 0; i < components.length; i += 2) {
+    await Promise.all(
+      components.slice(i, i + 2).map(async (c) => {
+        const transpiled = await loadTranspiled(resolve(appDir, manifest.component[c.id]!.source as string), cacheDir);
+        c.jsFile = transpiled.jsFile;
+        c.modules = transpiled.modules;
+        if (!transpiled.cacheHit) logger.info(`transpiled ${c.id} into ${dirname(transpiled.jsFile)}`);
+      }),
+    );
+  }
+
+  const backendOptions = options.backends ?? {};
+  const redisAddress = backendOptions.redisAddress ?? env.REDIS_ADDRESS ?? undefined;
+  const dbConnection = backendOptions.dbConnection ?? env.DB_CONNECTION ?? undefined;
+  const redis = new RedisBackend(redisAddress || undefined);
+  const postgres = new PostgresBackend({
+    realConnection: dbConnection || undefined,
+    dataDir: backendOptions.dataDir === null ? undefined : (backendOptions.dataDir ?? join(repoRoot, '.data', 'pglite')),
+    scope: `${process.pid}-${Date.now()}-${Math.random()}`,
+  });
+  const keyValue = new KeyValueStores(runtimeConfig.keyValueStores, redis);
+
+  const redisConnections = new Map<number, string>();
+  let nextRedis = 1;
+  const onRedis = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      throw redisError(error);
+    }
+  };
+  const redisOf = (id: number) => {
+    const address = redisConnections.get(id);
+    if (address === undefined) throw new WitError({ tag: 'other', val: 'connection is closed' });
+    return redis.client(address);
+  };
+
+  const hostHandlers = {
+    ...keyValue.handlers,
+    'redis.open': (address: string) => {
+      redis.client(address);
+      const id = nextRedis++;
+      redisConnections.set(id, address);
+      return id;
+    },
+    'redis.close': (id: number) => void redisConnections.delete(id),
+    'redis.publish': (id: number, channel: string, payload: Uint8Array) => onRedis(async () => void (await redisOf(id).publish(channel, Buffer.from(payload)))),
+    'redis.get': (id: number, key: string) => onRedis(async () => {
+      const value = await redisOf(id).getBuffer(key);
+      return value ? new Uint8Array(value) : undefined;
+    }),
+    'redis.set': (id: number, key: string, value: Uint8Array) => onRedis(async () => void (await redisOf(id).set(key, Buffer.from(value)))),
+    'redis.incr': (id: number, key: string) => onRedis(async () => BigInt(await redisOf(id).incr(key))),
+    'redis.del': (id: number, keys: string[]) => onRedis(async () => (keys.length === 0 ? 0 : redisOf(id).del(...keys))),
+    'redis.sadd': (id: number, key: string, values: string[]) => onRedis(async () => redisOf(id).sadd(key, ...values)),
+    'redis.smembers': (id: number, key: string) => onRedis(async () => redisOf(id).smembers(key)),
+    'redis.srem': (id: number, key: string, values: string[]) => onRedis(async () => redisOf(id).srem(key, ...values)),
+    'redis.execute': (id: number, command: string, args: RedisParameter[]) =>
+      onRedis(async () => redis.execute(redisConnections.get(id) ?? '', command, args)),
+    'pg.open': (address: string) => postgres.open(address),
+    'pg.query': (id: number, statement: string, params: never[]) => postgres.query(id, statement, params),
+    'pg.execute': (id: number, statement: string, params: never[]) => postgres.execute(id, statement, params),
+    'pg.close': (id: number) => postgres.closeSession(id),
+    'http.send': (request: OutboundRequestData) => sendExternal(request),
+  };
+
+  let active = 0;
+  let idleWaiters: (() => void)[] = [];
+  const onActivity = (delta: 1 | -1) => {
+    active += delta;
+    if (active === 0) {
+      const waiters = idleWaiters;
+      idleWaiters = [];
+      // Let a just-published Redis message arrive before declaring the app idle.
+      setImmediate(() => setImmediate(() => (active === 0 ? waiters.forEach((w) => w()) : idleWaiters.push(...waiters))));
+    }
+  };
+
+  const pool = await ExecutorPool.start({
+    size: options.threads ?? Math.min(4, availableParallelism()),
+    components,
+    httpTriggers,
+    maxPrepared: options.maxPrepared ?? 2,
+    hostHandlers,
+    onLog: (m) => logger.guest(m.component, m.stream, m.line),
+    onGuestError: (m) => logger.error(describeFailure(m.component, m.route, 'internal request', m.failure)),
+    onHostError: (op, error) => logger.error(`host call ${op} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+  });
+
+  // Redis trigger: every component bound to a channel receives each message.
+  const defaultRedisAddress = manifest.application.trigger?.redis?.address;
+  const subscriptions: Promise<void>[] = [];
+  const channelsByAddress = new Map<string, Map<string, string[]>>();
+  for (const trigger of redisTriggers) {
+    const template = trigger.address ?? defaultRedisAddress;
+    if (!template) throw new StartupError(`${manifestFile}: Redis trigger for "${trigger.component}" has no address (set application.trigger.redis.address)`);
+    const address = expandTemplate(template, appVariables, 'trigger.redis.address');
+    const channels = channelsByAddress.get(address) ?? new Map<string, string[]>();
+    channels.set(trigger.channel, [...(channels.get(trigger.channel) ?? []), trigger.component]);
+    channelsByAddress.set(address, channels);
+  }
+  for (const [address, channels] of channelsByAddress) {
+    for (const [channel, bound] of channels) {
+      subscriptions.push(
+        redis.subscribe(address, channel, (_ch, payload) => {
+          for (const component of bound) {
+            onActivity(1);
+            const started = process.hrtime.bigint();
+            void pool
+              .runRedis(component, new Uint8Array(payload))
+              .then((failure) => {
+                const ms = (Number(process.hrtime.bigint() - started) / 1e6).toFixed(1);
+                if (failure) logger.error(describeFailure(component, `redis channel "${channel}"`, `message of ${payload.length} bytes`, failure));
+                logger.request(`REDIS ${channel} -> ${component} ${failure ? 'failed' : 'ok'} ${ms} ms`);
+              })
+              .finally(() => onActivity(-1));
+          }
+        }),
+      );
+    }
+  }
+  await Promise.all(subscriptions);
+
+  const routes = new RouteTable(httpTriggers);
+  const startedAt = new Date().toISOString();
+  let server: Server | undefined;
+  let url = '';
+  if (httpTriggers.length > 0 || options.listen) {
+    server = createHttpTrigger({
+      routes,
+      pool,
+      logger,
+      onActivity,
+      info: () => ({ version: 'spin-local', app: manifest.application.name, started: startedAt, components: selected }),
+    });
+    const { host, port } = options.listen ?? { host: '127.0.0.1', port: 0 };
+    const address = await listen(server, host, port);
+    url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  }
+
+  const firstRedisAddress = [...channelsByAddress.keys()][0] ?? 'redis://127.0.0.1:6379';
+  let closed = false;
+
+  return {
+    url,
+    manifest,
+    routes,
+    backends: { postgres: postgres.kind, redis: redis.kind },
+    publish: (channel, payload, address) => redis.publish(address ?? firstRedisAddress, channel, payload),
+    waitForIdle: () =>
+      new Promise((resolveIdle) => {
+        if (active === 0) setImmediate(() => setImmediate(() => (active === 0 ? resolveIdle() : idleWaiters.push(resolveIdle))));
+        else idleWaiters.push(resolveIdle);
+      }),
+    async reset(resetOptions = {}) {
+      await keyValue.clear();
+      if (redis.kind === 'embedded' || resetOptions.postgres !== undefined) await redis.flush();
+      const keep = resetOptions.keepTables ?? ((table: string) => /migration/i.test(table));
+      for (const address of resetOptions.postgres ?? []) await postgres.truncateAll(address, keep);
+    },
+    sql: (address) => openSqlClientOn(postgres, address, false),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+      server?.closeAllConnections();
+      await pool.close();
+      await Promise.all([postgres.close(), redis.close()]);
+    },
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * Redis for guests (outbound Redis, the Redis trigger, Redis key-value stores): either the real
+ * server named by `realUrl` (every address the app uses is sent there), or an embedded in-process
+ * Redis (ioredis-mock) shared by the whole app, whose publishes reach the app's own subscribers.
+ */
+import { randomUUID } from 'node:crypto';
+import Redis from 'ioredis';
+import RedisMock from 'ioredis-mock';
+import { WitError } from '../host-bridge.ts';
+
+export type RedisResult = { tag: 'nil' } | { tag: 'status'; val: string } | { tag: 'int64'; val: bigint } | { tag: 'binary'; val: Uint8Array };
+export type RedisParameter = { tag: 'int64'; val: bigint } | { tag: 'binary'; val: Uint8Array };
+
+export class RedisBackend {
+  private readonly clients = new Map<string, Redis>();
+  private readonly subscribers = new Map<string, Redis>();
+  /** ioredis-mock shares data between instances with the same host: one host per app keeps apps apart. */
+  private readonly embeddedHost = `spin-local-${randomUUID()}`;
+
+  constructor(readonly realUrl: string | undefined) {}
+
+  get kind(): 'real' | 'embedded' {
+    return this.realUrl ? 'real' : 'embedded';
+  }
+
+  private create(address: string): Redis {
+    if (this.realUrl) return new Redis(this.realUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    void address;
+    return new RedisMock({ host: this.embeddedHost, port: 6379 });
+  }
+
+  private key(address: string): string {
+    return this.realUrl ? this.realUrl : 'embedded';
+  }
+
+  client(address: string): Redis {
+    if (!this.realUrl && !/^rediss?:\/\//.test(address)) throw new WitError({ tag: 'invalid-address' });
+    const key = this.key(address);
+    let client = this.clients.get(key);
+    if (!client) {
+      client = this.create(address);
+      client.on('error', () => {});
+      this.clients.set(key, client);
+    }
+    return client;
+  }
+
+  private readonly channelListeners = new Map<string, ((channel: string, payload: Buffer) => void)[]>();
+
+  /** Subscribes `onMessage` to a channel on the server `address` names. */
+  async subscribe(address: string, channel: string, onMessage: (channel: string, payload: Buffer) => void): Promise<void> {
+    const key = this.key(address);
+    let subscriber = this.subscribers.get(key);
+    if (!subscriber) {
+      subscriber = this.create(address);
+      subscriber.on('error', () => {});
+      subscriber.on('messageBuffer', (ch: Buffer | string, payload: Buffer) => {
+        for (const listener of this.channelListeners.get(`${key} ${String(ch)}`) ?? []) listener(String(ch), payload);
+      });
+      this.subscribers.set(key, subscriber);
+    }
+    const listenerKey = `${key} ${channel}`;
+    this.channelListeners.set(listenerKey, [...(this.channelListeners.get(listenerKey) ?? []), onMessage]);
+    await subscriber.subscribe(channel);
+  }
+
+  async publish(address: string, channel: string, payload: Uint8Array | string): Promise<void> {
+    await this.client(address).publish(channel, typeof payload === 'string' ? payload : Buffer.from(payload));
+  }
+
+  async execute(address: string, command: string, args: RedisParameter[]): Promise<RedisResult[]> {
+    const client = this.client(address);
+    const values = args.map((a) => (a.tag === 'int64' ? a.val.toString() : Buffer.from(a.val)));
+    let reply: unknown;
+    const dynamic = client as unknown as Record<string, ((...a: unknown[]) => Promise<unknown>) | undefined>;
+    if (typeof dynamic.callBuffer === 'function') reply = await dynamic.callBuffer.call(client, command, ...values);
+    else {
+      // ioredis-mock has no generic `call`: dispatch to the method named after the command.
+      const method = dynamic[`${command.toLowerCase()}Buffer`] ?? dynamic[command.toLowerCase()];
+      if (!method) throw new WitError({ tag: 'other', val: `unsupported command in embedded Redis: ${command}` });
+      reply = await method.call(client, ...values);
+    }
+    return toResults(reply);
+  }
+
+  /** Empties the embedded store (tests); a real server's current database is flushed too. */
+  async flush(): Promise<void> {
+    const client = this.clients.get(this.key('')) ?? this.client(this.realUrl ?? 'redis://embedded');
+    await client.flushdb();
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.clients.values(), ...this.subscribers.values()];
+    this.clients.clear();
+    this.subscribers.clear();
+    await Promise.all(all.map((c) => c.quit().catch(() => c.disconnect())));
+  }
+}
+
+function toResults(reply: unknown): RedisResult[] {
+  if (Array.isArray(reply)) return reply.flatMap(toResults);
+  if (reply === null || reply === undefined) return [{ tag: 'nil' }];
+  if (typeof reply === 'number') return [{ tag: 'int64', val: BigInt(reply) }];
+  if (typeof reply === 'bigint') return [{ tag: 'int64', val: reply }];
+  if (typeof reply === 'string') return [{ tag: 'status', val: reply }];
+  if (reply instanceof Uint8Array) return [{ tag: 'binary', val: new Uint8Array(reply) }];
+  return [{ tag: 'status', val: String(reply) }];
+}
+
+/** Maps a Redis failure to Spin's redis error variant. */
+export function redisError(error: unknown): WitError {
+  if (error instanceof WitError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/WRONGTYPE|not an integer|out of range/i.test(message)) return new WitError({ tag: 'type-error' });
+  return new WitError({ tag: 'other', val: message });
+}

@@ -1,0 +1,97 @@
+/**
+ * `spin-local up -f spin-all.toml [--listen 127.0.0.1:3000] [--runtime-config-file f] [--env-file f]`
+ * — runs a Spin app the way `spin up` would, printing the route table and one line per request.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadManifest } from '@authorworks/spin-manifest';
+import { StartupError, findRepoRoot, startSpinApp } from './app.ts';
+import { ensureDevSecrets } from './dev-secrets.ts';
+import { consoleLogger } from './logger.ts';
+import { readDotenv } from './variables.ts';
+
+const usage = `usage: spin-local up -f <manifest> [--listen host:port] [--runtime-config-file <file>] [--env-file <file>]... [--threads <n>] [--no-dev-secrets]`;
+
+function parseListen(value: string): { host: string; port: number } {
+  const match = /^(.*):(\d+)$/.exec(value);
+  if (!match) throw new StartupError(`--listen expects host:port, got ${JSON.stringify(value)}`);
+  return { host: (match[1] ?? '').replace(/^\[|\]$/g, '') || '127.0.0.1', port: Number(match[2]) };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command !== 'up') {
+    console.error(usage);
+    return 2;
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      from: { type: 'string', short: 'f', default: 'spin.toml' },
+      listen: { type: 'string', default: '127.0.0.1:3000' },
+      'runtime-config-file': { type: 'string' },
+      'env-file': { type: 'string', multiple: true, default: [] },
+      threads: { type: 'string' },
+      'no-dev-secrets': { type: 'boolean', default: false },
+    },
+  });
+  const manifestFile = resolve(values.from);
+  const listen = parseListen(values.listen);
+  const envFiles = values['env-file'].map((f) => resolve(f));
+  const started = Date.now();
+
+  if (!values['no-dev-secrets']) {
+    const { manifest, dir } = await loadManifest(manifestFile);
+    const fromFiles = Object.assign({}, ...envFiles.map(readDotenv)) as Record<string, string>;
+    const known = (name: string) => {
+      const key = `SPIN_VARIABLE_${name.toUpperCase()}`;
+      return process.env[key] !== undefined || fromFiles[key] !== undefined;
+    };
+    // Loaded first so that every explicit file overrides it.
+    envFiles.unshift(await ensureDevSecrets(manifest, findRepoRoot(dir), known, (line) => consoleLogger.info(line)));
+  }
+
+  const app = await startSpinApp({
+    manifest: manifestFile,
+    listen,
+    envFiles,
+    ...(values['runtime-config-file'] ? { runtimeConfigFile: resolve(values['runtime-config-file']) } : {}),
+    ...(values.threads ? { threads: Number(values.threads) } : {}),
+  });
+
+  console.log(`Serving ${app.url} (Postgres: ${app.backends.postgres}, Redis: ${app.backends.redis}) in ${Date.now() - started} ms`);
+  console.log('Available Routes:');
+  for (const entry of app.routes.publicRoutes()) {
+    const route = entry.route ?? '';
+    const wildcard = entry.trailingWildcard ? ' (wildcard)' : '';
+    console.log(`  ${entry.component}: ${app.url}${route.replace(/\/\.\.\.$/, '') || '/'}${wildcard}`);
+  }
+  for (const trigger of app.manifest.trigger.redis ?? []) console.log(`  ${trigger.component}: redis channel "${trigger.channel}"`);
+
+  await new Promise<void>((resolveStop) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        console.error('forced exit');
+        process.exit(130);
+      }
+      stopping = true;
+      console.log(`${signal}: stopping (closing databases so nothing written is lost)...`);
+      app.close().then(resolveStop, (error: unknown) => {
+        console.error(error);
+        resolveStop();
+      });
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof Error && (error.name === 'StartupError' || error.name === 'ManifestError') ? `error: ${error.message}` : error);
+    process.exit(1);
+  },
+);

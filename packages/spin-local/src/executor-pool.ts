@@ -1,0 +1,204 @@
+/**
+ * A small pool of executor threads (one per core by default). Each thread runs one job at a time;
+ * the pool queues the rest and prefers a thread that already prepared an instance of the wanted
+ * component. Every thread gets its own host-bridge port, served here on the main thread.
+ */
+import { fileURLToPath } from 'node:url';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import type { ExecutorComponent, ExecutorInit } from './executor-worker.ts';
+import type { ExecutorJob, ExecutorMessage, GuestFailure, HttpRequestHead } from './executor-protocol.ts';
+import type { HeaderList } from './guest/http.ts';
+import { type HostHandler, serveHostCalls } from './host-bridge.ts';
+import type { HttpTriggerSpec } from './routes.ts';
+
+export interface HttpJobCallbacks {
+  onHead(status: number, headers: HeaderList): void;
+  onChunk(bytes: Uint8Array): void;
+}
+
+/** A request body the guest pulls chunk by chunk (bodies too large to hand over at once). */
+export interface StreamedBody {
+  read(maxBytes: number): Promise<Uint8Array | null>;
+}
+
+interface PendingJob {
+  job: ExecutorJob;
+  callbacks?: HttpJobCallbacks;
+  streamedBody?: StreamedBody;
+  resolve(failure: GuestFailure | undefined): void;
+}
+
+interface ExecutorThread {
+  worker: Worker;
+  busy: PendingJob | undefined;
+  prepared: Set<string>;
+}
+
+export interface ExecutorPoolOptions {
+  size: number;
+  components: ExecutorComponent[];
+  httpTriggers: HttpTriggerSpec[];
+  maxPrepared: number;
+  /** Host calls shared by all threads (backends, outbound HTTP). */
+  hostHandlers: Record<string, HostHandler>;
+  onLog(message: Extract<ExecutorMessage, { type: 'log' }>): void;
+  onGuestError(message: Extract<ExecutorMessage, { type: 'guest-error' }>): void;
+  onHostError(op: string, error: unknown): void;
+}
+
+const workerFile = fileURLToPath(new URL('./executor-worker-entry.mjs', import.meta.url));
+
+export class ExecutorPool {
+  private readonly threads: ExecutorThread[] = [];
+  private readonly queue: PendingJob[] = [];
+  private readonly running = new Map<number, PendingJob>();
+  private nextJobId = 1;
+  private closed = false;
+
+  private constructor(private readonly options: ExecutorPoolOptions) {}
+
+  static async start(options: ExecutorPoolOptions): Promise<ExecutorPool> {
+    const pool = new ExecutorPool(options);
+    await Promise.all(Array.from({ length: Math.max(1, options.size) }, () => pool.spawn()));
+    return pool;
+  }
+
+  private spawn(): Promise<void> {
+    const { port1, port2 } = new MessageChannel();
+    const signal = new SharedArrayBuffer(4);
+    const init: ExecutorInit = {
+      hostPort: port2,
+      signal,
+      components: this.options.components,
+      httpTriggers: this.options.httpTriggers,
+      maxPrepared: this.options.maxPrepared,
+    };
+    const worker = new Worker(workerFile, {
+      workerData: init,
+      transferList: [port2],
+      execArgv: [],
+      stdout: false,
+      stderr: false,
+    });
+    const thread: ExecutorThread = { worker, busy: undefined, prepared: new Set() };
+    serveHostCalls(
+      port1,
+      signal,
+      {
+        ...this.options.hostHandlers,
+        'body.read': (jobId: number, maxBytes: number) => {
+          const body = this.running.get(jobId)?.streamedBody;
+          return body ? body.read(maxBytes) : null;
+        },
+      },
+      this.options.onHostError,
+    );
+    port1.unref();
+    return new Promise((resolve, reject) => {
+      worker.once('error', reject);
+      worker.on('message', (message: ExecutorMessage) => {
+        if (message.type === 'ready') {
+          worker.off('error', reject);
+          worker.on('error', (error) => this.threadFailed(thread, error));
+          this.threads.push(thread);
+          resolve();
+          this.pump();
+          return;
+        }
+        this.onMessage(thread, message);
+      });
+      worker.once('exit', (code) => {
+        if (!this.closed) this.threadFailed(thread, new Error(`executor thread exited with code ${code}`));
+      });
+    });
+  }
+
+  private threadFailed(thread: ExecutorThread, error: unknown): void {
+    const index = this.threads.indexOf(thread);
+    if (index >= 0) this.threads.splice(index, 1);
+    const pending = thread.busy;
+    thread.busy = undefined;
+    if (pending) {
+      this.running.delete(pending.job.jobId);
+      const err = error instanceof Error ? error : new Error(String(error));
+      pending.resolve({ message: `executor thread failed: ${err.message}`, stack: err.stack ?? '', guestStderr: [] });
+    }
+    if (!this.closed) void this.spawn().catch((e) => this.options.onHostError('spawn', e));
+  }
+
+  private onMessage(thread: ExecutorThread, message: ExecutorMessage): void {
+    switch (message.type) {
+      case 'log':
+        return this.options.onLog(message);
+      case 'guest-error':
+        return this.options.onGuestError(message);
+      case 'prepared':
+        thread.prepared.add(message.component);
+        return;
+      case 'head':
+        this.running.get(message.jobId)?.callbacks?.onHead(message.status, message.headers);
+        return;
+      case 'chunk':
+        this.running.get(message.jobId)?.callbacks?.onChunk(message.bytes);
+        return;
+      case 'done': {
+        const pending = this.running.get(message.jobId);
+        if (!pending) return;
+        this.running.delete(message.jobId);
+        if (message.head) pending.callbacks?.onHead(message.head.status, message.head.headers);
+        if (message.bytes) pending.callbacks?.onChunk(message.bytes);
+        thread.busy = undefined;
+        pending.resolve(message.failure);
+        this.pump();
+        return;
+      }
+      case 'ready':
+        return;
+    }
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0) {
+      const idle = this.threads.filter((t) => !t.busy);
+      if (idle.length === 0) return;
+      const next = this.queue.shift() as PendingJob;
+      const component = next.job.component;
+      const thread = idle.find((t) => t.prepared.has(component)) ?? idle[0] as ExecutorThread;
+      thread.prepared.delete(component);
+      thread.busy = next;
+      this.running.set(next.job.jobId, next);
+      thread.worker.postMessage(next.job);
+    }
+  }
+
+  private enqueue(pending: Omit<PendingJob, 'resolve'>): Promise<GuestFailure | undefined> {
+    if (this.closed) return Promise.resolve({ message: 'the app is shutting down', stack: '', guestStderr: [] });
+    return new Promise((resolve) => {
+      this.queue.push({ ...pending, resolve });
+      this.pump();
+    });
+  }
+
+  /** Runs one HTTP request; resolves when the response is complete (or failed). */
+  runHttp(component: string, request: HttpRequestHead, body: Uint8Array | StreamedBody | undefined, callbacks: HttpJobCallbacks): Promise<GuestFailure | undefined> {
+    const jobId = this.nextJobId++;
+    const streamed = body !== undefined && !(body instanceof Uint8Array);
+    const job: ExecutorJob = { type: 'http', jobId, component, request, ...(streamed ? { streamedBody: true } : { body: body as Uint8Array | undefined }) };
+    return this.enqueue({ job, callbacks, ...(streamed ? { streamedBody: body as StreamedBody } : {}) });
+  }
+
+  runRedis(component: string, payload: Uint8Array): Promise<GuestFailure | undefined> {
+    return this.enqueue({ job: { type: 'redis', jobId: this.nextJobId++, component, payload } });
+  }
+
+  /** Jobs queued or running. */
+  get pending(): number {
+    return this.queue.length + this.running.size;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const pending of this.queue.splice(0)) pending.resolve({ message: 'the app is shutting down', stack: '', guestStderr: [] });
+    await Promise.all(this.threads.map((t) => t.worker.terminate()));
+  }
+}

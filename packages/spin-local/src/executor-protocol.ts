@@ -1,0 +1,40 @@
+/** Messages between the main thread and executor threads. */
+import type { HeaderList } from './guest/http.ts';
+
+export interface HttpRequestHead {
+  method: string;
+  pathWithQuery: string;
+  scheme: 'http' | 'https';
+  authority: string;
+  headers: HeaderList;
+}
+
+export type ExecutorJob =
+  | {
+      type: 'http';
+      jobId: number;
+      component: string;
+      request: HttpRequestHead;
+      /** The whole body when it was small enough to buffer; otherwise `streamedBody` is set. */
+      body?: Uint8Array;
+      streamedBody?: boolean;
+    }
+  | { type: 'redis'; jobId: number; component: string; payload: Uint8Array };
+
+export interface GuestFailure {
+  message: string;
+  stack: string;
+  /** The last lines the instance wrote to stderr: where componentize-js prints JS exceptions. */
+  guestStderr: string[];
+  /** The guest caught the error itself and already sent its own (500) response. */
+  answered?: boolean;
+}
+
+export type ExecutorMessage =
+  | { type: 'ready' }
+  | { type: 'prepared'; component: string }
+  | { type: 'head'; jobId: number; status: number; headers: HeaderList }
+  | { type: 'chunk'; jobId: number; bytes: Uint8Array }
+  | { type: 'done'; jobId: number; head?: { status: number; headers: HeaderList }; bytes?: Uint8Array; failure?: GuestFailure }
+  | { type: 'log'; component: string; stream: 'stdout' | 'stderr' | 'host'; line: string }
+  | { type: 'guest-error'; component: string; route: string; failure: GuestFailure };

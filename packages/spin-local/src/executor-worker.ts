@@ -1,0 +1,377 @@
+/**
+ * An executor thread: runs component instances, one request (or Redis message) at a time, each on
+ * a fresh instance, as Spin does. Core modules arrive compiled from the main thread (shared code,
+ * no recompilation); instances are created synchronously and, while the thread is idle, one is
+ * prepared ahead for the component used last. Host calls block on the host bridge.
+ */
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
+import { pathToFileURL } from 'node:url';
+import { HostClient } from './host-bridge.ts';
+import {
+  type ErrorCode,
+  type HeaderList,
+  IncomingRequest,
+  type IncomingRequestData,
+  type OutboundRequestData,
+  type OutboundResponseData,
+  ResponseOutparam,
+  type ResponseTarget,
+} from './guest/http.ts';
+import { type GuestComponentConfig, InstanceHandles, createSpinImports } from './guest/spin-apis.ts';
+import { BufferSink, BufferSource, type ByteSource, LineSink, emptySource } from './guest/streams.ts';
+import { createWasiImports } from './guest/wasi-imports.ts';
+import { internalComponentId, isAllowedOutbound, targetOf } from './outbound-hosts.ts';
+import { type HttpTriggerSpec, RouteTable, matchForComponent, spinHeaders } from './routes.ts';
+import type { ExecutorJob, ExecutorMessage, GuestFailure } from './executor-protocol.ts';
+
+export interface ExecutorComponent extends GuestComponentConfig {
+  jsFile: string;
+  modules: Record<string, WebAssembly.Module>;
+}
+
+export interface ExecutorInit {
+  hostPort: MessagePort;
+  signal: SharedArrayBuffer;
+  components: ExecutorComponent[];
+  httpTriggers: HttpTriggerSpec[];
+  /** Instances prepared ahead, at most this many per thread. */
+  maxPrepared: number;
+}
+
+type Instantiate = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: Record<string, unknown>,
+  instantiateCore: (module: WebAssembly.Module, imports: WebAssembly.Imports) => WebAssembly.Instance,
+) => Record<string, unknown>;
+
+interface HttpExports {
+  incomingHandler?: { handle(request: IncomingRequest, outparam: ResponseOutparam): void };
+}
+interface RedisExports {
+  inboundRedis?: { handleMessage(message: Uint8Array): void };
+}
+
+/** Per-instance state the imports close over; the job is attached when the instance is used. */
+interface InstanceScope {
+  component: ExecutorComponent;
+  handles: InstanceHandles;
+  stderrTail: string[];
+}
+
+interface PreparedInstance {
+  scope: InstanceScope;
+  exports: HttpExports & RedisExports;
+}
+
+const init = workerData as ExecutorInit;
+const port = parentPort;
+if (!port) throw new Error('executor-worker must run in a worker thread');
+const host = new HostClient(init.hostPort, init.signal);
+const routes = new RouteTable(init.httpTriggers);
+const components = new Map(init.components.map((c) => [c.id, c]));
+const instantiators = new Map<string, Instantiate>();
+const prepared = new Map<string, PreparedInstance>();
+
+function post(message: ExecutorMessage, transfer: ArrayBuffer[] = []): void {
+  port!.postMessage(message, transfer);
+}
+
+function createInstance(component: ExecutorComponent): PreparedInstance {
+  const instantiate = instantiators.get(component.id);
+  if (!instantiate) throw new Error(`component ${component.id} is not loaded`);
+  const scope: InstanceScope = { component, handles: new InstanceHandles(), stderrTail: [] };
+  const log = (stream: 'stdout' | 'stderr') => (line: string) => {
+    if (stream === 'stderr') {
+      scope.stderrTail.push(line);
+      if (scope.stderrTail.length > 40) scope.stderrTail.shift();
+    }
+    post({ type: 'log', component: component.id, stream, line });
+  };
+  const imports = {
+    ...createWasiImports({
+      stdout: new LineSink(log('stdout')),
+      stderr: new LineSink(log('stderr')),
+      outbound: {
+        check: (request) => checkOutbound(component, request),
+        send: (request) => sendOutbound(request),
+      },
+    }),
+    ...createSpinImports(component, host, scope.handles),
+  };
+  const exports = instantiate(
+    (name) => {
+      const module = component.modules[name];
+      if (!module) throw new Error(`missing core module ${name}`);
+      return module;
+    },
+    imports,
+    (module, moduleImports) => new WebAssembly.Instance(module, moduleImports),
+  ) as HttpExports & RedisExports;
+  return { scope, exports };
+}
+
+function takeInstance(componentId: string): PreparedInstance {
+  const ready = prepared.get(componentId);
+  if (ready) {
+    prepared.delete(componentId);
+    return ready;
+  }
+  const component = components.get(componentId);
+  if (!component) throw new Error(`unknown component ${componentId}`);
+  return createInstance(component);
+}
+
+let prepareTimer: NodeJS.Immediate | undefined;
+function prepareAhead(componentId: string): void {
+  if (init.maxPrepared <= 0 || prepared.has(componentId)) return;
+  clearImmediate(prepareTimer);
+  prepareTimer = setImmediate(() => {
+    const component = components.get(componentId);
+    if (!component || prepared.has(componentId)) return;
+    while (prepared.size >= init.maxPrepared) {
+      const oldest = prepared.keys().next().value;
+      if (oldest === undefined) break;
+      prepared.delete(oldest);
+    }
+    try {
+      prepared.set(componentId, createInstance(component));
+      post({ type: 'prepared', component: componentId });
+    } catch {
+      // A failing instantiation will be reported by the request that needs it.
+    }
+  });
+}
+
+function failureOf(error: unknown, scope: InstanceScope | undefined): GuestFailure {
+  const err = error instanceof Error ? error : new Error(typeof error === 'object' ? JSON.stringify(error) : String(error));
+  return { message: err.message, stack: err.stack ?? '', guestStderr: scope?.stderrTail.slice() ?? [] };
+}
+
+/** Runs one HTTP request on a fresh instance, synchronously; the target receives the response. */
+function runHttp(componentId: string, request: IncomingRequestData, target: ResponseTarget): GuestFailure | undefined {
+  let instance: PreparedInstance | undefined;
+  try {
+    instance = takeInstance(componentId);
+    const handler = instance.exports.incomingHandler;
+    if (!handler) throw new Error(`component ${componentId} does not export wasi:http/incoming-handler`);
+    const outparam = new ResponseOutparam(target);
+    handler.handle(new IncomingRequest(request), outparam);
+    if (outparam.failure !== undefined) {
+      throw new Error(`component set an error instead of a response: ${JSON.stringify(outparam.failure)}`);
+    }
+    if (!outparam.response) {
+      throw new Error('component returned without setting a response (an uncaught exception in the handler?)');
+    }
+    // A response whose body was never opened, or opened and not finished, ends here.
+    if (outparam.response) target.end();
+    return reportedByGuest(instance.scope);
+  } catch (error) {
+    return failureOf(error, instance?.scope);
+  } finally {
+    instance?.scope.handles.releaseAll(host);
+  }
+}
+
+/**
+ * componentize-js catches an exception thrown by the fetch handler itself, prints it to stderr
+ * and answers 500; the host still owes the operator a log line naming component, route and error.
+ */
+const guestHandlerError = 'Error while running request handler';
+function reportedByGuest(scope: InstanceScope): GuestFailure | undefined {
+  const start = scope.stderrTail.findIndex((line) => line.includes(guestHandlerError));
+  if (start < 0) return undefined;
+  const lines = scope.stderrTail.slice(start + 1).filter((line) => line.trim() !== '');
+  const stackAt = lines.findIndex((line) => line.trim() === 'Stack:');
+  const message = (stackAt < 0 ? lines : lines.slice(0, stackAt)).join(' ').trim() || 'unknown error';
+  const stack = stackAt < 0 ? '' : lines.slice(stackAt + 1).map((l) => `at ${l.trim()}`).join('\n');
+  return { message, stack, guestStderr: [], answered: true };
+}
+
+function runRedis(componentId: string, payload: Uint8Array): GuestFailure | undefined {
+  let instance: PreparedInstance | undefined;
+  try {
+    instance = takeInstance(componentId);
+    const handler = instance.exports.inboundRedis;
+    if (!handler) throw new Error(`component ${componentId} does not export fermyon:spin/inbound-redis`);
+    handler.handleMessage(payload);
+    return undefined;
+  } catch (error) {
+    // A WIT `err` from the guest arrives as a thrown `{ payload }`.
+    if (error && typeof error === 'object' && 'payload' in error) {
+      return failureOf(new Error(`handle-message returned an error: ${JSON.stringify((error as { payload: unknown }).payload)}`), instance?.scope);
+    }
+    return failureOf(error, instance?.scope);
+  } finally {
+    instance?.scope.handles.releaseAll(host);
+  }
+}
+
+const textEncoder = new TextEncoder();
+
+function headerList(pairs: [string, string][]): HeaderList {
+  return pairs.map(([n, v]) => [n, textEncoder.encode(v)]);
+}
+
+function checkOutbound(component: ExecutorComponent, request: OutboundRequestData): ErrorCode | undefined {
+  const url = request.authority ? `${request.scheme}://${request.authority}${request.pathWithQuery}` : undefined;
+  const target = url ? targetOf(url) : { scheme: request.scheme, host: 'self', port: undefined };
+  if (!target) return { tag: 'HTTP-request-URI-invalid' };
+  if (isAllowedOutbound(component.allowedOutboundHosts, target)) return undefined;
+  const origin = url ? new URL(url).origin : 'self';
+  post({
+    type: 'log',
+    component: component.id,
+    stream: 'host',
+    line: `A component tried to make an HTTP request to a non-allowed host '${origin}'. To allow requests, add 'allowed_outbound_hosts = ["${origin}"]' to the manifest component section.`,
+  });
+  return { tag: 'HTTP-request-denied' };
+}
+
+/** Internal requests (`<id>.spin.internal`, `self`) run nested in this thread; others go to the host. */
+function sendOutbound(request: OutboundRequestData): { ok: OutboundResponseData } | { err: ErrorCode } {
+  const host = request.authority.split(':')[0]?.toLowerCase() ?? '';
+  const internalId = internalComponentId(host);
+  if (internalId !== undefined || request.authority === '') {
+    const path = request.pathWithQuery.split('?')[0] ?? '/';
+    let componentId = internalId;
+    let match;
+    if (componentId === undefined) {
+      match = routes.match(path);
+      if (!match) return { ok: { status: 404, headers: [], body: new Uint8Array(0) } };
+      componentId = match.entry.component;
+    } else {
+      const entry = routes.routeOfComponent(componentId);
+      if (!entry || !components.has(componentId)) return { err: { tag: 'destination-not-found' } };
+      match = matchForComponent(entry, path);
+    }
+    const authority = request.authority || 'self';
+    const fullUrl = `${request.scheme}://${authority}${request.pathWithQuery}`;
+    const headers: HeaderList = [
+      ...request.headers.filter(([n]) => !n.startsWith('spin-')),
+      ...headerList(spinHeaders({ fullUrl, clientAddr: '127.0.0.1:0', match })),
+    ];
+    const sink = new BufferSink();
+    let status = 500;
+    let responseHeaders: HeaderList = [];
+    const failure = runHttp(
+      componentId,
+      { method: request.method, pathWithQuery: request.pathWithQuery, scheme: 'http', authority, headers, body: request.body.length ? new BufferSource(request.body) : emptySource },
+      {
+        sink,
+        head: (s, h) => {
+          status = s;
+          responseHeaders = h;
+        },
+        end: () => {},
+        fail: () => {},
+      },
+    );
+    if (failure) {
+      post({ type: 'guest-error', component: componentId, route: match.rawRoute, failure });
+      return { ok: { status: 500, headers: [], body: new Uint8Array(0) } };
+    }
+    return { ok: { status, headers: responseHeaders, body: sink.bytes() } };
+  }
+  return flushThen(() => hostCall<{ ok: OutboundResponseData } | { err: ErrorCode }>('http.send', request));
+}
+
+/** Responses are coalesced into few messages; anything pending goes out before the guest blocks. */
+let flushPending: (() => void) | undefined;
+function flushThen<T>(call: () => T): T {
+  flushPending?.();
+  return call();
+}
+function hostCall<T>(op: string, ...args: unknown[]): T {
+  return host.call<T>(op, ...args);
+}
+
+const streamThreshold = 64 * 1024;
+
+/** Sends the response to the main thread: head and body in one message unless it is large or slow. */
+class JobResponse implements ResponseTarget {
+  private status: number | undefined;
+  private headers: HeaderList = [];
+  private headSent = false;
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
+  ended = false;
+
+  constructor(private readonly jobId: number) {}
+
+  readonly sink = {
+    write: (bytes: Uint8Array) => {
+      this.chunks.push(bytes.slice());
+      this.buffered += bytes.length;
+      if (this.buffered >= streamThreshold) this.flush();
+    },
+  };
+
+  head(status: number, headers: HeaderList): void {
+    this.status = status;
+    this.headers = headers;
+  }
+
+  end(): void {
+    this.ended = true;
+  }
+
+  fail(): void {
+    // runHttp reports the error the guest set on the outparam.
+  }
+
+  /** Posts what is pending now (head first). */
+  flush(): void {
+    if (this.status === undefined) return;
+    if (!this.headSent) {
+      post({ type: 'head', jobId: this.jobId, status: this.status, headers: this.headers });
+      this.headSent = true;
+    }
+    if (this.buffered > 0) {
+      const bytes = Buffer.concat(this.chunks);
+      this.chunks = [];
+      this.buffered = 0;
+      post({ type: 'chunk', jobId: this.jobId, bytes }, [bytes.buffer as ArrayBuffer]);
+    }
+  }
+
+  /** The final message: whatever has not been sent yet, plus the outcome. */
+  finish(failure: GuestFailure | undefined): void {
+    const head = !this.headSent && this.status !== undefined ? { status: this.status, headers: this.headers } : undefined;
+    const bytes = this.buffered > 0 ? Buffer.concat(this.chunks) : undefined;
+    post({ type: 'done', jobId: this.jobId, head, bytes, failure }, bytes ? [bytes.buffer as ArrayBuffer] : []);
+  }
+}
+
+class StreamedBody implements ByteSource {
+  constructor(private readonly jobId: number) {}
+  pull(maxBytes: number): Uint8Array | null {
+    return flushThen(() => hostCall<Uint8Array | null>('body.read', this.jobId, maxBytes));
+  }
+}
+
+function handleJob(job: ExecutorJob): void {
+  if (job.type === 'http') {
+    const response = new JobResponse(job.jobId);
+    flushPending = () => response.flush();
+    const body: ByteSource = job.streamedBody ? new StreamedBody(job.jobId) : job.body && job.body.length > 0 ? new BufferSource(job.body) : emptySource;
+    const failure = runHttp(job.component, { ...job.request, body }, response);
+    flushPending = undefined;
+    response.finish(failure);
+  } else {
+    flushPending = undefined;
+    const failure = runRedis(job.component, job.payload);
+    post({ type: 'done', jobId: job.jobId, failure });
+  }
+  prepareAhead(job.component);
+}
+
+async function load(): Promise<void> {
+  for (const component of init.components) {
+    const module = (await import(pathToFileURL(component.jsFile).href)) as { instantiate: Instantiate };
+    instantiators.set(component.id, module.instantiate);
+  }
+}
+
+await load();
+port.on('message', (job: ExecutorJob) => handleJob(job));
+post({ type: 'ready' });

@@ -1,0 +1,165 @@
+/**
+ * The HTTP trigger: a Node HTTP server that routes by the manifest's routes, adds Spin's request
+ * headers, runs the component on an executor thread and streams its response back. Failures
+ * become a 500 and a log line naming the component, route, error and stack.
+ */
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ExecutorPool, StreamedBody } from './executor-pool.ts';
+import type { GuestFailure, HttpRequestHead } from './executor-protocol.ts';
+import type { HeaderList } from './guest/http.ts';
+import type { Logger } from './logger.ts';
+import { type RouteTable, spinHeaders } from './routes.ts';
+
+/** Bodies up to this size are read whole and handed over with the request; larger ones stream. */
+const bufferedBodyLimit = 1024 * 1024;
+
+export interface HttpTriggerOptions {
+  routes: RouteTable;
+  pool: ExecutorPool;
+  logger: Logger;
+  info: () => Record<string, unknown>;
+  onActivity(delta: 1 | -1): void;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+function headerListFrom(req: IncomingMessage, extra: [string, string][]): HeaderList {
+  const list: HeaderList = [];
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = (raw[i] as string).toLowerCase();
+    // Clients cannot forge the headers Spin sets.
+    if (name.startsWith('spin-')) continue;
+    list.push([name, encoder.encode(raw[i + 1] as string)]);
+  }
+  for (const [name, value] of extra) list.push([name, encoder.encode(value)]);
+  return list;
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? '0') > 0;
+}
+
+async function readWhole(req: IncomingMessage): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Lets the guest pull a large body piece by piece as Node receives it. */
+function streamedBodyOf(req: IncomingMessage): StreamedBody {
+  const iterator = req[Symbol.asyncIterator]();
+  let leftover: Uint8Array | null = null;
+  return {
+    async read(maxBytes) {
+      let chunk = leftover;
+      leftover = null;
+      if (!chunk) {
+        const next = await iterator.next();
+        if (next.done) return null;
+        chunk = next.value as Buffer;
+      }
+      if (chunk.length > maxBytes) {
+        leftover = chunk.subarray(maxBytes);
+        chunk = chunk.subarray(0, maxBytes);
+      }
+      return new Uint8Array(chunk);
+    },
+  };
+}
+
+export function describeFailure(component: string, route: string, request: string, failure: GuestFailure): string {
+  const lines = [`component "${component}" failed on route "${route}" (${request}): ${failure.message}`];
+  if (failure.stack) lines.push(failure.stack.split('\n').map((l) => `    ${l}`).join('\n'));
+  if (failure.guestStderr.length > 0) lines.push(`  component stderr:\n${failure.guestStderr.map((l) => `    ${l}`).join('\n')}`);
+  return lines.join('\n');
+}
+
+export function createHttpTrigger(options: HttpTriggerOptions): Server {
+  const { routes, pool, logger } = options;
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const method = req.method ?? 'GET';
+    const pathWithQuery = req.url ?? '/';
+    const path = pathWithQuery.split('?')[0] ?? '/';
+    const elapsed = () => `${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms`;
+
+    if (path === '/.well-known/spin/health') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('OK');
+      return;
+    }
+    if (path === '/.well-known/spin/info') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(options.info()));
+      return;
+    }
+    const match = routes.match(path);
+    if (!match) {
+      res.writeHead(404).end();
+      logger.request(`${method} ${pathWithQuery} -> (no route) 404 ${elapsed()}`);
+      return;
+    }
+    const component = match.entry.component;
+    const authority = req.headers.host ?? 'localhost';
+    const clientAddr = `${req.socket.remoteAddress ?? '127.0.0.1'}:${req.socket.remotePort ?? 0}`;
+    const fullUrl = `http://${authority}${pathWithQuery}`;
+    const head: HttpRequestHead = {
+      method,
+      pathWithQuery,
+      scheme: 'http',
+      authority,
+      headers: headerListFrom(req, spinHeaders({ fullUrl, clientAddr, match })),
+    };
+    let body: Uint8Array | StreamedBody | undefined;
+    if (hasBody(req)) {
+      const length = Number(req.headers['content-length'] ?? NaN);
+      body = Number.isFinite(length) && length <= bufferedBodyLimit ? await readWhole(req) : streamedBodyOf(req);
+    }
+
+    let status = 0;
+    const bodyless = method === 'HEAD';
+    const failure = await pool.runHttp(component, head, body, {
+      onHead(code, headers) {
+        status = code;
+        const flat: string[] = [];
+        for (const [name, value] of headers) flat.push(name, decoder.decode(value));
+        res.writeHead(code, flat);
+      },
+      onChunk(bytes) {
+        if (!bodyless && status !== 204 && status !== 304) res.write(bytes);
+      },
+    });
+    if (failure) {
+      logger.error(describeFailure(component, match.rawRoute, `${method} ${pathWithQuery}`, failure));
+      if (failure.answered) res.end();
+      else if (!res.headersSent) {
+        status = 500;
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal Server Error\n');
+      } else res.destroy();
+    } else res.end();
+    logger.request(`${method} ${pathWithQuery} -> ${component} ${status} ${elapsed()}`);
+  }
+
+  return createServer((req, res) => {
+    options.onActivity(1);
+    handle(req, res)
+      .catch((error: unknown) => {
+        logger.error(`request ${req.method} ${req.url} failed in the host: ${error instanceof Error ? error.stack : String(error)}`);
+        if (!res.headersSent) res.writeHead(500).end();
+        else res.destroy();
+      })
+      .finally(() => options.onActivity(-1));
+  });
+}
+
+export function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
