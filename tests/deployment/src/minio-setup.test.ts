@@ -7,8 +7,8 @@ const compose = loadCompose();
 const initScript = readRepoFile('deploy/minio/init.sh');
 
 describe('deploy/minio/init.sh (the minio-init job)', () => {
-  it('is valid POSIX shell', () => {
-    const check = spawnSync('sh', ['-n', repoPath('deploy/minio/init.sh')], { encoding: 'utf8' });
+  it.each(['deploy/minio/init.sh', 'deploy/backup.sh'])('%s is valid POSIX shell', (file) => {
+    const check = spawnSync('sh', ['-n', repoPath(file)], { encoding: 'utf8' });
     expect(check.stderr).toBe('');
     expect(check.status).toBe(0);
   });

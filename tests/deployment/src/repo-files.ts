@@ -21,4 +21,6 @@ export const deploymentFiles = [
   'traefik/dynamic/authorworks.yml',
   'deploy/postgres/create-databases.sql',
   'deploy/minio/init.sh',
+  'deploy/backup.sh',
+  'docs/deploy.md',
 ] as const;
