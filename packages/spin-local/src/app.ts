@@ -65,7 +65,7 @@ export interface SpinApp {
   /** Resolves when no request or Redis message is being handled. */
   waitForIdle(): Promise<void>;
   /** Empties key-value stores, the embedded Redis, and the tables of the given Postgres addresses. */
-  reset(options?: { postgres?: string[]; keepTables?: (table: string) => boolean }): Promise<void>;
+  reset(options?: { postgres?: string[]; keepTables?: (table: string) => boolean; redis?: boolean }): Promise<void>;
   /** A SQL client on the app's own Postgres backend (shares embedded databases). */
   sql(address: string): Promise<SqlClient>;
   close(): Promise<void>;
@@ -318,7 +318,8 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
       }),
     async reset(resetOptions = {}) {
       await keyValue.clear();
-      if (redis.kind === 'embedded' || resetOptions.postgres !== undefined) await redis.flush();
+      // A real Redis may be shared with other test files: flush it only when asked to.
+      if (redis.kind === 'embedded' || resetOptions.redis) await redis.flush();
       const keep = resetOptions.keepTables ?? ((table: string) => /migration/i.test(table));
       for (const address of resetOptions.postgres ?? []) await postgres.truncateAll(address, keep);
     },

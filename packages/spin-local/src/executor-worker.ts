@@ -174,17 +174,24 @@ function runHttp(componentId: string, request: IncomingRequestData, target: Resp
 
 /**
  * componentize-js catches an exception thrown by the fetch handler itself, prints it to stderr
- * and answers 500; the host still owes the operator a log line naming component, route and error.
+ * and answers 500; the host still owes the operator a log line naming component, route and error,
+ * so it recognises the SDK's messages and lifts the error and its stack out of them.
  */
-const guestHandlerError = 'Error while running request handler';
+const guestErrorMarkers = ['Error while running request handler', 'Exception while dispatching FetchEvent', 'Exception while evaluating incoming request'];
 function reportedByGuest(scope: InstanceScope): GuestFailure | undefined {
-  const start = scope.stderrTail.findIndex((line) => line.includes(guestHandlerError));
+  const isMarker = (line: string) => guestErrorMarkers.some((marker) => line.includes(marker));
+  const start = scope.stderrTail.findIndex(isMarker);
   if (start < 0) return undefined;
-  const lines = scope.stderrTail.slice(start + 1).filter((line) => line.trim() !== '');
-  const stackAt = lines.findIndex((line) => line.trim() === 'Stack:');
-  const message = (stackAt < 0 ? lines : lines.slice(0, stackAt)).join(' ').trim() || 'unknown error';
-  const stack = stackAt < 0 ? '' : lines.slice(stackAt + 1).map((l) => `at ${l.trim()}`).join('\n');
-  return { message, stack, guestStderr: [], answered: true };
+  const lines = scope.stderrTail
+    .slice(start + 1)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && line !== ':' && line !== 'Stack:' && line !== 'Internal error.' && !isMarker(line));
+  const stackLines = [...new Set(lines.filter((line) => /@.*:\d+(:\d+)?$/.test(line)))];
+  const first = lines.find((line) => !stackLines.includes(line)) ?? 'unknown error';
+  // SpiderMonkey prints `(new TypeError("message", "file.js", 12))` for an uncaught error value.
+  const constructed = /^\(new (\w*Error)\("(.*)", ".*", \d+\)\)$/.exec(first);
+  const message = constructed ? `${constructed[1]}: ${constructed[2]}` : first;
+  return { message, stack: stackLines.map((line) => `at ${line}`).join('\n'), guestStderr: [], answered: true };
 }
 
 function runRedis(componentId: string, payload: Uint8Array): GuestFailure | undefined {

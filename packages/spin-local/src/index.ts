@@ -5,3 +5,4 @@ export { RouteTable, type RouteMatch, spinHeaders } from './routes.ts';
 export { isAllowedOutbound } from './outbound-hosts.ts';
 export { openSqlClient } from './sql-client.ts';
 export { ensureDevSecrets, devSecretsFile } from './dev-secrets.ts';
+export { type TestApp, type TestAppOptions, startApp } from './harness.ts';

@@ -211,6 +211,7 @@ export class PostgresBackend {
   private readonly embeddedKeys = new Set<string>();
   private readonly sessions = new Map<number, Session>();
   private nextSession = 1;
+  private readonly usedDatabases = new Set<string>();
 
   constructor(private readonly options: PostgresOptions) {}
 
@@ -291,6 +292,7 @@ export class PostgresBackend {
   /** Opens a session; `raw` returns values as Postgres text (for exact WIT mapping). */
   async session(address: string, raw = true): Promise<Session> {
     const database = PostgresBackend.databaseOf(address);
+    this.usedDatabases.add(database);
     return this.options.realConnection ? this.realSession(database, raw) : this.embeddedSession(database);
   }
 
@@ -349,6 +351,8 @@ export class PostgresBackend {
 
   /** Every table in the public schema emptied (between tests); migration bookkeeping kept. */
   async truncateAll(address: string, keep: (table: string) => boolean): Promise<void> {
+    // A database this app never touched has nothing to reset (and opening PGlite costs seconds).
+    if (!this.usedDatabases.has(PostgresBackend.databaseOf(address))) return;
     const session = await this.session(address, false);
     try {
       const tables = await session.run(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`, []);

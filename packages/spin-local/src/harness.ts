@@ -1,0 +1,88 @@
+/**
+ * The test harness every component test uses: start an app (or some of its components) from a
+ * manifest on embedded backends — or on the real servers when DB_CONNECTION / REDIS_ADDRESS are
+ * set — call it over real HTTP, publish to its Redis channels and wait for the triggered
+ * components, and reset state between tests.
+ *
+ *   const app = await startApp({ manifest: 'spin.toml', env: { SPIN_VARIABLE_AUTH_SECRET: 'test' } });
+ *   const res = await app.fetch('/v1/users/health');
+ *   await app.publish('user-events', JSON.stringify(event)); // resolves once the workers are done
+ *   await app.close();
+ */
+import { type BackendOptions, type SpinApp, startSpinApp } from './app.ts';
+import type { SqlClient } from './backends/postgres.ts';
+import { MemoryLogger } from './logger.ts';
+
+export interface TestAppOptions {
+  manifest: string;
+  /** Only these components (and their triggers). */
+  components?: string[];
+  /** Extra environment (SPIN_VARIABLE_* values) on top of process.env. */
+  env?: Record<string, string>;
+  backends?: BackendOptions;
+  runtimeConfigFile?: string;
+  envFiles?: string[];
+  /** Executor threads (default 2). */
+  threads?: number;
+  /** Print every log line while testing (default: only collect them in `logs`). */
+  verbose?: boolean;
+}
+
+export interface TestApp {
+  readonly url: string;
+  readonly app: SpinApp;
+  /** Every log line the host wrote (requests, errors, component output). */
+  readonly logs: MemoryLogger;
+  fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** Publishes a message and resolves when every component it triggered has finished. */
+  publish(channel: string, payload: string | Uint8Array): Promise<void>;
+  waitForIdle(): Promise<void>;
+  /**
+   * Empties key-value stores and the embedded Redis, and truncates the tables (except migration
+   * bookkeeping) of every Postgres database the components' variables point at.
+   */
+  reset(): Promise<void>;
+  sql(address: string): Promise<SqlClient>;
+  close(): Promise<void>;
+}
+
+function postgresAddresses(app: SpinApp, env: Record<string, string | undefined>): string[] {
+  const addresses = new Set<string>();
+  for (const [name, declared] of Object.entries(app.manifest.variables)) {
+    const value = env[`SPIN_VARIABLE_${name.toUpperCase()}`] ?? declared.default;
+    if (value && /^postgres(ql)?:\/\//.test(value)) addresses.add(value);
+  }
+  return [...addresses];
+}
+
+export async function startApp(options: TestAppOptions): Promise<TestApp> {
+  const logs = new MemoryLogger(options.verbose ?? false);
+  const env = { ...process.env, ...options.env };
+  const app = await startSpinApp({
+    manifest: options.manifest,
+    ...(options.components ? { components: options.components } : {}),
+    ...(options.runtimeConfigFile ? { runtimeConfigFile: options.runtimeConfigFile } : {}),
+    ...(options.envFiles ? { envFiles: options.envFiles } : {}),
+    env,
+    backends: { dataDir: null, ...options.backends },
+    threads: options.threads ?? 2,
+    logger: logs,
+  });
+  return {
+    url: app.url,
+    app,
+    logs,
+    fetch: (path, init) => fetch(new URL(path, app.url), init),
+    async publish(channel, payload) {
+      await app.publish(channel, payload);
+      await app.waitForIdle();
+    },
+    waitForIdle: () => app.waitForIdle(),
+    async reset() {
+      await app.waitForIdle();
+      await app.reset({ postgres: postgresAddresses(app, env) });
+    },
+    sql: (address) => app.sql(address),
+    close: () => app.close(),
+  };
+}

@@ -1,0 +1,172 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestApp } from './harness.ts';
+import { callProbe, startFixtureApp } from '../test/probe-app.ts';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startFixtureApp();
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+type Echo = { method: string; url: string; path: string; headers: Record<string, string>; body: string };
+
+describe('HTTP trigger', () => {
+  it('routes by the manifest and sets the spin-* request headers (client copies ignored)', async () => {
+    const response = await app.fetch('/probe/nested/echo?q=1', { headers: { 'spin-full-url': 'http://forged/', 'x-custom': 'yes' } });
+    expect(response.status).toBe(200);
+    const echo = (await response.json()) as Echo;
+    expect(echo.url).toBe(`${app.url}/probe/nested/echo?q=1`);
+    expect(echo.path).toBe('/probe/nested/echo');
+    expect(echo.headers['spin-full-url']).toBe(`${app.url}/probe/nested/echo?q=1`);
+    expect(echo.headers['spin-path-info']).toBe('/nested/echo');
+    expect(echo.headers['spin-matched-route']).toBe('/probe/...');
+    expect(echo.headers['spin-raw-component-route']).toBe('/probe/...');
+    expect(echo.headers['spin-component-route']).toBe('/probe');
+    expect(echo.headers['spin-base-path']).toBe('/');
+    expect(echo.headers['spin-client-addr']).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(echo.headers['x-custom']).toBe('yes');
+  });
+
+  it('answers 404 where no route matches, and never exposes a private component', async () => {
+    expect((await app.fetch('/nowhere')).status).toBe(404);
+    expect((await app.fetch('/hidden/echo')).status).toBe(404);
+    expect((await app.fetch('/')).status).toBe(404);
+  });
+
+  it('serves /.well-known/spin/health and /.well-known/spin/info', async () => {
+    const health = await app.fetch('/.well-known/spin/health');
+    expect(health.status).toBe(200);
+    expect(await health.text()).toBe('OK');
+    const info = (await (await app.fetch('/.well-known/spin/info')).json()) as { app: string };
+    expect(info.app).toBe('spin-local-fixtures');
+  });
+
+  it('hands request bodies to the component', async () => {
+    const echo = (await (await app.fetch('/probe/echo', { method: 'POST', body: 'hello body' })).json()) as Echo;
+    expect(echo).toMatchObject({ method: 'POST', body: 'hello body' });
+  });
+
+  it('streams a large request body in', async () => {
+    const bytes = new Uint8Array(1200 * 1024).map((_, i) => (i * 7) % 256);
+    let sum = 0;
+    for (const b of bytes) sum = (sum + b) % 65521;
+    const result = (await (await app.fetch('/probe/upload', { method: 'POST', body: bytes })).json()) as { length: number; sum: number };
+    expect(result).toEqual({ length: bytes.length, sum });
+  });
+
+  it('accepts a chunked request body of unknown length', async () => {
+    const chunks = ['one,', 'two,', 'three'];
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = chunks.shift();
+        if (next === undefined) controller.close();
+        else controller.enqueue(new TextEncoder().encode(next));
+      },
+    });
+    const response = await app.fetch('/probe/echo', { method: 'POST', body, duplex: 'half' } as RequestInit);
+    expect(((await response.json()) as Echo).body).toBe('one,two,three');
+  });
+
+  it('streams a large response body out', async () => {
+    const response = await app.fetch('/probe/stream?chunks=64&size=4096');
+    const text = await response.text();
+    expect(text.length).toBe(64 * 4096);
+    expect(text.slice(4096 * 9, 4096 * 9 + 3)).toBe('999');
+  });
+
+  it.each([204, 304])('answers %i with no body, and keeps serving', async (code) => {
+    const response = await app.fetch(`/probe/status?code=${code}`);
+    expect(response.status).toBe(code);
+    expect(response.headers.get('x-probe')).toBe('status');
+    expect(await response.text()).toBe('');
+    expect((await app.fetch('/probe/health')).status).toBe(200);
+  });
+
+  it('answers HEAD without a body', async () => {
+    const response = await app.fetch('/probe/status?code=200&body=abc', { method: 'HEAD' });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toBe('');
+  });
+
+  it.each([
+    ['throw', 'probe exploded on purpose'],
+    ['reject', 'probe rejected on purpose'],
+  ])('turns an exception (%s) into a 500 and a log line naming component, route, error and stack', async (action, message) => {
+    const response = await app.fetch(`/probe/${action}`);
+    expect(response.status).toBe(500);
+    const errors = app.logs.text('error');
+    expect(errors).toContain(`component "probe" failed on route "/probe/..." (GET /probe/${action})`);
+    expect(errors).toContain(message);
+    expect(errors).toMatch(new RegExp(`at ${action}@probe-http\\.bundle\\.js:\\d+`));
+    expect((await app.fetch('/probe/health')).status).toBe(200);
+  });
+
+  it('turns an exception thrown outside respondWith into a 500 with a log line', async () => {
+    const response = await app.fetch('/probe/sync-throw');
+    expect(response.status).toBe(500);
+    expect(app.logs.text('error')).toContain('component "probe" failed on route "/probe/..." (GET /probe/sync-throw): Error: probe threw outside respondWith');
+  });
+
+  it('logs one line per request: method, path, component, status, duration', async () => {
+    await app.fetch('/probe/health?log=1');
+    expect(app.logs.text('request')).toMatch(/GET \/probe\/health\?log=1 -> probe 200 \d+\.\d ms/);
+  });
+
+  it('serves concurrent requests, each on its own instance', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 16 }, async (_, i) => {
+        const echo = (await (await app.fetch(`/probe/echo?i=${i}`, { method: 'POST', body: `body-${i}` })).json()) as Echo;
+        return [echo.url.endsWith(`?i=${i}`), echo.body === `body-${i}`];
+      }),
+    );
+    expect(results.flat().every(Boolean)).toBe(true);
+  });
+});
+
+describe('outbound HTTP', () => {
+  let upstream: ReturnType<typeof createServer>;
+  let upstreamUrl: string;
+  beforeAll(async () => {
+    upstream = createServer((req, res) => res.writeHead(201, { 'x-upstream': 'yes' }).end(`upstream saw ${req.method} ${req.url}`));
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+    upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => upstream.close(() => r())));
+
+  type Fetched = { status?: number; body?: string; headers?: Record<string, string>; error?: string };
+
+  it('reaches an allowed host', async () => {
+    const result = await callProbe<Fetched>(app, 'fetch', { url: `${upstreamUrl}/hello?x=1`, method: 'POST', body: 'b' });
+    expect(result).toMatchObject({ status: 201, body: 'upstream saw POST /hello?x=1' });
+    expect(result.headers?.['x-upstream']).toBe('yes');
+  });
+
+  it('denies a host not in allowed_outbound_hosts, as Spin does', async () => {
+    const result = await callProbe<Fetched>(app, 'fetch', { url: 'https://example.com/' });
+    expect(result.error).toBeDefined();
+    expect(result.status).toBeUndefined();
+    expect(app.logs.text('guest')).toContain("non-allowed host 'https://example.com'");
+  });
+
+  it('denies everything to a component without allowed_outbound_hosts', async () => {
+    const result = await callProbe<Fetched>(app, 'fetch', { url: `${upstreamUrl}/` }, '/locked');
+    expect(result.error).toBeDefined();
+  });
+
+  it('serves http://<component>.spin.internal in-process, private components included', async () => {
+    const result = await callProbe<Fetched>(app, 'fetch', { url: 'http://hidden.spin.internal/anything/echo?via=internal' });
+    expect(result.status).toBe(200);
+    const echo = JSON.parse(result.body ?? '{}') as Echo;
+    expect(echo.url).toBe('http://hidden.spin.internal/anything/echo?via=internal');
+    expect(echo.headers['spin-path-info']).toBe('/anything/echo');
+  });
+
+  it('denies spin.internal calls the manifest does not allow', async () => {
+    const result = await callProbe<Fetched>(app, 'fetch', { url: 'http://probe.spin.internal/probe/health' }, '/locked');
+    expect(result.error).toBeDefined();
+  });
+});
