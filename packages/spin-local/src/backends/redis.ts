@@ -80,6 +80,9 @@ export class RedisBackend {
       if (!method) throw new WitError({ tag: 'other', val: `unsupported command in embedded Redis: ${command}` });
       reply = await method.call(client, ...values);
     }
+    // Buffer mode cannot tell a status reply from a bulk string: commands that answer with a
+    // status (+OK, +PONG, +string for TYPE) get it back as Spin's `status`.
+    if (statusCommands.has(command.toUpperCase()) && reply instanceof Uint8Array) return [{ tag: 'status', val: Buffer.from(reply).toString() }];
     return toResults(reply);
   }
 
@@ -96,6 +99,8 @@ export class RedisBackend {
     await Promise.all(all.map((c) => c.quit().catch(() => c.disconnect())));
   }
 }
+
+const statusCommands = new Set(['SET', 'MSET', 'SETEX', 'PSETEX', 'HMSET', 'PING', 'SELECT', 'FLUSHDB', 'FLUSHALL', 'RENAME', 'LSET', 'LTRIM', 'TYPE', 'MULTI', 'DISCARD', 'WATCH', 'UNWATCH', 'AUTH', 'RESTORE']);
 
 function toResults(reply: unknown): RedisResult[] {
   if (Array.isArray(reply)) return reply.flatMap(toResults);

@@ -1,0 +1,235 @@
+/**
+ * Each host API through a compiled component, on the embedded backends — or on the real servers
+ * when DB_CONNECTION / REDIS_ADDRESS are set (CI runs both).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestApp } from './harness.ts';
+import { type Attempt, callProbe, dbAddress, redisAddress, startFixtureApp } from '../test/probe-app.ts';
+
+let app: TestApp;
+beforeAll(async () => {
+  app = await startFixtureApp();
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+const text = (value: string) => new TextEncoder().encode(value);
+const runId = `${process.pid}-${Date.now()}`;
+
+describe('variables', () => {
+  it('returns component variables with their templates expanded', async () => {
+    expect(await callProbe(app, 'variable?name=greeting')).toEqual({ ok: 'hello, world' });
+    expect(await callProbe(app, 'variable?name=api_key')).toEqual({ ok: 'test-key' });
+  });
+
+  it('reports an undefined variable and an invalid name with Spin error variants', async () => {
+    const missing = await callProbe<Attempt>(app, 'variable?name=nope');
+    expect(missing.err).toMatchObject({ tag: 'undefined' });
+    const invalid = await callProbe<Attempt>(app, 'variable?name=Bad-Name');
+    expect(invalid.err).toMatchObject({ tag: 'invalid-name' });
+  });
+
+  it('gives a component only its own variables', async () => {
+    const locked = await callProbe<Attempt>(app, 'variable?name=greeting', undefined, '/locked');
+    expect(locked.err).toMatchObject({ tag: 'undefined' });
+  });
+});
+
+describe('key-value', () => {
+  type KvResults = { results: Attempt[]; open?: Attempt };
+
+  it('stores, reads, lists and deletes in the default store', async () => {
+    const { results } = await callProbe<KvResults>(app, 'kv', {
+      store: 'default',
+      ops: [['set', 'a', 'one'], ['set', 'b', 'two'], ['get', 'a'], ['exists', 'b'], ['keys'], ['delete', 'a'], ['get', 'a'], ['exists', 'a']],
+    });
+    expect(results).toEqual([{}, {}, { ok: text('one') }, { ok: true }, { ok: ['a', 'b'] }, {}, {}, { ok: false }]);
+  });
+
+  it('keeps labelled stores apart', async () => {
+    await callProbe(app, 'kv', { store: 'cache', ops: [['set', 'only-in-cache', 'x']] });
+    const { results } = await callProbe<KvResults>(app, 'kv', { store: 'default', ops: [['exists', 'only-in-cache']] });
+    expect(results[0]).toEqual({ ok: false });
+  });
+
+  it('denies a store the component does not list', async () => {
+    const denied = await callProbe<KvResults>(app, 'kv', { store: 'other', ops: [] });
+    expect(denied.open?.err).toEqual({ tag: 'access-denied' });
+    const locked = await callProbe<KvResults>(app, 'kv', { store: 'default', ops: [] }, '/locked');
+    expect(locked.open?.err).toEqual({ tag: 'access-denied' });
+  });
+
+  it('is emptied by reset()', async () => {
+    await callProbe(app, 'kv', { store: 'default', ops: [['set', 'k', 'v']] });
+    await app.reset();
+    const { results } = await callProbe<KvResults>(app, 'kv', { store: 'default', ops: [['keys']] });
+    expect(results[0]).toEqual({ ok: [] });
+  });
+});
+
+describe(`outbound Redis (${process.env.REDIS_ADDRESS ? 'real server' : 'embedded'})`, () => {
+  type RedisResults = { results: Attempt[]; open?: Attempt };
+  const key = (name: string) => `spin-local-test:${runId}:${name}`;
+
+  it('runs get, set, incr, del, sadd, smembers, srem and execute', async () => {
+    const { results } = await callProbe<RedisResults>(app, 'redis', {
+      address: redisAddress,
+      ops: [
+        ['set', key('s'), text('value')],
+        ['get', key('s')],
+        ['get', key('missing')],
+        ['incr', key('n')],
+        ['incr', key('n')],
+        ['sadd', key('set'), ['x', 'y', 'z']],
+        ['srem', key('set'), ['y']],
+        ['smembers', key('set')],
+        ['del', [key('s'), key('n'), key('missing')]],
+        ['execute', 'SET', [{ tag: 'binary', val: text(key('e')) }, { tag: 'int64', val: 41n }]],
+        ['execute', 'INCR', [{ tag: 'binary', val: text(key('e')) }]],
+        ['execute', 'GET', [{ tag: 'binary', val: text(key('e')) }]],
+        ['del', [key('set'), key('e')]],
+      ],
+    });
+    expect(results[0]).toEqual({});
+    expect(results[1]).toEqual({ ok: text('value') });
+    expect(results[2]).toEqual({});
+    expect(results[3]).toEqual({ ok: 1n });
+    expect(results[4]).toEqual({ ok: 2n });
+    expect(results[5]).toEqual({ ok: 3 });
+    expect(results[6]).toEqual({ ok: 1 });
+    expect((results[7]?.ok as string[]).sort()).toEqual(['x', 'z']);
+    expect(results[8]).toEqual({ ok: 2 });
+    expect(results[9]).toEqual({ ok: [{ tag: 'status', val: 'OK' }] });
+    expect(results[10]).toEqual({ ok: [{ tag: 'int64', val: 42n }] });
+    expect(results[11]).toEqual({ ok: [{ tag: 'binary', val: text('42') }] });
+  });
+
+  it.runIf(process.env.REDIS_ADDRESS)('reports type-error when incr meets a non-integer (real Redis)', async () => {
+    const { results } = await callProbe<RedisResults>(app, 'redis', { address: redisAddress, ops: [['set', key('t'), text('abc')], ['incr', key('t')], ['del', [key('t')]]] });
+    expect(results[1]?.err).toEqual({ tag: 'type-error' });
+  });
+
+  it('refuses an address outside allowed_outbound_hosts with invalid-address', async () => {
+    const { open } = await callProbe<RedisResults>(app, 'redis', { address: redisAddress, ops: [] }, '/locked');
+    expect(open?.err).toEqual({ tag: 'invalid-address' });
+  });
+});
+
+describe(`Postgres (${process.env.DB_CONNECTION ? 'real server' : 'embedded PGlite'})`, () => {
+  type PgResults = { results: Attempt<{ columns: { name: string; dataType: string }[]; rows: unknown[][] }>[]; open?: Attempt };
+  const table = `t_${runId.replace(/\W/g, '_')}`;
+  const pgCall = (statements: unknown[][], route?: string) => callProbe<PgResults>(app, 'pg', { address: dbAddress, statements }, route);
+
+  it("maps every column type as Spin 2.0's postgres host does", async () => {
+    const { results } = await pgCall([
+      ['execute', `CREATE TABLE ${table} (a int2, b int4, c int8, d float4, e float8, f bool, g text, h varchar(10), i char(3), j bytea, k int4, l timestamptz, m numeric, n uuid)`],
+      [
+        'execute',
+        `INSERT INTO ${table} VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, now(), 1.5, gen_random_uuid())`,
+        [
+          { tag: 'int16', val: -7 },
+          { tag: 'int32', val: 123456 },
+          { tag: 'int64', val: 9007199254740993n },
+          { tag: 'floating32', val: 1.5 },
+          { tag: 'floating64', val: 2.25 },
+          { tag: 'boolean', val: true },
+          { tag: 'str', val: 'text ✓' },
+          { tag: 'str', val: 'varchar' },
+          { tag: 'str', val: 'ab' },
+          { tag: 'binary', val: new Uint8Array([0, 1, 255]) },
+          { tag: 'db-null' },
+        ],
+      ],
+      ['query', `SELECT * FROM ${table}`],
+    ]);
+    expect(results[1]).toEqual({ ok: 1n });
+    const rowSet = results[2]?.ok;
+    expect(rowSet?.columns).toEqual([
+      { name: 'a', dataType: 'int16' },
+      { name: 'b', dataType: 'int32' },
+      { name: 'c', dataType: 'int64' },
+      { name: 'd', dataType: 'floating32' },
+      { name: 'e', dataType: 'floating64' },
+      { name: 'f', dataType: 'boolean' },
+      { name: 'g', dataType: 'str' },
+      { name: 'h', dataType: 'str' },
+      { name: 'i', dataType: 'str' },
+      { name: 'j', dataType: 'binary' },
+      { name: 'k', dataType: 'int32' },
+      { name: 'l', dataType: 'other' },
+      { name: 'm', dataType: 'other' },
+      { name: 'n', dataType: 'other' },
+    ]);
+    expect(rowSet?.rows).toEqual([
+      [
+        { tag: 'int16', val: -7 },
+        { tag: 'int32', val: 123456 },
+        { tag: 'int64', val: 9007199254740993n },
+        { tag: 'floating32', val: 1.5 },
+        { tag: 'floating64', val: 2.25 },
+        { tag: 'boolean', val: true },
+        { tag: 'str', val: 'text ✓' },
+        { tag: 'str', val: 'varchar' },
+        { tag: 'str', val: 'ab ' },
+        { tag: 'binary', val: new Uint8Array([0, 1, 255]) },
+        { tag: 'db-null' },
+        { tag: 'unsupported' },
+        { tag: 'unsupported' },
+        { tag: 'unsupported' },
+      ],
+    ]);
+  });
+
+  it('returns text casts of unsupported types, and no columns for an empty result (as Spin 2.0 does)', async () => {
+    const { results } = await pgCall([
+      ['query', `SELECT l::text AS l, m::text AS m FROM ${table}`],
+      ['query', `SELECT * FROM ${table} WHERE false`],
+    ]);
+    expect(results[0]?.ok?.rows[0]?.map((v) => (v as { tag: string }).tag)).toEqual(['str', 'str']);
+    expect(results[1]).toEqual({ ok: { columns: [], rows: [] } });
+  });
+
+  it('reports SQL errors as query-failed with the SQLSTATE, and unsigned parameters as Spin does', async () => {
+    const { results } = await pgCall([
+      ['query', 'SELECT * FROM no_such_table'],
+      ['query', 'SELECT $1::int4', [{ tag: 'uint32', val: 1 }]],
+      ['execute', 'SELECT $1::int4', [{ tag: 'uint32', val: 1 }]],
+    ]);
+    expect(results[0]?.err).toMatchObject({ tag: 'query-failed' });
+    expect(JSON.stringify(results[0]?.err)).toContain('SqlState(E42P01)');
+    expect(results[1]?.err).toEqual({ tag: 'bad-parameter', val: 'Postgres does not support unsigned integers' });
+    expect(results[2]?.err).toEqual({ tag: 'value-conversion-failed', val: 'Postgres does not support unsigned integers' });
+  });
+
+  it('keeps a transaction on its connection', async () => {
+    const { results } = await pgCall([
+      ['execute', 'BEGIN'],
+      ['execute', `DELETE FROM ${table}`],
+      ['query', `SELECT count(*)::int4 AS n FROM ${table}`],
+      ['execute', 'ROLLBACK'],
+      ['query', `SELECT count(*)::int4 AS n FROM ${table}`],
+    ]);
+    expect(results[2]?.ok?.rows).toEqual([[{ tag: 'int32', val: 0 }]]);
+    expect(results[4]?.ok?.rows).toEqual([[{ tag: 'int32', val: 1 }]]);
+  });
+
+  it('refuses an address outside allowed_outbound_hosts', async () => {
+    const { open } = await pgCall([], '/locked');
+    expect(open?.err).toEqual({ tag: 'connection-failed', val: `address ${dbAddress} is not permitted` });
+  });
+
+  it('shares its databases with app.sql() and empties tables on reset()', async () => {
+    const sql = await app.sql(dbAddress);
+    try {
+      const before = await sql.query(`SELECT count(*)::int4 AS n FROM ${table}`);
+      expect(before.rows).toEqual([{ n: 1 }]);
+      await app.reset();
+      const after = await sql.query(`SELECT count(*)::int4 AS n FROM ${table}`);
+      expect(after.rows).toEqual([{ n: 0 }]);
+      await sql.query(`DROP TABLE ${table}`);
+    } finally {
+      await sql.close();
+    }
+  });
+});
