@@ -10,6 +10,7 @@ import {
   type ComposeService,
 } from './deployment-files.ts';
 import { schemaErrors, validateCompose } from './schemas.ts';
+import { seedResourceTable } from './seed-guide.ts';
 
 const compose = loadCompose();
 const services = compose.services;
@@ -64,9 +65,9 @@ describe('docker-compose.yml', () => {
   });
 
   it("gives the Spin runtime the seed guide's whole memory budget: the sum of its per-service table", () => {
-    // User 200, Content 300, Storage 300, Editor 500, Messaging 200, Graphics 1 GB, Audio 500,
-    // Video 1 GB (seed guide, "Resource Allocation"); one spin process runs them all.
-    const seedTableMb = 200 + 300 + 300 + 500 + 200 + 1024 + 500 + 1024;
+    // One spin process runs every service, so it gets the sum of the per-service budgets.
+    const seedTableMb = Object.values(seedResourceTable).reduce((sum, row) => sum + row.memoryMb, 0);
+    expect(seedTableMb).toBe(4048);
     expect(service('spin').deploy?.resources?.limits?.memory).toBe(`${seedTableMb}M`);
   });
 

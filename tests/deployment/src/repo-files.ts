@@ -22,5 +22,6 @@ export const deploymentFiles = [
   'deploy/postgres/create-databases.sql',
   'deploy/minio/init.sh',
   'deploy/backup.sh',
+  'deploy/spinkube/spinapps.yaml',
   'docs/deploy.md',
 ] as const;

@@ -1,26 +1,40 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { parse as parseYaml } from 'yaml';
 
 /** The vendored copies of the published schemas (see ../schemas/README.md). */
 export const schemaDir = join(import.meta.dirname, '../schemas');
-export const schemaFiles = ['traefik-v3.json', 'traefik-v3-file-provider.json', 'compose-spec.json'] as const;
+export const schemaFiles = ['traefik-v3.json', 'traefik-v3-file-provider.json', 'compose-spec.json', 'spinapp-crd.yaml'] as const;
 
-function readSchema(name: (typeof schemaFiles)[number]): object {
+function readSchema(name: Exclude<(typeof schemaFiles)[number], 'spinapp-crd.yaml'>): object {
   return JSON.parse(readFileSync(join(schemaDir, name), 'utf8')) as object;
 }
 
-function compile(name: (typeof schemaFiles)[number], options: { validateSchema?: boolean } = {}): ValidateFunction {
-  // strict: false because both schemas use keywords Ajv's strict mode rejects (union types,
-  // unknown formats); allErrors so a failure lists everything wrong at once.
+function compile(schema: object, options: { validateSchema?: boolean } = {}): ValidateFunction {
+  // strict: false because the schemas use keywords Ajv's strict mode rejects (union types,
+  // unknown formats, x-kubernetes-*); allErrors so a failure lists everything wrong at once.
   const ajv = new Ajv({ allErrors: true, strict: false, ...options });
-  return ajv.compile(readSchema(name));
+  return ajv.compile(schema);
 }
 
-export const validateTraefikStatic = compile('traefik-v3.json');
-export const validateTraefikDynamic = compile('traefik-v3-file-provider.json');
+interface CustomResourceDefinition {
+  spec: { versions: { name: string; schema: { openAPIV3Schema: object } }[] };
+}
+
+/** The SpinApp CRD's OpenAPI v3 schema for v1alpha1 (JSON Schema apart from x-kubernetes-* keywords). */
+function spinAppSchema(): object {
+  const crd = parseYaml(readFileSync(join(schemaDir, 'spinapp-crd.yaml'), 'utf8')) as CustomResourceDefinition;
+  const version = crd.spec.versions.find((v) => v.name === 'v1alpha1');
+  if (!version) throw new Error('spinapp-crd.yaml has no v1alpha1 version');
+  return version.schema.openAPIV3Schema;
+}
+
+export const validateTraefikStatic = compile(readSchema('traefik-v3.json'));
+export const validateTraefikDynamic = compile(readSchema('traefik-v3-file-provider.json'));
 // The Compose schema's $schema URL (https, no #) is not one Ajv knows, so it is not meta-validated.
-export const validateCompose = compile('compose-spec.json', { validateSchema: false });
+export const validateCompose = compile(readSchema('compose-spec.json'), { validateSchema: false });
+export const validateSpinApp = compile(spinAppSchema());
 
 /** Ajv's errors in a form that reads well in a failed expectation. */
 export function schemaErrors(validate: ValidateFunction, data: unknown): string[] {
