@@ -208,7 +208,11 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
       return id;
     },
     'redis.close': (id: number) => void redisConnections.delete(id),
-    'redis.publish': (id: number, channel: string, payload: Uint8Array) => onRedis(async () => void (await redisOf(id).publish(channel, Buffer.from(payload)))),
+    'redis.publish': (id: number, channel: string, payload: Uint8Array) =>
+      onRedis(async () => {
+        expectDelivery(channel);
+        await redisOf(id).publish(channel, Buffer.from(payload));
+      }),
     'redis.get': (id: number, key: string) => onRedis(async () => {
       const value = await redisOf(id).getBuffer(key);
       return value ? new Uint8Array(value) : undefined;
@@ -240,6 +244,36 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
     }
   };
 
+  /**
+   * A publish to a channel this app subscribes to counts as activity until the message arrives,
+   * so waitForIdle() also waits for the triggered components (delivery is asynchronous).
+   */
+  const subscribedChannels = new Set<string>();
+  const undelivered = new Map<string, NodeJS.Timeout[]>();
+  const expectDelivery = (channel: string) => {
+    if (!subscribedChannels.has(channel)) return;
+    onActivity(1);
+    const timers = undelivered.get(channel) ?? [];
+    // Give up waiting if the message never comes back (published to another server).
+    const timer = setTimeout(() => {
+      const index = timers.indexOf(timer);
+      if (index >= 0) {
+        timers.splice(index, 1);
+        onActivity(-1);
+      }
+    }, 2000);
+    timer.unref();
+    timers.push(timer);
+    undelivered.set(channel, timers);
+  };
+  const delivered = (channel: string) => {
+    const timer = undelivered.get(channel)?.shift();
+    if (timer) {
+      clearTimeout(timer);
+      onActivity(-1);
+    }
+  };
+
   const pool = await ExecutorPool.start({
     size: options.threads ?? Math.min(4, availableParallelism()),
     components,
@@ -265,6 +299,7 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
   }
   for (const [address, channels] of channelsByAddress) {
     for (const [channel, bound] of channels) {
+      subscribedChannels.add(channel);
       subscriptions.push(
         redis.subscribe(address, channel, (_ch, payload) => {
           for (const component of bound) {
@@ -279,6 +314,7 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
               })
               .finally(() => onActivity(-1));
           }
+          delivered(channel);
         }),
       );
     }
@@ -310,7 +346,10 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
     manifest,
     routes,
     backends: { postgres: postgres.kind, redis: redis.kind },
-    publish: (channel, payload, address) => redis.publish(address ?? firstRedisAddress, channel, payload),
+    async publish(channel, payload, address) {
+      expectDelivery(channel);
+      await redis.publish(address ?? firstRedisAddress, channel, payload);
+    },
     waitForIdle: () =>
       new Promise((resolveIdle) => {
         if (active === 0) setImmediate(() => setImmediate(() => (active === 0 ? resolveIdle() : idleWaiters.push(resolveIdle))));

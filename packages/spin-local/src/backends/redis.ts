@@ -65,7 +65,8 @@ export class RedisBackend {
   }
 
   async publish(address: string, channel: string, payload: Uint8Array | string): Promise<void> {
-    await this.client(address).publish(channel, typeof payload === 'string' ? payload : Buffer.from(payload));
+    // Always a Buffer: ioredis-mock emits `messageBuffer`, which the trigger listens to, only for those.
+    await this.client(address).publish(channel, Buffer.from(payload));
   }
 
   async execute(address: string, command: string, args: RedisParameter[]): Promise<RedisResult[]> {
