@@ -1,0 +1,121 @@
+/**
+ * Round trip of each template in templates/: render it the way `spin new` does into a scratch
+ * copy of the repository's layout, check its spin.toml with our manifest model and with Spin's
+ * published schema, build every component for real (one build per template and run, nothing
+ * cached), start it on the local runtime and call its route or publish to its channel, run the
+ * service's own tests, and type-check what was rendered. `spin add` into an existing service is
+ * checked on the manifest and the build targets.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startApp } from '@authorworks/spin-local';
+import { parseManifest } from '@authorworks/spin-manifest';
+import { buildComponent } from '@authorworks/toolchain';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderTemplate, type RenderResult } from './render.ts';
+import {
+  TEST_ENV,
+  buildTargets,
+  componentLog,
+  leftoverLiquid,
+  listRendered,
+  timed,
+  timings,
+  type TestApp,
+  type TemplateCase,
+} from './round-trip.ts';
+import { createScratchWorkspace, runServiceTests, templatesDir, typecheck, type ScratchWorkspace } from './scratch-workspace.ts';
+import { spinSchemaErrors } from './spin-manifest-schema.ts';
+
+const cases: TemplateCase[] = [
+  {
+    template: 'authorworks-worker',
+    name: 'Cover Render',
+    values: { 'job-kind': 'cover_render' },
+    components: { 'cover-render-worker': 'spin-redis' },
+    files: ['package.json', 'spin.toml', 'src/cover-render-jobs.ts', 'src/worker.ts', 'test/worker.test.ts', 'tsconfig.json', 'vitest.config.ts'],
+    async exercise(app) {
+      await app.publish('cover-render-jobs', JSON.stringify({ id: 'job-7', kind: 'cover_render', input: { bookId: 'b1' } }));
+      expect(componentLog(app, 'cover-render-worker')).toContainEqual(expect.objectContaining({ status: 'done', jobId: 'job-7' }));
+      await app.publish('cover-render-jobs', JSON.stringify({ id: 'job-8', kind: 'audio' }));
+      expect(componentLog(app, 'cover-render-worker')).toContainEqual(expect.objectContaining({ status: 'rejected' }));
+      expect(app.logs.text('error')).toBe('');
+    },
+  },
+];
+
+let workspace: ScratchWorkspace;
+const rendered = new Map<string, RenderResult>();
+
+beforeAll(() => {
+  workspace = createScratchWorkspace();
+});
+afterAll(() => {
+  workspace?.remove();
+  if (timings.length) console.log(timings.map((t) => `${t.step}: ${t.seconds.toFixed(1)} s`).join('\n'));
+});
+
+describe.each(cases)('$template', (c) => {
+  const serviceDir = () => join(workspace.servicesDir, rendered.get(c.template)?.targetDir.split('/').pop() ?? 'missing');
+
+  it('renders like `spin new -t … --accept-defaults` into services/<name>', async () => {
+    const result = await timed(`${c.template}: render`, async () =>
+      renderTemplate({ templateDir: join(templatesDir, c.template), name: c.name, cwd: workspace.servicesDir, outputPath: kebab(c.name), acceptDefaults: true, values: c.values ?? {} }),
+    );
+    rendered.set(c.template, result);
+    expect(listRendered(result.targetDir, result.files)).toEqual([...c.files].sort());
+    expect(result.files.flatMap(leftoverLiquid)).toEqual([]);
+    const pkg = JSON.parse(readFileSync(join(result.targetDir, 'package.json'), 'utf8')) as { name: string };
+    expect(pkg.name).toBe(`@authorworks/service-${kebab(c.name)}`);
+  });
+
+  it('has a spin.toml our manifest model and Spin’s published schema both accept', () => {
+    const file = join(serviceDir(), 'spin.toml');
+    const text = readFileSync(file, 'utf8');
+    expect(spinSchemaErrors(text)).toEqual([]);
+    const manifest = parseManifest(text, file);
+    expect(Object.keys(manifest.component).sort()).toEqual(Object.keys(c.components).sort());
+  });
+
+  it('builds each component into a Spin component with buildComponent', async () => {
+    const targets = await buildTargets(serviceDir());
+    expect(Object.fromEntries(targets.map((t) => [t.id, t.world]))).toEqual(c.components);
+    for (const target of targets) {
+      const result = await timed(`${c.template}: build ${target.id}`, () =>
+        buildComponent({ id: target.id, entry: target.entry, world: target.world, outFile: target.outFile, force: true }),
+      );
+      expect(result.skipped).toBe(false);
+      expect(result.bytes).toBeGreaterThan(1_000_000);
+    }
+  });
+
+  it('runs on the local runtime (startApp), answering its route or handling its channel', async () => {
+    let app: TestApp | undefined;
+    try {
+      app = await timed(`${c.template}: start on the local runtime`, () => startApp({ manifest: join(serviceDir(), 'spin.toml'), env: TEST_ENV }));
+      await timed(`${c.template}: exercise`, () => c.exercise(app!));
+    } finally {
+      await app?.close();
+    }
+  });
+
+  it('passes its own tests (vitest inside the rendered service)', async () => {
+    const result = await timed(`${c.template}: its own tests`, () => runServiceTests(serviceDir()));
+    expect(result.output).toMatch(/Tests\s+\d+ passed/);
+    expect(result.ok, result.output).toBe(true);
+  });
+});
+
+describe('rendered services', () => {
+  it('type-check under the repository’s strict settings', async () => {
+    const dirs = [...rendered.values()].map((r) => r.targetDir);
+    expect(dirs.length).toBeGreaterThan(0);
+    const result = await timed('typecheck of rendered services', () => typecheck(workspace.root, dirs));
+    expect(result.output).toBe('');
+    expect(result.ok).toBe(true);
+  });
+});
+
+function kebab(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+}
