@@ -14,6 +14,6 @@ export type FetchHandler = (request: Request) => Promise<Response>;
 
 /** Registers `handler` as the component's `wasi:http/incoming-handler`. */
 export function serveHttp(handler: { fetch: FetchHandler } | FetchHandler): void {
-  const fetch = typeof handler === 'function' ? handler : handler.fetch;
+  const fetch = typeof handler === 'function' ? handler : handler.fetch.bind(handler);
   addEventListener('fetch', (event) => event.respondWith(fetch(event.request)));
 }

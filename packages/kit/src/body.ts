@@ -1,0 +1,61 @@
+import { HttpError, badRequest } from './errors.ts';
+import { fromUtf8 } from './encoding.ts';
+
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+function tooLarge(limit: number): HttpError {
+  return new HttpError(413, 'payload_too_large', `The request body is larger than ${limit} bytes`);
+}
+
+/** True for `application/json` and `application/<x>+json`, with or without parameters. */
+export function isJsonMediaType(contentType: string | null): boolean {
+  if (!contentType) return false;
+  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
+  return mediaType === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
+}
+
+/**
+ * Reads at most `limit` bytes of the body. A declared Content-Length over the limit is refused
+ * before reading; a body that streams past it is cut off at the limit.
+ */
+export async function readBodyBytes(request: Request, limit: number): Promise<Uint8Array> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > limit) throw tooLarge(limit);
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/** Reads a JSON body: 415 unless it is declared JSON, 413 over `limit`, 400 if it does not parse. */
+export async function readJsonBody(request: Request, limit = DEFAULT_MAX_BODY_BYTES): Promise<unknown> {
+  if (!isJsonMediaType(request.headers.get('content-type'))) {
+    throw new HttpError(415, 'unsupported_media_type', 'Send the body as application/json');
+  }
+  const bytes = await readBodyBytes(request, limit);
+  const text = fromUtf8(bytes);
+  if (text === null) throw badRequest('malformed_json', 'The request body is not valid UTF-8');
+  if (text.trim() === '') throw badRequest('malformed_json', 'The request body is empty; send a JSON object');
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw badRequest('malformed_json', `The request body is not valid JSON: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,191 @@
+import { EventEnvelope } from '@authorworks/domain';
+import type { z } from 'zod';
+import { Config } from './config.ts';
+import { fromUtf8, utf8 } from './encoding.ts';
+import type { Host } from './host.ts';
+import { createLogger, type Logger } from './logging.ts';
+import { randomUuid } from './random.ts';
+import { setIfAbsent, type RedisClient } from './redis.ts';
+import { transaction, type SqlClient } from './sql.ts';
+
+export function createEvent<Data>(fields: {
+  type: string;
+  source: string;
+  subject: string;
+  data: Data;
+  correlationId: string;
+  id?: string;
+  time?: Date;
+}): EventEnvelope<Data> {
+  return {
+    id: fields.id ?? randomUuid(),
+    type: fields.type,
+    source: fields.source,
+    time: (fields.time ?? new Date()).toISOString(),
+    subject: fields.subject,
+    data: fields.data,
+    correlationId: fields.correlationId,
+  };
+}
+
+export interface EventPublisher {
+  /**
+   * Publishes an event caused by the current request. Pub/sub is a nudge, not a record: a
+   * failure is logged and does not fail the request that already committed its data.
+   */
+  publish<Data>(channel: string, type: string, subject: string, data: Data): Promise<EventEnvelope<Data>>;
+}
+
+export function createEventPublisher(options: {
+  source: string;
+  correlationId: string;
+  redis: () => RedisClient;
+  log: Logger;
+}): EventPublisher {
+  return {
+    async publish(channel, type, subject, data) {
+      const event = createEvent({ type, source: options.source, subject, data, correlationId: options.correlationId });
+      try {
+        await options.redis().publish(channel, utf8(JSON.stringify(event)));
+        options.log.debug('event published', { channel, eventType: type, eventId: event.id });
+      } catch (error) {
+        options.log.error('event not published', { channel, eventType: type, eventId: event.id, error });
+      }
+      return event;
+    },
+  };
+}
+
+/** Parses a pub/sub message into an envelope, or returns the reason it is not one. */
+export function decodeEvent(message: Uint8Array): { ok: true; event: EventEnvelope } | { ok: false; reason: string } {
+  const text = fromUtf8(message);
+  if (text === null) return { ok: false, reason: 'not UTF-8' };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'not JSON' };
+  }
+  const parsed = EventEnvelope.safeParse(json);
+  if (!parsed.success) {
+    return { ok: false, reason: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') };
+  }
+  return { ok: true, event: parsed.data };
+}
+
+export interface EventContext {
+  log: Logger;
+  config: Config;
+  /** The database; inside the idempotency transaction when `idempotency` is `postgres`. */
+  db(): SqlClient;
+  redis(): RedisClient;
+  /** Publishes follow-up events with this event's correlation id. */
+  events: EventPublisher;
+}
+
+export interface EventHandler<Schema extends z.ZodType> {
+  /** Schema of `data`; a message whose data does not match is logged and dropped. */
+  data: Schema;
+  handle(event: EventEnvelope<z.output<Schema>>, context: EventContext): Promise<void>;
+}
+
+/** Keeps the handler's type link between `data` and `handle`. */
+export function on<Schema extends z.ZodType>(data: Schema, handle: EventHandler<Schema>['handle']): EventHandler<Schema> {
+  return { data, handle };
+}
+
+/**
+ * How an event id seen before is skipped:
+ * - `redis`: SET NX on `processed:<consumer>:<id>` (kept 7 days), released again if handling fails;
+ * - `postgres`: a row in `processed_events` inserted in the same transaction as the handler's
+ *   writes, so the effects and the mark commit together (see PROCESSED_EVENTS_SQL);
+ * - `none`: the handler is idempotent by itself.
+ */
+export type Idempotency = 'redis' | 'postgres' | 'none';
+
+/** Table for `idempotency: 'postgres'`; put it in the consuming service's migrations. */
+export const PROCESSED_EVENTS_SQL = `CREATE TABLE IF NOT EXISTS processed_events (
+  consumer text NOT NULL,
+  event_id text NOT NULL,
+  processed_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (consumer, event_id)
+);`;
+
+const PROCESSED_TTL_SECONDS = 7 * 24 * 3600;
+
+export interface EventConsumerOptions {
+  /** Name of the consuming component, e.g. `content-worker`; namespaces the idempotency marks. */
+  consumer: string;
+  handlers: Record<string, EventHandler<z.ZodType>>;
+  idempotency: Idempotency;
+  host: Host;
+}
+
+/**
+ * A Redis-trigger handler (`export const inboundRedis = createEventConsumer(...)`). Messages that
+ * are not envelopes, or whose data does not match, are logged and dropped (retrying cannot fix
+ * them); events of other types are ignored; a throwing handler is logged and rethrown so Spin
+ * records the failure.
+ */
+export function createEventConsumer(options: EventConsumerOptions): { handleMessage(message: Uint8Array): Promise<void> } {
+  return {
+    async handleMessage(message) {
+      const config = new Config(options.host.variables);
+      const baseLog = createLogger({ level: config.logLevel, fields: { component: options.consumer } });
+      const decoded = decodeEvent(message);
+      if (!decoded.ok) {
+        baseLog.warn('message dropped: not an event envelope', { reason: decoded.reason });
+        return;
+      }
+      const event = decoded.event;
+      const log = baseLog.child({ eventId: event.id, eventType: event.type, requestId: event.correlationId });
+      const handler = options.handlers[event.type];
+      if (!handler) {
+        log.debug('event ignored: no handler for its type');
+        return;
+      }
+      const data = handler.data.safeParse(event.data);
+      if (!data.success) {
+        log.warn('event dropped: data does not match', {
+          issues: data.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+        });
+        return;
+      }
+      const typed = { ...event, data: data.data };
+
+      let database: SqlClient | undefined;
+      let redisClient: RedisClient | undefined;
+      const db = () => (database ??= options.host.openPostgres(config.dbConnection));
+      const redis = () => (redisClient ??= options.host.openRedis(config.redisAddress));
+      const events = createEventPublisher({ source: options.consumer, correlationId: event.correlationId, redis, log });
+
+      if (options.idempotency === 'postgres') {
+        const handled = await transaction(db(), async (tx) => {
+          const { rows } = await tx.query(
+            'INSERT INTO processed_events (consumer, event_id) VALUES ($1::text, $2::text) ON CONFLICT DO NOTHING RETURNING event_id',
+            [options.consumer, event.id],
+          );
+          if (rows.length === 0) return false;
+          await handler.handle(typed, { log, config, db: () => tx, redis, events });
+          return true;
+        });
+        log.info(handled ? 'event handled' : 'event skipped: already handled');
+        return;
+      }
+
+      const mark = `processed:${options.consumer}:${event.id}`;
+      if (options.idempotency === 'redis' && !(await setIfAbsent(redis(), mark, new Date().toISOString(), PROCESSED_TTL_SECONDS))) {
+        log.info('event skipped: already handled');
+        return;
+      }
+      try {
+        await handler.handle(typed, { log, config, db, redis, events });
+        log.info('event handled');
+      } catch (error) {
+        if (options.idempotency === 'redis') await redis().del([mark]).catch(() => 0);
+        log.error('event handler failed', { error });
+        throw error;
+      }
+    },
+  };
+}

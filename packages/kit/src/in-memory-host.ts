@@ -1,0 +1,91 @@
+// In-memory stand-ins for Spin's host, for unit tests in Node. Not for production use.
+import type { Host } from './host.ts';
+import { utf8 } from './encoding.ts';
+import type { RedisClient, RedisValue } from './redis.ts';
+import type { SqlClient } from './sql.ts';
+
+const decoder = new TextDecoder();
+
+/** Enough of Redis for the kit: strings with expiry, INCR, DEL, PUBLISH, and the SET/EXPIRE/TTL/GET/PING commands. */
+export class InMemoryRedis implements RedisClient {
+  readonly published: { channel: string; payload: string }[] = [];
+  private readonly values = new Map<string, { value: Uint8Array; expiresAt: number | null }>();
+
+  constructor(private readonly clock: () => number = () => Date.now()) {}
+
+  private live(key: string) {
+    const entry = this.values.get(key);
+    if (entry && entry.expiresAt !== null && entry.expiresAt <= this.clock()) {
+      this.values.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  async publish(channel: string, payload: Uint8Array) {
+    this.published.push({ channel, payload: decoder.decode(payload) });
+  }
+  async get(key: string) {
+    return this.live(key)?.value ?? null;
+  }
+  async set(key: string, value: Uint8Array) {
+    this.values.set(key, { value, expiresAt: null });
+  }
+  async incr(key: string) {
+    const entry = this.live(key);
+    const next = (entry ? Number(decoder.decode(entry.value)) : 0) + 1;
+    this.values.set(key, { value: utf8(String(next)), expiresAt: entry?.expiresAt ?? null });
+    return next;
+  }
+  async del(keys: string[]) {
+    let removed = 0;
+    for (const key of keys) if (this.live(key) && this.values.delete(key)) removed++;
+    return removed;
+  }
+  async execute(command: string, args: readonly (string | number | Uint8Array)[]): Promise<RedisValue[]> {
+    const text = args.map((arg) => (arg instanceof Uint8Array ? decoder.decode(arg) : String(arg)));
+    switch (command.toUpperCase()) {
+      case 'PING':
+        return ['PONG'];
+      case 'GET':
+        return [(await this.get(text[0]!)) ?? null];
+      case 'SET': {
+        const [key, value, ...flags] = text as [string, string, ...string[]];
+        const upper = flags.map((flag) => flag.toUpperCase());
+        if (upper.includes('NX') && this.live(key)) return [null];
+        const ex = upper.indexOf('EX');
+        const expiresAt = ex >= 0 ? this.clock() + Number(flags[ex + 1]) * 1000 : null;
+        this.values.set(key, { value: utf8(value), expiresAt });
+        return ['OK'];
+      }
+      case 'EXPIRE': {
+        const entry = this.live(text[0]!);
+        if (!entry) return [0];
+        entry.expiresAt = this.clock() + Number(text[1]) * 1000;
+        return [1];
+      }
+      case 'TTL': {
+        const entry = this.live(text[0]!);
+        if (!entry) return [-2];
+        if (entry.expiresAt === null) return [-1];
+        return [Math.ceil((entry.expiresAt - this.clock()) / 1000)];
+      }
+      default:
+        throw new Error(`InMemoryRedis: ${command} not implemented`);
+    }
+  }
+}
+
+/** A host with fixed variables, one shared in-memory Redis and a given SQL client. */
+export function inMemoryHost(options: { variables: Record<string, string>; redis?: InMemoryRedis; sql?: SqlClient }): Host & { redis: InMemoryRedis } {
+  const redis = options.redis ?? new InMemoryRedis();
+  return {
+    redis,
+    variables: { get: (name) => options.variables[name] },
+    openPostgres() {
+      if (!options.sql) throw new Error('inMemoryHost: no SQL client given');
+      return options.sql;
+    },
+    openRedis: () => redis,
+  };
+}

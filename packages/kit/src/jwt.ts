@@ -1,0 +1,129 @@
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { Role } from '@authorworks/domain';
+import { z } from 'zod';
+import { base64UrlDecode, base64UrlEncode, constantTimeEqual, fromUtf8, utf8 } from './encoding.ts';
+import { randomToken } from './random.ts';
+
+export const JWT_ISSUER = 'authorworks';
+export const JWT_AUDIENCE = 'authorworks-api';
+export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+/** Tolerated clock difference between the issuing and the verifying component. */
+export const CLOCK_SKEW_SECONDS = 30;
+
+const HEADER = base64UrlEncode(utf8(JSON.stringify({ alg: 'HS256', typ: 'JWT' })));
+
+export const AccessTokenClaims = z.object({
+  sub: z.string().min(1),
+  roles: z.array(Role),
+  iss: z.literal(JWT_ISSUER),
+  aud: z.union([z.literal(JWT_AUDIENCE), z.array(z.string()).refine((list) => list.includes(JWT_AUDIENCE))]),
+  iat: z.number().int(),
+  nbf: z.number().int().optional(),
+  exp: z.number().int(),
+  jti: z.string().optional(),
+});
+export type AccessTokenClaims = z.infer<typeof AccessTokenClaims>;
+
+/** Why a token was refused; the reason is logged, the client only learns `invalid_token` or `token_expired`. */
+export type TokenFailure =
+  | 'malformed'
+  | 'unsupported_algorithm'
+  | 'bad_signature'
+  | 'bad_claims'
+  | 'wrong_issuer'
+  | 'wrong_audience'
+  | 'not_yet_valid'
+  | 'expired';
+
+export class TokenError extends Error {
+  constructor(readonly reason: TokenFailure) {
+    super(`Token refused: ${reason}`);
+    this.name = 'TokenError';
+  }
+}
+
+function sign(signingInput: string, secret: string): Uint8Array {
+  return hmac(sha256, utf8(secret), utf8(signingInput));
+}
+
+export interface SignOptions {
+  secret: string;
+  /** Milliseconds since the epoch; injectable for tests. */
+  now?: number;
+  ttlSeconds?: number;
+}
+
+/** Issues an HS256 access token for `sub` with `roles`, valid from now for `ttlSeconds`. */
+export function signAccessToken(subject: { sub: string; roles: Role[] }, options: SignOptions): string {
+  const issuedAt = Math.floor((options.now ?? Date.now()) / 1000);
+  const claims: AccessTokenClaims = {
+    sub: subject.sub,
+    roles: subject.roles,
+    iss: JWT_ISSUER,
+    aud: JWT_AUDIENCE,
+    iat: issuedAt,
+    nbf: issuedAt,
+    exp: issuedAt + (options.ttlSeconds ?? ACCESS_TOKEN_TTL_SECONDS),
+    jti: randomToken(12),
+  };
+  const signingInput = `${HEADER}.${base64UrlEncode(utf8(JSON.stringify(claims)))}`;
+  return `${signingInput}.${base64UrlEncode(sign(signingInput, options.secret))}`;
+}
+
+function decodeJsonPart(part: string): unknown {
+  const bytes = base64UrlDecode(part);
+  const text = bytes && fromUtf8(bytes);
+  if (text === null || text === undefined) throw new TokenError('malformed');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new TokenError('malformed');
+  }
+}
+
+export interface VerifyOptions {
+  secret: string;
+  now?: number;
+  skewSeconds?: number;
+}
+
+/**
+ * Verifies an HS256 token and returns its claims. The algorithm is pinned: the header must say
+ * HS256, so `none` and public-key algorithms (the classic RS256/HS256 confusion) are refused
+ * before any signature work. The signature is compared in constant time.
+ */
+export function verifyAccessToken(token: string, options: VerifyOptions): AccessTokenClaims {
+  const parts = token.split('.');
+  if (parts.length !== 3) throw new TokenError('malformed');
+  const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
+
+  const header = decodeJsonPart(headerPart);
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new TokenError('malformed');
+  const { alg, typ, crit } = header as Record<string, unknown>;
+  if (alg !== 'HS256') throw new TokenError('unsupported_algorithm');
+  if (typ !== undefined && typ !== 'JWT') throw new TokenError('malformed');
+  if (crit !== undefined) throw new TokenError('malformed');
+
+  const signature = base64UrlDecode(signaturePart);
+  if (!signature) throw new TokenError('malformed');
+  const expected = sign(`${headerPart}.${payloadPart}`, options.secret);
+  if (!constantTimeEqual(signature, expected)) throw new TokenError('bad_signature');
+
+  const payload = decodeJsonPart(payloadPart);
+  if (typeof payload === 'object' && payload !== null) {
+    const { iss, aud } = payload as Record<string, unknown>;
+    if (iss !== JWT_ISSUER) throw new TokenError('wrong_issuer');
+    if (aud !== JWT_AUDIENCE && !(Array.isArray(aud) && aud.includes(JWT_AUDIENCE))) throw new TokenError('wrong_audience');
+  }
+  const parsed = AccessTokenClaims.safeParse(payload);
+  if (!parsed.success) throw new TokenError('bad_claims');
+  const claims = parsed.data;
+
+  const nowSeconds = Math.floor((options.now ?? Date.now()) / 1000);
+  const skew = options.skewSeconds ?? CLOCK_SKEW_SECONDS;
+  if (claims.nbf !== undefined && claims.nbf > nowSeconds + skew) throw new TokenError('not_yet_valid');
+  if (claims.iat > nowSeconds + skew) throw new TokenError('not_yet_valid');
+  if (claims.exp <= nowSeconds - skew) throw new TokenError('expired');
+  return claims;
+}

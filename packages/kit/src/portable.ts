@@ -1,0 +1,87 @@
+// Everything in the kit that runs anywhere (Node, tests, components) without Spin host imports.
+export {
+  createApiWithHost,
+  clientAddressOf,
+  failureResponse,
+  type Api,
+  type ApiOptions,
+  type AuthRequirement,
+  type RequestContext,
+  type RouteContext,
+  type RouteHandler,
+  type RouteSpec,
+} from './api.ts';
+export { authenticate, bearerToken, hasRole, requireRole, type Principal } from './auth.ts';
+export { DEFAULT_MAX_BODY_BYTES, isJsonMediaType, readBodyBytes, readJsonBody } from './body.ts';
+export { Config, ConfigError, MIN_AUTH_SECRET_LENGTH, type VariableSource } from './config.ts';
+export { corsHeaders, isPreflight, parseCorsOrigins, preflightResponse } from './cors.ts';
+export { base64UrlDecode, base64UrlEncode, constantTimeEqual, fromUtf8, toHex, utf8 } from './encoding.ts';
+export {
+  HttpError,
+  badRequest,
+  conflict,
+  errorEnvelope,
+  errorResponse,
+  forbidden,
+  notFound,
+  tooManyRequests,
+  unauthorized,
+  unprocessable,
+} from './errors.ts';
+export {
+  PROCESSED_EVENTS_SQL,
+  createEvent,
+  createEventConsumer,
+  createEventPublisher,
+  decodeEvent,
+  on,
+  type EventConsumerOptions,
+  type EventContext,
+  type EventHandler,
+  type EventPublisher,
+  type Idempotency,
+} from './events.ts';
+export { serveHttp, type FetchEvent, type FetchHandler } from './fetch-event.ts';
+export type { Host } from './host.ts';
+export {
+  ACCESS_TOKEN_TTL_SECONDS,
+  AccessTokenClaims,
+  CLOCK_SKEW_SECONDS,
+  JWT_AUDIENCE,
+  JWT_ISSUER,
+  TokenError,
+  signAccessToken,
+  verifyAccessToken,
+  type TokenFailure,
+} from './jwt.ts';
+export { LOG_LEVELS, consoleSink, createLogger, parseLogLevel, requestIdOf, type LogLevel, type Logger, type LogSink } from './logging.ts';
+export {
+  MIGRATION_LOCK_KEY,
+  MigrationError,
+  loadMigrations,
+  runMigrations,
+  type Migration,
+  type MigrationClient,
+  type MigrationReport,
+} from './migrations.ts';
+export { DECOY_PASSWORD_HASH, PASSWORD_HASH_PARAMETERS, hashPassword, needsRehash, verifyPassword, type ScryptParameters } from './passwords.ts';
+export { randomBytes, randomToken, randomUuid } from './random.ts';
+export { hitRateLimit, peekRateLimit, resetRateLimit, type RateLimit, type RateLimitState } from './rate-limit.ts';
+export { expire, redisNumber, redisText, setIfAbsent, timeToLive, type RedisClient, type RedisValue } from './redis.ts';
+export { created, json, noContent } from './responses.ts';
+export {
+  RowShapeError,
+  SqlError,
+  execute,
+  isoTimestamp,
+  queryOne,
+  queryRows,
+  sqlBool,
+  sqlInt,
+  sqlJson,
+  transaction,
+  type SqlClient,
+  type SqlParam,
+  type SqlRow,
+} from './sql.ts';
+export { issueDetails, queryObject, validate, type InputPart } from './validation.ts';
