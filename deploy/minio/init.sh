@@ -37,8 +37,11 @@ mc admin policy create local authorworks-storage "$policy_file"
 rm -f "$policy_file"
 
 mc admin user add local "$MINIO_APP_ACCESS_KEY" "$MINIO_APP_SECRET_KEY"
-if ! mc admin user info local "$MINIO_APP_ACCESS_KEY" | grep -q 'authorworks-storage'; then
-  mc admin policy attach local authorworks-storage --user "$MINIO_APP_ACCESS_KEY"
-fi
+# Attaching twice is an error, so look first (with a shell pattern: the image has no grep).
+user_info="$(mc admin user info local "$MINIO_APP_ACCESS_KEY")"
+case "$user_info" in
+  *authorworks-storage*) ;;
+  *) mc admin policy attach local authorworks-storage --user "$MINIO_APP_ACCESS_KEY" ;;
+esac
 
 echo "minio-init: bucket $MINIO_BUCKET ready, user $MINIO_APP_ACCESS_KEY has policy authorworks-storage"

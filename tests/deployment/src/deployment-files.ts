@@ -248,7 +248,7 @@ export function middlewareName(reference: string): string {
 }
 
 export interface TraefikStatic {
-  entryPoints: Record<string, { address: string }>;
+  entryPoints: Record<string, { address: string; forwardedHeaders?: { insecure?: boolean; trustedIPs?: string[] } }>;
   ping?: { entryPoint?: string };
   providers?: { file?: { directory?: string; filename?: string; watch?: boolean } };
   api?: { dashboard?: boolean; insecure?: boolean };

@@ -42,6 +42,15 @@ describe('traefik/traefik.yml (static configuration)', () => {
     expect(loadCompose().services.traefik?.ports).not.toContain('8082:8082');
   });
 
+  it('trusts no client-sent X-Forwarded-* headers, so X-Real-Ip and X-Forwarded-For name the real client', () => {
+    // Traefik deletes those headers from untrusted peers and sets them itself; the user service's
+    // per-address login throttle relies on that behind this proxy.
+    for (const [name, entryPoint] of Object.entries(staticConfig.entryPoints)) {
+      expect(entryPoint.forwardedHeaders?.insecure ?? false, name).toBe(false);
+      expect(entryPoint.forwardedHeaders?.trustedIPs ?? [], name).toEqual([]);
+    }
+  });
+
   it('loads the dynamic configuration from the folder docker-compose.yml mounts, and exposes no API', () => {
     expect(staticConfig.providers?.file?.directory).toBe('/etc/traefik/dynamic');
     expect(staticConfig.api?.dashboard).toBe(false);
