@@ -127,6 +127,10 @@ describe('traefik/dynamic (file provider)', () => {
       expect(allows(origins, 'https://evil.test')).toBe(false);
     });
 
+    it('allows every origin for "*", as the services read cors_origins', () => {
+      expect(allows('*', 'https://anything.example')).toBe(true);
+    });
+
     it('allows no cross-origin caller when CORS_ORIGINS is empty', () => {
       expect(allows('', 'https://app.example.test')).toBe(false);
       expect(allows('', 'null')).toBe(false);
