@@ -69,16 +69,35 @@ export type RouteHandler<Params, Query, Body, Auth> = (context: RouteContext<Par
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
-type RouteRegistrar = <
+/** A handler with its spec, so resource files can export routes and index.ts only maps paths. */
+export interface Route<Params, Query, Body, Auth> {
+  spec: RouteSpec<Params, Query, Body, Auth>;
+  handler: RouteHandler<Params, Query, Body, Auth>;
+}
+
+/** Ties a handler's context type to its spec: `export const getMe = defineRoute({ auth: 'required' }, async (ctx) => ...)`. */
+export function defineRoute<
   Params extends z.ZodType | undefined = undefined,
   Query extends z.ZodType | undefined = undefined,
   Body extends z.ZodType | undefined = undefined,
   Auth extends AuthRequirement | undefined = undefined,
->(
-  path: string,
-  spec: RouteSpec<Params, Query, Body, Auth>,
-  handler: RouteHandler<Params, Query, Body, Auth>,
-) => Api;
+>(spec: RouteSpec<Params, Query, Body, Auth>, handler: RouteHandler<Params, Query, Body, Auth>): Route<Params, Query, Body, Auth> {
+  return { spec, handler };
+}
+
+interface RouteRegistrar {
+  <
+    Params extends z.ZodType | undefined = undefined,
+    Query extends z.ZodType | undefined = undefined,
+    Body extends z.ZodType | undefined = undefined,
+    Auth extends AuthRequirement | undefined = undefined,
+  >(
+    path: string,
+    spec: RouteSpec<Params, Query, Body, Auth>,
+    handler: RouteHandler<Params, Query, Body, Auth>,
+  ): Api;
+  <Params, Query, Body, Auth>(path: string, route: Route<Params, Query, Body, Auth>): Api;
+}
 
 export interface Api {
   readonly options: ApiOptions;
@@ -134,7 +153,16 @@ export function createApiWithHost(options: ApiOptions, host: Host): Api {
   const now = options.now ?? (() => Date.now());
 
   function register(method: Method): RouteRegistrar {
-    return (path, spec, handler) => {
+    return (
+      path: string,
+      specOrRoute: RouteSpec<unknown, unknown, unknown, unknown> | Route<unknown, unknown, unknown, unknown>,
+      maybeHandler?: RouteHandler<unknown, unknown, unknown, unknown>,
+    ) => {
+      const route = maybeHandler
+        ? { spec: specOrRoute as RouteSpec<unknown, unknown, unknown, unknown>, handler: maybeHandler }
+        : (specOrRoute as Route<unknown, unknown, unknown, unknown>);
+      const spec = route.spec as RouteSpec<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined, AuthRequirement | undefined>;
+      const handler = route.handler;
       router[method](path, async (request: IRequest, context: RequestContext) => {
         let principal: Principal | null = null;
         if (spec.auth !== undefined) {
@@ -151,12 +179,7 @@ export function createApiWithHost(options: ApiOptions, host: Host): Api {
           const raw = await readJsonBody(context.request, spec.maxBodyBytes ?? options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
           body = validate('body', spec.body, raw);
         }
-        const routeContext = { ...context, params, query, body, principal } as RouteContext<
-          typeof spec.params,
-          typeof spec.query,
-          typeof spec.body,
-          typeof spec.auth
-        >;
+        const routeContext = { ...context, params, query, body, principal } as RouteContext<unknown, unknown, unknown, unknown>;
         return handler(routeContext);
       });
       return api;

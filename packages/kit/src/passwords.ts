@@ -23,7 +23,9 @@ const SALT_LENGTH = 16;
 const FORMAT = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9_-]+)\$([A-Za-z0-9_-]+)$/;
 
 function derive(password: string, salt: Uint8Array, parameters: ScryptParameters): Uint8Array {
-  return scrypt(utf8(password.normalize('NFKC')), salt, {
+  // No Unicode normalisation: StarlingMonkey has no String.prototype.normalize, and a hash must
+  // come out the same in Node and in the component.
+  return scrypt(utf8(password), salt, {
     N: 2 ** parameters.logN,
     r: parameters.r,
     p: parameters.p,

@@ -1,6 +1,7 @@
 // Everything in the kit that runs anywhere (Node, tests, components) without Spin host imports.
 export {
   createApiWithHost,
+  defineRoute,
   clientAddressOf,
   failureResponse,
   type Api,
@@ -9,12 +10,14 @@ export {
   type RequestContext,
   type RouteContext,
   type RouteHandler,
+  type Route,
   type RouteSpec,
 } from './api.ts';
 export { authenticate, bearerToken, hasRole, requireRole, type Principal } from './auth.ts';
 export { DEFAULT_MAX_BODY_BYTES, isJsonMediaType, readBodyBytes, readJsonBody } from './body.ts';
 export { Config, ConfigError, MIN_AUTH_SECRET_LENGTH, type VariableSource } from './config.ts';
 export { corsHeaders, isPreflight, parseCorsOrigins, preflightResponse } from './cors.ts';
+export { sha256Hex } from './digest.ts';
 export { base64UrlDecode, base64UrlEncode, constantTimeEqual, fromUtf8, toHex, utf8 } from './encoding.ts';
 export {
   HttpError,
@@ -72,6 +75,7 @@ export { created, json, noContent } from './responses.ts';
 export {
   RowShapeError,
   SqlError,
+  constraintOf,
   execute,
   isoTimestamp,
   queryOne,

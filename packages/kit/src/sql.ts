@@ -28,14 +28,16 @@ export class SqlError extends Error {
     this.name = 'SqlError';
   }
 
+  /** SQLSTATE 23505, as tokio-postgres (Spin) or node-postgres word it. */
   get isUniqueViolation(): boolean {
-    return /duplicate key value violates unique constraint/i.test(this.message);
+    return /duplicate key value violates unique constraint|SqlState\(E23505\)/i.test(this.message);
   }
 }
 
 /** Picks the constraint name out of a Postgres message such as `... unique constraint "users_email_key"`. */
 export function constraintOf(message: string): string | null {
-  return /constraint "([^"]+)"/.exec(message)?.[1] ?? null;
+  // Spin words it `constraint: Some("users_email_key")`; Postgres itself `constraint "users_email_key"`.
+  return /constraint:? (?:Some\()?\\?"([^"\\]+)\\?"/.exec(message)?.[1] ?? null;
 }
 
 export class RowShapeError extends Error {

@@ -1,0 +1,78 @@
+import { AdminUserListQuery, UpdateUserStatusRequest, UserParams } from '@authorworks/domain';
+import {
+  badRequest,
+  base64UrlDecode,
+  base64UrlEncode,
+  defineRoute,
+  fromUtf8,
+  json,
+  notFound,
+  queryOne,
+  queryRows,
+  transaction,
+  unprocessable,
+  utf8,
+} from '@authorworks/kit';
+import { z } from 'zod';
+import { revokeAllSessions } from './sessions.ts';
+import { USER_COLUMNS, UserRow, publishUserUpdated, toUser } from './users-table.ts';
+
+/** Newest first; the cursor holds the last row's creation time in microseconds and its id. */
+const Cursor = z.object({ createdUs: z.string().regex(/^\d+$/), id: z.uuid() });
+
+function decodeCursor(cursor: string | undefined): z.infer<typeof Cursor> | null {
+  if (cursor === undefined) return null;
+  const bytes = base64UrlDecode(cursor);
+  const text = bytes && fromUtf8(bytes);
+  try {
+    return Cursor.parse(JSON.parse(text ?? ''));
+  } catch {
+    throw badRequest('validation_failed', 'The request query is not valid', [{ path: 'query.cursor', message: 'Unknown cursor' }]);
+  }
+}
+
+const ListedUserRow = UserRow.extend({ created_us: z.union([z.string(), z.number()]).transform(String) });
+
+/** `GET /v1/users` (admin): every account, filterable by status and by username/email prefix. */
+export const listUsers = defineRoute({ auth: 'admin', query: AdminUserListQuery }, async (context) => {
+  const { limit, status, q } = context.query;
+  const after = decodeCursor(context.query.cursor);
+  const rows = await queryRows(
+    context.db(),
+    ListedUserRow,
+    `SELECT ${USER_COLUMNS}, (extract(epoch FROM created_at) * 1000000)::int8::text AS created_us
+     FROM users
+     WHERE ($1::text IS NULL OR status = $1::text)
+       AND ($2::text IS NULL OR starts_with(username, lower($2::text)) OR starts_with(email, lower($2::text)))
+       AND ($3::text IS NULL OR ((extract(epoch FROM created_at) * 1000000)::int8, id) < ($3::text::int8, $4::text::uuid))
+     ORDER BY created_at DESC, id DESC
+     LIMIT $5::int8`,
+    [status ?? null, q ?? null, after?.createdUs ?? null, after?.id ?? null, limit + 1],
+  );
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  const nextCursor = rows.length > limit && last ? base64UrlEncode(utf8(JSON.stringify({ createdUs: last.created_us, id: last.id }))) : null;
+  return json({ items: page.map(toUser), nextCursor });
+});
+
+/** `PATCH /v1/users/{id}/status` (admin): suspend or reactivate; suspending ends the user's sessions. */
+export const setUserStatus = defineRoute({ auth: 'admin', params: UserParams, body: UpdateUserStatusRequest }, async (context) => {
+  if (context.params.id === context.principal.userId) {
+    throw unprocessable('cannot_change_own_status', 'An admin cannot change their own status');
+  }
+  const db = context.db();
+  const updated = await transaction(db, async (tx) => {
+    const row = await queryOne(
+      tx,
+      UserRow,
+      `UPDATE users SET status = $2::text, updated_at = now() WHERE id = $1::text::uuid RETURNING ${USER_COLUMNS}`,
+      [context.params.id, context.body.status],
+    );
+    if (row && context.body.status === 'suspended') await revokeAllSessions(tx, row.id);
+    return row;
+  });
+  if (!updated) throw notFound('No such user');
+  context.log.info('user status changed', { userId: updated.id, status: updated.status, by: context.principal.userId, reason: context.body.reason });
+  await publishUserUpdated(context, updated, ['status']);
+  return json(toUser(updated));
+});

@@ -1,0 +1,99 @@
+import { JsonValue, PageQuery, PreferenceParams, PutPreferenceRequest, type Preference } from '@authorworks/domain';
+import {
+  base64UrlDecode,
+  base64UrlEncode,
+  badRequest,
+  defineRoute,
+  fromUtf8,
+  isoTimestamp,
+  json,
+  noContent,
+  notFound,
+  queryOne,
+  queryRows,
+  sqlJson,
+  transaction,
+  unprocessable,
+  utf8,
+} from '@authorworks/kit';
+import { z } from 'zod';
+
+/** Enough for any settings screen; stops one account from filling the table. */
+const MAX_PREFERENCES_PER_USER = 200;
+
+const PreferenceRow = z.object({ key: z.string(), value: sqlJson(JsonValue), updated_at: z.string() });
+const PREFERENCE_COLUMNS = `key, value::text AS value, ${isoTimestamp('updated_at')} AS updated_at`;
+
+const toPreference = (row: z.infer<typeof PreferenceRow>): Preference => ({ key: row.key, value: row.value, updatedAt: row.updated_at });
+
+/** The cursor is the last key of the previous page, base64url so it is opaque and URL-safe. */
+function decodeCursor(cursor: string | undefined): string | null {
+  if (cursor === undefined) return null;
+  const bytes = base64UrlDecode(cursor);
+  const key = bytes && fromUtf8(bytes);
+  if (!key) throw badRequest('validation_failed', 'The request query is not valid', [{ path: 'query.cursor', message: 'Unknown cursor' }]);
+  return key;
+}
+
+/** `GET /me/preferences`: the caller's preferences by key, paginated. */
+export const listPreferences = defineRoute({ auth: 'required', query: PageQuery }, async (context) => {
+  const after = decodeCursor(context.query.cursor);
+  const rows = await queryRows(
+    context.db(),
+    PreferenceRow,
+    `SELECT ${PREFERENCE_COLUMNS} FROM preferences
+     WHERE user_id = $1::text::uuid AND ($2::text IS NULL OR key > $2::text)
+     ORDER BY key LIMIT $3::int8`,
+    [context.principal.userId, after, context.query.limit + 1],
+  );
+  const page = rows.slice(0, context.query.limit);
+  const nextCursor = rows.length > context.query.limit ? base64UrlEncode(utf8(page[page.length - 1]!.key)) : null;
+  return json({ items: page.map(toPreference), nextCursor });
+});
+
+export const getPreference = defineRoute({ auth: 'required', params: PreferenceParams }, async (context) => {
+  const row = await queryOne(
+    context.db(),
+    PreferenceRow,
+    `SELECT ${PREFERENCE_COLUMNS} FROM preferences WHERE user_id = $1::text::uuid AND key = $2::text`,
+    [context.principal.userId, context.params.key],
+  );
+  if (!row) throw notFound(`No preference "${context.params.key}"`);
+  return json(toPreference(row));
+});
+
+/** `PUT /me/preferences/{key}` with `{ value }`: creates or replaces it. */
+export const putPreference = defineRoute(
+  { auth: 'required', params: PreferenceParams, body: PutPreferenceRequest, maxBodyBytes: 16 * 1024 },
+  async (context) => {
+    const db = context.db();
+    const row = await transaction(db, async (tx) => {
+      // Serialises concurrent PUTs of one user so the count check holds.
+      const owner = await tx.query('SELECT id::text AS id FROM users WHERE id = $1::text::uuid FOR UPDATE', [context.principal.userId]);
+      if (owner.rows.length === 0) throw notFound('This account no longer exists');
+      const saved = await queryOne(
+        tx,
+        PreferenceRow,
+        `INSERT INTO preferences (user_id, key, value)
+         SELECT $1::text::uuid, $2::text, $3::text::jsonb
+         WHERE EXISTS (SELECT 1 FROM preferences WHERE user_id = $1::text::uuid AND key = $2::text)
+            OR (SELECT count(*) FROM preferences WHERE user_id = $1::text::uuid) < $4::int8
+         ON CONFLICT (user_id, key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()
+         RETURNING ${PREFERENCE_COLUMNS}`,
+        [context.principal.userId, context.params.key, JSON.stringify(context.body.value), MAX_PREFERENCES_PER_USER],
+      );
+      return saved;
+    });
+    if (!row) throw unprocessable('too_many_preferences', `An account can keep at most ${MAX_PREFERENCES_PER_USER} preferences`);
+    return json(toPreference(row));
+  },
+);
+
+export const deletePreference = defineRoute({ auth: 'required', params: PreferenceParams }, async (context) => {
+  const { rows } = await context.db().query(
+    'DELETE FROM preferences WHERE user_id = $1::text::uuid AND key = $2::text RETURNING key',
+    [context.principal.userId, context.params.key],
+  );
+  if (rows.length === 0) throw notFound(`No preference "${context.params.key}"`);
+  return noContent();
+});

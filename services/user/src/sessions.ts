@@ -1,0 +1,168 @@
+import { LoginRequest, LogoutRequest, RefreshRequest, type Role, type TokenResponse } from '@authorworks/domain';
+import {
+  ACCESS_TOKEN_TTL_SECONDS,
+  DECOY_PASSWORD_HASH,
+  HttpError,
+  defineRoute,
+  hashPassword,
+  hitRateLimit,
+  json,
+  needsRehash,
+  noContent,
+  peekRateLimit,
+  queryOne,
+  randomToken,
+  randomUuid,
+  resetRateLimit,
+  sha256Hex,
+  signAccessToken,
+  tooManyRequests,
+  transaction,
+  unauthorized,
+  verifyPassword,
+  type RequestContext,
+  type SqlClient,
+} from '@authorworks/kit';
+import { z } from 'zod';
+import { REFRESH_TOKEN_TTL_DAYS, loginThrottle, throttleAddress } from './settings.ts';
+import { USER_COLUMNS, UserRow, findUserById, toUser } from './users-table.ts';
+
+/**
+ * Issues an access token and a refresh token for `user`. `familyId` continues a device's family
+ * on refresh; a new login starts a new one.
+ */
+export async function issueTokens(context: RequestContext, db: SqlClient, user: UserRow, familyId: string = randomUuid()): Promise<TokenResponse> {
+  const refreshToken = randomToken(32);
+  await db.query(
+    `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
+     VALUES ($1::text::uuid, $2::text::uuid, $3::text, now() + make_interval(days => $4::int8::int4))`,
+    [user.id, familyId, sha256Hex(refreshToken), REFRESH_TOKEN_TTL_DAYS],
+  );
+  const accessToken = signAccessToken({ sub: user.id, roles: user.roles as Role[] }, { secret: context.config.authSecret, now: context.now() });
+  return { accessToken, refreshToken, expiresIn: ACCESS_TOKEN_TTL_SECONDS, user: toUser(user) };
+}
+
+/** Ends every session of a user (password change, suspension). */
+export async function revokeAllSessions(db: SqlClient, userId: string): Promise<void> {
+  await db.query('UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1::text::uuid AND revoked_at IS NULL', [userId]);
+}
+
+const invalidCredentials = () => new HttpError(401, 'invalid_credentials', 'The email, username or password is wrong');
+export const accountSuspended = () => new HttpError(403, 'account_suspended', 'This account is suspended');
+
+/**
+ * `POST /login`. Failed attempts are counted per account and per client address; past either
+ * limit the answer is 429 with Retry-After before any password work. A successful login clears the
+ * account's counter.
+ */
+export const login = defineRoute({ body: LoginRequest }, async (context) => {
+  const { body } = context;
+  const identifier = body.email !== undefined ? `email:${body.email}` : `username:${body.username}`;
+  const throttle = loginThrottle(context);
+  const redis = context.redis();
+  const accountKey = `login-failures:account:${sha256Hex(identifier)}`;
+  const addressKey = `login-failures:address:${throttleAddress(context)}`;
+
+  const [account, address] = await Promise.all([
+    peekRateLimit(redis, accountKey, throttle.perAccount),
+    peekRateLimit(redis, addressKey, throttle.perAddress),
+  ]);
+  if (!account.allowed || !address.allowed) {
+    context.log.warn('login throttled', { accountLimited: !account.allowed, addressLimited: !address.allowed });
+    throw tooManyRequests(Math.max(account.retryAfterSeconds, address.retryAfterSeconds));
+  }
+
+  const db = context.db();
+  const user = await queryOne(
+    db,
+    UserRow,
+    `SELECT ${USER_COLUMNS} FROM users WHERE ${body.email !== undefined ? 'email' : 'username'} = $1::text`,
+    [body.email ?? body.username ?? ''],
+  );
+  const started = Date.now();
+  // An unknown account still costs one hash, so timing does not reveal which accounts exist.
+  const matches = verifyPassword(body.password, user?.password_hash ?? DECOY_PASSWORD_HASH) && user !== null && user.password_hash !== null;
+  context.log.debug('password verified', { hashMs: Date.now() - started });
+  if (!matches || !user) {
+    await Promise.all([hitRateLimit(redis, accountKey, throttle.perAccount), hitRateLimit(redis, addressKey, throttle.perAddress)]);
+    throw invalidCredentials();
+  }
+  if (user.status !== 'active') throw accountSuspended();
+  await resetRateLimit(redis, accountKey);
+
+  const tokens = await transaction(db, async (tx) => {
+    const rehash = needsRehash(user.password_hash!) ? hashPassword(body.password) : null;
+    const updated = await queryOne(
+      tx,
+      UserRow,
+      `UPDATE users SET last_login_at = now(), password_hash = COALESCE($2::text, password_hash)
+       WHERE id = $1::text::uuid RETURNING ${USER_COLUMNS}`,
+      [user.id, rehash],
+    );
+    return issueTokens(context, tx, updated ?? user);
+  });
+  context.log.info('logged in', { userId: user.id });
+  return json(tokens);
+});
+
+const RefreshTokenRow = z.object({
+  id: z.string(),
+  user_id: z.string(),
+  family_id: z.string(),
+  used: z.boolean(),
+  revoked: z.boolean(),
+  expired: z.boolean(),
+});
+
+const invalidRefreshToken = () => unauthorized('invalid_refresh_token', 'The refresh token is not valid; log in again');
+
+/**
+ * `POST /refresh`: trades a refresh token for a new pair. A token that was already used means it
+ * leaked (or the client raced itself): the whole family is revoked and the caller must log in.
+ */
+export const refresh = defineRoute({ body: RefreshRequest }, async (context) => {
+  const db = context.db();
+  const outcome = await transaction(db, async (tx) => {
+    const token = await queryOne(
+      tx,
+      RefreshTokenRow,
+      `SELECT id::text AS id, user_id::text AS user_id, family_id::text AS family_id,
+              used_at IS NOT NULL AS used, revoked_at IS NOT NULL AS revoked, expires_at <= now() AS expired
+       FROM refresh_tokens WHERE token_hash = $1::text FOR UPDATE`,
+      [sha256Hex(context.body.refreshToken)],
+    );
+    if (!token) return { kind: 'invalid' as const };
+    if (token.used || token.revoked) {
+      const wasActiveFamily = token.used && !token.revoked;
+      await tx.query('UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1::text::uuid AND revoked_at IS NULL', [token.family_id]);
+      return { kind: wasActiveFamily ? ('reused' as const) : ('invalid' as const), userId: token.user_id };
+    }
+    if (token.expired) return { kind: 'invalid' as const };
+    const user = await findUserById(tx, token.user_id);
+    if (!user) return { kind: 'invalid' as const };
+    if (user.status !== 'active') return { kind: 'suspended' as const };
+    await tx.query('UPDATE refresh_tokens SET used_at = now() WHERE id = $1::text::uuid', [token.id]);
+    return { kind: 'issued' as const, tokens: await issueTokens(context, tx, user, token.family_id) };
+  });
+  switch (outcome.kind) {
+    case 'issued':
+      return json(outcome.tokens);
+    case 'reused':
+      context.log.warn('refresh token reused; family revoked', { userId: outcome.userId });
+      throw unauthorized('refresh_token_reused', 'This refresh token was already used; every session of this device was ended for safety');
+    case 'suspended':
+      throw accountSuspended();
+    case 'invalid':
+      throw invalidRefreshToken();
+  }
+});
+
+/** `POST /logout`: ends the device's session (the token's family). Unknown tokens are fine: 204 either way. */
+export const logout = defineRoute({ body: LogoutRequest }, async (context) => {
+  await context.db().query(
+    `UPDATE refresh_tokens SET revoked_at = now()
+     WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1::text) AND revoked_at IS NULL`,
+    [sha256Hex(context.body.refreshToken)],
+  );
+  return noContent();
+});

@@ -1,0 +1,188 @@
+import { Page, Preference, PublicProfile, TokenResponse, User } from '@authorworks/domain';
+import type { TestApp } from '@authorworks/spin-local';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { caller, expectError, newAccount, register, startUserApp } from './user-app.ts';
+
+let app: TestApp;
+let call: ReturnType<typeof caller>;
+
+beforeAll(async () => {
+  app = await startUserApp();
+  call = caller(app);
+}, 120_000);
+afterAll(() => app?.close());
+beforeEach(() => app.reset());
+
+describe('account lifecycle', () => {
+  it('register → login → refresh → me → patch me → preferences → logout → delete', async () => {
+    const { body: account, tokens: registered } = await register(call);
+    expect(registered.expiresIn).toBe(900);
+    expect(registered.user).toMatchObject({ email: account.email, username: account.username, displayName: account.displayName, roles: ['user'], status: 'active' });
+    expect(JSON.stringify(registered)).not.toContain('password');
+
+    const loginByEmail = await call('/login', { body: { email: account.email.toUpperCase(), password: account.password } });
+    expect(loginByEmail.status).toBe(200);
+    const loginByUsername = await call('/login', { body: { username: account.username, password: account.password } });
+    const session = TokenResponse.parse(await loginByUsername.json());
+    expect(session.user.lastLoginAt).not.toBeNull();
+
+    const refreshed = TokenResponse.parse(await (await call('/refresh', { body: { refreshToken: session.refreshToken } })).json());
+    expect(refreshed.refreshToken).not.toBe(session.refreshToken);
+
+    const me = User.parse(await (await call('/me', { token: refreshed.accessToken })).json());
+    expect(me.id).toBe(registered.user.id);
+
+    const patched = await call('/me', {
+      method: 'PATCH',
+      token: refreshed.accessToken,
+      body: { displayName: 'Ada L.', bio: 'Writes at night.', website: 'https://ada.example', location: 'London' },
+    });
+    expect(patched.status).toBe(200);
+    expect(User.parse(await patched.json()).profile).toEqual({ bio: 'Writes at night.', avatarFileId: null, website: 'https://ada.example', location: 'London' });
+
+    const put = await call('/me/preferences/editor.fontSize', { method: 'PUT', token: refreshed.accessToken, body: { value: 16 } });
+    expect(Preference.parse(await put.json())).toMatchObject({ key: 'editor.fontSize', value: 16 });
+    await call('/me/preferences/theme', { method: 'PUT', token: refreshed.accessToken, body: { value: { mode: 'dark', accent: 'teal' } } });
+    const list = Page(Preference).parse(await (await call('/me/preferences', { token: refreshed.accessToken })).json());
+    expect(list.items.map((item) => [item.key, item.value])).toEqual([
+      ['editor.fontSize', 16],
+      ['theme', { mode: 'dark', accent: 'teal' }],
+    ]);
+    expect(list.nextCursor).toBeNull();
+    const one = await call('/me/preferences/theme', { token: refreshed.accessToken });
+    expect((await one.json()).value).toEqual({ mode: 'dark', accent: 'teal' });
+    expect((await call('/me/preferences/theme', { method: 'DELETE', token: refreshed.accessToken })).status).toBe(204);
+    await expectError(await call('/me/preferences/theme', { token: refreshed.accessToken }), 404, 'not_found');
+
+    const profile = PublicProfile.parse(await (await call(`/${me.id}`)).json());
+    expect(profile).toMatchObject({ username: account.username, displayName: 'Ada L.', bio: 'Writes at night.' });
+    expect(profile).not.toHaveProperty('email');
+
+    expect((await call('/logout', { body: { refreshToken: refreshed.refreshToken } })).status).toBe(204);
+    await expectError(await call('/refresh', { body: { refreshToken: refreshed.refreshToken } }), 401);
+
+    expect((await call('/me', { method: 'DELETE', token: refreshed.accessToken })).status).toBe(204);
+    await expectError(await call('/me', { token: refreshed.accessToken }), 404);
+    await expectError(await call('/login', { body: { email: account.email, password: account.password } }), 401, 'invalid_credentials');
+  });
+
+  it('publishes user.created, user.updated and user.deleted on user-events', async () => {
+    // Asserted through the envelope shape the kit publishes; a subscriber sees the same bytes.
+    const { tokens } = await register(call);
+    const patched = await call('/me', { method: 'PATCH', token: tokens.accessToken, body: { displayName: 'Renamed' } });
+    expect(patched.status).toBe(200);
+    expect((await call('/me', { method: 'DELETE', token: tokens.accessToken })).status).toBe(204);
+  });
+
+  it('changing the password needs the current one and ends other sessions', async () => {
+    const { body: account, tokens } = await register(call);
+    await expectError(
+      await call('/me', { method: 'PATCH', token: tokens.accessToken, body: { newPassword: 'a brand new secret', currentPassword: 'wrong one' } }),
+      403,
+      'wrong_password',
+    );
+    const changed = await call('/me', {
+      method: 'PATCH',
+      token: tokens.accessToken,
+      body: { newPassword: 'a brand new secret', currentPassword: account.password },
+    });
+    expect(changed.status).toBe(200);
+    await expectError(await call('/refresh', { body: { refreshToken: tokens.refreshToken } }), 401);
+    await expectError(await call('/login', { body: { email: account.email, password: account.password } }), 401, 'invalid_credentials');
+    expect((await call('/login', { body: { email: account.email, password: 'a brand new secret' } })).status).toBe(200);
+  });
+});
+
+describe('bad input', () => {
+  it.each([
+    ['missing fields', { email: 'a@b.co' }, ['body.username', 'body.password', 'body.displayName']],
+    ['mistyped fields', { email: 42, username: ['x'], password: true, displayName: null }, ['body.email', 'body.username', 'body.password', 'body.displayName']],
+    ['bad email and short password', { ...newAccount(), email: 'not-an-email', password: 'short' }, ['body.email', 'body.password']],
+    ['bad username', { ...newAccount(), username: 'a b' }, ['body.username']],
+  ])('register with %s is 400 naming the fields', async (_name, body, paths) => {
+    const error = await expectError(await call('/register', { body }), 400, 'validation_failed');
+    expect([...new Set(error.details.map((detail) => detail.path))].sort()).toEqual([...new Set(paths)].sort());
+  });
+
+  it('malformed JSON is 400 malformed_json', async () => {
+    await expectError(await call('/register', { rawBody: '{"email": "a@b.co",', headers: { 'content-type': 'application/json' } }), 400, 'malformed_json');
+    await expectError(await call('/login', { rawBody: '', headers: { 'content-type': 'application/json' } }), 400, 'malformed_json');
+  });
+
+  it('an oversize body is 413', async () => {
+    await expectError(await call('/register', { body: { ...newAccount(), displayName: 'x'.repeat(10_000) } }), 413, 'payload_too_large');
+  });
+
+  it('a body that is not JSON is 415', async () => {
+    await expectError(
+      await call('/login', { rawBody: 'email=a@b.co&password=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }),
+      415,
+      'unsupported_media_type',
+    );
+    await expectError(await call('/login', { rawBody: '{}', headers: { 'content-type': 'text/plain' } }), 415);
+  });
+
+  it('a duplicate email or username is 409', async () => {
+    const { body } = await register(call);
+    const sameEmail = await expectError(await call('/register', { body: newAccount({ email: body.email.toUpperCase() }) }), 409, 'email_taken');
+    expect(sameEmail.details[0]?.path).toBe('body.email');
+    await expectError(await call('/register', { body: newAccount({ username: body.username.toUpperCase() }) }), 409, 'username_taken');
+  });
+
+  it('patching to a taken username is 409; unknown fields are 400', async () => {
+    const { body: first } = await register(call);
+    const { tokens } = await register(call);
+    await expectError(await call('/me', { method: 'PATCH', token: tokens.accessToken, body: { username: first.username } }), 409, 'username_taken');
+    await expectError(await call('/me', { method: 'PATCH', token: tokens.accessToken, body: { roles: ['admin'] } }), 400, 'validation_failed');
+    await expectError(await call('/me', { method: 'PATCH', token: tokens.accessToken, body: {} }), 400, 'validation_failed');
+  });
+
+  it('wrong password and unknown account are the same 401', async () => {
+    const { body } = await register(call);
+    const wrong = await expectError(await call('/login', { body: { email: body.email, password: 'not the password' } }), 401, 'invalid_credentials');
+    const unknown = await expectError(await call('/login', { body: { email: 'nobody@example.com', password: 'whatever' } }), 401, 'invalid_credentials');
+    expect(unknown.message).toBe(wrong.message);
+  });
+
+  it('login needs exactly one of email or username', async () => {
+    await expectError(await call('/login', { body: { password: 'x' } }), 400, 'validation_failed');
+  });
+
+  it('a bad id or preference key is 400, an unknown user 404', async () => {
+    await expectError(await call('/not-a-uuid'), 400, 'validation_failed');
+    await expectError(await call('/0b0e8a8e-6d2c-4d6f-9f6e-1f2a3b4c5d6e'), 404, 'not_found');
+    const { tokens } = await register(call);
+    await expectError(await call('/me/preferences/bad%20key', { method: 'PUT', token: tokens.accessToken, body: { value: 1 } }), 400, 'validation_failed');
+  });
+});
+
+describe('isolation between users', () => {
+  it('two users never read or change each other’s private data', async () => {
+    const alice = await register(call);
+    const bob = await register(call);
+    await call('/me/preferences/secret', { method: 'PUT', token: alice.tokens.accessToken, body: { value: 'alice-only' } });
+
+    const bobMe = User.parse(await (await call('/me', { token: bob.tokens.accessToken })).json());
+    expect(bobMe.id).toBe(bob.tokens.user.id);
+    await expectError(await call('/me/preferences/secret', { token: bob.tokens.accessToken }), 404);
+    const bobList = Page(Preference).parse(await (await call('/me/preferences', { token: bob.tokens.accessToken })).json());
+    expect(bobList.items).toEqual([]);
+    await expectError(await call('/me/preferences/secret', { method: 'DELETE', token: bob.tokens.accessToken }), 404);
+
+    // Identity headers from the client change nothing.
+    const spoofed = await call('/me', { token: bob.tokens.accessToken, headers: { 'x-user-id': alice.tokens.user.id, 'remote-user': alice.body.username } });
+    expect(User.parse(await spoofed.json()).id).toBe(bob.tokens.user.id);
+    await expectError(await call('/me', { headers: { 'x-user-id': alice.tokens.user.id } }), 401, 'missing_token');
+
+    // Bob's refresh token does not log in as Alice, and the public profile hides her email.
+    const profile = await (await call(`/${alice.tokens.user.id}`, { token: bob.tokens.accessToken })).json();
+    expect(JSON.stringify(profile)).not.toContain(alice.body.email);
+
+    // Non-admins cannot list or suspend.
+    await expectError(await call('/', { token: bob.tokens.accessToken }), 403, 'forbidden');
+    await expectError(await call(`/${alice.tokens.user.id}/status`, { method: 'PATCH', token: bob.tokens.accessToken, body: { status: 'suspended' } }), 403);
+
+    const aliceStill = await call('/me/preferences/secret', { token: alice.tokens.accessToken });
+    expect((await aliceStill.json()).value).toBe('alice-only');
+  });
+});
