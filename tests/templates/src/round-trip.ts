@@ -19,6 +19,8 @@ export interface TemplateCase {
   components: Record<string, ComponentTarget['world']>;
   /** Files the rendered service must have (relative to it). */
   files: string[];
+  /** Prepares the started app (e.g. migrations) before `exercise`. */
+  prepare?(app: TestApp, serviceDir: string): Promise<void>;
   /** Calls the route or publishes to the channel, and checks the effect. */
   exercise(app: TestApp): Promise<void>;
 }

@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+const withoutColour = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
 
 export const repoRoot = resolve(import.meta.dirname, '../../..');
 export const templatesDir = join(repoRoot, 'templates');
@@ -88,8 +89,6 @@ export async function typecheck(root: string, serviceDirs: string[]): Promise<{ 
   }
 }
 
-const withoutColour = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');
-
 /** This process's environment without what the running vitest set for its own workers. */
 function childEnv(): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = { CI: 'true', NO_COLOR: '1' };
@@ -116,4 +115,3 @@ export async function runServiceTests(serviceDir: string): Promise<{ ok: boolean
   }
 }
 
-const withoutColour = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '');

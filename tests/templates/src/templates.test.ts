@@ -6,8 +6,10 @@
  * service's own tests, and type-check what was rendered. `spin add` into an existing service is
  * checked on the manifest and the build targets.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadMigrations, runMigrations } from '@authorworks/kit/migrations';
+import { createEvent, signAccessToken } from '@authorworks/kit/portable';
 import { startApp } from '@authorworks/spin-local';
 import { parseManifest } from '@authorworks/spin-manifest';
 import { buildComponent } from '@authorworks/toolchain';
@@ -27,7 +29,79 @@ import {
 import { createScratchWorkspace, runServiceTests, templatesDir, typecheck, type ScratchWorkspace } from './scratch-workspace.ts';
 import { spinSchemaErrors } from './spin-manifest-schema.ts';
 
+const AUTH_SECRET = TEST_ENV.SPIN_VARIABLE_AUTH_SECRET;
+const bearer = (userId: string) => ({ authorization: `Bearer ${signAccessToken({ sub: userId, roles: ['user'] }, { secret: AUTH_SECRET })}` });
+
 const cases: TemplateCase[] = [
+  {
+    template: 'authorworks-http-api',
+    name: 'Reading Lists',
+    values: { 'http-prefix': 'reading', resource: 'shelves' },
+    components: { 'reading-lists-api': 'spin-http' },
+    files: [
+      'migrations/001_shelves.sql',
+      'package.json',
+      'spin.toml',
+      'src/index.ts',
+      'src/shelves.ts',
+      'test/api.test.ts',
+      'tsconfig.json',
+      'vitest.config.ts',
+    ],
+    async prepare(app, serviceDir) {
+      const dir = join(serviceDir, 'migrations');
+      const files = readdirSync(dir).map((fileName) => ({ fileName, sql: readFileSync(join(dir, fileName), 'utf8') }));
+      const db = await app.sql('postgres://postgres@127.0.0.1:5432/authorworks_reading_lists');
+      try {
+        expect((await runMigrations(db, loadMigrations(files))).applied).toEqual([{ version: 1, name: 'shelves' }]);
+      } finally {
+        await db.close();
+      }
+    },
+    async exercise(app) {
+      const health = await app.fetch('/v1/reading/health');
+      expect(await health.json()).toEqual({ status: 'ok', service: 'reading-lists', version: '0.1.0' });
+
+      const create = await app.fetch('/v1/reading/shelves', {
+        method: 'POST',
+        headers: { ...bearer('reader-1'), 'content-type': 'application/json' },
+        body: JSON.stringify({ title: 'To read', body: 'Next winter' }),
+      });
+      expect(create.status).toBe(201);
+      const shelf = (await create.json()) as { id: string };
+      expect(shelf).toMatchObject({ ownerId: 'reader-1', title: 'To read', body: 'Next winter' });
+
+      const read = await app.fetch(`/v1/reading/shelves/${shelf.id}`, { headers: bearer('reader-1') });
+      expect(await read.json()).toEqual(shelf);
+      expect((await app.fetch(`/v1/reading/shelves/${shelf.id}`, { headers: bearer('reader-2') })).status).toBe(404);
+      const invalid = await app.fetch('/v1/reading/shelves', {
+        method: 'POST',
+        headers: { ...bearer('reader-1'), 'content-type': 'application/json' },
+        body: '{"title": 42}',
+      });
+      expect(invalid.status).toBe(400);
+      expect(((await invalid.json()) as { error: { code: string } }).error.code).toBe('validation_failed');
+      expect(app.logs.text('error')).toBe('');
+    },
+  },
+  {
+    template: 'authorworks-event-processor',
+    name: 'catalog-indexer',
+    values: { 'source-channel': 'content-events', 'event-type': 'content.published' },
+    components: { 'catalog-indexer-worker': 'spin-redis' },
+    files: ['package.json', 'spin.toml', 'src/content-published.ts', 'src/worker.ts', 'test/worker.test.ts', 'tsconfig.json', 'vitest.config.ts'],
+    async exercise(app) {
+      const publishedBook = () => createEvent({ type: 'content.published', source: 'content', subject: 'book-1', data: { entity: 'book' }, correlationId: 'r1' });
+      const published = publishedBook();
+      await app.publish('content-events', JSON.stringify(published));
+      await app.publish('content-events', JSON.stringify(published));
+      await app.publish('content-events', JSON.stringify(publishedBook()));
+      const log = componentLog(app, 'catalog-indexer-worker');
+      expect(log.filter((l) => l.msg === 'content.published counted').map((l) => l.count)).toEqual([1, 2]);
+      expect(log).toContainEqual(expect.objectContaining({ msg: 'event skipped: already handled', eventId: published.id }));
+      expect(app.logs.text('error')).toBe('');
+    },
+  },
   {
     template: 'authorworks-worker',
     name: 'Cover Render',
@@ -35,10 +109,12 @@ const cases: TemplateCase[] = [
     components: { 'cover-render-worker': 'spin-redis' },
     files: ['package.json', 'spin.toml', 'src/cover-render-jobs.ts', 'src/worker.ts', 'test/worker.test.ts', 'tsconfig.json', 'vitest.config.ts'],
     async exercise(app) {
-      await app.publish('cover-render-jobs', JSON.stringify({ id: 'job-7', kind: 'cover_render', input: { bookId: 'b1' } }));
-      expect(componentLog(app, 'cover-render-worker')).toContainEqual(expect.objectContaining({ status: 'done', jobId: 'job-7' }));
-      await app.publish('cover-render-jobs', JSON.stringify({ id: 'job-8', kind: 'audio' }));
-      expect(componentLog(app, 'cover-render-worker')).toContainEqual(expect.objectContaining({ status: 'rejected' }));
+      const job = createEvent({ type: 'cover_render.requested', source: 'graphics', subject: 'job-7', data: { input: { bookId: 'b1' } }, correlationId: 'r2' });
+      await app.publish('cover-render-jobs', JSON.stringify(job));
+      await app.publish('cover-render-jobs', JSON.stringify(job));
+      const log = componentLog(app, 'cover-render-worker');
+      expect(log.filter((l) => l.msg === 'job done')).toEqual([expect.objectContaining({ jobId: 'job-7', inputKeys: 1 })]);
+      expect(log).toContainEqual(expect.objectContaining({ msg: 'event skipped: already handled' }));
       expect(app.logs.text('error')).toBe('');
     },
   },
@@ -93,6 +169,7 @@ describe.each(cases)('$template', (c) => {
     let app: TestApp | undefined;
     try {
       app = await timed(`${c.template}: start on the local runtime`, () => startApp({ manifest: join(serviceDir(), 'spin.toml'), env: TEST_ENV }));
+      await c.prepare?.(app, serviceDir());
       await timed(`${c.template}: exercise`, () => c.exercise(app!));
     } finally {
       await app?.close();

@@ -1,8 +1,10 @@
-import { handle{{job-kind | pascal_case}}Message } from './{{job-kind | kebab_case}}-jobs.ts';
+{%- assign K = job-kind | pascal_case -%}
+import { createEventConsumer } from '@authorworks/kit';
+import { on{{K}}Requested } from './{{job-kind | kebab_case}}-jobs.ts';
 
-/** The Redis trigger's entry: Spin calls it once per message on `{{project-name | kebab_case}}-jobs`. */
-export const inboundRedis = {
-  handleMessage(message: Uint8Array): void {
-    handle{{job-kind | pascal_case}}Message(message);
-  },
-};
+/** The Redis trigger's entry: Spin calls it once per message on {{project-name | kebab_case}}-jobs. */
+export const inboundRedis = createEventConsumer({
+  consumer: '{{project-name | kebab_case}}-worker',
+  idempotency: 'redis',
+  handlers: { '{{job-kind | snake_case}}.requested': on{{K}}Requested },
+});

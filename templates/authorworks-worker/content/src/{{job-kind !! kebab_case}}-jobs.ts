@@ -1,36 +1,24 @@
+{%- assign K = job-kind | pascal_case -%}
+import { on, utf8 } from '@authorworks/kit';
 import { z } from 'zod';
 
-/** A job on `{{project-name | kebab_case}}-jobs`: who asked for what. Producers publish it as JSON. */
-export const {{job-kind | pascal_case}}Job = z.object({
-  id: z.string().min(1),
-  kind: z.literal('{{job-kind | snake_case}}'),
+/**
+ * The `data` of a {{job-kind | snake_case}}.requested event on {{project-name | kebab_case}}-jobs; the event's `subject` is the
+ * job id. Producers publish it with the kit's `events.publish(channel, type, subject, data)`.
+ */
+export const {{K}}Requested = z.object({
   input: z.record(z.string(), z.unknown()).default({}),
-  correlationId: z.string().min(1).optional(),
 });
-export type {{job-kind | pascal_case}}Job = z.infer<typeof {{job-kind | pascal_case}}Job>;
-
-export type JobOutcome = { status: 'done'; jobId: string } | { status: 'rejected'; reason: string };
 
 /**
- * Handles one message. A message that is not a valid job is rejected (logged, not thrown): the
- * Redis trigger does not redeliver, so throwing would only add a second error line.
+ * Does one job: the work, then its outcome in Redis (`{{project-name | kebab_case}}:jobs:<id>`) for whoever polls, then
+ * {{job-kind | snake_case}}.completed on {{project-name | kebab_case}}-events for whoever listens. The kit's consumer runs this at most
+ * once per event id; if it throws, the mark is released so a redelivery can try again.
  */
-export function handle{{job-kind | pascal_case}}Message(message: Uint8Array): JobOutcome {
-  let payload: unknown;
-  try {
-    payload = JSON.parse(new TextDecoder().decode(message));
-  } catch {
-    return log({ status: 'rejected', reason: 'message is not JSON' });
-  }
-  const job = {{job-kind | pascal_case}}Job.safeParse(payload);
-  if (!job.success) {
-    return log({ status: 'rejected', reason: job.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
-  }
+export const on{{K}}Requested = on({{K}}Requested, async (event, { redis, events, log }) => {
   // The work itself goes here.
-  return log({ status: 'done', jobId: job.data.id });
-}
-
-function log(outcome: JobOutcome): JobOutcome {
-  console.log(JSON.stringify({ level: outcome.status === 'done' ? 'info' : 'warn', service: '{{project-name | kebab_case}}', msg: `job ${outcome.status}`, ...outcome }));
-  return outcome;
-}
+  const result = { inputKeys: Object.keys(event.data.input).length };
+  await redis().set(`{{project-name | kebab_case}}:jobs:${event.subject}`, utf8(JSON.stringify({ status: 'done', result })));
+  await events.publish('{{project-name | kebab_case}}-events', '{{job-kind | snake_case}}.completed', event.subject, result);
+  log.info('job done', { jobId: event.subject, ...result });
+});
