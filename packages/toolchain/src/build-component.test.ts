@@ -41,6 +41,17 @@ describe('buildComponent', () => {
     expect((error as Error).message).toMatch(/^broken-api: bundling .* failed/);
     expect((error as Error).message).toContain('broken.ts:2');
   });
+
+  it('fails, naming the component, when the engine rejects the bundle, and says why', { timeout: 180_000 }, async () => {
+    const entry = join(outDir, 'unicode-regex.ts');
+    writeFileSync(entry, "addEventListener('fetch', (e: any) => e.respondWith(new Response(String(/\\p{L}+/u.test('é')))));\n");
+    const error = await buildComponent({ id: 'regex-api', entry, world: 'spin-http', outFile: join(outDir, 'regex.wasm') }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ComponentBuildError);
+    expect((error as Error).message).toMatch(/^regex-api: componentize failed/);
+    expect((error as Error).message).toContain('no Unicode property escapes');
+  });
 });
 
 describe('assertSpinComponent', () => {
