@@ -57,6 +57,13 @@ export const accountSuspended = () => new HttpError(403, 'account_suspended', 'T
  */
 export const login = defineRoute({ body: LoginRequest }, async (context) => {
   const { body } = context;
+  const marks: Record<string, number> = {};
+  let last = Date.now();
+  const mark = (name: string) => {
+    const now = Date.now();
+    marks[name] = now - last;
+    last = now;
+  };
   const identifier = body.email !== undefined ? `email:${body.email}` : `username:${body.username}`;
   const throttle = loginThrottle(context);
   const redis = context.redis();
@@ -67,6 +74,7 @@ export const login = defineRoute({ body: LoginRequest }, async (context) => {
     peekRateLimit(redis, accountKey, throttle.perAccount),
     peekRateLimit(redis, addressKey, throttle.perAddress),
   ]);
+  mark('throttleCheckMs');
   if (!account.allowed || !address.allowed) {
     context.log.warn('login throttled', { accountLimited: !account.allowed, addressLimited: !address.allowed });
     throw tooManyRequests(Math.max(account.retryAfterSeconds, address.retryAfterSeconds));
@@ -79,16 +87,17 @@ export const login = defineRoute({ body: LoginRequest }, async (context) => {
     `SELECT ${USER_COLUMNS} FROM users WHERE ${body.email !== undefined ? 'email' : 'username'} = $1::text`,
     [body.email ?? body.username ?? ''],
   );
-  const started = Date.now();
+  mark('lookupMs');
   // An unknown account still costs one hash, so timing does not reveal which accounts exist.
   const matches = verifyPassword(body.password, user?.password_hash ?? DECOY_PASSWORD_HASH) && user !== null && user.password_hash !== null;
-  context.log.debug('password verified', { hashMs: Date.now() - started });
+  mark('hashMs');
   if (!matches || !user) {
     await Promise.all([hitRateLimit(redis, accountKey, throttle.perAccount), hitRateLimit(redis, addressKey, throttle.perAddress)]);
     throw invalidCredentials();
   }
   if (user.status !== 'active') throw accountSuspended();
   await resetRateLimit(redis, accountKey);
+  mark('throttleResetMs');
 
   const tokens = await transaction(db, async (tx) => {
     const rehash = needsRehash(user.password_hash!) ? hashPassword(body.password) : null;
@@ -101,7 +110,8 @@ export const login = defineRoute({ body: LoginRequest }, async (context) => {
     );
     return issueTokens(context, tx, updated ?? user);
   });
-  context.log.info('logged in', { userId: user.id });
+  mark('sessionMs');
+  context.log.info('logged in', { userId: user.id, ...marks });
   return json(tokens);
 });
 

@@ -1,0 +1,57 @@
+// Latency of the user service on the local runtime: password hash cost inside the component,
+// p50/p90 of POST /login and of an authenticated GET /me.
+//   npx tsx services/user/bench/latency.ts [rounds]
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadMigrations, runMigrations } from '@authorworks/kit/migrations';
+import { startApp } from '@authorworks/spin-local';
+
+const rounds = Number(process.argv[2] ?? 30);
+const DB = 'postgres://postgres@127.0.0.1:5432/authorworks_users';
+const migrationsDir = new URL('../migrations/', import.meta.url);
+
+const app = await startApp({
+  manifest: fileURLToPath(new URL('../spin.toml', import.meta.url)),
+  env: { SPIN_VARIABLE_AUTH_SECRET: 'bench-secret-bench-secret-bench-secret-00', SPIN_VARIABLE_LOG_LEVEL: 'info', SPIN_VARIABLE_LOGIN_MAX_FAILURES_PER_ADDRESS: '100000' },
+});
+const db = await app.sql(DB);
+await runMigrations(db, loadMigrations(readdirSync(migrationsDir).map((fileName) => ({ fileName, sql: readFileSync(new URL(fileName, migrationsDir), 'utf8') }))));
+await db.close();
+await app.reset();
+
+const json = { 'content-type': 'application/json' };
+const account = { email: 'bench@example.com', username: 'bench', password: 'correct horse battery', displayName: 'Bench' };
+const registered = await app.fetch('/v1/users/register', { method: 'POST', headers: json, body: JSON.stringify(account) });
+const { accessToken } = (await registered.json()) as { accessToken: string };
+
+async function time(label: string, call: () => Promise<Response>) {
+  const samples: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const started = performance.now();
+    const response = await call();
+    await response.arrayBuffer();
+    if (!response.ok) throw new Error(`${label}: ${response.status}`);
+    samples.push(performance.now() - started);
+  }
+  samples.sort((a, b) => a - b);
+  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!.toFixed(1);
+  console.log(`${label}: p50 ${at(0.5)} ms, p90 ${at(0.9)} ms (${rounds} requests)`);
+}
+
+await time('POST /v1/users/login', () =>
+  app.fetch('/v1/users/login', { method: 'POST', headers: json, body: JSON.stringify({ email: account.email, password: account.password }) }),
+);
+await time('GET /v1/users/me', () => app.fetch('/v1/users/me', { headers: { authorization: `Bearer ${accessToken}` } }));
+
+// Phase timings of the last login (throttle check, lookup, hash, session), from its log line.
+console.log(app.logs.lines.filter((line) => line.text.includes('"logged in"')).at(-1)?.text ?? '');
+for (let i = 0; i < 10; i++) {
+  await app.fetch('/v1/users/register', { method: 'POST', headers: json, body: JSON.stringify({ ...account, email: `b${i}@example.com`, username: `bench${i}` }) });
+}
+const hashMs = app.logs.lines
+  .map((line) => /"msg":"password hashed".*?"hashMs":(\d+)/.exec(line.text)?.[1])
+  .filter((value): value is string => value !== undefined)
+  .map(Number)
+  .sort((a, b) => a - b);
+console.log(`scrypt N=2^10 r=1 p=1 inside the component: median ${hashMs[Math.floor(hashMs.length / 2)]} ms, min ${hashMs[0]} ms, max ${hashMs[hashMs.length - 1]} ms (${hashMs.length} hashes)`);
+await app.close();
