@@ -1,0 +1,239 @@
+import {
+  BookParams,
+  Chapter,
+  ChapterContent,
+  ChapterParams,
+  ChapterVersion,
+  ChapterVersionParams,
+  ChapterVersionSummary,
+  ContentEventType,
+  CreateChapterRequest,
+  MoveChapterRequest,
+  PageQuery,
+  PutChapterContentRequest,
+  UpdateChapterRequest,
+} from '@authorworks/domain';
+import {
+  created,
+  isoTimestamp,
+  json,
+  noContent,
+  notFound,
+  queryOne,
+  queryRows,
+  sqlInt,
+  type RouteContext,
+  type SqlClient,
+  type SqlParam,
+} from '@authorworks/kit';
+import { z } from 'zod';
+import { requireBookAccess, type BookAccess } from './access.ts';
+import { bumpRevision } from './book-stats.ts';
+import { changeAndPublish, contentEvent } from './outbox.ts';
+import { decodeCursor, pageOf } from './pagination.ts';
+import { countWords } from './word-count.ts';
+import { CHAPTERS_IN_BOOK, closeGap, moveTo, openSlot } from './positions.ts';
+
+type Params = typeof ChapterParams;
+
+const CHAPTER_COLUMNS = `id::text AS id, book_id::text AS "bookId", title, summary, position,
+  current_version AS "currentVersion", word_count AS "wordCount",
+  ${isoTimestamp('created_at')} AS "createdAt", ${isoTimestamp('updated_at')} AS "updatedAt"`;
+
+const ChapterRow = Chapter.extend({ position: sqlInt, currentVersion: sqlInt, wordCount: sqlInt });
+
+async function selectChapter(db: SqlClient, id: string): Promise<Chapter> {
+  const chapter = await queryOne(db, ChapterRow, `SELECT ${CHAPTER_COLUMNS} FROM chapters WHERE id = $1::text::uuid`, [id]);
+  if (!chapter) throw notFound('No chapter with that id');
+  return chapter;
+}
+
+function chapterEvent(type: Parameters<typeof contentEvent>[0], access: BookAccess, id: string, actorId: string, changed?: string[]) {
+  return contentEvent(type, { entity: 'chapter', id, bookId: access.bookId, authorId: access.authorId, actorId, ...(changed ? { changed } : {}) });
+}
+
+export async function createChapter(context: RouteContext<typeof BookParams, undefined, typeof CreateChapterRequest, 'required'>) {
+  const chapter = await changeAndPublish(context, async (tx, emit) => {
+    const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'write', { lock: true });
+    const position = await openSlot(tx, CHAPTERS_IN_BOOK, access.bookId, context.body.position);
+    const { rows } = await tx.query(
+      `INSERT INTO chapters (book_id, title, summary, position) VALUES ($1::text::uuid, $2::text, $3::text, $4::int8)
+       RETURNING id::text AS id`,
+      [access.bookId, context.body.title, context.body.summary, position],
+    );
+    const id = String(rows[0]!.id);
+    await bumpRevision(tx, access.bookId);
+    await emit(chapterEvent(ContentEventType.created, access, id, context.principal.userId));
+    return selectChapter(tx, id);
+  });
+  return created(chapter, `/v1/content/chapters/${chapter.id}`);
+}
+
+const PositionCursor = z.object({ p: z.number().int() });
+
+export async function listChapters(context: RouteContext<typeof BookParams, typeof PageQuery, undefined, 'optional'>) {
+  const db = context.db();
+  const access = await requireBookAccess(db, { book: context.params.id }, context.principal, 'read');
+  const after = decodeCursor(PositionCursor, context.query.cursor);
+  const rows = await queryRows(
+    db,
+    ChapterRow,
+    `SELECT ${CHAPTER_COLUMNS} FROM chapters WHERE book_id = $1::text::uuid AND position > $2::int8 ORDER BY position LIMIT $3::int8`,
+    [access.bookId, after?.p ?? 0, context.query.limit + 1],
+  );
+  return json(pageOf(rows, context.query.limit, (last) => ({ p: last.position })));
+}
+
+export async function getChapter(context: RouteContext<Params, undefined, undefined, 'optional'>) {
+  const db = context.db();
+  await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });
+  return json(await selectChapter(db, context.params.id));
+}
+
+export async function updateChapter(context: RouteContext<Params, undefined, typeof UpdateChapterRequest, 'required'>) {
+  const chapter = await changeAndPublish(context, async (tx, emit) => {
+    const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
+    await tx.query(
+      `UPDATE chapters SET title = COALESCE($2::text, title), summary = COALESCE($3::text, summary), updated_at = now()
+        WHERE id = $1::text::uuid`,
+      [context.params.id, context.body.title ?? null, context.body.summary ?? null],
+    );
+    // Chapter titles are part of the book's search document.
+    await bumpRevision(tx, access.bookId);
+    await emit(chapterEvent(ContentEventType.updated, access, context.params.id, context.principal.userId, Object.keys(context.body)));
+    return selectChapter(tx, context.params.id);
+  });
+  return json(chapter);
+}
+
+export async function deleteChapter(context: RouteContext<Params, undefined, undefined, 'required'>) {
+  await changeAndPublish(context, async (tx, emit) => {
+    const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
+    const { rows } = await tx.query('DELETE FROM chapters WHERE id = $1::text::uuid RETURNING position', [context.params.id]);
+    await closeGap(tx, CHAPTERS_IN_BOOK, access.bookId, Number(rows[0]!.position));
+    await bumpRevision(tx, access.bookId);
+    await emit(chapterEvent(ContentEventType.deleted, access, context.params.id, context.principal.userId));
+  });
+  return noContent();
+}
+
+/** Moves a chapter; the book row lock makes concurrent moves of one book run one at a time. */
+export async function moveChapter(context: RouteContext<Params, undefined, typeof MoveChapterRequest, 'required'>) {
+  const chapter = await changeAndPublish(context, async (tx, emit) => {
+    const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
+    await moveTo(tx, CHAPTERS_IN_BOOK, context.params.id, context.body.position);
+    await emit(chapterEvent(ContentEventType.updated, access, context.params.id, context.principal.userId, ['position']));
+    return selectChapter(tx, context.params.id);
+  });
+  return json(chapter);
+}
+
+// ── Content versions ─────────────────────────────────────────────────────
+
+const VERSION_SUMMARY_COLUMNS = `chapter_id::text AS "chapterId", version, format, author_id::text AS "authorId",
+  word_count AS "wordCount", message, ${isoTimestamp('created_at')} AS "createdAt"`;
+const VersionSummaryRow = ChapterVersionSummary.extend({ version: sqlInt, wordCount: sqlInt });
+const VersionRow = ChapterVersion.extend({ version: sqlInt, wordCount: sqlInt });
+
+async function currentContent(db: SqlClient, chapterId: string): Promise<ChapterContent> {
+  const content = await queryOne(
+    db,
+    ChapterContent.extend({ version: sqlInt }),
+    `SELECT c.id::text AS "chapterId", c.current_version AS version, COALESCE(v.content, '') AS content,
+            COALESCE(v.format, 'markdown') AS format, v.author_id::text AS "authorId", ${isoTimestamp('v.created_at')} AS "updatedAt"
+       FROM chapters c LEFT JOIN chapter_versions v ON v.chapter_id = c.id AND v.version = c.current_version
+      WHERE c.id = $1::text::uuid`,
+    [chapterId],
+  );
+  if (!content) throw notFound('No chapter with that id');
+  return content;
+}
+
+export async function getChapterContent(context: RouteContext<Params, undefined, undefined, 'optional'>) {
+  const db = context.db();
+  await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });
+  return json(await currentContent(db, context.params.id));
+}
+
+/** Chapter text is large; the kit's 64 KiB default would refuse a long chapter. */
+export const CHAPTER_CONTENT_MAX_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Saves a new version if `baseVersion` is still the newest. The chapter row is locked (after the
+ * book row, the order every writer uses), so of two saves on the same base exactly one wins and
+ * the other gets 409 with the version it must merge with.
+ */
+export async function putChapterContent(context: RouteContext<Params, undefined, typeof PutChapterContentRequest, 'required'>) {
+  const { baseVersion, content, format, message } = context.body;
+  const outcome = await changeAndPublish(context, async (tx, emit) => {
+    const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
+    const { rows } = await tx.query('SELECT current_version FROM chapters WHERE id = $1::text::uuid FOR UPDATE', [context.params.id]);
+    const current = Number(rows[0]!.current_version);
+    if (baseVersion !== current) return { kind: 'conflict', current: await currentContent(tx, context.params.id) } as const;
+    const version = current + 1;
+    const words = countWords(content);
+    await tx.query(
+      `INSERT INTO chapter_versions (chapter_id, version, content, format, author_id, word_count, message)
+       VALUES ($1::text::uuid, $2::int8, $3::text, $4::text, $5::text::uuid, $6::int8, $7::text)`,
+      [context.params.id, version, content, format, context.principal.userId, words, message] satisfies SqlParam[],
+    );
+    await tx.query(
+      'UPDATE chapters SET current_version = $2::int8, word_count = $3::int8, updated_at = now() WHERE id = $1::text::uuid',
+      [context.params.id, version, words],
+    );
+    await bumpRevision(tx, access.bookId);
+    await emit(chapterEvent(ContentEventType.updated, access, context.params.id, context.principal.userId, ['content']));
+    const saved = await queryOne(
+      tx,
+      VersionSummaryRow,
+      `SELECT ${VERSION_SUMMARY_COLUMNS} FROM chapter_versions WHERE chapter_id = $1::text::uuid AND version = $2::int8`,
+      [context.params.id, version],
+    );
+    return { kind: 'saved', saved: saved! } as const;
+  });
+  if (outcome.kind === 'conflict') {
+    // The error envelope plus `current`, so the client can merge without another round trip.
+    return json(
+      {
+        error: {
+          code: 'version_conflict',
+          message: `Version ${baseVersion} is not the newest; the chapter is at version ${outcome.current.version}`,
+          details: [{ path: 'body.baseVersion', message: `The current version is ${outcome.current.version}` }],
+          current: outcome.current,
+        },
+      },
+      { status: 409 },
+    );
+  }
+  return json(outcome.saved);
+}
+
+const VersionCursor = z.object({ v: z.number().int() });
+
+export async function listChapterVersions(context: RouteContext<Params, typeof PageQuery, undefined, 'optional'>) {
+  const db = context.db();
+  await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });
+  const after = decodeCursor(VersionCursor, context.query.cursor);
+  const rows = await queryRows(
+    db,
+    VersionSummaryRow,
+    `SELECT ${VERSION_SUMMARY_COLUMNS} FROM chapter_versions
+      WHERE chapter_id = $1::text::uuid AND ($2::int8 IS NULL OR version < $2::int8)
+      ORDER BY version DESC LIMIT $3::int8`,
+    [context.params.id, after?.v ?? null, context.query.limit + 1],
+  );
+  return json(pageOf(rows, context.query.limit, (last) => ({ v: last.version })));
+}
+
+export async function getChapterVersion(context: RouteContext<typeof ChapterVersionParams, undefined, undefined, 'optional'>) {
+  const db = context.db();
+  await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });
+  const version = await queryOne(
+    db,
+    VersionRow,
+    `SELECT ${VERSION_SUMMARY_COLUMNS}, content FROM chapter_versions WHERE chapter_id = $1::text::uuid AND version = $2::int8`,
+    [context.params.id, context.params.version],
+  );
+  if (!version) throw notFound(`Chapter ${context.params.id} has no version ${context.params.version}`);
+  return json(version);
+}
