@@ -3,13 +3,13 @@
  * the pool queues the rest and prefers a thread that already prepared an instance of the wanted
  * component. Every thread gets its own host-bridge port, served here on the main thread.
  */
-import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import type { ExecutorComponent, ExecutorInit } from './executor-worker.ts';
 import type { ExecutorJob, ExecutorMessage, GuestFailure, HttpRequestHead } from './executor-protocol.ts';
 import type { HeaderList } from './guest/http.ts';
 import { type HostHandler, serveHostCalls } from './host-bridge.ts';
 import type { HttpTriggerSpec } from './routes.ts';
+import { bundledEntry } from './entry-bundle.ts';
 
 export interface HttpJobCallbacks {
   onHead(status: number, headers: HeaderList): void;
@@ -46,7 +46,6 @@ export interface ExecutorPoolOptions {
   onHostError(op: string, error: unknown): void;
 }
 
-const workerFile = fileURLToPath(new URL('./executor-worker-entry.mjs', import.meta.url));
 
 export class ExecutorPool {
   private readonly threads: ExecutorThread[] = [];
@@ -55,10 +54,14 @@ export class ExecutorPool {
   private nextJobId = 1;
   private closed = false;
 
-  private constructor(private readonly options: ExecutorPoolOptions) {}
+  private constructor(
+    private readonly options: ExecutorPoolOptions,
+    /** The executor thread's code, bundled to plain JavaScript. */
+    private readonly workerFile: string,
+  ) {}
 
   static async start(options: ExecutorPoolOptions): Promise<ExecutorPool> {
-    const pool = new ExecutorPool(options);
+    const pool = new ExecutorPool(options, await bundledEntry('executor-worker.ts'));
     await Promise.all(Array.from({ length: Math.max(1, options.size) }, () => pool.spawn()));
     return pool;
   }
@@ -73,7 +76,7 @@ export class ExecutorPool {
       httpTriggers: this.options.httpTriggers,
       maxPrepared: this.options.maxPrepared,
     };
-    const worker = new Worker(workerFile, {
+    const worker = new Worker(this.workerFile, {
       workerData: init,
       transferList: [port2],
       execArgv: [],

@@ -5,7 +5,7 @@
  * prepared ahead for the component used last. Host calls block on the host bridge.
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
-import { pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
 import { HostClient } from './host-bridge.ts';
 import {
   type ErrorCode,
@@ -64,6 +64,7 @@ interface PreparedInstance {
 }
 
 const init = workerData as ExecutorInit;
+const requireModule = createRequire(import.meta.url);
 const port = parentPort;
 if (!port) throw new Error('executor-worker must run in a worker thread');
 const host = new HostClient(init.hostPort, init.signal);
@@ -374,7 +375,7 @@ function handleJob(job: ExecutorJob): void {
 
 async function load(): Promise<void> {
   for (const component of init.components) {
-    const module = (await import(pathToFileURL(component.jsFile).href)) as { instantiate: Instantiate };
+    const module = requireModule(component.jsFile) as { instantiate: Instantiate };
     instantiators.set(component.id, module.instantiate);
   }
 }
