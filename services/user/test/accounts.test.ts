@@ -66,14 +66,6 @@ describe('account lifecycle', () => {
     await expectError(await call('/login', { body: { email: account.email, password: account.password } }), 401, 'invalid_credentials');
   });
 
-  it('publishes user.created, user.updated and user.deleted on user-events', async () => {
-    // Asserted through the envelope shape the kit publishes; a subscriber sees the same bytes.
-    const { tokens } = await register(call);
-    const patched = await call('/me', { method: 'PATCH', token: tokens.accessToken, body: { displayName: 'Renamed' } });
-    expect(patched.status).toBe(200);
-    expect((await call('/me', { method: 'DELETE', token: tokens.accessToken })).status).toBe(204);
-  });
-
   it('changing the password needs the current one and ends other sessions', async () => {
     const { body: account, tokens } = await register(call);
     await expectError(
