@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { loadMigrations, runMigrations } from '@authorworks/kit/migrations';
 import { createEvent, signAccessToken } from '@authorworks/kit/portable';
 import { startApp } from '@authorworks/spin-local';
-import { parseManifest } from '@authorworks/spin-manifest';
-import { buildComponent } from '@authorworks/toolchain';
+import { composeManifests, loadManifest, parseManifest } from '@authorworks/spin-manifest';
+import { buildComponent, listServiceDirs } from '@authorworks/toolchain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderTemplate, type RenderResult } from './render.ts';
 import {
@@ -26,7 +26,7 @@ import {
   type TestApp,
   type TemplateCase,
 } from './round-trip.ts';
-import { createScratchWorkspace, runServiceTests, templatesDir, typecheck, type ScratchWorkspace } from './scratch-workspace.ts';
+import { createScratchWorkspace, repoRoot, runServiceTests, templatesDir, typecheck, type ScratchWorkspace } from './scratch-workspace.ts';
 import { spinSchemaErrors } from './spin-manifest-schema.ts';
 
 const AUTH_SECRET = TEST_ENV.SPIN_VARIABLE_AUTH_SECRET;
@@ -122,6 +122,7 @@ const cases: TemplateCase[] = [
 
 let workspace: ScratchWorkspace;
 const rendered = new Map<string, RenderResult>();
+const addedServices: string[] = [];
 
 beforeAll(() => {
   workspace = createScratchWorkspace();
@@ -183,13 +184,74 @@ describe.each(cases)('$template', (c) => {
   });
 });
 
+/**
+ * `spin add -t <template> -o . <service>` run inside services/<service>: the component joins the
+ * service's spin.toml exactly as `spin new` would have written it, and its entry lands where the
+ * build looks for it.
+ */
+describe('spin add into an existing service', () => {
+  const adds = [
+    { base: 'authorworks-worker', add: 'authorworks-http-api', name: 'press', snippets: ['component', 'variables'] },
+    { base: 'authorworks-http-api', add: 'authorworks-worker', name: 'library', snippets: ['application_trigger', 'component', 'variables'] },
+    { base: 'authorworks-http-api', add: 'authorworks-event-processor', name: 'archive', snippets: ['application_trigger', 'component', 'variables'] },
+  ] as const;
+
+  it.each(adds)('adds $add to a service made from $base', async ({ base, add, name, snippets }) => {
+    const serviceDir = join(workspace.servicesDir, name);
+    renderTemplate({ templateDir: join(templatesDir, base), name, cwd: workspace.servicesDir, acceptDefaults: true });
+    const before = readFileSync(join(serviceDir, 'package.json'), 'utf8');
+    const result = renderTemplate({
+      templateDir: join(templatesDir, add),
+      name,
+      addTo: join(serviceDir, 'spin.toml'),
+      outputPath: '.',
+      allowOverwrite: true,
+      acceptDefaults: true,
+    });
+    addedServices.push(serviceDir);
+    expect(result.snippets.sort()).toEqual([...snippets]);
+    expect(readFileSync(join(serviceDir, 'package.json'), 'utf8')).toBe(before);
+
+    const manifestFile = join(serviceDir, 'spin.toml');
+    const text = readFileSync(manifestFile, 'utf8');
+    expect(spinSchemaErrors(text)).toEqual([]);
+    const manifest = parseManifest(text, manifestFile);
+    expect(text.match(/^\[application\.trigger\.redis\]/gm)?.length ?? 0).toBeLessThanOrEqual(1);
+
+    const targets = await buildTargets(serviceDir);
+    expect(Object.fromEntries(targets.map((t) => [t.id, [t.world, t.entry.slice(serviceDir.length + 1)]]))).toEqual({
+      [`${name}-api`]: ['spin-http', join('src', 'index.ts')],
+      [`${name}-worker`]: ['spin-redis', join('src', 'worker.ts')],
+    });
+
+    // The snippet writes the same component, trigger and variables as the template's own spin.toml.
+    const alone = renderTemplate({ templateDir: join(templatesDir, add), name, cwd: join(workspace.root, 'alone'), acceptDefaults: true });
+    const own = parseManifest(readFileSync(join(alone.targetDir, 'spin.toml'), 'utf8'), 'alone/spin.toml');
+    for (const [id, component] of Object.entries(own.component)) expect(manifest.component[id]).toEqual(component);
+    for (const [variable, settings] of Object.entries(own.variables)) expect(manifest.variables[variable]).toEqual(settings);
+    for (const trigger of [...(own.trigger.http ?? []), ...(own.trigger.redis ?? [])]) {
+      expect([...(manifest.trigger.http ?? []), ...(manifest.trigger.redis ?? [])]).toContainEqual(trigger);
+    }
+    if (own.application.trigger) expect(manifest.application.trigger).toEqual(own.application.trigger);
+  });
+});
+
 describe('rendered services', () => {
   it('type-check under the repository’s strict settings', async () => {
-    const dirs = [...rendered.values()].map((r) => r.targetDir);
+    const dirs = [...[...rendered.values()].map((r) => r.targetDir), ...addedServices];
     expect(dirs.length).toBeGreaterThan(0);
     const result = await timed('typecheck of rendered services', () => typecheck(workspace.root, dirs));
     expect(result.output).toBe('');
     expect(result.ok).toBe(true);
+  });
+
+  it('compose with the repository’s services into one app, as `pnpm compose` does', async () => {
+    const built = [...rendered.values()].map((r) => join(r.targetDir, 'spin.toml'));
+    const inputs = await Promise.all([...(await listServiceDirs(repoRoot)).map((dir) => join(dir, 'spin.toml')), ...built].map((file) => loadManifest(file)));
+    const app = composeManifests(inputs, { root: repoRoot, application: { name: 'authorworks', version: '0.1.0' } });
+    const routes = (app.manifest.trigger.http ?? []).map((t) => t.route);
+    expect(routes).toContain('/v1/reading/...');
+    expect((app.manifest.trigger.redis ?? []).map((t) => t.channel)).toEqual(expect.arrayContaining(['content-events', 'cover-render-jobs']));
   });
 });
 
