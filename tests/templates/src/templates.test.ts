@@ -10,7 +10,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadMigrations, runMigrations } from '@authorworks/kit/migrations';
 import { createEvent, signAccessToken } from '@authorworks/kit/portable';
-import { startApp } from '@authorworks/spin-local';
+import { startApp, type TestApp } from '@authorworks/spin-local';
 import { composeManifests, loadManifest, parseManifest } from '@authorworks/spin-manifest';
 import { buildComponent, listServiceDirs } from '@authorworks/toolchain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +23,6 @@ import {
   listRendered,
   timed,
   timings,
-  type TestApp,
   type TemplateCase,
 } from './round-trip.ts';
 import { createScratchWorkspace, repoRoot, runServiceTests, templatesDir, typecheck, type ScratchWorkspace } from './scratch-workspace.ts';
