@@ -1,6 +1,12 @@
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
-  // The tests start the compiled component on the local Spin runtime.
-  test: { name: 'service-{{project-name | kebab_case}}', hookTimeout: 60_000 },
+  test: {
+    name: 'service-{{project-name | kebab_case}}',
+    // The tests start the compiled component on the local Spin runtime.
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // On real servers (DB_CONNECTION, REDIS_ADDRESS) the test files share one database and Redis.
+    fileParallelism: false,
+  },
 });

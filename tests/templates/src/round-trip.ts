@@ -8,7 +8,7 @@ import type { TestApp } from '@authorworks/spin-local';
 import { listComponentTargets, type ComponentTarget } from '@authorworks/toolchain';
 
 /** A 32+ character auth_secret, as the kit requires; only ever used inside tests. */
-export const TEST_ENV = { SPIN_VARIABLE_AUTH_SECRET: 'template-round-trip-test-secret-0123456789' };
+export const TEST_ENV = { SPIN_VARIABLE_AUTH_SECRET: 'template-round-trip-test-secret-0123456789', SPIN_VARIABLE_LOG_LEVEL: 'info' };
 
 export interface TemplateCase {
   template: string;

@@ -19,7 +19,8 @@ const event = (type: string, subject: string) =>
   createEvent({ type, source: 'test', subject, data: { note: 'from the test' }, correlationId: 'test-request' });
 
 beforeAll(async () => {
-  app = await startApp({ manifest: fileURLToPath(new URL('../spin.toml', import.meta.url)) });
+  // The assertions read the worker's info-level log lines.
+  app = await startApp({ manifest: fileURLToPath(new URL('../spin.toml', import.meta.url)), env: { SPIN_VARIABLE_LOG_LEVEL: 'info' } });
 });
 afterAll(() => app?.close());
 beforeEach(async () => {

@@ -19,7 +19,8 @@ const job = (id: string, data: unknown) =>
   createEvent({ type: '{{job-kind | snake_case}}.requested', source: 'test', subject: id, data, correlationId: 'test-request' });
 
 beforeAll(async () => {
-  app = await startApp({ manifest: fileURLToPath(new URL('../spin.toml', import.meta.url)) });
+  // The assertions read the worker's info-level log lines.
+  app = await startApp({ manifest: fileURLToPath(new URL('../spin.toml', import.meta.url)), env: { SPIN_VARIABLE_LOG_LEVEL: 'info' } });
 });
 afterAll(() => app?.close());
 beforeEach(async () => {
