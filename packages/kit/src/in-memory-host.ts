@@ -1,15 +1,18 @@
 // In-memory stand-ins for Spin's host, for unit tests in Node. Not for production use.
 import type { Host } from './host.ts';
 import { utf8 } from './encoding.ts';
-import type { RedisClient, RedisValue } from './redis.ts';
-import type { SqlClient } from './sql.ts';
+import { asyncRedisClient, type RedisClient, type RedisValue, type SyncRedisClient } from './redis.ts';
+import { asyncSqlClient, type SqlClient, type SyncSqlClient } from './sql.ts';
 
 const decoder = new TextDecoder();
 
 /** Enough of Redis for the kit: strings with expiry, INCR, DEL, PUBLISH, and the SET/EXPIRE/TTL/GET/PING commands. */
-export class InMemoryRedis implements RedisClient {
+export class InMemoryRedis implements SyncRedisClient {
   readonly published: { channel: string; payload: string }[] = [];
   private readonly values = new Map<string, { value: Uint8Array; expiresAt: number | null }>();
+
+  /** The same store behind the asynchronous interface HTTP components use. */
+  readonly async: RedisClient = asyncRedisClient(this);
 
   constructor(private readonly clock: () => number = () => Date.now()) {}
 
@@ -22,33 +25,33 @@ export class InMemoryRedis implements RedisClient {
     return entry;
   }
 
-  async publish(channel: string, payload: Uint8Array) {
+  publish(channel: string, payload: Uint8Array) {
     this.published.push({ channel, payload: decoder.decode(payload) });
   }
-  async get(key: string) {
+  get(key: string) {
     return this.live(key)?.value ?? null;
   }
-  async set(key: string, value: Uint8Array) {
+  set(key: string, value: Uint8Array) {
     this.values.set(key, { value, expiresAt: null });
   }
-  async incr(key: string) {
+  incr(key: string) {
     const entry = this.live(key);
     const next = (entry ? Number(decoder.decode(entry.value)) : 0) + 1;
     this.values.set(key, { value: utf8(String(next)), expiresAt: entry?.expiresAt ?? null });
     return next;
   }
-  async del(keys: string[]) {
+  del(keys: string[]) {
     let removed = 0;
     for (const key of keys) if (this.live(key) && this.values.delete(key)) removed++;
     return removed;
   }
-  async execute(command: string, args: readonly (string | number | Uint8Array)[]): Promise<RedisValue[]> {
+  execute(command: string, args: readonly (string | number | Uint8Array)[]): RedisValue[] {
     const text = args.map((arg) => (arg instanceof Uint8Array ? decoder.decode(arg) : String(arg)));
     switch (command.toUpperCase()) {
       case 'PING':
         return ['PONG'];
       case 'GET':
-        return [(await this.get(text[0]!)) ?? null];
+        return [this.get(text[0]!) ?? null];
       case 'SET': {
         const [key, value, ...flags] = text as [string, string, ...string[]];
         const upper = flags.map((flag) => flag.toUpperCase());
@@ -77,15 +80,26 @@ export class InMemoryRedis implements RedisClient {
 }
 
 /** A host with fixed variables, one shared in-memory Redis and a given SQL client. */
-export function inMemoryHost(options: { variables: Record<string, string>; redis?: InMemoryRedis; sql?: SqlClient }): Host & { redis: InMemoryRedis } {
+export function inMemoryHost(options: {
+  variables: Record<string, string>;
+  redis?: InMemoryRedis;
+  sql?: SqlClient;
+  syncSql?: SyncSqlClient;
+}): Host & { redis: InMemoryRedis } {
   const redis = options.redis ?? new InMemoryRedis();
   return {
     redis,
     variables: { get: (name) => options.variables[name] },
     openPostgres() {
-      if (!options.sql) throw new Error('inMemoryHost: no SQL client given');
-      return options.sql;
+      if (options.sql) return options.sql;
+      if (options.syncSql) return asyncSqlClient(options.syncSql);
+      throw new Error('inMemoryHost: no SQL client given');
     },
-    openRedis: () => redis,
+    openPostgresSync() {
+      if (!options.syncSql) throw new Error('inMemoryHost: no synchronous SQL client given');
+      return options.syncSql;
+    },
+    openRedis: () => redis.async,
+    openRedisSync: () => redis,
   };
 }

@@ -3,8 +3,8 @@ import * as spinRedis from 'fermyon:spin/redis@2.0.0';
 import * as spinVariables from 'fermyon:spin/variables@2.0.0';
 import { utf8 } from './encoding.ts';
 import type { Host } from './host.ts';
-import type { RedisClient, RedisValue } from './redis.ts';
-import { SqlError, constraintOf, type SqlClient, type SqlParam, type SqlRow } from './sql.ts';
+import { asyncRedisClient, type RedisValue, type SyncRedisClient } from './redis.ts';
+import { SqlError, asyncSqlClient, constraintOf, type SqlParam, type SqlRow, type SyncSqlClient } from './sql.ts';
 
 /** The `{ tag, val }` a WIT error variant arrives as, or its message. */
 function witErrorText(error: unknown): { tag: string; text: string } {
@@ -45,7 +45,7 @@ function fromDbValue(value: spinPostgres.DbValue, column: string): unknown {
   }
 }
 
-function openPostgres(address: string): SqlClient {
+function openPostgresSync(address: string): SyncSqlClient {
   let connection: spinPostgres.Connection;
   try {
     connection = spinPostgres.Connection.open(address);
@@ -54,7 +54,7 @@ function openPostgres(address: string): SqlClient {
     throw new SqlError(`Could not connect to Postgres: ${text}`, 'connection_failed');
   }
   return {
-    async query(sql, params = []) {
+    query(sql, params = []) {
       let result: spinPostgres.RowSet;
       try {
         result = connection.query(sql, params.map(toParameterValue));
@@ -100,25 +100,25 @@ function redisCall<T>(operation: string, call: () => T): T {
   }
 }
 
-function openRedis(address: string): RedisClient {
+function openRedisSync(address: string): SyncRedisClient {
   const connection = redisCall('connect', () => spinRedis.Connection.open(address));
   return {
-    async publish(channel, payload) {
+    publish(channel, payload) {
       redisCall('PUBLISH', () => connection.publish(channel, payload));
     },
-    async get(key) {
+    get(key) {
       return redisCall('GET', () => connection.get(key)) ?? null;
     },
-    async set(key, value) {
+    set(key, value) {
       redisCall('SET', () => connection.set(key, value));
     },
-    async incr(key) {
+    incr(key) {
       return Number(redisCall('INCR', () => connection.incr(key)));
     },
-    async del(keys) {
+    del(keys) {
       return redisCall('DEL', () => connection.del(keys));
     },
-    async execute(command, args) {
+    execute(command, args) {
       const parameters = args.map((arg): spinRedis.RedisParameter =>
         typeof arg === 'number' && Number.isSafeInteger(arg)
           ? { tag: 'int64', val: BigInt(arg) }
@@ -140,6 +140,8 @@ export const spinHost: Host = {
       }
     },
   },
-  openPostgres,
-  openRedis,
+  openPostgres: (address) => asyncSqlClient(openPostgresSync(address)),
+  openRedis: (address) => asyncRedisClient(openRedisSync(address)),
+  openPostgresSync,
+  openRedisSync,
 };
