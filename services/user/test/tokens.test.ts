@@ -119,3 +119,26 @@ describe('admin', () => {
     await expectError(await call(`/${admin.tokens.user.id}/status`, { method: 'PATCH', token: adminToken, body: { status: 'suspended' } }), 422);
   });
 });
+
+describe('platform behaviour on the compiled component', () => {
+  it('answers health and ready', async () => {
+    expect(await (await call('/health')).json()).toMatchObject({ status: 'ok', service: 'user' });
+    const ready = await call('/ready');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready', checks: { database: { ok: true }, redis: { ok: true } } });
+  });
+
+  it('lets a forwarded CORS preflight through verify without identity', async () => {
+    const response = await call('/auth/verify', { headers: { 'x-forwarded-method': 'OPTIONS' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('x-user-id')).toBeNull();
+  });
+
+  it('refuses a preflight from an unlisted origin and 405s a wrong method', async () => {
+    const preflight = await call('/me', { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } });
+    await expectError(preflight, 403, 'cors_origin_not_allowed');
+    const wrong = await call('/me', { method: 'PUT', body: {} });
+    await expectError(wrong.clone(), 405, 'method_not_allowed');
+    expect(wrong.headers.get('allow')).toBe('GET, PATCH, DELETE');
+  });
+});
