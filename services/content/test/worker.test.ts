@@ -105,13 +105,14 @@ describe('content worker', () => {
     await call(app, 'PATCH', `/chapters/${chapterIds[0]}`, author, { summary: 'an unrelated change' });
     expect(await book(id)).toMatchObject({ wordCount: 150 });
 
-    await editWithoutEvent(id, chapterIds[0]!, 1000);
     const other = await createBook(app, author, { title: 'Also lost' }, 1);
+    await app.waitForIdle();
+    await editWithoutEvent(id, chapterIds[0]!, 1000);
     await editWithoutEvent(other.id, other.chapterIds[0]!, 7);
     await expectError(call(app, 'POST', '/admin/reconcile', author), 403);
     const reconciled = await expectJson(call(app, 'POST', '/admin/reconcile', admin), 200, z.object({ checked: z.number(), repaired: z.number(), more: z.boolean() }));
+    // At least these two (with real servers, other test files' books may be stale for a moment too).
     expect(reconciled.repaired).toBeGreaterThanOrEqual(2);
-    expect(reconciled.more).toBe(false);
     expect(await book(id)).toMatchObject({ wordCount: 1050, readingTimeMinutes: 5 });
     expect(await book(other.id)).toMatchObject({ wordCount: 7 });
   });
