@@ -1,10 +1,10 @@
 import * as spinPostgres from 'fermyon:spin/postgres@2.0.0';
 import * as spinRedis from 'fermyon:spin/redis@2.0.0';
 import * as spinVariables from 'fermyon:spin/variables@2.0.0';
-import { utf8 } from './encoding.ts';
 import type { Host } from './host.ts';
-import { asyncRedisClient, type RedisValue, type SyncRedisClient } from './redis.ts';
-import { SqlError, asyncSqlClient, constraintOf, type SqlParam, type SqlRow, type SyncSqlClient } from './sql.ts';
+import { asyncRedisClient, type SyncRedisClient } from './redis.ts';
+import { fromDbValue, fromRedisResult, toParameterValue, toRedisParameter } from './spin-values.ts';
+import { SqlError, asyncSqlClient, constraintOf, type SqlRow, type SyncSqlClient } from './sql.ts';
 
 /** The `{ tag, val }` a WIT error variant arrives as, or its message. */
 function witErrorText(error: unknown): { tag: string; text: string } {
@@ -14,35 +14,6 @@ function witErrorText(error: unknown): { tag: string; text: string } {
     return { tag, text: val === undefined ? tag : String(val) };
   }
   return { tag: 'other', text: error instanceof Error ? error.message : String(error) };
-}
-
-/**
- * Builds WIT parameter values here rather than through the SDK's helper, which sends null as an
- * object (typeof null === 'object') and small integers as int32.
- */
-export function toParameterValue(value: SqlParam): spinPostgres.ParameterValue {
-  if (value === null || value === undefined) return { tag: 'db-null' };
-  if (typeof value === 'string') return { tag: 'str', val: value };
-  if (typeof value === 'boolean') return { tag: 'boolean', val: value };
-  if (typeof value === 'bigint') return { tag: 'int64', val: value };
-  if (typeof value === 'number') {
-    return Number.isSafeInteger(value) ? { tag: 'int64', val: BigInt(value) } : { tag: 'floating64', val: value };
-  }
-  return { tag: 'binary', val: value };
-}
-
-function fromDbValue(value: spinPostgres.DbValue, column: string): unknown {
-  switch (value.tag) {
-    case 'db-null':
-      return null;
-    case 'unsupported':
-      throw new SqlError(`Column "${column}" has a type Spin's Postgres interface cannot return; cast it in SQL (e.g. ::text)`, 'value_conversion_failed');
-    case 'int64':
-    case 'uint64':
-      return value.val >= BigInt(Number.MIN_SAFE_INTEGER) && value.val <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value.val) : value.val.toString();
-    default:
-      return value.val;
-  }
 }
 
 function openPostgresSync(address: string): SyncSqlClient {
@@ -79,19 +50,6 @@ function openPostgresSync(address: string): SyncSqlClient {
   };
 }
 
-function fromRedisResult(result: spinRedis.RedisResult): RedisValue {
-  switch (result.tag) {
-    case 'nil':
-      return null;
-    case 'status':
-      return result.val;
-    case 'int64':
-      return Number(result.val);
-    case 'binary':
-      return result.val;
-  }
-}
-
 function redisCall<T>(operation: string, call: () => T): T {
   try {
     return call();
@@ -119,12 +77,7 @@ function openRedisSync(address: string): SyncRedisClient {
       return redisCall('DEL', () => connection.del(keys));
     },
     execute(command, args) {
-      const parameters = args.map((arg): spinRedis.RedisParameter =>
-        typeof arg === 'number' && Number.isSafeInteger(arg)
-          ? { tag: 'int64', val: BigInt(arg) }
-          : { tag: 'binary', val: typeof arg === 'string' || typeof arg === 'number' ? utf8(String(arg)) : arg },
-      );
-      return redisCall(command, () => connection.execute(command, parameters)).map(fromRedisResult);
+      return redisCall(command, () => connection.execute(command, args.map(toRedisParameter))).map(fromRedisResult);
     },
   };
 }
