@@ -423,13 +423,3 @@ export const CollaboratorAcceptedEvent = eventOf(
   ContentEventType.collaboratorAccepted,
   z.object({ inviteId: Id, bookId: Id, userId: Id, role: CollaboratorRole }),
 );
-
-/** Words in a text: runs of letters/digits, so markdown punctuation does not count. */
-export function countWords(text: string): number {
-  return text.match(/[\p{L}\p{N}][\p{L}\p{N}'’-]*/gu)?.length ?? 0;
-}
-
-/** Reading time at 250 words per minute, rounded up. */
-export function readingTimeMinutes(wordCount: number): number {
-  return Math.ceil(wordCount / 250);
-}

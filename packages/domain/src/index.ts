@@ -2,3 +2,4 @@ export * from './common.ts';
 export * from './events.ts';
 export * from './user.ts';
 export * from './content.ts';
+export { countWords, readingTimeMinutes } from './word-count.ts';

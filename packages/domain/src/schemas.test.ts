@@ -89,3 +89,14 @@ describe('envelopes', () => {
     expect(EventEnvelope.safeParse({ ...event, type: 'UserCreated' }).success).toBe(false);
   });
 });
+
+describe('word count', () => {
+  it('counts words across scripts, keeping contractions and hyphenations whole', () => {
+    expect(countWords("It's a well-known fact — 42 times.")).toBe(6);
+    expect(countWords('Война и мир')).toBe(3);
+    expect(countWords('')).toBe(0);
+  });
+  it('handles a long chapter in linear time', () => {
+    expect(countWords('word '.repeat(200_000))).toBe(200_000);
+  });
+});
