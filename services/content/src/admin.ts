@@ -6,7 +6,7 @@ import { countUnpublished, flushOutbox, pruneOutbox } from './outbox.ts';
 // Repair endpoints for admins (and cron-like callers holding an admin token): Spin has no
 // background loop, so anything a crash or a lost message left behind is fixed on request.
 
-export const BatchQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) });
+export const BatchQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) });
 
 /** Publishes events a crash left in the outbox, then prunes old published rows. */
 export async function flushOutboxNow(context: RouteContext<undefined, typeof BatchQuery, undefined, 'admin'>) {
