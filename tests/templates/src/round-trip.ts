@@ -2,8 +2,9 @@
  * What the round-trip tests share: one template case (how to render it and what the result must
  * hold), helpers to read what a component did on the local runtime, and a timing record.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { loadMigrations, runMigrations } from '@authorworks/kit/migrations';
 import type { TestApp } from '@authorworks/spin-local';
 import { listComponentTargets, type ComponentTarget } from '@authorworks/toolchain';
 
@@ -19,10 +20,34 @@ export interface TemplateCase {
   components: Record<string, ComponentTarget['world']>;
   /** Files the rendered service must have (relative to it). */
   files: string[];
-  /** Prepares the started app (e.g. migrations) before `exercise`. */
-  prepare?(app: TestApp, serviceDir: string): Promise<void>;
-  /** Calls the route or publishes to the channel, and checks the effect. */
-  exercise(app: TestApp): Promise<void>;
+  /** The service's database (its `<name>_db_connection` default); its migrations run before `exercise`. */
+  database: string;
+  /** Calls the route or publishes to the channel, and checks the effect (`rows` reads the database). */
+  exercise(app: TestApp, rows: (sql: string) => Promise<Record<string, unknown>[]>): Promise<void>;
+}
+
+/** Applies the service's migrations/ to its database on the app's Postgres backend; returns the files applied. */
+export async function migrate(app: TestApp, serviceDir: string, database: string): Promise<string[]> {
+  const dir = join(serviceDir, 'migrations');
+  const files = readdirSync(dir).map((fileName) => ({ fileName, sql: readFileSync(join(dir, fileName), 'utf8') }));
+  const db = await app.sql(database);
+  try {
+    return (await runMigrations(db, loadMigrations(files))).applied.map((m) => `${String(m.version).padStart(3, '0')}_${m.name}.sql`);
+  } finally {
+    await db.close();
+  }
+}
+
+/** Reads the database through the app's own Postgres backend. */
+export function databaseReader(app: TestApp, database: string): (sql: string) => Promise<Record<string, unknown>[]> {
+  return async (sql) => {
+    const db = await app.sql(database);
+    try {
+      return (await db.query(sql)).rows;
+    } finally {
+      await db.close();
+    }
+  };
 }
 
 /** Every file of a rendered service, relative to it, sorted. */

@@ -6,9 +6,9 @@
  * service's own tests, and type-check what was rendered. `spin add` into an existing service is
  * checked on the manifest and the build targets.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadMigrations, runMigrations } from '@authorworks/kit/migrations';
+import { loadMigrations } from '@authorworks/kit/migrations';
 import { createEvent, signAccessToken } from '@authorworks/kit/portable';
 import { startApp, type TestApp } from '@authorworks/spin-local';
 import { composeManifests, loadManifest, parseManifest } from '@authorworks/spin-manifest';
@@ -19,8 +19,10 @@ import {
   TEST_ENV,
   buildTargets,
   componentLog,
+  databaseReader,
   leftoverLiquid,
   listRendered,
+  migrate,
   timed,
   timings,
   type TemplateCase,
@@ -47,16 +49,7 @@ const cases: TemplateCase[] = [
       'tsconfig.json',
       'vitest.config.ts',
     ],
-    async prepare(app, serviceDir) {
-      const dir = join(serviceDir, 'migrations');
-      const files = readdirSync(dir).map((fileName) => ({ fileName, sql: readFileSync(join(dir, fileName), 'utf8') }));
-      const db = await app.sql('postgres://postgres@127.0.0.1:5432/authorworks_reading_lists');
-      try {
-        expect((await runMigrations(db, loadMigrations(files))).applied).toEqual([{ version: 1, name: 'shelves' }]);
-      } finally {
-        await db.close();
-      }
-    },
+    database: 'postgres://postgres@127.0.0.1:5432/authorworks_reading_lists',
     async exercise(app) {
       const health = await app.fetch('/v1/reading/health');
       expect(await health.json()).toEqual({ status: 'ok', service: 'reading-lists', version: '0.1.0' });
@@ -88,16 +81,29 @@ const cases: TemplateCase[] = [
     name: 'catalog-indexer',
     values: { 'source-channel': 'content-events', 'event-type': 'content.published' },
     components: { 'catalog-indexer-worker': 'spin-redis' },
-    files: ['package.json', 'spin.toml', 'src/content-published.ts', 'src/worker.ts', 'test/worker.test.ts', 'tsconfig.json', 'vitest.config.ts'],
-    async exercise(app) {
+    files: [
+      'migrations/100_processed_events.sql',
+      'migrations/101_content_published_counts.sql',
+      'package.json',
+      'spin.toml',
+      'src/content-published.ts',
+      'src/worker.ts',
+      'test/worker.test.ts',
+      'tsconfig.json',
+      'vitest.config.ts',
+    ],
+    database: 'postgres://postgres@127.0.0.1:5432/authorworks_catalog_indexer',
+    async exercise(app, rows) {
       const publishedBook = () => createEvent({ type: 'content.published', source: 'content', subject: 'book-1', data: { entity: 'book' }, correlationId: 'r1' });
       const published = publishedBook();
+      const again = publishedBook();
       await app.publish('content-events', JSON.stringify(published));
       await app.publish('content-events', JSON.stringify(published));
-      await app.publish('content-events', JSON.stringify(publishedBook()));
-      const log = componentLog(app, 'catalog-indexer-worker');
-      expect(log.filter((l) => l.msg === 'content.published counted').map((l) => l.count)).toEqual([1, 2]);
-      expect(log).toContainEqual(expect.objectContaining({ msg: 'event skipped: already handled', eventId: published.id }));
+      await app.publish('content-events', JSON.stringify(again));
+      expect(await rows('SELECT subject, count::int AS count, last_event_id AS "lastEventId" FROM content_published_counts')).toEqual([
+        { subject: 'book-1', count: 2, lastEventId: again.id },
+      ]);
+      expect(componentLog(app, 'catalog-indexer-worker')).toContainEqual(expect.objectContaining({ msg: 'event skipped: already handled', eventId: published.id }));
       expect(app.logs.text('error')).toBe('');
     },
   },
@@ -106,14 +112,26 @@ const cases: TemplateCase[] = [
     name: 'Cover Render',
     values: { 'job-kind': 'cover_render' },
     components: { 'cover-render-worker': 'spin-redis' },
-    files: ['package.json', 'spin.toml', 'src/cover-render-jobs.ts', 'src/worker.ts', 'test/worker.test.ts', 'tsconfig.json', 'vitest.config.ts'],
-    async exercise(app) {
+    files: [
+      'migrations/100_processed_events.sql',
+      'migrations/101_cover_render_jobs.sql',
+      'package.json',
+      'spin.toml',
+      'src/cover-render-jobs.ts',
+      'src/worker.ts',
+      'test/worker.test.ts',
+      'tsconfig.json',
+      'vitest.config.ts',
+    ],
+    database: 'postgres://postgres@127.0.0.1:5432/authorworks_cover_render',
+    async exercise(app, rows) {
       const job = createEvent({ type: 'cover_render.requested', source: 'graphics', subject: 'job-7', data: { input: { bookId: 'b1' } }, correlationId: 'r2' });
       await app.publish('cover-render-jobs', JSON.stringify(job));
       await app.publish('cover-render-jobs', JSON.stringify(job));
-      const log = componentLog(app, 'cover-render-worker');
-      expect(log.filter((l) => l.msg === 'job done')).toEqual([expect.objectContaining({ jobId: 'job-7', inputKeys: 1 })]);
-      expect(log).toContainEqual(expect.objectContaining({ msg: 'event skipped: already handled' }));
+      expect(await rows(`SELECT id, requested_by AS "requestedBy", input::text AS input, (result->>'inputKeys')::int AS "inputKeys" FROM cover_render_jobs`)).toEqual([
+        { id: 'job-7', requestedBy: 'graphics', input: '{"bookId": "b1"}', inputKeys: 1 },
+      ]);
+      expect(componentLog(app, 'cover-render-worker').filter((l) => l.msg === 'job done')).toHaveLength(1);
       expect(app.logs.text('error')).toBe('');
     },
   },
@@ -169,8 +187,9 @@ describe.each(cases)('$template', (c) => {
     let app: TestApp | undefined;
     try {
       app = await timed(`${c.template}: start on the local runtime`, () => startApp({ manifest: join(serviceDir(), 'spin.toml'), env: TEST_ENV }));
-      await c.prepare?.(app, serviceDir());
-      await timed(`${c.template}: exercise`, () => c.exercise(app!));
+      const migrations = c.files.filter((f) => f.startsWith('migrations/')).map((f) => f.slice('migrations/'.length));
+      expect(await migrate(app, serviceDir(), c.database)).toEqual(migrations);
+      await timed(`${c.template}: exercise`, () => c.exercise(app!, databaseReader(app!, c.database)));
     } finally {
       await app?.close();
     }
@@ -183,16 +202,11 @@ describe.each(cases)('$template', (c) => {
   });
 });
 
-/**
- * `spin add -t <template> -o . <service>` run inside services/<service>: the component joins the
- * service's spin.toml exactly as `spin new` would have written it, and its entry lands where the
- * build looks for it.
- */
 describe('spin add into an existing service', () => {
   const adds = [
     { base: 'authorworks-worker', add: 'authorworks-http-api', name: 'press', snippets: ['component', 'variables'] },
-    { base: 'authorworks-http-api', add: 'authorworks-worker', name: 'library', snippets: ['application_trigger', 'component', 'variables'] },
-    { base: 'authorworks-http-api', add: 'authorworks-event-processor', name: 'archive', snippets: ['application_trigger', 'component', 'variables'] },
+    { base: 'authorworks-http-api', add: 'authorworks-worker', name: 'library', snippets: ['application_trigger', 'component'] },
+    { base: 'authorworks-http-api', add: 'authorworks-event-processor', name: 'archive', snippets: ['application_trigger', 'component'] },
   ] as const;
 
   it.each(adds)('adds $add to a service made from $base', async ({ base, add, name, snippets }) => {
@@ -223,6 +237,11 @@ describe('spin add into an existing service', () => {
       [`${name}-worker`]: ['spin-redis', join('src', 'worker.ts')],
     });
 
+    // Both components' migrations live in one migrations/ folder without version clashes.
+    const migrationsDir = join(serviceDir, 'migrations');
+    const migrations = loadMigrations(readdirSync(migrationsDir).map((fileName) => ({ fileName, sql: readFileSync(join(migrationsDir, fileName), 'utf8') })));
+    expect(migrations.length).toBeGreaterThanOrEqual(3);
+
     // The snippet writes the same component, trigger and variables as the template's own spin.toml.
     const alone = renderTemplate({ templateDir: join(templatesDir, add), name, cwd: join(workspace.root, 'alone'), acceptDefaults: true });
     const own = parseManifest(readFileSync(join(alone.targetDir, 'spin.toml'), 'utf8'), 'alone/spin.toml');
@@ -232,6 +251,25 @@ describe('spin add into an existing service', () => {
       expect([...(manifest.trigger.http ?? []), ...(manifest.trigger.redis ?? [])]).toContainEqual(trigger);
     }
     if (own.application.trigger) expect(manifest.application.trigger).toEqual(own.application.trigger);
+  });
+});
+
+describe('spin add into one of the repository’s own services', () => {
+  it('adds a worker to a copy of services/user/spin.toml and keeps the service’s own variable settings', () => {
+    const dir = join(workspace.root, 'user-copy');
+    mkdirSync(dir);
+    const manifestFile = join(dir, 'spin.toml');
+    const original = readFileSync(join(repoRoot, 'services/user/spin.toml'), 'utf8');
+    writeFileSync(manifestFile, original);
+    const result = renderTemplate({ templateDir: join(templatesDir, 'authorworks-worker'), name: 'user', addTo: manifestFile, outputPath: '.', allowOverwrite: true, acceptDefaults: true });
+    expect(result.snippets.sort()).toEqual(['application_trigger', 'component']);
+    const text = readFileSync(manifestFile, 'utf8');
+    expect(text.startsWith(original.trimEnd())).toBe(true);
+    expect(spinSchemaErrors(text)).toEqual([]);
+    const manifest = parseManifest(text, manifestFile);
+    expect(manifest.variables.user_db_connection).toEqual(parseManifest(original, 'user').variables.user_db_connection);
+    expect(manifest.component['user-worker']?.variables).toMatchObject({ db_connection: '{{ user_db_connection }}' });
+    expect(manifest.trigger.redis).toEqual([{ channel: 'user-jobs', component: 'user-worker' }]);
   });
 });
 

@@ -8,6 +8,6 @@ import { on{{E}} } from './{{event-type | kebab_case}}.ts';
  */
 export const inboundRedis = createEventConsumer({
   consumer: '{{project-name | kebab_case}}-worker',
-  idempotency: 'redis',
+  idempotency: 'postgres',
   handlers: { '{{event-type}}': on{{E}} },
 });

@@ -1,5 +1,6 @@
 {%- assign E = event-type | pascal_case -%}
-import { on } from '@authorworks/kit';
+{%- assign table = event-type | snake_case | append: "_counts" -%}
+import { on, queryOneSync, sqlInt } from '@authorworks/kit';
 import { z } from 'zod';
 
 /**
@@ -8,12 +9,24 @@ import { z } from 'zod';
  */
 export const {{E}}Data = z.looseObject({});
 
+const CountRow = z.object({ count: sqlInt });
+
 /**
- * Counts {{event-type}} events per subject in Redis. The kit's consumer has already validated
- * the envelope and `data`, and skips an event id it has handled before, so this runs once per
- * event even when Redis delivers a message twice.
+ * Counts {{event-type}} events per subject in `{{table}}`. The kit's consumer has already
+ * validated the envelope and `data`, and runs this in a transaction together with the event's
+ * `processed_events` row, so each event counts once even when Redis delivers it twice.
+ *
+ * Synchronous, as every Redis handler must be with Spin SDK 2.0: nothing after an `await` would
+ * run once the export has returned. The kit's host calls here are synchronous.
  */
-export const on{{E}} = on({{E}}Data, async (event, { redis, log }) => {
-  const count = await redis().incr(`{{project-name | kebab_case}}:{{event-type}}:${event.subject}`);
-  log.info('{{event-type}} counted', { subject: event.subject, count });
+export const on{{E}} = on({{E}}Data, (event, { db, log }) => {
+  const row = queryOneSync(
+    db(),
+    CountRow,
+    `INSERT INTO {{table}} (subject, count, last_event_id) VALUES ($1::text, 1, $2::text)
+     ON CONFLICT (subject) DO UPDATE SET count = {{table}}.count + 1, last_event_id = EXCLUDED.last_event_id, updated_at = now()
+     RETURNING count`,
+    [event.subject, event.id],
+  );
+  log.info('{{event-type}} counted', { subject: event.subject, count: row?.count });
 });

@@ -1,9 +1,26 @@
+{%- assign table = event-type | snake_case | append: "_counts" -%}
+import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { loadMigrations, runMigrations } from '@authorworks/kit/migrations';
 import { createEvent } from '@authorworks/kit/portable';
 import { startApp, type TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
+const DB =
+  process.env.SPIN_VARIABLE_{{project-name | snake_case | upcase}}_DB_CONNECTION ?? 'postgres://postgres@127.0.0.1:5432/authorworks_{{project-name | snake_case}}';
+const CHANNEL = '{{source-channel}}';
+const migrationsDir = new URL('../migrations/', import.meta.url);
+
 let app: TestApp;
+
+async function rows(sql: string): Promise<Record<string, unknown>[]> {
+  const db = await app.sql(DB);
+  try {
+    return (await db.query(sql)).rows;
+  } finally {
+    await db.close();
+  }
+}
 
 /** The JSON lines {{project-name | kebab_case}}-worker logged (stdout and stderr). */
 function workerLog(): Record<string, unknown>[] {
@@ -19,8 +36,15 @@ const event = (type: string, subject: string) =>
   createEvent({ type, source: 'test', subject, data: { note: 'from the test' }, correlationId: 'test-request' });
 
 beforeAll(async () => {
-  // The assertions read the worker's info-level log lines.
+  // Some assertions read the worker's info-level log lines.
   app = await startApp({ manifest: fileURLToPath(new URL('../spin.toml', import.meta.url)), env: { SPIN_VARIABLE_LOG_LEVEL: 'info' } });
+  const files = readdirSync(migrationsDir).map((fileName) => ({ fileName, sql: readFileSync(new URL(fileName, migrationsDir), 'utf8') }));
+  const db = await app.sql(DB);
+  try {
+    await runMigrations(db, loadMigrations(files));
+  } finally {
+    await db.close();
+  }
 });
 afterAll(() => app?.close());
 beforeEach(async () => {
@@ -29,21 +53,23 @@ beforeEach(async () => {
 });
 
 describe('{{project-name | kebab_case}}-worker on {{source-channel}}', () => {
-  it('handles each {{event-type}} event once, even when it arrives twice', async () => {
+  it('counts each {{event-type}} event once, even when it arrives twice', async () => {
     const first = event('{{event-type}}', 'subject-1');
-    await app.publish('{{source-channel}}', JSON.stringify(first));
-    await app.publish('{{source-channel}}', JSON.stringify(first));
-    await app.publish('{{source-channel}}', JSON.stringify(event('{{event-type}}', 'subject-1')));
+    const second = event('{{event-type}}', 'subject-1');
+    await app.publish(CHANNEL, JSON.stringify(first));
+    await app.publish(CHANNEL, JSON.stringify(first));
+    await app.publish(CHANNEL, JSON.stringify(second));
 
-    const counted = workerLog().filter((line) => line.msg === '{{event-type}} counted');
-    expect(counted.map((line) => line.count)).toEqual([1, 2]);
+    expect(await rows('SELECT subject, count::int AS count, last_event_id AS "lastEventId" FROM {{table}}')).toEqual([
+      { subject: 'subject-1', count: 2, lastEventId: second.id },
+    ]);
     expect(workerLog()).toContainEqual(expect.objectContaining({ msg: 'event skipped: already handled', eventId: first.id }));
   });
 
   it('ignores other event types and drops what is not an event', async () => {
-    await app.publish('{{source-channel}}', JSON.stringify(event('something.else', 'subject-2')));
-    await app.publish('{{source-channel}}', 'not an event');
-    expect(workerLog().filter((line) => line.msg === '{{event-type}} counted')).toEqual([]);
+    await app.publish(CHANNEL, JSON.stringify(event('something.else', 'subject-2')));
+    await app.publish(CHANNEL, 'not an event');
+    expect(await rows('SELECT subject FROM {{table}}')).toEqual([]);
     expect(workerLog()).toContainEqual(expect.objectContaining({ msg: 'message dropped: not an event envelope' }));
     expect(app.logs.text('error')).toBe('');
   });

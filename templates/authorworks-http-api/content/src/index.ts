@@ -5,14 +5,14 @@
 {%- assign prefix = http-prefix | default: project-name | kebab_case -%}
 import { createApi, serveHttp } from '@authorworks/kit';
 import { version } from '../package.json';
-import { New{{S}}, {{P}}Query, {{S}}Params, create{{S}}, get{{S}}, list{{P}} } from './{{resource}}.ts';
+import { create{{S}}, get{{S}}, list{{P}} } from './{{resource}}.ts';
 
-// The route table, and nothing else: handlers live with their resource. The kit answers
-// GET /v1/{{prefix}}/health and /ready, validates what each route declares and turns failures
-// into the error envelope.
+// The route table, and nothing else: each route's spec (auth, params, query, body) and handler
+// live with its resource. The kit answers GET /v1/{{prefix}}/health and /ready, validates what
+// each route declares and turns failures into the error envelope. Literal paths before /:param.
 const api = createApi({ service: '{{project-name | kebab_case}}', base: '/v1/{{prefix}}', version })
-  .post('/{{resource}}', { body: New{{S}}, auth: 'required' }, create{{S}})
-  .get('/{{resource}}', { query: {{P}}Query, auth: 'required' }, list{{P}})
-  .get('/{{resource}}/:id', { params: {{S}}Params, auth: 'required' }, get{{S}});
+  .post('/{{resource}}', create{{S}})
+  .get('/{{resource}}', list{{P}})
+  .get('/{{resource}}/:id', get{{S}});
 
 serveHttp(api);

@@ -9,6 +9,7 @@ import {
   base64UrlDecode,
   base64UrlEncode,
   created,
+  defineRoute,
   fromUtf8,
   isoTimestamp,
   json,
@@ -17,7 +18,6 @@ import {
   queryRows,
   randomUuid,
   utf8,
-  type RouteContext,
 } from '@authorworks/kit';
 import { z } from 'zod';
 
@@ -38,7 +38,6 @@ export const {{S}} = z.object({
 export type {{S}} = z.infer<typeof {{S}}>;
 
 export const {{S}}Params = z.object({ id: Id });
-export const {{P}}Query = PageQuery;
 
 const COLUMNS = `id::text AS id, owner_id AS "ownerId", title, body, ${isoTimestamp('created_at')} AS "createdAt"`;
 
@@ -62,10 +61,8 @@ function decodeCursor(cursor: string): z.infer<typeof Cursor> {
   return parsed.data;
 }
 
-type Context<Params, Query, Body> = RouteContext<Params, Query, Body, 'required'>;
-
 /** POST /{{resource}}: creates a {{ singular }} owned by the caller and announces it on {{project-name | kebab_case}}-events. */
-export async function create{{S}}({ body, principal, db, events, url }: Context<undefined, undefined, typeof New{{S}}>): Promise<Response> {
+export const create{{S}} = defineRoute({ auth: 'required', body: New{{S}} }, async ({ body, principal, db, events, url }) => {
   const item = await queryOne(
     db(),
     {{S}},
@@ -75,20 +72,20 @@ export async function create{{S}}({ body, principal, db, events, url }: Context<
   if (!item) throw new Error('INSERT … RETURNING gave no row');
   await events.publish('{{project-name | kebab_case}}-events', '{{ singular | snake_case }}.created', item.id, { id: item.id, ownerId: item.ownerId });
   return created(item, `${url.pathname}/${item.id}`);
-}
+});
 
 /** GET /{{resource}}/:id: the caller's own {{ singular }}; someone else's is a 404, so its existence does not leak. */
-export async function get{{S}}({ params, principal, db }: Context<typeof {{S}}Params, undefined, undefined>): Promise<Response> {
+export const get{{S}} = defineRoute({ auth: 'required', params: {{S}}Params }, async ({ params, principal, db }) => {
   const item = await queryOne(db(), {{S}}, `SELECT ${COLUMNS} FROM {{table}} WHERE id = $1::text::uuid AND owner_id = $2::text`, [
     params.id,
     principal.userId,
   ]);
   if (!item) throw notFound('No such {{ singular }}');
   return json(item);
-}
+});
 
 /** GET /{{resource}}?limit&cursor: the caller's {{resource}}, newest first, a page at a time. */
-export async function list{{P}}({ query, principal, db }: Context<undefined, typeof {{P}}Query, undefined>): Promise<Response> {
+export const list{{P}} = defineRoute({ auth: 'required', query: PageQuery }, async ({ query, principal, db }) => {
   const [afterTime, afterId] = query.cursor ? decodeCursor(query.cursor) : [null, null];
   const items = await queryRows(
     db(),
@@ -104,4 +101,4 @@ export async function list{{P}}({ query, principal, db }: Context<undefined, typ
   const last = page.at(-1);
   const answer: Page<{{S}}> = { items: page, nextCursor: items.length > query.limit && last ? encodeCursor(last) : null };
   return json(answer);
-}
+});

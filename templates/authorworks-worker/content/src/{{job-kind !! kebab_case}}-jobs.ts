@@ -1,5 +1,6 @@
 {%- assign K = job-kind | pascal_case -%}
-import { on, utf8 } from '@authorworks/kit';
+{%- assign table = job-kind | snake_case | append: "_jobs" -%}
+import { on } from '@authorworks/kit';
 import { z } from 'zod';
 
 /**
@@ -11,14 +12,23 @@ export const {{K}}Requested = z.object({
 });
 
 /**
- * Does one job: the work, then its outcome in Redis (`{{project-name | kebab_case}}:jobs:<id>`) for whoever polls, then
- * {{job-kind | snake_case}}.completed on {{project-name | kebab_case}}-events for whoever listens. The kit's consumer runs this at most
- * once per event id; if it throws, the mark is released so a redelivery can try again.
+ * Does one job: the work, its outcome in `{{table}}`, and {{job-kind | snake_case}}.completed on
+ * {{project-name | kebab_case}}-events for whoever listens. The kit's consumer runs this inside a transaction together with
+ * the event's `processed_events` row, so a job is recorded exactly once even when its message
+ * arrives twice; a job id requested again is redone. The completion event goes out before the
+ * commit: listeners read the outcome from this service, which only shows committed rows.
+ *
+ * Synchronous, as every Redis handler must be with Spin SDK 2.0: nothing after an `await` would
+ * run once the export has returned. The kit's host calls here are synchronous.
  */
-export const on{{K}}Requested = on({{K}}Requested, async (event, { redis, events, log }) => {
+export const on{{K}}Requested = on({{K}}Requested, (event, { db, events, log }) => {
   // The work itself goes here.
   const result = { inputKeys: Object.keys(event.data.input).length };
-  await redis().set(`{{project-name | kebab_case}}:jobs:${event.subject}`, utf8(JSON.stringify({ status: 'done', result })));
-  await events.publish('{{project-name | kebab_case}}-events', '{{job-kind | snake_case}}.completed', event.subject, result);
+  db().query(
+    `INSERT INTO {{table}} (id, requested_by, input, result) VALUES ($1::text, $2::text, $3::text::jsonb, $4::text::jsonb)
+     ON CONFLICT (id) DO UPDATE SET input = EXCLUDED.input, result = EXCLUDED.result, finished_at = now()`,
+    [event.subject, event.source, JSON.stringify(event.data.input), JSON.stringify(result)],
+  );
+  events.publish('{{project-name | kebab_case}}-events', '{{job-kind | snake_case}}.completed', event.subject, result);
   log.info('job done', { jobId: event.subject, ...result });
 });
