@@ -1,7 +1,7 @@
 import { Page, Preference, PublicProfile, TokenResponse, User } from '@authorworks/domain';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { caller, expectError, newAccount, register, startUserApp } from './user-app.ts';
+import { caller, expectError, newAccount, register, resetState, startUserApp } from './user-app.ts';
 
 let app: TestApp;
 let call: ReturnType<typeof caller>;
@@ -11,7 +11,7 @@ beforeAll(async () => {
   call = caller(app);
 }, 120_000);
 afterAll(() => app?.close());
-beforeEach(() => app.reset());
+beforeEach(() => resetState(app));
 
 describe('account lifecycle', () => {
   it('register → login → refresh → me → patch me → preferences → logout → delete', async () => {

@@ -1,7 +1,7 @@
 import { TokenResponse } from '@authorworks/domain';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { PROXY_SECRET, caller, expectError, newAccount, register, startUserApp } from './user-app.ts';
+import { PROXY_SECRET, caller, expectError, newAccount, register, resetState, startUserApp } from './user-app.ts';
 
 let app: TestApp;
 let call: ReturnType<typeof caller>;
@@ -17,7 +17,7 @@ beforeAll(async () => {
   call = caller(app);
 }, 120_000);
 afterAll(() => app?.close());
-beforeEach(() => app.reset());
+beforeEach(() => resetState(app));
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -3,7 +3,7 @@ import { TokenResponse, User } from '@authorworks/domain';
 import { base64UrlEncode, signAccessToken, utf8 } from '@authorworks/kit/portable';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AUTH_SECRET, caller, expectError, register, startUserApp } from './user-app.ts';
+import { AUTH_SECRET, caller, expectError, register, resetState, startUserApp } from './user-app.ts';
 
 let app: TestApp;
 let call: ReturnType<typeof caller>;
@@ -13,7 +13,7 @@ beforeAll(async () => {
   call = caller(app);
 }, 120_000);
 afterAll(() => app?.close());
-beforeEach(() => app.reset());
+beforeEach(() => resetState(app));
 
 const part = (value: unknown) => base64UrlEncode(utf8(JSON.stringify(value)));
 function forge(header: Record<string, unknown>, claims: Record<string, unknown>, secret = AUTH_SECRET): string {

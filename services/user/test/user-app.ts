@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ErrorEnvelope, TokenResponse } from '@authorworks/domain';
 import { loadMigrations, runMigrations } from '@authorworks/kit/migrations';
 import { startApp, type TestApp } from '@authorworks/spin-local';
+import Redis from 'ioredis';
 import { expect } from 'vitest';
 
 export const AUTH_SECRET = 'user-service-test-secret-0123456789abcdef';
@@ -24,6 +25,23 @@ export async function startUserApp(variables: Record<string, string> = {}): Prom
     await db.close();
   }
   return app;
+}
+
+/**
+ * Empties the database and Redis between tests. The harness leaves a real Redis alone (other test
+ * files may share it), so the login-throttling counters this service keeps there are removed here.
+ */
+export async function resetState(app: TestApp): Promise<void> {
+  await app.reset();
+  const address = process.env.REDIS_ADDRESS;
+  if (!address) return;
+  const redis = new Redis(address);
+  try {
+    const keys = await redis.keys('login-failures:*');
+    if (keys.length > 0) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 export interface CallOptions {
