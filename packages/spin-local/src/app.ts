@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Server } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { type Manifest, ManifestError, loadManifest } from '@authorworks/spin-manifest';
 import { KeyValueStores } from './backends/key-value.ts';
 import { PostgresBackend, type SqlClient, openSqlClientOn } from './backends/postgres.ts';
@@ -20,6 +22,11 @@ import { type HttpTriggerSpec, RouteTable } from './routes.ts';
 import { loadRuntimeConfig } from './runtime-config.ts';
 import { loadTranspiled } from './transpile-cache.ts';
 import { VariableError, componentVariables, expandTemplate, readDotenv, resolveAppVariables } from './variables.ts';
+
+function collectGarbageNow(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as (() => void) | undefined)?.();
+}
 
 export class StartupError extends Error {
   override name = 'StartupError';
@@ -48,9 +55,9 @@ export interface SpinAppOptions {
   backends?: BackendOptions;
   /** Transpile cache; default `<repo>/.cache/spin-local`. */
   cacheDir?: string;
-  /** Executor threads; default: one per core (at most 4). */
+  /** Executor threads; default: one per core, at most 2 (each holds its own instances). */
   threads?: number;
-  /** Instances prepared ahead per thread; default 2. */
+  /** Instances prepared ahead per thread; default 1. */
   maxPrepared?: number;
   logger?: Logger;
 }
@@ -161,10 +168,11 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
     }
     components.push({ id, variables, allowedOutboundHosts: component.allowed_outbound_hosts ?? [], keyValueStores: kvStores, jsFile: '', modules: {} });
   }
-  // Transpile two at a time (CPU-bound); cache hits are nearly free.
-  for (let i = 0; i < components.length; i += 2) {
+  // All at once: a cache hit only compiles (on V8's background threads); transpile-cache limits
+  // the CPU-bound transpiles of a cold cache itself.
+  {
     await Promise.all(
-      components.slice(i, i + 2).map(async (c) => {
+      components.map(async (c) => {
         const transpiled = await loadTranspiled(resolve(appDir, manifest.component[c.id]!.source as string), cacheDir);
         c.jsFile = transpiled.jsFile;
         c.modules = transpiled.modules;
@@ -172,6 +180,10 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
       }),
     );
   }
+
+  // Compiling read every core module into a Buffer; return those ~100 MB now rather than whenever
+  // V8 next feels like a full collection.
+  collectGarbageNow();
 
   const backendOptions = options.backends ?? {};
   const redisAddress = backendOptions.redisAddress ?? env.REDIS_ADDRESS ?? undefined;
@@ -275,10 +287,10 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
   };
 
   const pool = await ExecutorPool.start({
-    size: options.threads ?? Math.min(4, availableParallelism()),
+    size: options.threads ?? Math.min(2, availableParallelism()),
     components,
     httpTriggers,
-    maxPrepared: options.maxPrepared ?? 2,
+    maxPrepared: options.maxPrepared ?? 1,
     hostHandlers,
     onLog: (m) => logger.guest(m.component, m.stream, m.line),
     onGuestError: (m) => logger.error(describeFailure(m.component, m.route, 'internal request', m.failure)),

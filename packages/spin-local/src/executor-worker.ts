@@ -6,6 +6,8 @@
  */
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { createRequire } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { HostClient } from './host-bridge.ts';
 import {
   type ErrorCode,
@@ -77,9 +79,18 @@ function post(message: ExecutorMessage, transfer: ArrayBuffer[] = []): void {
   port!.postMessage(message, transfer);
 }
 
+/** jco's glue for a component, loaded the first time this thread runs it. */
+function instantiatorOf(component: ExecutorComponent): Instantiate {
+  let instantiate = instantiators.get(component.id);
+  if (!instantiate) {
+    instantiate = (requireModule(component.jsFile) as { instantiate: Instantiate }).instantiate;
+    instantiators.set(component.id, instantiate);
+  }
+  return instantiate;
+}
+
 function createInstance(component: ExecutorComponent): PreparedInstance {
-  const instantiate = instantiators.get(component.id);
-  if (!instantiate) throw new Error(`component ${component.id} is not loaded`);
+  const instantiate = instantiatorOf(component);
   const scope: InstanceScope = { component, handles: new InstanceHandles(), stderrTail: [] };
   const log = (stream: 'stdout' | 'stderr') => (line: string) => {
     if (stream === 'stderr') {
@@ -371,15 +382,33 @@ function handleJob(job: ExecutorJob): void {
     post({ type: 'done', jobId: job.jobId, failure });
   }
   prepareAhead(job.component);
+  scheduleCollection();
 }
 
-async function load(): Promise<void> {
-  for (const component of init.components) {
-    const module = requireModule(component.jsFile) as { instantiate: Instantiate };
-    instantiators.set(component.id, module.instantiate);
+/**
+ * Every request leaves a dead instance holding ~10 MB of linear memory, which V8 frees only when
+ * it gets round to a full collection; left alone a busy thread carries hundreds of MB of them.
+ * Collect when the thread goes idle, and every few jobs when it never does.
+ */
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as (() => void) | undefined;
+let jobsSinceCollection = 0;
+let idleCollection: NodeJS.Timeout | undefined;
+function scheduleCollection(): void {
+  if (!collectGarbage) return;
+  jobsSinceCollection++;
+  clearTimeout(idleCollection);
+  if (jobsSinceCollection >= 16) {
+    jobsSinceCollection = 0;
+    collectGarbage();
+    return;
   }
+  idleCollection = setTimeout(() => {
+    jobsSinceCollection = 0;
+    collectGarbage();
+  }, 100);
+  idleCollection.unref();
 }
 
-await load();
 port.on('message', (job: ExecutorJob) => handleJob(job));
 post({ type: 'ready' });

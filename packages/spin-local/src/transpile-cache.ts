@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface TranspiledComponent {
@@ -18,6 +18,20 @@ export interface TranspiledComponent {
 }
 
 const marker = 'transpiled.json';
+
+/** Transpiling is CPU-bound: two at a time on this kind of machine. */
+let freeTranspileSlots = 2;
+const transpileQueue: (() => void)[] = [];
+async function withTranspileSlot<T>(work: () => Promise<T>): Promise<T> {
+  while (freeTranspileSlots === 0) await new Promise<void>((r) => transpileQueue.push(r));
+  freeTranspileSlots--;
+  try {
+    return await work();
+  } finally {
+    freeTranspileSlots++;
+    transpileQueue.shift()?.();
+  }
+}
 const inFlight = new Map<string, Promise<void>>();
 const compiled = new Map<string, Promise<Record<string, WebAssembly.Module>>>();
 
@@ -62,15 +76,44 @@ async function writeCommonJsCopy(esmFile: string, cjsFile: string): Promise<void
   await rename(`${cjsFile}.tmp`, cjsFile);
 }
 
-export async function loadTranspiled(wasmFile: string, cacheDir: string): Promise<TranspiledComponent> {
+/**
+ * Hashing 8 × 12 MB of wasm on every start costs more than everything else in a warm start, so
+ * the hash of each source is remembered with its size and modification time.
+ */
+type HashIndex = Record<string, { size: number; mtimeMs: number; sha256: string }>;
+
+async function readHashIndex(cacheDir: string): Promise<HashIndex> {
+  try {
+    return JSON.parse(await readFile(join(cacheDir, 'source-hashes.json'), 'utf8')) as HashIndex;
+  } catch {
+    return {};
+  }
+}
+
+async function hashOf(wasmFile: string, cacheDir: string): Promise<{ sha256: string; wasm?: Buffer }> {
+  const { size, mtimeMs } = await stat(wasmFile);
+  const index = await readHashIndex(cacheDir);
+  const known = index[wasmFile];
+  if (known && known.size === size && known.mtimeMs === mtimeMs) return { sha256: known.sha256 };
   const wasm = await readFile(wasmFile);
-  const hash = createHash('sha256').update(wasm).digest('hex');
+  const sha256 = createHash('sha256').update(wasm).digest('hex');
+  const latest = { ...(await readHashIndex(cacheDir)), [wasmFile]: { size, mtimeMs, sha256 } };
+  await mkdir(cacheDir, { recursive: true });
+  const staging = join(cacheDir, `source-hashes.json.${process.pid}.${Math.random().toString(36).slice(2)}`);
+  await writeFile(staging, JSON.stringify(latest, null, 1));
+  await rename(staging, join(cacheDir, 'source-hashes.json'));
+  return { sha256, wasm };
+}
+
+export async function loadTranspiled(wasmFile: string, cacheDir: string): Promise<TranspiledComponent> {
+  const { sha256: hash, wasm: maybeWasm } = await hashOf(wasmFile, cacheDir);
   const dir = join(cacheDir, hash);
   const cacheHit = existsSync(join(dir, marker));
   if (!cacheHit) {
+    const wasm = maybeWasm ?? (await readFile(wasmFile));
     let transpiling = inFlight.get(dir);
     if (!transpiling) {
-      transpiling = mkdir(cacheDir, { recursive: true }).then(() => transpileInto(wasm, dir));
+      transpiling = mkdir(cacheDir, { recursive: true }).then(() => withTranspileSlot(() => transpileInto(wasm, dir)));
       inFlight.set(dir, transpiling);
     }
     await transpiling.finally(() => inFlight.delete(dir));

@@ -1,0 +1,192 @@
+/**
+ * Benchmark of @authorworks/spin-local (a script, not a timed test: `pnpm --filter
+ * @authorworks/bench-spin-local bench`). Measures, in one run on this machine:
+ *  1. the same tiny component under spin-local and under `jco serve --isolate-requests instance`
+ *     (a fresh instance per request in both): p50 latency at concurrency 1, throughput at 8;
+ *  2. cold start of the full platform (spin-all.toml) with a warm transpile cache: process start
+ *     until every service's health route answers 200;
+ *  3. resident memory of that platform after 1,000 mixed requests.
+ * Rounds alternate between the two servers so background load hits both alike.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadManifest } from '@authorworks/spin-manifest';
+import { buildFixtures } from '../../packages/spin-local/test/build-fixtures.ts';
+
+const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const spinLocalBin = join(repo, 'packages/spin-local/bin/spin-local.mjs');
+const jcoBin = join(createRequire(import.meta.url).resolve('@bytecodealliance/jco'), '..', 'jco.js');
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+function get(url: string): Promise<{ status: number; ms: number }> {
+  const started = process.hrtime.bigint();
+  return new Promise((resolveGet, reject) => {
+    const req = request(url, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolveGet({ status: res.statusCode ?? 0, ms: Number(process.hrtime.bigint() - started) / 1e6 }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function waitFor(url: string, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await get(url)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
+}
+
+function start(command: string[], label: string): ChildProcess {
+  // Own process group: `jco serve` runs the server in a child process of its own.
+  const child = spawn(process.execPath, command, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env }, detached: true });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    const text = chunk.toString();
+    if (/error/i.test(text) && !/Server listening/.test(text)) process.stderr.write(`[${label}] ${text}`);
+  });
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-(child.pid as number), signal);
+    } catch {
+      // already gone
+    }
+  };
+  signalGroup('SIGINT');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  signalGroup('SIGKILL');
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+async function latencyAtOne(url: string, count: number): Promise<number[]> {
+  const latencies: number[] = [];
+  for (let i = 0; i < count; i++) latencies.push((await get(url)).ms);
+  return latencies;
+}
+
+async function throughputAt(urls: string[], concurrency: number, total: number): Promise<{ rps: number; errors: number }> {
+  let next = 0;
+  let errors = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const url = urls[next++ % urls.length] as string;
+        const { status } = await get(url);
+        if (status >= 500) errors++;
+      }
+    }),
+  );
+  return { rps: (total / (performance.now() - started)) * 1000, errors };
+}
+
+function rssMb(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) / 1024;
+  return { rss: field('VmRSS'), peak: field('VmHWM') };
+}
+
+async function compareWithJcoServe(): Promise<void> {
+  const { 'hello-http': wasm } = await buildFixtures(['hello-http']);
+  const dir = await mkdtemp(join(tmpdir(), 'bench-spin-local-'));
+  const manifest = join(dir, 'spin.toml');
+  await writeFile(
+    manifest,
+    `spin_manifest_version = 2\n[application]\nname = "bench"\n[[trigger.http]]\nroute = "/..."\ncomponent = "hello"\n[component.hello]\nsource = "${wasm}"\n`,
+  );
+  const servers = [
+    { name: 'spin-local', port: 3981, command: [spinLocalBin, 'up', '-f', manifest, '--listen', '127.0.0.1:3981'] },
+    { name: 'jco serve --isolate-requests instance', port: 3982, command: [jcoBin, 'serve', '--isolate-requests', 'instance', '--host', '127.0.0.1', '--port', '3982', wasm as string] },
+  ];
+  const results = new Map<string, { p50: number[]; p90: number[]; rps: number[]; errors: number }>();
+  for (const round of [1, 2]) {
+    for (const server of servers) {
+      const child = start(server.command, server.name);
+      const url = `http://127.0.0.1:${server.port}/`;
+      await waitFor(url);
+      await throughputAt([url], 2, 40); // warm-up
+      const latencies = await latencyAtOne(url, 200);
+      const { rps, errors } = await throughputAt([url], 8, 400);
+      const entry = results.get(server.name) ?? { p50: [], p90: [], rps: [], errors: 0 };
+      entry.p50.push(percentile(latencies, 50));
+      entry.p90.push(percentile(latencies, 90));
+      entry.rps.push(rps);
+      entry.errors += errors;
+      results.set(server.name, entry);
+      console.log(`  round ${round} ${server.name}: p50 ${percentile(latencies, 50).toFixed(1)} ms, p90 ${percentile(latencies, 90).toFixed(1)} ms, ${rps.toFixed(0)} req/s at concurrency 8${errors ? `, ${errors} errors` : ''}`);
+      await stop(child);
+    }
+  }
+  const best = (name: string) => {
+    const r = results.get(name)!;
+    return { p50: Math.min(...r.p50), rps: Math.max(...r.rps) };
+  };
+  const ours = best('spin-local');
+  const theirs = best('jco serve --isolate-requests instance');
+  console.log(`same component, best of 2 rounds: spin-local p50 ${ours.p50.toFixed(1)} ms vs jco serve ${theirs.p50.toFixed(1)} ms (ratio ${(ours.p50 / theirs.p50).toFixed(2)}, target ≤ 0.5)`);
+  console.log(`                                  spin-local ${ours.rps.toFixed(0)} req/s vs jco serve ${theirs.rps.toFixed(0)} req/s (ratio ${(ours.rps / theirs.rps).toFixed(2)}, target ≥ 1.5)`);
+}
+
+async function platform(): Promise<void> {
+  const manifestFile = join(repo, 'spin-all.toml');
+  const { manifest } = await loadManifest(manifestFile);
+  const healthPaths = (manifest.trigger.http ?? []).flatMap((t) => (typeof t.route === 'string' ? [`${t.route.replace(/\/\.\.\.$/, '')}/health`] : []));
+  const port = 3983;
+  const base = `http://127.0.0.1:${port}`;
+  const coldStart = async () => {
+    const started = performance.now();
+    const child = start([spinLocalBin, 'up', '-f', manifestFile, '--listen', `127.0.0.1:${port}`], 'platform');
+    for (const path of healthPaths) await waitFor(`${base}${path}`);
+    return { child, ms: performance.now() - started };
+  };
+  // The first start fills the transpile cache (a no-op when it is already warm).
+  await stop((await coldStart()).child);
+  const samples: number[] = [];
+  let child: ChildProcess | undefined;
+  for (let i = 0; i < 3; i++) {
+    if (child) await stop(child);
+    const run = await coldStart();
+    child = run.child;
+    samples.push(run.ms);
+  }
+  console.log(`cold start of ${healthPaths.length} services (warm cache), process start → every health 200: ${samples.map((s) => s.toFixed(0)).join(', ')} ms (median ${percentile(samples, 50).toFixed(0)} ms, target ≤ 1500)`);
+
+  const mixed = [...healthPaths, '/.well-known/spin/health', '/.well-known/spin/info', '/v1/nothing-here', ...healthPaths.map((p) => p.replace('/health', '/no-such-route'))].map((p) => `${base}${p}`);
+  const { rps, errors } = await throughputAt(mixed, 4, 1000);
+  const memory = rssMb(child!.pid!);
+  console.log(`after 1,000 mixed requests (${rps.toFixed(0)} req/s at concurrency 4, ${errors} 5xx): RSS ${memory.rss.toFixed(0)} MB, peak ${memory.peak.toFixed(0)} MB (target ≤ 400)`);
+  await stop(child!);
+}
+
+console.log(`spin-local benchmark — ${new Date().toISOString()}, Node ${process.version}, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+const only = process.argv[2];
+if (only !== 'platform') {
+  console.log('1. the same component vs jco serve:');
+  await compareWithJcoServe();
+}
+if (only !== 'compare') {
+  console.log('2./3. the full platform (spin-all.toml):');
+  await platform();
+}
+agent.destroy();
