@@ -1,43 +1,79 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EventEnvelope, UserCreatedEvent, UserDeletedEvent, UserUpdatedEvent } from '@authorworks/domain';
 import type { TestApp } from '@authorworks/spin-local';
-import Redis from 'ioredis';
+import { buildComponent } from '@authorworks/toolchain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caller, register, startUserApp } from './user-app.ts';
 
-// The embedded Redis lives inside the runtime and the harness offers no subscription to it yet,
-// so the published events are observed on a real Redis (REDIS_ADDRESS, as on CI).
-const redisAddress = process.env.REDIS_ADDRESS;
+const serviceDir = fileURLToPath(new URL('..', import.meta.url));
+const recorderWasm = join(serviceDir, 'test', 'fixtures', 'dist', 'user-events-recorder.wasm');
 
-describe.skipIf(!redisAddress)('events on user-events (real Redis)', () => {
-  let app: TestApp;
-  let subscriber: Redis;
-  const received: EventEnvelope[] = [];
+/**
+ * The user service's own manifest plus a recorder component on user-events, written to a
+ * temporary file with absolute sources, so the test sees exactly what a subscriber would.
+ */
+function manifestWithRecorder(): string {
+  const manifest = readFileSync(join(serviceDir, 'spin.toml'), 'utf8')
+    .replace('source = "dist/user-api.wasm"', `source = ${JSON.stringify(join(serviceDir, 'dist', 'user-api.wasm'))}`)
+    .concat(`
+[application.trigger.redis]
+address = "{{ redis_address }}"
 
-  beforeAll(async () => {
-    app = await startUserApp();
-    subscriber = new Redis(redisAddress!);
-    subscriber.on('message', (_channel: string, message: string) => received.push(EventEnvelope.parse(JSON.parse(message))));
-    await subscriber.subscribe('user-events');
+[[trigger.redis]]
+channel = "user-events"
+component = "user-events-recorder"
+
+[component.user-events-recorder]
+source = ${JSON.stringify(recorderWasm)}
+allowed_outbound_hosts = ["redis://*:6379"]
+
+[component.user-events-recorder.variables]
+log_level = "info"
+redis_address = "{{ redis_address }}"
+`);
+  const file = join(mkdtempSync(join(tmpdir(), 'user-events-')), 'spin.toml');
+  writeFileSync(file, manifest);
+  return file;
+}
+
+let app: TestApp;
+
+beforeAll(async () => {
+  await buildComponent({
+    id: 'user-events-recorder',
+    entry: fileURLToPath(new URL('./fixtures/user-events-recorder.ts', import.meta.url)),
+    world: 'spin-redis',
+    outFile: recorderWasm,
   });
-  afterAll(async () => {
-    await subscriber?.quit();
-    await app?.close();
-  });
+  app = await startUserApp({}, manifestWithRecorder());
+}, 240_000);
+afterAll(() => app?.close());
 
+function recorded(): EventEnvelope[] {
+  return app.logs.lines
+    .filter((line) => line.text.includes('"msg":"recorded"'))
+    .map((line) => EventEnvelope.parse(JSON.parse(line.text.slice(line.text.indexOf('{'))).event));
+}
+
+describe('events on user-events', () => {
   it('publishes user.created, user.updated and user.deleted with the request id as correlation id', async () => {
     const call = caller(app);
     const { tokens } = await register(call);
     const userId = tokens.user.id;
     await call('/me', { method: 'PATCH', token: tokens.accessToken, body: { displayName: 'Renamed' }, headers: { 'x-request-id': 'trace-patch-1' } });
     await call('/me', { method: 'DELETE', token: tokens.accessToken });
-    await expect.poll(() => received.filter((event) => event.subject === userId).length, { timeout: 5_000 }).toBe(3);
+    await app.waitForIdle();
+    await expect.poll(() => recorded().filter((event) => event.subject === userId).length, { timeout: 10_000 }).toBe(3);
 
-    const mine = received.filter((event) => event.subject === userId);
-    const created = UserCreatedEvent.parse(mine[0]);
+    const mine = recorded().filter((event) => event.subject === userId);
+    const created = UserCreatedEvent.parse(mine.find((event) => event.type === 'user.created'));
     expect(created).toMatchObject({ source: 'user', data: { id: userId, username: tokens.user.username, roles: ['user'] } });
-    const updated = UserUpdatedEvent.parse(mine[1]);
+    const updated = UserUpdatedEvent.parse(mine.find((event) => event.type === 'user.updated'));
     expect(updated).toMatchObject({ correlationId: 'trace-patch-1', data: { displayName: 'Renamed', changed: ['displayName'] } });
-    expect(UserDeletedEvent.parse(mine[2]).data).toEqual({ id: userId });
+    expect(UserDeletedEvent.parse(mine.find((event) => event.type === 'user.deleted')).data).toEqual({ id: userId });
     expect(JSON.stringify(mine)).not.toMatch(/password|\$scrypt/);
   });
 });

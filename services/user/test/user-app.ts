@@ -13,10 +13,10 @@ export const DB = process.env.SPIN_VARIABLE_USER_DB_CONNECTION ?? 'postgres://po
 
 const migrationsDir = new URL('../migrations/', import.meta.url);
 
-export async function startUserApp(variables: Record<string, string> = {}): Promise<TestApp> {
+export async function startUserApp(variables: Record<string, string> = {}, manifest = fileURLToPath(new URL('../spin.toml', import.meta.url))): Promise<TestApp> {
   const env: Record<string, string> = { SPIN_VARIABLE_AUTH_SECRET: AUTH_SECRET, SPIN_VARIABLE_LOG_LEVEL: 'warn' };
   for (const [name, value] of Object.entries(variables)) env[`SPIN_VARIABLE_${name.toUpperCase()}`] = value;
-  const app = await startApp({ manifest: fileURLToPath(new URL('../spin.toml', import.meta.url)), env, verbose: process.env.USER_TEST_VERBOSE === '1' });
+  const app = await startApp({ manifest, env, verbose: process.env.USER_TEST_VERBOSE === '1' });
   const files = readdirSync(migrationsDir).map((fileName) => ({ fileName, sql: readFileSync(new URL(fileName, migrationsDir), 'utf8') }));
   const db = await app.sql(DB);
   try {
