@@ -11,6 +11,7 @@ import type { Host } from './host.ts';
 import { createLogger, requestIdOf, type Logger } from './logging.ts';
 import { randomUuid } from './random.ts';
 import type { RedisClient } from './redis.ts';
+import { flushOutbox } from './outbox.ts';
 import { json } from './responses.ts';
 import type { SqlClient } from './sql.ts';
 import { queryObject, validate } from './validation.ts';
@@ -237,7 +238,9 @@ export function createApiWithHost(options: ApiOptions, host: Host): Api {
       const log = createLogger({ level: config.logLevel, fields: { service: options.service, requestId } });
       let database: SqlClient | undefined;
       let redisClient: RedisClient | undefined;
+      let outboxPending = false;
       const redis = () => (redisClient ??= host.openRedis(config.redisAddress));
+      const db = () => (database ??= host.openPostgres(config.dbConnection));
       const context: RequestContext = {
         service: options.service,
         request,
@@ -246,9 +249,17 @@ export function createApiWithHost(options: ApiOptions, host: Host): Api {
         log,
         config,
         clientAddress: clientAddressOf(request),
-        events: createEventPublisher({ source: options.service, correlationId: requestId, redis, log }),
+        events: createEventPublisher({
+          source: options.service,
+          correlationId: requestId,
+          redis,
+          log,
+          onRecord: () => {
+            outboxPending = true;
+          },
+        }),
         now,
-        db: () => (database ??= host.openPostgres(config.dbConnection)),
+        db,
         redis,
       };
 
@@ -267,6 +278,8 @@ export function createApiWithHost(options: ApiOptions, host: Host): Api {
       } catch (error) {
         response = failureResponse(error, log, requestId);
       }
+      // After the handler, whether it succeeded or not: what it recorded and committed goes out now.
+      if (outboxPending) await flushOutbox(db(), redis, { source: options.service, log });
 
       const finished = withHeaders(response, { 'x-request-id': requestId, ...corsHeaders(request, corsOrigins) });
       const line = { method: request.method, path: url.pathname, status: finished.status, ms: now() - started };

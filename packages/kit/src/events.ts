@@ -6,7 +6,8 @@ import type { Host } from './host.ts';
 import { createLogger, type Logger } from './logging.ts';
 import { randomUuid } from './random.ts';
 import { setIfAbsentSync, type RedisClient, type SyncRedisClient } from './redis.ts';
-import { transactionSync, type SyncSqlClient } from './sql.ts';
+import { transactionSync, type SqlClient, type SyncSqlClient } from './sql.ts';
+import { recordEvent } from './outbox.ts';
 
 export function createEvent<Data>(fields: {
   type: string;
@@ -34,6 +35,12 @@ export interface EventPublisher {
    * failure is logged and does not fail the request that already committed its data.
    */
   publish<Data>(channel: string, type: string, subject: string, data: Data): Promise<EventEnvelope<Data>>;
+  /**
+   * Records an event in `tx` (the transactional outbox, see outbox.ts): it is published after the
+   * handler returns if the transaction committed, and by a later request if publishing fails.
+   * Use it for events other services must not miss.
+   */
+  record(tx: SqlClient, channel: string, type: string, subject: string, data: unknown): Promise<void>;
 }
 
 export function createEventPublisher(options: {
@@ -41,8 +48,14 @@ export function createEventPublisher(options: {
   correlationId: string;
   redis: () => RedisClient;
   log: Logger;
+  /** Told when an event is recorded in the outbox, so the caller flushes it after the handler. */
+  onRecord?: () => void;
 }): EventPublisher {
   return {
+    async record(tx, channel, type, subject, data) {
+      await recordEvent(tx, { channel, type, subject, data, correlationId: options.correlationId });
+      options.onRecord?.();
+    },
     async publish(channel, type, subject, data) {
       const event = createEvent({ type, source: options.source, subject, data, correlationId: options.correlationId });
       try {

@@ -69,6 +69,8 @@ export {
   type MigrationClient,
   type MigrationReport,
 } from './migrations.ts';
+export { OUTBOX_SQL, flushOutbox, recordEvent, type FlushResult, type OutboxEvent } from './outbox.ts';
+export { decodeCursor, encodeCursor, pageOf } from './pagination.ts';
 export { DECOY_PASSWORD_HASH, PASSWORD_HASH_PARAMETERS, hashPassword, needsRehash, verifyPassword, type ScryptParameters } from './passwords.ts';
 export { randomBytes, randomToken, randomUuid } from './random.ts';
 export { hitRateLimit, peekRateLimit, resetRateLimit, type RateLimit, type RateLimitState } from './rate-limit.ts';

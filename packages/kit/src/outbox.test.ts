@@ -1,0 +1,95 @@
+import { EventEnvelope } from '@authorworks/domain';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createApiWithHost } from './api.ts';
+import { inMemoryHost } from './in-memory-host.ts';
+import { json } from './responses.ts';
+import { transaction, type SqlClient, type SqlParam } from './sql.ts';
+
+/** Just enough of Postgres for the outbox statements, with transactions that really roll back. */
+class FakeOutboxDatabase implements SqlClient {
+  rows: { id: string; channel: string; type: string; subject: string; data: string; correlation_id: string; published: boolean }[] = [];
+  private snapshot: string | null = null;
+  private next = 1;
+
+  async query(sql: string, params: readonly SqlParam[] = []) {
+    const statement = sql.trim();
+    if (statement === 'BEGIN') this.snapshot = JSON.stringify(this.rows);
+    else if (statement === 'COMMIT') this.snapshot = null;
+    else if (statement === 'ROLLBACK') {
+      this.rows = JSON.parse(this.snapshot!);
+      this.snapshot = null;
+    } else if (statement.startsWith('INSERT INTO outbox')) {
+      const [channel, type, subject, data, correlationId] = params as string[];
+      const id = `00000000-0000-4000-8000-${String(this.next++).padStart(12, '0')}`;
+      this.rows.push({ id, channel: channel!, type: type!, subject: subject!, data: data!, correlation_id: correlationId!, published: false });
+    } else if (statement.startsWith('SELECT id::text AS id, channel')) {
+      return { rows: this.rows.filter((row) => !row.published).map((row) => ({ ...row, time: '2026-11-28T10:00:00.000Z' })) };
+    } else if (statement.startsWith('UPDATE outbox SET published_at')) {
+      const ids = JSON.parse(params[0] as string) as string[];
+      for (const row of this.rows) if (ids.includes(row.id)) row.published = true;
+    } else if (statement.startsWith('UPDATE things') || statement.startsWith('DELETE FROM outbox')) {
+      // The change itself, and the clean-up of old rows.
+    } else throw new Error(`unexpected SQL: ${statement}`);
+    return { rows: [] };
+  }
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+function setup() {
+  const database = new FakeOutboxDatabase();
+  const host = inMemoryHost({
+    variables: { log_level: 'error', redis_address: 'redis://x', db_connection: 'postgres://x', auth_secret: 'x'.repeat(32) },
+    sql: database,
+  });
+  const api = createApiWithHost({ service: 'demo', base: '/v1/demo', version: '1' }, host)
+    .post('/commit', {}, async ({ db, events }) => {
+      await transaction(db(), async (tx) => {
+        await tx.query('UPDATE things SET x = 1');
+        await events.record(tx, 'demo-events', 'thing.changed', 'thing-1', { x: 1 });
+      });
+      return json({ ok: true });
+    })
+    .post('/rollback', {}, async ({ db, events }) => {
+      await transaction(db(), async (tx) => {
+        await events.record(tx, 'demo-events', 'thing.changed', 'thing-2', { x: 2 });
+        throw new Error('changed my mind');
+      });
+      return json({ ok: true });
+    });
+  return { api, host, database };
+}
+
+describe('transactional outbox', () => {
+  it('publishes a committed event after the handler, with the row id and the request id', async () => {
+    const { api, host, database } = setup();
+    const response = await api.fetch(new Request('http://x/v1/demo/commit', { method: 'POST', headers: { 'x-request-id': 'req-9' } }));
+    expect(response.status).toBe(200);
+    expect(host.redis.published).toHaveLength(1);
+    const event = EventEnvelope.parse(JSON.parse(host.redis.published[0]!.payload));
+    expect(event).toMatchObject({ id: database.rows[0]!.id, type: 'thing.changed', source: 'demo', subject: 'thing-1', data: { x: 1 }, correlationId: 'req-9' });
+    expect(database.rows[0]!.published).toBe(true);
+  });
+
+  it('publishes nothing for a rolled-back transaction', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const { api, host, database } = setup();
+    expect((await api.fetch(new Request('http://x/v1/demo/rollback', { method: 'POST' }))).status).toBe(500);
+    expect(host.redis.published).toEqual([]);
+    expect(database.rows).toEqual([]);
+  });
+
+  it('keeps events when Redis fails and sends them with the next request', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const { api, host, database } = setup();
+    const publish = vi.spyOn(host.redis, 'publish').mockImplementationOnce(() => {
+      throw new Error('redis down');
+    });
+    expect((await api.fetch(new Request('http://x/v1/demo/commit', { method: 'POST' }))).status).toBe(200);
+    expect(database.rows.map((row) => row.published)).toEqual([false]);
+    publish.mockRestore();
+    await api.fetch(new Request('http://x/v1/demo/commit', { method: 'POST' }));
+    expect(host.redis.published.map((message) => JSON.parse(message.payload).subject)).toEqual(['thing-1', 'thing-1']);
+    expect(database.rows.every((row) => row.published)).toBe(true);
+  });
+});

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import type { Logger } from './logging.ts';
+import { utf8 } from './encoding.ts';
+import type { RedisClient } from './redis.ts';
+import { isoTimestamp, queryRows, transaction, type SqlClient } from './sql.ts';
+
+// The transactional outbox. Spin components have no background loop, so there is no relay
+// process: a request records its events in the same transaction as its change, and the kit
+// publishes every unpublished row (its own and any a crashed request left behind) right after the
+// handler returns. Delivery is at least once, in commit order; consumers skip event ids they have
+// seen. (Designed in the content service first.)
+
+/** The table, for the service's migrations (copy it into `NNN_outbox.sql`). */
+export const OUTBOX_SQL = `CREATE TABLE IF NOT EXISTS outbox (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  channel text NOT NULL,
+  type text NOT NULL,
+  subject text NOT NULL,
+  data jsonb NOT NULL,
+  correlation_id text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  published_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS outbox_unpublished_idx ON outbox (created_at, id) WHERE published_at IS NULL;
+CREATE INDEX IF NOT EXISTS outbox_published_at_idx ON outbox (published_at) WHERE published_at IS NOT NULL;`;
+
+export interface OutboxEvent {
+  channel: string;
+  type: string;
+  subject: string;
+  data: unknown;
+  correlationId: string;
+}
+
+/** Records an event in the caller's transaction: it commits, or vanishes, with the change. */
+export async function recordEvent(tx: SqlClient, event: OutboxEvent): Promise<void> {
+  await tx.query(
+    `INSERT INTO outbox (channel, type, subject, data, correlation_id)
+     VALUES ($1::text, $2::text, $3::text, $4::text::jsonb, $5::text)`,
+    [event.channel, event.type, event.subject, JSON.stringify(event.data ?? null), event.correlationId],
+  );
+}
+
+const OutboxRow = z.object({
+  id: z.string(),
+  channel: z.string(),
+  type: z.string(),
+  subject: z.string(),
+  data: z.string(),
+  correlation_id: z.string(),
+  time: z.string(),
+});
+
+export interface FlushResult {
+  published: number;
+  failed: boolean;
+}
+
+/**
+ * Publishes up to `limit` unpublished events, oldest first, as envelopes whose id is the row id.
+ * The rows stay locked (SKIP LOCKED: two flushing requests take different rows) until marked
+ * published in the same transaction; if Redis fails, the transaction rolls back and the rows wait
+ * for the next flush. Never throws: the change that caused the events has already committed.
+ */
+export async function flushOutbox(
+  db: SqlClient,
+  redis: () => RedisClient,
+  options: { source: string; log: Logger; limit?: number },
+): Promise<FlushResult> {
+  try {
+    const published = await transaction(db, async (tx) => {
+      const rows = await queryRows(
+        tx,
+        OutboxRow,
+        `SELECT id::text AS id, channel, type, subject, data::text AS data, correlation_id, ${isoTimestamp('created_at')} AS time
+           FROM outbox
+          WHERE published_at IS NULL
+          ORDER BY created_at, id
+          LIMIT $1::int8
+          FOR UPDATE SKIP LOCKED`,
+        [options.limit ?? 50],
+      );
+      if (rows.length === 0) return 0;
+      const client = redis();
+      for (const row of rows) {
+        const envelope = {
+          id: row.id,
+          type: row.type,
+          source: options.source,
+          time: row.time,
+          subject: row.subject,
+          data: JSON.parse(row.data) as unknown,
+          correlationId: row.correlation_id,
+        };
+        await client.publish(row.channel, utf8(JSON.stringify(envelope)));
+      }
+      await tx.query('UPDATE outbox SET published_at = now() WHERE id IN (SELECT json_array_elements_text($1::text::json)::uuid)', [
+        JSON.stringify(rows.map((row) => row.id)),
+      ]);
+      return rows.length;
+    });
+    if (published > 0) {
+      options.log.debug('outbox flushed', { published });
+      // Published rows are kept a week for diagnosis, then dropped.
+      await db.query("DELETE FROM outbox WHERE published_at < now() - interval '7 days'");
+    }
+    return { published, failed: false };
+  } catch (error) {
+    options.log.error('outbox not flushed; the events stay queued for the next request', { error });
+    return { published: 0, failed: true };
+  }
+}
