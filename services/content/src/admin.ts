@@ -1,4 +1,4 @@
-import { json, type RouteContext } from '@authorworks/kit';
+import { json, type RouteContext } from '@authorworks/kit/portable';
 import { z } from 'zod';
 import { recomputeBook, staleBookIds } from './book-stats.ts';
 import { countUnpublished, flushOutbox, pruneOutbox } from './outbox.ts';

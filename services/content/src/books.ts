@@ -22,7 +22,7 @@ import {
   type RouteContext,
   type SqlClient,
   type SqlParam,
-} from '@authorworks/kit';
+} from '@authorworks/kit/portable';
 import { z } from 'zod';
 import { loadBookAccess, requireBookAccess } from './access.ts';
 import { bumpRevision, readBookStats, recomputeBook } from './book-stats.ts';

@@ -1,5 +1,5 @@
 import { CatalogEntry, CatalogQuery } from '@authorworks/domain';
-import { isoTimestamp, json, queryRows, sqlInt, sqlJson, type RouteContext } from '@authorworks/kit';
+import { isoTimestamp, json, queryRows, sqlInt, sqlJson, type RouteContext } from '@authorworks/kit/portable';
 import { z } from 'zod';
 import { decodeCursor, pageOf } from './pagination.ts';
 

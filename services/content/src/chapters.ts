@@ -25,7 +25,7 @@ import {
   type RouteContext,
   type SqlClient,
   type SqlParam,
-} from '@authorworks/kit';
+} from '@authorworks/kit/portable';
 import { z } from 'zod';
 import { requireBookAccess, type BookAccess } from './access.ts';
 import { bumpRevision } from './book-stats.ts';

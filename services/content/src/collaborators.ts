@@ -20,7 +20,7 @@ import {
   unprocessable,
   type RouteContext,
   type SqlClient,
-} from '@authorworks/kit';
+} from '@authorworks/kit/portable';
 import { z } from 'zod';
 import { loadBookAccess, requireBookAccess } from './access.ts';
 import { changeAndPublish, contentEvent } from './outbox.ts';

@@ -7,7 +7,7 @@ import {
   type Logger,
   type RedisClient,
   type SqlClient,
-} from '@authorworks/kit';
+} from '@authorworks/kit/portable';
 import { z } from 'zod';
 
 // The transactional outbox. Spin components have no background loop, so there is no relay

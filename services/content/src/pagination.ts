@@ -1,4 +1,4 @@
-import { badRequest, base64UrlDecode, base64UrlEncode, fromUtf8, utf8 } from '@authorworks/kit';
+import { badRequest, base64UrlDecode, base64UrlEncode, fromUtf8, utf8 } from '@authorworks/kit/portable';
 import type { z } from 'zod';
 
 // Cursors are opaque to clients: base64url of a small JSON object holding the sort key of the

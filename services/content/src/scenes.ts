@@ -19,7 +19,7 @@ import {
   sqlInt,
   type RouteContext,
   type SqlClient,
-} from '@authorworks/kit';
+} from '@authorworks/kit/portable';
 import { z } from 'zod';
 import { requireBookAccess, type BookAccess } from './access.ts';
 import { requireCharactersOfBook } from './characters.ts';
