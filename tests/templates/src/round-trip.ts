@@ -26,13 +26,19 @@ export interface TemplateCase {
   exercise(app: TestApp, rows: (sql: string) => Promise<Record<string, unknown>[]>): Promise<void>;
 }
 
-/** Applies the service's migrations/ to its database on the app's Postgres backend; returns the files applied. */
+/**
+ * Applies the service's migrations/ to its database on the app's Postgres backend and returns the
+ * files recorded in schema_migrations (on a real server the database outlives the run, so some
+ * may have been applied by an earlier one).
+ */
 export async function migrate(app: TestApp, serviceDir: string, database: string): Promise<string[]> {
   const dir = join(serviceDir, 'migrations');
   const files = readdirSync(dir).map((fileName) => ({ fileName, sql: readFileSync(join(dir, fileName), 'utf8') }));
   const db = await app.sql(database);
   try {
-    return (await runMigrations(db, loadMigrations(files))).applied.map((m) => `${String(m.version).padStart(3, '0')}_${m.name}.sql`);
+    await runMigrations(db, loadMigrations(files));
+    const { rows } = await db.query('SELECT version, name FROM schema_migrations ORDER BY version');
+    return rows.map((row) => `${String(row.version).padStart(3, '0')}_${String(row.name)}.sql`);
   } finally {
     await db.close();
   }

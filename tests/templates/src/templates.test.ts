@@ -6,8 +6,8 @@
  * service's own tests, and type-check what was rendered. `spin add` into an existing service is
  * checked on the manifest and the build targets.
  */
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { loadMigrations } from '@authorworks/kit/migrations';
 import { createEvent, signAccessToken } from '@authorworks/kit/portable';
 import { startApp, type TestApp } from '@authorworks/spin-local';
@@ -189,6 +189,7 @@ describe.each(cases)('$template', (c) => {
       app = await timed(`${c.template}: start on the local runtime`, () => startApp({ manifest: join(serviceDir(), 'spin.toml'), env: TEST_ENV }));
       const migrations = c.files.filter((f) => f.startsWith('migrations/')).map((f) => f.slice('migrations/'.length));
       expect(await migrate(app, serviceDir(), c.database)).toEqual(migrations);
+      await app.reset(); // a real database keeps rows from earlier runs
       await timed(`${c.template}: exercise`, () => c.exercise(app!, databaseReader(app!, c.database)));
     } finally {
       await app?.close();
@@ -283,11 +284,24 @@ describe('rendered services', () => {
   });
 
   it('compose with the repository’s services into one app, as `pnpm compose` does', async () => {
+    // The repository's manifests, copied beside stand-in .wasm files: composition checks that
+    // sources exist, and this test is about ids, routes and variables, not about built services.
+    const copies: string[] = [];
+    for (const dir of await listServiceDirs(repoRoot)) {
+      const copy = join(workspace.root, 'repo-services', basename(dir));
+      mkdirSync(copy, { recursive: true });
+      cpSync(join(dir, 'spin.toml'), join(copy, 'spin.toml'));
+      for (const component of Object.values((await loadManifest(join(copy, 'spin.toml'))).manifest.component)) {
+        if (typeof component.source !== 'string') continue;
+        mkdirSync(dirname(join(copy, component.source)), { recursive: true });
+        writeFileSync(join(copy, component.source), '');
+      }
+      copies.push(join(copy, 'spin.toml'));
+    }
     const built = [...rendered.values()].map((r) => join(r.targetDir, 'spin.toml'));
-    const inputs = await Promise.all([...(await listServiceDirs(repoRoot)).map((dir) => join(dir, 'spin.toml')), ...built].map((file) => loadManifest(file)));
-    const app = composeManifests(inputs, { root: repoRoot, application: { name: 'authorworks', version: '0.1.0' } });
-    const routes = (app.manifest.trigger.http ?? []).map((t) => t.route);
-    expect(routes).toContain('/v1/reading/...');
+    const inputs = await Promise.all([...copies, ...built].map((file) => loadManifest(file)));
+    const app = composeManifests(inputs, { root: workspace.root, application: { name: 'authorworks', version: '0.1.0' } });
+    expect((app.manifest.trigger.http ?? []).map((t) => t.route)).toContain('/v1/reading/...');
     expect((app.manifest.trigger.redis ?? []).map((t) => t.channel)).toEqual(expect.arrayContaining(['content-events', 'cover-render-jobs']));
   });
 });
