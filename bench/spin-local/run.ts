@@ -157,7 +157,7 @@ async function platform(): Promise<void> {
   const coldStart = async () => {
     const started = performance.now();
     const child = start([spinLocalBin, 'up', '-f', manifestFile, '--listen', `127.0.0.1:${port}`], 'platform');
-    for (const path of healthPaths) await waitFor(`${base}${path}`);
+    await Promise.all(healthPaths.map((path) => waitFor(`${base}${path}`)));
     return { child, ms: performance.now() - started };
   };
   // The first start fills the transpile cache (a no-op when it is already warm).

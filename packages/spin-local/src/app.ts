@@ -297,6 +297,8 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
     onHostError: (op, error) => logger.error(`host call ${op} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   });
 
+  pool.warmUp(httpTriggers.map((t) => t.component).concat(redisTriggers.map((t) => t.component)).filter((id, i, all) => all.indexOf(id) === i));
+
   // Redis trigger: every component bound to a channel receives each message.
   const defaultRedisAddress = manifest.application.trigger?.redis?.address;
   const subscriptions: Promise<void>[] = [];
@@ -343,7 +345,7 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
       pool,
       logger,
       onActivity,
-      info: () => ({ version: 'spin-local', app: manifest.application.name, started: startedAt, components: selected }),
+      info: () => ({ version: 'spin-local', app: manifest.application.name, started: startedAt, components: selected, instances: pool.stats }),
     });
     const { host, port } = options.listen ?? { host: '127.0.0.1', port: 0 };
     const address = await listen(server, host, port);

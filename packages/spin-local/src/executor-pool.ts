@@ -50,8 +50,12 @@ export interface ExecutorPoolOptions {
 export class ExecutorPool {
   private readonly threads: ExecutorThread[] = [];
   private readonly queue: PendingJob[] = [];
+  /** Warm-up work, done only when no request is waiting. */
+  private readonly background: PendingJob[] = [];
   private readonly running = new Map<number, PendingJob>();
   private nextJobId = 1;
+  /** Jobs that found an instance prepared ahead, and jobs that had to instantiate first. */
+  readonly stats = { prepared: 0, fresh: 0 };
   private closed = false;
 
   private constructor(
@@ -138,6 +142,9 @@ export class ExecutorPool {
       case 'prepared':
         thread.prepared.add(message.component);
         return;
+      case 'evicted':
+        thread.prepared.delete(message.component);
+        return;
       case 'head':
         this.running.get(message.jobId)?.callbacks?.onHead(message.status, message.headers);
         return;
@@ -151,6 +158,10 @@ export class ExecutorPool {
         if (message.head) pending.callbacks?.onHead(message.head.status, message.head.headers);
         if (message.bytes) pending.callbacks?.onChunk(message.bytes);
         thread.busy = undefined;
+        if (pending.job.type !== 'prepare') {
+          if (message.warm) this.stats.prepared++;
+          else this.stats.fresh++;
+        }
         pending.resolve(message.failure);
         this.pump();
         return;
@@ -161,10 +172,10 @@ export class ExecutorPool {
   }
 
   private pump(): void {
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 || this.background.length > 0) {
       const idle = this.threads.filter((t) => !t.busy);
       if (idle.length === 0) return;
-      const next = this.queue.shift() as PendingJob;
+      const next = (this.queue.shift() ?? this.background.shift()) as PendingJob;
       const component = next.job.component;
       const thread = idle.find((t) => t.prepared.has(component)) ?? idle[0] as ExecutorThread;
       thread.prepared.delete(component);
@@ -190,6 +201,17 @@ export class ExecutorPool {
     return this.enqueue({ job, callbacks, ...(streamed ? { streamedBody: body as StreamedBody } : {}) });
   }
 
+  /**
+   * Instantiates each component once, spread over the threads, in the background: the first
+   * instance of a module pays for V8's lazy compilation of everything start-up touches.
+   */
+  warmUp(components: string[]): void {
+    for (const component of components) {
+      this.background.push({ job: { type: 'prepare', jobId: this.nextJobId++, component }, resolve: () => {} });
+    }
+    this.pump();
+  }
+
   runRedis(component: string, payload: Uint8Array): Promise<GuestFailure | undefined> {
     return this.enqueue({ job: { type: 'redis', jobId: this.nextJobId++, component, payload } });
   }
@@ -201,6 +223,7 @@ export class ExecutorPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.background.length = 0;
     for (const pending of this.queue.splice(0)) pending.resolve({ message: 'the app is shutting down', stack: '', guestStderr: [] });
     await Promise.all(this.threads.map((t) => t.worker.terminate()));
   }

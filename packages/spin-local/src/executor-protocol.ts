@@ -19,7 +19,9 @@ export type ExecutorJob =
       body?: Uint8Array;
       streamedBody?: boolean;
     }
-  | { type: 'redis'; jobId: number; component: string; payload: Uint8Array };
+  | { type: 'redis'; jobId: number; component: string; payload: Uint8Array }
+  /** Instantiate ahead (start-up warm-up): V8 compiles a module's functions lazily, on first use. */
+  | { type: 'prepare'; jobId: number; component: string };
 
 export interface GuestFailure {
   message: string;
@@ -33,8 +35,9 @@ export interface GuestFailure {
 export type ExecutorMessage =
   | { type: 'ready' }
   | { type: 'prepared'; component: string }
+  | { type: 'evicted'; component: string }
   | { type: 'head'; jobId: number; status: number; headers: HeaderList }
   | { type: 'chunk'; jobId: number; bytes: Uint8Array }
-  | { type: 'done'; jobId: number; head?: { status: number; headers: HeaderList }; bytes?: Uint8Array; failure?: GuestFailure }
+  | { type: 'done'; jobId: number; head?: { status: number; headers: HeaderList }; bytes?: Uint8Array; failure?: GuestFailure; warm?: boolean }
   | { type: 'log'; component: string; stream: 'stdout' | 'stderr' | 'host'; line: string }
   | { type: 'guest-error'; component: string; route: string; failure: GuestFailure };

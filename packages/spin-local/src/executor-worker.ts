@@ -122,8 +122,12 @@ function createInstance(component: ExecutorComponent): PreparedInstance {
   return { scope, exports };
 }
 
+/** Whether the last job ran on an instance prepared ahead (reported to the pool for its stats). */
+let lastJobWarm = false;
+
 function takeInstance(componentId: string): PreparedInstance {
   const ready = prepared.get(componentId);
+  lastJobWarm = ready !== undefined;
   if (ready) {
     prepared.delete(componentId);
     return ready;
@@ -133,6 +137,18 @@ function takeInstance(componentId: string): PreparedInstance {
   return createInstance(component);
 }
 
+/** Keeps an instance for the next job of its component, evicting the oldest beyond the limit. */
+function keepPrepared(componentId: string, instance: PreparedInstance): void {
+  while (prepared.size >= Math.max(1, init.maxPrepared)) {
+    const oldest = prepared.keys().next().value;
+    if (oldest === undefined) break;
+    prepared.delete(oldest);
+    post({ type: 'evicted', component: oldest });
+  }
+  prepared.set(componentId, instance);
+  post({ type: 'prepared', component: componentId });
+}
+
 let prepareTimer: NodeJS.Immediate | undefined;
 function prepareAhead(componentId: string): void {
   if (init.maxPrepared <= 0 || prepared.has(componentId)) return;
@@ -140,14 +156,8 @@ function prepareAhead(componentId: string): void {
   prepareTimer = setImmediate(() => {
     const component = components.get(componentId);
     if (!component || prepared.has(componentId)) return;
-    while (prepared.size >= init.maxPrepared) {
-      const oldest = prepared.keys().next().value;
-      if (oldest === undefined) break;
-      prepared.delete(oldest);
-    }
     try {
-      prepared.set(componentId, createInstance(component));
-      post({ type: 'prepared', component: componentId });
+      keepPrepared(componentId, createInstance(component));
     } catch {
       // A failing instantiation will be reported by the request that needs it.
     }
@@ -357,7 +367,7 @@ class JobResponse implements ResponseTarget {
   finish(failure: GuestFailure | undefined): void {
     const head = !this.headSent && this.status !== undefined ? { status: this.status, headers: this.headers } : undefined;
     const bytes = this.buffered > 0 ? Buffer.concat(this.chunks) : undefined;
-    post({ type: 'done', jobId: this.jobId, head, bytes, failure }, bytes ? [bytes.buffer as ArrayBuffer] : []);
+    post({ type: 'done', jobId: this.jobId, head, bytes, failure, warm: lastJobWarm }, bytes ? [bytes.buffer as ArrayBuffer] : []);
   }
 }
 
@@ -376,10 +386,19 @@ function handleJob(job: ExecutorJob): void {
     const failure = runHttp(job.component, { ...job.request, body }, response);
     flushPending = undefined;
     response.finish(failure);
+  } else if (job.type === 'prepare') {
+    let failure: GuestFailure | undefined;
+    try {
+      if (!prepared.has(job.component)) keepPrepared(job.component, createInstance(components.get(job.component) as ExecutorComponent));
+    } catch (error) {
+      failure = failureOf(error, undefined);
+    }
+    post({ type: 'done', jobId: job.jobId, failure });
+    return;
   } else {
     flushPending = undefined;
     const failure = runRedis(job.component, job.payload);
-    post({ type: 'done', jobId: job.jobId, failure });
+    post({ type: 'done', jobId: job.jobId, failure, warm: lastJobWarm });
   }
   prepareAhead(job.component);
   scheduleCollection();
