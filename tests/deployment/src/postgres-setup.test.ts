@@ -44,7 +44,7 @@ const isRoot = process.getuid?.() === 0;
 const postgresUid = isRoot ? Number(spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).stdout.trim()) : undefined;
 const canRun = postgresBin !== undefined && (!isRoot || (Number.isInteger(postgresUid) && existsSync('/usr/sbin/runuser')));
 
-describe.skipIf(!canRun)('create-databases.sql on a throwaway PostgreSQL cluster (skipped without PostgreSQL 15+ server binaries)', () => {
+describe.skipIf(!canRun)('create-databases.sql on a throwaway PostgreSQL cluster (skipped without PostgreSQL 15+ server binaries)', { timeout: 60_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'authorworks-db-setup-'));
   const port = String(40000 + Math.floor(Math.random() * 20000));
   const superuserPassword = 'superuser-test-password';
