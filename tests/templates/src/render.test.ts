@@ -116,6 +116,18 @@ describe('renderTemplate as spin new', () => {
     expect(existsSync(join(work, 'a'))).toBe(false);
   });
 
+  it('includes partials from metadata/partials and creates the directories `outputs` asks for', () => {
+    const manifest = `${MANIFEST}\n[outputs]\ndata_dir = { action = "create_dir", path = "{{ project-name | snake_case }}_data" }\n`;
+    const dir = fixtureTemplate({
+      'metadata/spin-template.toml': manifest,
+      'metadata/partials/header.txt': '// {{ project-name | kebab_case }} ({{ level }})',
+      'content/src/header.ts': '{% include "header.txt" %}\nexport {};\n',
+    });
+    const result = renderTemplate({ templateDir: dir, name: 'Mail Box', outputPath: 'mail', cwd: work, acceptDefaults: true });
+    expect(readFileSync(join(result.targetDir, 'src/header.ts'), 'utf8')).toBe('// mail-box (info)\nexport {};\n');
+    expect(existsSync(join(work, 'mail', 'mail_box_data'))).toBe(true);
+  });
+
   it('rejects a template manifest with a key Spin does not know', () => {
     const dir = fixtureTemplate({ 'metadata/spin-template.toml': `${MANIFEST}\n[extras]\nx = 1\n` });
     expect(() => renderTemplate({ templateDir: dir, name: 'a', cwd: work, acceptDefaults: true })).toThrow('not a valid manifest');
