@@ -150,7 +150,7 @@ afterAll(() => {
 });
 
 describe.each(cases)('$template', (c) => {
-  const serviceDir = () => join(workspace.servicesDir, rendered.get(c.template)?.targetDir.split('/').pop() ?? 'missing');
+  const serviceDir = () => rendered.get(c.template)?.targetDir ?? join(workspace.servicesDir, 'not-rendered');
 
   it('renders like `spin new -t … --accept-defaults` into services/<name>', async () => {
     const result = await timed(`${c.template}: render`, async () =>
