@@ -10,7 +10,7 @@ import { ensureDevSecrets } from './dev-secrets.ts';
 import { consoleLogger } from './logger.ts';
 import { readDotenv } from './variables.ts';
 
-const usage = `usage: spin-local up -f <manifest> [--listen host:port] [--runtime-config-file <file>] [--env-file <file>]... [--threads <n>] [--no-dev-secrets]`;
+const usage = `usage: spin-local up -f <manifest> [--listen host:port] [--runtime-config-file <file>] [--env-file <file>]... [--threads <n>] [--data-dir <dir>] [--no-dev-secrets]`;
 
 function parseListen(value: string): { host: string; port: number } {
   const match = /^(.*):(\d+)$/.exec(value);
@@ -33,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
       'env-file': { type: 'string', multiple: true, default: [] },
       threads: { type: 'string' },
       'no-dev-secrets': { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
     },
   });
   const manifestFile = resolve(values.from);
@@ -57,6 +58,7 @@ export async function main(argv: string[]): Promise<number> {
     envFiles,
     ...(values['runtime-config-file'] ? { runtimeConfigFile: resolve(values['runtime-config-file']) } : {}),
     ...(values.threads ? { threads: Number(values.threads) } : {}),
+    ...(values['data-dir'] ? { backends: { dataDir: resolve(values['data-dir']) } } : {}),
   });
 
   console.log(`Serving ${app.url} (Postgres: ${app.backends.postgres}, Redis: ${app.backends.redis}) in ${Date.now() - started} ms`);

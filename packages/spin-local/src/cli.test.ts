@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { openSqlClient } from './sql-client.ts';
+import { dbAddress, fixtureManifest, fixtureRuntimeConfig } from '../test/probe-app.ts';
+
+const bin = fileURLToPath(new URL('../bin/spin-local.mjs', import.meta.url));
+
+describe('spin-local up', () => {
+  it('prints the route table and request lines, and on Ctrl-C closes the databases with nothing lost', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'spin-local-data-'));
+    const child = spawn(
+      process.execPath,
+      [bin, 'up', '-f', fixtureManifest, '--listen', '127.0.0.1:0', '--runtime-config-file', fixtureRuntimeConfig, '--data-dir', dataDir, '--no-dev-secrets'],
+      // Embedded backends whatever the environment says: this test is about the embedded data dir.
+      { env: { ...process.env, SPIN_VARIABLE_API_KEY: 'k', DB_CONNECTION: '', REDIS_ADDRESS: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no banner:\n${output}`)), 60_000);
+      child.stdout.on('data', () => {
+        const match = /Serving (http:\/\/\S+)/.exec(output);
+        if (match?.[1]) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      });
+    });
+    expect(output).toContain(`probe: ${url}/probe (wildcard)`);
+    expect(output).toContain('worker-a: redis channel "jobs"');
+    expect(output).not.toContain('hidden:');
+
+    const write = await fetch(`${url}/probe/pg`, {
+      method: 'POST',
+      body: JSON.stringify({
+        address: dbAddress,
+        statements: [
+          ['execute', 'CREATE TABLE kept (note text)'],
+          ['execute', "INSERT INTO kept VALUES ('written before Ctrl-C')"],
+        ],
+      }),
+    });
+    expect(await write.json()).toEqual({ results: [{ ok: '0n' }, { ok: '1n' }] });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(output).toMatch(/POST \/probe\/pg -> probe 200 \d+\.\d ms/);
+
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(output).toContain('SIGINT: stopping');
+
+    const sql = await openSqlClient(dbAddress, { dataDir, dbConnection: '' });
+    try {
+      expect((await sql.query('SELECT note FROM kept')).rows).toEqual([{ note: 'written before Ctrl-C' }]);
+    } finally {
+      await sql.close();
+    }
+  });
+});
