@@ -18,9 +18,9 @@ import {
   USER_COLUMNS,
   UserRow,
   findUserById,
-  publishUserCreated,
-  publishUserDeleted,
-  publishUserUpdated,
+  recordUserCreated,
+  recordUserDeleted,
+  recordUserUpdated,
   requireUser,
   takenFields,
   toPublicProfile,
@@ -57,11 +57,11 @@ export const register = defineRoute({ body: RegisterRequest, maxBodyBytes: 4096 
     );
     if (!user) return null;
     await tx.query('UPDATE users SET last_login_at = now() WHERE id = $1::text::uuid', [user.id]);
+    await recordUserCreated(context, tx, user);
     return { user, response: await issueTokens(context, tx, user) };
   });
   if (!tokens) throw duplicateError(await takenFields(db, body, null).then((fields) => (fields.length > 0 ? fields : ['email'])));
 
-  await publishUserCreated(context, tokens.user);
   context.log.info('registered', { userId: tokens.user.id });
   return created(tokens.response, `/v1/users/${tokens.user.id}`);
 });
@@ -127,6 +127,7 @@ export const patchMe = defineRoute({ auth: 'required', body: UpdateMeRequest, ma
       params,
     );
     if (passwordHash !== null) await revokeAllSessions(tx, current.id);
+    if (row) await recordUserUpdated(context, tx, row, changed);
     return row;
   }).catch(async (error: unknown) => {
     // A concurrent request took the email or username between the check and the update.
@@ -135,16 +136,18 @@ export const patchMe = defineRoute({ auth: 'required', body: UpdateMeRequest, ma
     throw error;
   });
   if (!updated) throw notFound('This account no longer exists');
-
-  await publishUserUpdated(context, updated, changed);
   return json(toUser(updated));
 });
 
 /** `DELETE /me`: removes the account with its sessions and preferences. */
 export const deleteMe = defineRoute({ auth: 'required' }, async (context) => {
-  const { rows } = await context.db().query('DELETE FROM users WHERE id = $1::text::uuid RETURNING id::text AS id', [context.principal.userId]);
-  if (rows.length === 0) throw notFound('This account no longer exists');
-  await publishUserDeleted(context, context.principal.userId);
+  const userId = context.principal.userId;
+  const deleted = await transaction(context.db(), async (tx) => {
+    const { rows } = await tx.query('DELETE FROM users WHERE id = $1::text::uuid RETURNING id::text AS id', [userId]);
+    if (rows.length > 0) await recordUserDeleted(context, tx, userId);
+    return rows.length > 0;
+  });
+  if (!deleted) throw notFound('This account no longer exists');
   context.log.info('account deleted', { userId: context.principal.userId });
   return noContent();
 });

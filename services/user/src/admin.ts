@@ -1,42 +1,28 @@
 import { AdminUserListQuery, UpdateUserStatusRequest, UserParams } from '@authorworks/domain';
 import {
-  badRequest,
-  base64UrlDecode,
-  base64UrlEncode,
+  decodeCursor,
   defineRoute,
-  fromUtf8,
   json,
   notFound,
   queryOne,
   queryRows,
   transaction,
+  pageOf,
   unprocessable,
-  utf8,
 } from '@authorworks/kit';
 import { z } from 'zod';
 import { revokeAllSessions } from './sessions.ts';
-import { USER_COLUMNS, UserRow, publishUserUpdated, toUser } from './users-table.ts';
+import { USER_COLUMNS, UserRow, recordUserUpdated, toUser } from './users-table.ts';
 
 /** Newest first; the cursor holds the last row's creation time in microseconds and its id. */
 const Cursor = z.object({ createdUs: z.string().regex(/^\d+$/), id: z.uuid() });
-
-function decodeCursor(cursor: string | undefined): z.infer<typeof Cursor> | null {
-  if (cursor === undefined) return null;
-  const bytes = base64UrlDecode(cursor);
-  const text = bytes && fromUtf8(bytes);
-  try {
-    return Cursor.parse(JSON.parse(text ?? ''));
-  } catch {
-    throw badRequest('validation_failed', 'The request query is not valid', [{ path: 'query.cursor', message: 'Unknown cursor' }]);
-  }
-}
 
 const ListedUserRow = UserRow.extend({ created_us: z.union([z.string(), z.number()]).transform(String) });
 
 /** `GET /v1/users` (admin): every account, filterable by status and by username/email prefix. */
 export const listUsers = defineRoute({ auth: 'admin', query: AdminUserListQuery }, async (context) => {
   const { limit, status, q } = context.query;
-  const after = decodeCursor(context.query.cursor);
+  const after = decodeCursor(Cursor, context.query.cursor);
   const rows = await queryRows(
     context.db(),
     ListedUserRow,
@@ -49,10 +35,8 @@ export const listUsers = defineRoute({ auth: 'admin', query: AdminUserListQuery 
      LIMIT $5::int8`,
     [status ?? null, q ?? null, after?.createdUs ?? null, after?.id ?? null, limit + 1],
   );
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  const nextCursor = rows.length > limit && last ? base64UrlEncode(utf8(JSON.stringify({ createdUs: last.created_us, id: last.id }))) : null;
-  return json({ items: page.map(toUser), nextCursor });
+  const page = pageOf(rows, limit, (last) => ({ createdUs: last.created_us, id: last.id }));
+  return json({ items: page.items.map(toUser), nextCursor: page.nextCursor });
 });
 
 /** `PATCH /v1/users/{id}/status` (admin): suspend or reactivate; suspending ends the user's sessions. */
@@ -69,10 +53,10 @@ export const setUserStatus = defineRoute({ auth: 'admin', params: UserParams, bo
       [context.params.id, context.body.status],
     );
     if (row && context.body.status === 'suspended') await revokeAllSessions(tx, row.id);
+    if (row) await recordUserUpdated(context, tx, row, ['status']);
     return row;
   });
   if (!updated) throw notFound('No such user');
   context.log.info('user status changed', { userId: updated.id, status: updated.status, by: context.principal.userId, reason: context.body.reason });
-  await publishUserUpdated(context, updated, ['status']);
   return json(toUser(updated));
 });

@@ -11,7 +11,7 @@ import {
 import { z } from 'zod';
 import { accountSuspended, issueTokens } from './sessions.ts';
 import { fromTrustedProxy } from './settings.ts';
-import { USER_COLUMNS, UserRow, publishUserCreated, publishUserUpdated } from './users-table.ts';
+import { USER_COLUMNS, UserRow, recordUserCreated, recordUserUpdated } from './users-table.ts';
 
 /**
  * `GET /auth/verify` for Traefik's forwardAuth: 200 with X-User-Id and X-User-Roles for a valid
@@ -82,7 +82,10 @@ export const autheliaSession = defineRoute({}, async (context) => {
        RETURNING ${USER_COLUMNS}`,
       [username, email, JSON.stringify(roles)],
     );
-    if (linked) return { user: linked, created: false };
+    if (linked) {
+      await recordUserUpdated(context, tx, linked, ['lastLoginAt', 'roles']);
+      return { user: linked, created: false };
+    }
     const base = localUsername(username);
     const suffix = Math.floor(Math.random() * 1e6).toString().padStart(6, '0');
     const created = await queryOne(
@@ -95,11 +98,10 @@ export const autheliaSession = defineRoute({}, async (context) => {
        RETURNING ${USER_COLUMNS}`,
       [email, base, displayName, username, suffix, JSON.stringify(roles)],
     );
+    await recordUserCreated(context, tx, created!);
     return { user: created!, created: true };
   });
   if (result.user.status !== 'active') throw accountSuspended();
-  if (result.created) await publishUserCreated(context, result.user);
-  else await publishUserUpdated(context, result.user, ['lastLoginAt']);
   const tokens = await issueTokens(context, db, result.user);
   return json(tokens, { status: result.created ? 201 : 200 });
 });

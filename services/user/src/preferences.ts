@@ -1,20 +1,17 @@
 import { JsonValue, PageQuery, PreferenceParams, PutPreferenceRequest, type Preference } from '@authorworks/domain';
 import {
-  base64UrlDecode,
-  base64UrlEncode,
-  badRequest,
+  decodeCursor,
   defineRoute,
-  fromUtf8,
   isoTimestamp,
   json,
   noContent,
   notFound,
+  pageOf,
   queryOne,
   queryRows,
   sqlJson,
   transaction,
   unprocessable,
-  utf8,
 } from '@authorworks/kit';
 import { z } from 'zod';
 
@@ -26,18 +23,12 @@ const PREFERENCE_COLUMNS = `key, value::text AS value, ${isoTimestamp('updated_a
 
 const toPreference = (row: z.infer<typeof PreferenceRow>): Preference => ({ key: row.key, value: row.value, updatedAt: row.updated_at });
 
-/** The cursor is the last key of the previous page, base64url so it is opaque and URL-safe. */
-function decodeCursor(cursor: string | undefined): string | null {
-  if (cursor === undefined) return null;
-  const bytes = base64UrlDecode(cursor);
-  const key = bytes && fromUtf8(bytes);
-  if (!key) throw badRequest('validation_failed', 'The request query is not valid', [{ path: 'query.cursor', message: 'Unknown cursor' }]);
-  return key;
-}
+/** Pages continue after the last key served. */
+const Cursor = z.object({ key: z.string() });
 
 /** `GET /me/preferences`: the caller's preferences by key, paginated. */
 export const listPreferences = defineRoute({ auth: 'required', query: PageQuery }, async (context) => {
-  const after = decodeCursor(context.query.cursor);
+  const after = decodeCursor(Cursor, context.query.cursor)?.key ?? null;
   const rows = await queryRows(
     context.db(),
     PreferenceRow,
@@ -46,9 +37,8 @@ export const listPreferences = defineRoute({ auth: 'required', query: PageQuery 
      ORDER BY key LIMIT $3::int8`,
     [context.principal.userId, after, context.query.limit + 1],
   );
-  const page = rows.slice(0, context.query.limit);
-  const nextCursor = rows.length > context.query.limit ? base64UrlEncode(utf8(page[page.length - 1]!.key)) : null;
-  return json({ items: page.map(toPreference), nextCursor });
+  const page = pageOf(rows, context.query.limit, (last) => ({ key: last.key }));
+  return json({ items: page.items.map(toPreference), nextCursor: page.nextCursor });
 });
 
 export const getPreference = defineRoute({ auth: 'required', params: PreferenceParams }, async (context) => {

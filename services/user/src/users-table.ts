@@ -74,16 +74,19 @@ function eventData(row: UserRow): UserEventData {
   return { id: row.id, username: row.username, displayName: row.display_name, email: row.email, roles: row.roles, status: row.status };
 }
 
-export async function publishUserCreated(context: RequestContext, row: UserRow): Promise<void> {
-  await context.events.publish(Channel.userEvents, UserEventType.created, row.id, eventData(row));
+// user.* events go through the outbox in the transaction of the change: other services keep
+// copies of names and clean up after deleted users, so these must not be lost.
+
+export async function recordUserCreated(context: RequestContext, tx: SqlClient, row: UserRow): Promise<void> {
+  await context.events.record(tx, Channel.userEvents, UserEventType.created, row.id, eventData(row));
 }
 
-export async function publishUserUpdated(context: RequestContext, row: UserRow, changed: string[]): Promise<void> {
-  await context.events.publish(Channel.userEvents, UserEventType.updated, row.id, { ...eventData(row), changed });
+export async function recordUserUpdated(context: RequestContext, tx: SqlClient, row: UserRow, changed: string[]): Promise<void> {
+  await context.events.record(tx, Channel.userEvents, UserEventType.updated, row.id, { ...eventData(row), changed });
 }
 
-export async function publishUserDeleted(context: RequestContext, id: string): Promise<void> {
-  await context.events.publish(Channel.userEvents, UserEventType.deleted, id, { id });
+export async function recordUserDeleted(context: RequestContext, tx: SqlClient, id: string): Promise<void> {
+  await context.events.record(tx, Channel.userEvents, UserEventType.deleted, id, { id });
 }
 
 /** Which of `email` / `username` another account already holds, as 409 details. */

@@ -49,6 +49,12 @@ describe('account lifecycle', () => {
       ['theme', { mode: 'dark', accent: 'teal' }],
     ]);
     expect(list.nextCursor).toBeNull();
+    const firstPage = Page(Preference).parse(await (await call('/me/preferences?limit=1', { token: refreshed.accessToken })).json());
+    expect(firstPage.items.map((item) => item.key)).toEqual(['editor.fontSize']);
+    const secondPage = Page(Preference).parse(
+      await (await call(`/me/preferences?limit=1&cursor=${firstPage.nextCursor}`, { token: refreshed.accessToken })).json(),
+    );
+    expect(secondPage).toMatchObject({ items: [{ key: 'theme' }], nextCursor: null });
     const one = await call('/me/preferences/theme', { token: refreshed.accessToken });
     expect((await one.json()).value).toEqual({ mode: 'dark', accent: 'teal' });
     expect((await call('/me/preferences/theme', { method: 'DELETE', token: refreshed.accessToken })).status).toBe(204);

@@ -6,7 +6,7 @@ import { EventEnvelope, UserCreatedEvent, UserDeletedEvent, UserUpdatedEvent } f
 import type { TestApp } from '@authorworks/spin-local';
 import { buildComponent } from '@authorworks/toolchain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { caller, register, startUserApp } from './user-app.ts';
+import { DB, caller, register, startUserApp } from './user-app.ts';
 
 const serviceDir = fileURLToPath(new URL('..', import.meta.url));
 const recorderWasm = join(serviceDir, 'test', 'fixtures', 'dist', 'user-events-recorder.wasm');
@@ -75,5 +75,16 @@ describe('events on user-events', () => {
     expect(updated).toMatchObject({ correlationId: 'trace-patch-1', data: { displayName: 'Renamed', changed: ['displayName'] } });
     expect(UserDeletedEvent.parse(mine.find((event) => event.type === 'user.deleted')).data).toEqual({ id: userId });
     expect(JSON.stringify(mine)).not.toMatch(/password|\$scrypt/);
+
+    // They went through the outbox: recorded with the change, marked published after the request.
+    const db = await app.sql(DB);
+    try {
+      const { rows } = await db.query('SELECT id::text AS id, published_at IS NOT NULL AS published FROM outbox WHERE subject = $1', [userId]);
+      expect(rows).toHaveLength(3);
+      expect(rows.every((row) => row.published === true)).toBe(true);
+      expect(rows.map((row) => row.id).sort()).toEqual(mine.map((event) => event.id).sort());
+    } finally {
+      await db.close();
+    }
   });
 });

@@ -115,7 +115,7 @@ describe('admin', () => {
 
     await expectError(await call('/?limit=0', { token: adminToken }), 400, 'validation_failed');
     await expectError(await call('/?status=banned', { token: adminToken }), 400, 'validation_failed');
-    await expectError(await call('/?cursor=garbage', { token: adminToken }), 400, 'validation_failed');
+    await expectError(await call('/?cursor=garbage', { token: adminToken }), 400, 'invalid_cursor');
     await expectError(await call(`/${admin.tokens.user.id}/status`, { method: 'PATCH', token: adminToken, body: { status: 'suspended' } }), 422);
   });
 });
