@@ -9,7 +9,7 @@
  * Rounds alternate between the two servers so background load hits both alike.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
@@ -74,6 +74,22 @@ async function stop(child: ChildProcess): Promise<void> {
   signalGroup('SIGKILL');
 }
 
+/** CPU time (user + system) of every process in a process group, in ms (all threads included). */
+function groupCpuMs(pgid: number): number {
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process exited meanwhile
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -119,7 +135,7 @@ async function compareWithJcoServe(): Promise<void> {
     { name: 'spin-local', port: 3981, command: [spinLocalBin, 'up', '-f', manifest, '--listen', '127.0.0.1:3981'] },
     { name: 'jco serve --isolate-requests instance', port: 3982, command: [jcoBin, 'serve', '--isolate-requests', 'instance', '--host', '127.0.0.1', '--port', '3982', wasm as string] },
   ];
-  const results = new Map<string, { p50: number[]; p90: number[]; rps: number[]; errors: number }>();
+  const results = new Map<string, { p50: number[]; p90: number[]; rps: number[]; cpu: number[]; errors: number }>();
   for (const round of [1, 2]) {
     for (const server of servers) {
       const child = start(server.command, server.name);
@@ -127,25 +143,29 @@ async function compareWithJcoServe(): Promise<void> {
       await waitFor(url);
       await throughputAt([url], 2, 40); // warm-up
       const latencies = await latencyAtOne(url, 200);
+      const cpuBefore = groupCpuMs(child.pid as number);
       const { rps, errors } = await throughputAt([url], 8, 400);
-      const entry = results.get(server.name) ?? { p50: [], p90: [], rps: [], errors: 0 };
+      const cpuPerRequest = (groupCpuMs(child.pid as number) - cpuBefore) / 400;
+      const entry = results.get(server.name) ?? { p50: [], p90: [], rps: [], cpu: [], errors: 0 };
+      entry.cpu.push(cpuPerRequest);
       entry.p50.push(percentile(latencies, 50));
       entry.p90.push(percentile(latencies, 90));
       entry.rps.push(rps);
       entry.errors += errors;
       results.set(server.name, entry);
-      console.log(`  round ${round} ${server.name}: p50 ${percentile(latencies, 50).toFixed(1)} ms, p90 ${percentile(latencies, 90).toFixed(1)} ms, ${rps.toFixed(0)} req/s at concurrency 8${errors ? `, ${errors} errors` : ''}`);
+      console.log(`  round ${round} ${server.name}: p50 ${percentile(latencies, 50).toFixed(1)} ms, p90 ${percentile(latencies, 90).toFixed(1)} ms, ${rps.toFixed(0)} req/s at concurrency 8, ${cpuPerRequest.toFixed(1)} ms CPU per request${errors ? `, ${errors} errors` : ''}`);
       await stop(child);
     }
   }
   const best = (name: string) => {
     const r = results.get(name)!;
-    return { p50: Math.min(...r.p50), rps: Math.max(...r.rps) };
+    return { p50: Math.min(...r.p50), rps: Math.max(...r.rps), cpu: Math.min(...r.cpu) };
   };
   const ours = best('spin-local');
   const theirs = best('jco serve --isolate-requests instance');
   console.log(`same component, best of 2 rounds: spin-local p50 ${ours.p50.toFixed(1)} ms vs jco serve ${theirs.p50.toFixed(1)} ms (ratio ${(ours.p50 / theirs.p50).toFixed(2)}, target ≤ 0.5)`);
   console.log(`                                  spin-local ${ours.rps.toFixed(0)} req/s vs jco serve ${theirs.rps.toFixed(0)} req/s (ratio ${(ours.rps / theirs.rps).toFixed(2)}, target ≥ 1.5)`);
+  console.log(`                                  CPU per request: spin-local ${ours.cpu.toFixed(1)} ms vs jco serve ${theirs.cpu.toFixed(1)} ms (load-independent cost; capacity on 2 idle cores ≈ 2000 / CPU ms for spin-local's 2 threads, 1000 / CPU ms for jco serve's one)`);
 }
 
 async function platform(): Promise<void> {

@@ -125,10 +125,17 @@ export function createHttpTrigger(options: HttpTriggerOptions): Server {
         status = code;
         const flat: string[] = [];
         for (const [name, value] of headers) flat.push(name, decoder.decode(value));
-        res.writeHead(code, flat);
+        try {
+          res.writeHead(code, flat);
+        } catch (error) {
+          // Spin refuses such a response too: the client gets a 500, the operator the reason.
+          logger.error(`component "${component}" returned an invalid response head (${method} ${pathWithQuery}): ${(error as Error).message}`);
+          status = 500;
+          res.writeHead(500).end();
+        }
       },
       onChunk(bytes) {
-        if (!bodyless && status !== 204 && status !== 304) res.write(bytes);
+        if (!bodyless && status !== 204 && status !== 304 && !res.writableEnded) res.write(bytes);
       },
     });
     if (failure) {
@@ -138,7 +145,7 @@ export function createHttpTrigger(options: HttpTriggerOptions): Server {
         status = 500;
         res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal Server Error\n');
       } else res.destroy();
-    } else res.end();
+    } else if (!res.writableEnded) res.end();
     logger.request(`${method} ${pathWithQuery} -> ${component} ${status} ${elapsed()}`);
   }
 

@@ -97,13 +97,19 @@ async function hashOf(wasmFile: string, cacheDir: string): Promise<{ sha256: str
   if (known && known.size === size && known.mtimeMs === mtimeMs) return { sha256: known.sha256 };
   const wasm = await readFile(wasmFile);
   const sha256 = createHash('sha256').update(wasm).digest('hex');
-  const latest = { ...(await readHashIndex(cacheDir)), [wasmFile]: { size, mtimeMs, sha256 } };
-  await mkdir(cacheDir, { recursive: true });
-  const staging = join(cacheDir, `source-hashes.json.${process.pid}.${Math.random().toString(36).slice(2)}`);
-  await writeFile(staging, JSON.stringify(latest, null, 1));
-  await rename(staging, join(cacheDir, 'source-hashes.json'));
+  // Read-modify-write, one at a time in this process (another process may still race: that only costs a re-hash).
+  indexUpdates = indexUpdates.then(async () => {
+    const latest = { ...(await readHashIndex(cacheDir)), [wasmFile]: { size, mtimeMs, sha256 } };
+    await mkdir(cacheDir, { recursive: true });
+    const staging = join(cacheDir, `source-hashes.json.${process.pid}.${Math.random().toString(36).slice(2)}`);
+    await writeFile(staging, JSON.stringify(latest, null, 1));
+    await rename(staging, join(cacheDir, 'source-hashes.json'));
+  });
+  await indexUpdates;
   return { sha256, wasm };
 }
+
+let indexUpdates: Promise<void> = Promise.resolve();
 
 export async function loadTranspiled(wasmFile: string, cacheDir: string): Promise<TranspiledComponent> {
   const { sha256: hash, wasm: maybeWasm } = await hashOf(wasmFile, cacheDir);

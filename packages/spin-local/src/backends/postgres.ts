@@ -233,7 +233,7 @@ export class PostgresBackend {
     if (!pool) {
       const url = new URL(this.options.realConnection as string);
       url.pathname = `/${encodeURIComponent(database)}`;
-      pool = new pg.Pool({ connectionString: url.toString(), max: 10 });
+      pool = new pg.Pool({ connectionString: url.toString(), max: 20 });
       pool.on('error', () => {});
       this.pools.set(database, pool);
     }

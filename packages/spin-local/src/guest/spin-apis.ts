@@ -14,13 +14,22 @@ export interface GuestComponentConfig {
   keyValueStores: string[];
 }
 
-/** Host-side handles opened by one instance, released when the instance finishes. */
+/** Host-side handles opened by one instance, released when the guest drops them or the instance finishes. */
 export class InstanceHandles {
   readonly opened: { kind: 'redis' | 'pg'; id: number }[] = [];
+  release(host: HostClient, kind: 'redis' | 'pg', id: number): void {
+    const index = this.opened.findIndex((h) => h.kind === kind && h.id === id);
+    if (index < 0) return;
+    this.opened.splice(index, 1);
+    host.notify(`${kind}.close`, id);
+  }
   releaseAll(host: HostClient): void {
     for (const handle of this.opened.splice(0)) host.notify(`${handle.kind}.close`, handle.id);
   }
 }
+
+/** jco's glue calls this on a host resource when the guest drops its handle. */
+const dispose: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('dispose');
 
 const variableNamePattern = /^[a-z][a-z0-9_]*$/;
 
@@ -100,6 +109,9 @@ export function createSpinImports(component: GuestComponentConfig, host: HostCli
     execute(command: string, args: unknown[]): unknown[] {
       return host.call<unknown[]>('redis.execute', this.#id, command, args);
     }
+    [dispose](): void {
+      handles.release(host, 'redis', this.#id);
+    }
   }
 
   class PgConnection {
@@ -120,6 +132,9 @@ export function createSpinImports(component: GuestComponentConfig, host: HostCli
     }
     execute(statement: string, params: unknown[]): bigint {
       return host.call<bigint>('pg.execute', this.#id, statement, params);
+    }
+    [dispose](): void {
+      handles.release(host, 'pg', this.#id);
     }
   }
 
