@@ -67,11 +67,13 @@ export class InMemoryRedis implements SyncRedisClient {
         entry.expiresAt = this.clock() + Number(text[1]) * 1000;
         return [1];
       }
-      case 'TTL': {
+      case 'TTL':
+      case 'PTTL': {
         const entry = this.live(text[0]!);
         if (!entry) return [-2];
         if (entry.expiresAt === null) return [-1];
-        return [Math.ceil((entry.expiresAt - this.clock()) / 1000)];
+        const milliseconds = entry.expiresAt - this.clock();
+        return [command.toUpperCase() === 'PTTL' ? milliseconds : Math.floor(milliseconds / 1000)];
       }
       default:
         throw new Error(`InMemoryRedis: ${command} not implemented`);

@@ -64,9 +64,12 @@ export async function expire(redis: RedisClient, key: string, ttlSeconds: number
   await redis.execute('EXPIRE', [key, ttlSeconds]);
 }
 
-/** Seconds until `key` expires; null when it does not exist or has no expiry. */
+/**
+ * Whole seconds until `key` expires, rounded up (PTTL, so a client waiting this long is never
+ * early); null when it does not exist or has no expiry.
+ */
 export async function timeToLive(redis: RedisClient, key: string): Promise<number | null> {
-  const [reply] = await redis.execute('TTL', [key]);
-  const seconds = redisNumber(reply);
-  return seconds === null || seconds < 0 ? null : seconds;
+  const [reply] = await redis.execute('PTTL', [key]);
+  const milliseconds = redisNumber(reply);
+  return milliseconds === null || milliseconds < 0 ? null : Math.ceil(milliseconds / 1000);
 }
