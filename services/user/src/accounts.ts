@@ -13,7 +13,7 @@ import {
   verifyPassword,
   type SqlParam,
 } from '@authorworks/kit';
-import { issueTokens, revokeAllSessions } from './sessions.ts';
+import { accountSuspended, issueTokens, revokeAllSessions } from './sessions.ts';
 import {
   USER_COLUMNS,
   UserRow,
@@ -90,6 +90,8 @@ export const patchMe = defineRoute({ auth: 'required', body: UpdateMeRequest, ma
   const { body } = context;
   const db = context.db();
   const current = await requireUser(db, context.principal.userId);
+  // An access token outlives a suspension by up to 15 minutes; it may read, not change.
+  if (current.status !== 'active') throw accountSuspended();
 
   const taken = await takenFields(db, { email: body.email, username: body.username }, current.id);
   if (taken.length > 0) throw duplicateError(taken);

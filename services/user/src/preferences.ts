@@ -14,6 +14,7 @@ import {
   unprocessable,
 } from '@authorworks/kit';
 import { z } from 'zod';
+import { accountSuspended } from './sessions.ts';
 
 /** Enough for any settings screen; stops one account from filling the table. */
 const MAX_PREFERENCES_PER_USER = 200;
@@ -59,8 +60,9 @@ export const putPreference = defineRoute(
     const db = context.db();
     const row = await transaction(db, async (tx) => {
       // Serialises concurrent PUTs of one user so the count check holds.
-      const owner = await tx.query('SELECT id::text AS id FROM users WHERE id = $1::text::uuid FOR UPDATE', [context.principal.userId]);
+      const owner = await tx.query('SELECT status FROM users WHERE id = $1::text::uuid FOR UPDATE', [context.principal.userId]);
       if (owner.rows.length === 0) throw notFound('This account no longer exists');
+      if (owner.rows[0]!.status !== 'active') throw accountSuspended();
       const saved = await queryOne(
         tx,
         PreferenceRow,
