@@ -30,8 +30,14 @@ interface PendingJob {
 
 interface ExecutorThread {
   worker: Worker;
+  /** Stable position in the pool: components have a home slot. */
+  slot: number;
   busy: PendingJob | undefined;
   prepared: Set<string>;
+  /** Components whose glue this thread has loaded (~15 MB of JS heap each). */
+  loaded: Set<string>;
+  /** Set between a job's end and the instance the thread then prepares ahead for it. */
+  preparingFor: string | undefined;
 }
 
 export interface ExecutorPoolOptions {
@@ -58,19 +64,23 @@ export class ExecutorPool {
   readonly stats = { prepared: 0, fresh: 0 };
   private closed = false;
 
+  private readonly componentSlots: Map<string, number>;
+
   private constructor(
     private readonly options: ExecutorPoolOptions,
     /** The executor thread's code, bundled to plain JavaScript. */
     private readonly workerFile: string,
-  ) {}
+  ) {
+    this.componentSlots = new Map(options.components.map((c, i) => [c.id, i]));
+  }
 
   static async start(options: ExecutorPoolOptions): Promise<ExecutorPool> {
     const pool = new ExecutorPool(options, await bundledEntry('executor-worker.ts'));
-    await Promise.all(Array.from({ length: Math.max(1, options.size) }, () => pool.spawn()));
+    await Promise.all(Array.from({ length: Math.max(1, options.size) }, (_, slot) => pool.spawn(slot)));
     return pool;
   }
 
-  private spawn(): Promise<void> {
+  private spawn(slot: number): Promise<void> {
     const { port1, port2 } = new MessageChannel();
     const signal = new SharedArrayBuffer(4);
     const init: ExecutorInit = {
@@ -87,7 +97,7 @@ export class ExecutorPool {
       stdout: false,
       stderr: false,
     });
-    const thread: ExecutorThread = { worker, busy: undefined, prepared: new Set() };
+    const thread: ExecutorThread = { worker, slot, busy: undefined, prepared: new Set(), loaded: new Set(), preparingFor: undefined };
     serveHostCalls(
       port1,
       signal,
@@ -130,7 +140,7 @@ export class ExecutorPool {
       const err = error instanceof Error ? error : new Error(String(error));
       pending.resolve({ message: `executor thread failed: ${err.message}`, stack: err.stack ?? '', guestStderr: [] });
     }
-    if (!this.closed) void this.spawn().catch((e) => this.options.onHostError('spawn', e));
+    if (!this.closed) void this.spawn(thread.slot).catch((e) => this.options.onHostError('spawn', e));
   }
 
   private onMessage(thread: ExecutorThread, message: ExecutorMessage): void {
@@ -141,6 +151,8 @@ export class ExecutorPool {
         return this.options.onGuestError(message);
       case 'prepared':
         thread.prepared.add(message.component);
+        thread.preparingFor = undefined;
+        this.pump();
         return;
       case 'evicted':
         thread.prepared.delete(message.component);
@@ -158,6 +170,8 @@ export class ExecutorPool {
         if (message.head) pending.callbacks?.onHead(message.head.status, message.head.headers);
         if (message.bytes) pending.callbacks?.onChunk(message.bytes);
         thread.busy = undefined;
+        // The thread now prepares the next instance of this component (unless it has one).
+        thread.preparingFor = this.options.maxPrepared > 0 && pending.job.type !== 'prepare' && !thread.prepared.has(pending.job.component) ? pending.job.component : undefined;
         if (pending.job.type !== 'prepare') {
           if (message.warm) this.stats.prepared++;
           else this.stats.fresh++;
@@ -171,17 +185,49 @@ export class ExecutorPool {
     }
   }
 
+  /**
+   * Each component has a home thread, so its glue (and V8's code for it) lives in one isolate;
+   * it spills to another idle thread that already has it loaded, or when its home thread is busy
+   * with that same component (a hot component gets every thread).
+   */
+  private homeSlot(component: string): number {
+    return (this.componentSlots.get(component) ?? 0) % Math.max(1, this.options.size);
+  }
+
+  private eligible(pending: PendingJob, thread: ExecutorThread): boolean {
+    const component = pending.job.component;
+    const home = this.homeSlot(component);
+    if (thread.slot === home) return true;
+    if (pending.job.type === 'prepare') return false;
+    if (thread.loaded.has(component)) return true;
+    const homeThread = this.threads.find((t) => t.slot === home);
+    return !homeThread || homeThread.busy?.job.component === component || homeThread.preparingFor === component;
+  }
+
   private pump(): void {
-    while (this.queue.length > 0 || this.background.length > 0) {
-      const idle = this.threads.filter((t) => !t.busy);
-      if (idle.length === 0) return;
-      const next = (this.queue.shift() ?? this.background.shift()) as PendingJob;
-      const component = next.job.component;
-      const thread = idle.find((t) => t.prepared.has(component)) ?? idle[0] as ExecutorThread;
-      thread.prepared.delete(component);
-      thread.busy = next;
-      this.running.set(next.job.jobId, next);
-      thread.worker.postMessage(next.job);
+    for (const list of [this.queue, this.background]) {
+      for (let i = 0; i < list.length; ) {
+        const pending = list[i] as PendingJob;
+        const candidates = this.threads.filter((t) => !t.busy && this.eligible(pending, t));
+        if (candidates.length === 0) {
+          i++;
+          continue;
+        }
+        list.splice(i, 1);
+        const component = pending.job.component;
+        // A prepared instance first; then a thread that is not busy preparing one; then home.
+        const thread =
+          candidates.find((t) => t.prepared.has(component)) ??
+          candidates.find((t) => t.preparingFor === undefined && t.slot === this.homeSlot(component)) ??
+          candidates.find((t) => t.preparingFor === undefined) ??
+          (candidates[0] as ExecutorThread);
+        thread.prepared.delete(component);
+        thread.preparingFor = undefined;
+        thread.loaded.add(component);
+        thread.busy = pending;
+        this.running.set(pending.job.jobId, pending);
+        thread.worker.postMessage(pending.job);
+      }
     }
   }
 
