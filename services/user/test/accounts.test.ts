@@ -97,6 +97,7 @@ describe('bad input', () => {
     ['mistyped fields', { email: 42, username: ['x'], password: true, displayName: null }, ['body.email', 'body.username', 'body.password', 'body.displayName']],
     ['bad email and short password', { ...newAccount(), email: 'not-an-email', password: 'short' }, ['body.email', 'body.password']],
     ['bad username', { ...newAccount(), username: 'a b' }, ['body.username']],
+    ['too long a display name', { ...newAccount(), displayName: 'x'.repeat(101) }, ['body.displayName']],
   ])('register with %s is 400 naming the fields', async (_name, body, paths) => {
     const error = await expectError(await call('/register', { body }), 400, 'validation_failed');
     expect([...new Set(error.details.map((detail) => detail.path))].sort()).toEqual([...new Set(paths)].sort());
