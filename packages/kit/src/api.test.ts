@@ -242,3 +242,19 @@ describe('request ids and events', () => {
     expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
+
+describe('calling another service', () => {
+  it('passes on the request id and the caller’s bearer token', async () => {
+    const seen: Request[] = [];
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+      seen.push(new Request(input as string, init));
+      return new Response('{}', { status: 200 });
+    });
+    const { api } = makeApi();
+    api.get('/proxy', {}, async ({ callService }) => callService('http://content-api.spin.internal/v1/content/books'));
+    const token = signAccessToken({ sub: userId, roles: ['user'] }, { secret });
+    await api.fetch(new Request(url('/proxy'), { headers: { authorization: `Bearer ${token}`, 'x-request-id': 'trace-7' } }));
+    expect(seen[0]!.headers.get('x-request-id')).toBe('trace-7');
+    expect(seen[0]!.headers.get('authorization')).toBe(`Bearer ${token}`);
+  });
+});

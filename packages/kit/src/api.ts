@@ -57,6 +57,12 @@ export interface RequestContext {
   now(): number;
   db(): SqlClient;
   redis(): RedisClient;
+  /**
+   * Calls another service (e.g. `http://content-api.spin.internal/v1/content/books/1`, which the
+   * component's `allowed_outbound_hosts` must list), passing on this request's id and, unless
+   * `init.headers` sets one, the caller's bearer token, so the callee checks the same user.
+   */
+  callService(url: string, init?: RequestInit): Promise<Response>;
 }
 
 export interface RouteContext<Params, Query, Body, Auth> extends RequestContext {
@@ -261,6 +267,13 @@ export function createApiWithHost(options: ApiOptions, host: Host): Api {
         now,
         db,
         redis,
+        callService(url, init = {}) {
+          const headers = new Headers(init.headers);
+          headers.set('x-request-id', requestId);
+          const authorization = request.headers.get('authorization');
+          if (authorization !== null && !headers.has('authorization')) headers.set('authorization', authorization);
+          return fetch(url, { ...init, headers });
+        },
       };
 
       let response: Response;
