@@ -54,6 +54,8 @@ export interface Call {
   status: number;
   body: unknown;
   headers: Headers;
+  /** For a 5xx: the runtime's latest error lines, so a failing assertion says why. */
+  serverErrors?: string;
 }
 
 /** One JSON call; `as` null is anonymous. */
@@ -72,13 +74,16 @@ export async function call(app: TestApp, method: string, path: string, as: User 
   } catch {
     parsed = text;
   }
-  return { status: response.status, body: parsed, headers: response.headers };
+  const serverErrors = response.status >= 500 ? app.logs.text('error').slice(-3000) : undefined;
+  return { status: response.status, body: parsed, headers: response.headers, ...(serverErrors ? { serverErrors } : {}) };
 }
 
 /** Asserts the status and parses the body with the domain schema it must match. */
 export async function expectJson<Schema extends z.ZodType>(pending: Promise<Call>, status: number, schema: Schema): Promise<z.output<Schema>> {
   const result = await pending;
-  if (result.status !== status) throw new Error(`expected ${status}, got ${result.status}: ${JSON.stringify(result.body)}`);
+  if (result.status !== status) {
+    throw new Error(`expected ${status}, got ${result.status}: ${JSON.stringify(result.body)}${result.serverErrors ? `\n${result.serverErrors}` : ''}`);
+  }
   const parsed = schema.safeParse(result.body);
   if (!parsed.success) throw new Error(`body does not match its schema: ${parsed.error.message}\n${JSON.stringify(result.body)}`);
   return parsed.data;
