@@ -37,10 +37,11 @@ const cases: TemplateCase[] = [
   {
     template: 'authorworks-http-api',
     name: 'Reading Lists',
-    values: { 'http-prefix': 'reading', resource: 'shelves' },
+    values: { 'http-prefix': 'reading', resource: 'shelves', 'resource-singular': 'shelf' },
     components: { 'reading-lists-api': 'spin-http' },
     files: [
       'migrations/001_shelves.sql',
+      'migrations/002_outbox.sql',
       'package.json',
       'spin.toml',
       'src/index.ts',
@@ -50,7 +51,7 @@ const cases: TemplateCase[] = [
       'vitest.config.ts',
     ],
     database: 'postgres://postgres@127.0.0.1:5432/authorworks_reading_lists',
-    async exercise(app) {
+    async exercise(app, rows) {
       const health = await app.fetch('/v1/reading/health');
       expect(await health.json()).toEqual({ status: 'ok', service: 'reading-lists', version: '0.1.0' });
 
@@ -66,6 +67,9 @@ const cases: TemplateCase[] = [
       const read = await app.fetch(`/v1/reading/shelves/${shelf.id}`, { headers: bearer('reader-1') });
       expect(await read.json()).toEqual(shelf);
       expect((await app.fetch(`/v1/reading/shelves/${shelf.id}`, { headers: bearer('reader-2') })).status).toBe(404);
+      expect(await rows('SELECT type, subject, published_at IS NOT NULL AS published FROM outbox')).toEqual([
+        { type: 'shelf.created', subject: shelf.id, published: true },
+      ]);
       const invalid = await app.fetch('/v1/reading/shelves', {
         method: 'POST',
         headers: { ...bearer('reader-1'), 'content-type': 'application/json' },

@@ -1,5 +1,6 @@
 {%- assign n = resource | size | minus: 1 -%}
 {%- assign singular = resource | slice: 0, n -%}
+{%- assign singular = resource-singular | default: singular -%}
 {%- assign S = singular | pascal_case -%}
 {%- assign P = resource | pascal_case -%}
 {%- assign prefix = http-prefix | default: project-name | kebab_case -%}

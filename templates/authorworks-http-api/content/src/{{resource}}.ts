@@ -1,23 +1,22 @@
 {%- assign n = resource | size | minus: 1 -%}
 {%- assign singular = resource | slice: 0, n -%}
+{%- assign singular = resource-singular | default: singular -%}
 {%- assign S = singular | pascal_case -%}
 {%- assign P = resource | pascal_case -%}
 {%- assign table = resource | snake_case -%}
 import { Id, PageQuery, Timestamp, type Page } from '@authorworks/domain';
 import {
-  badRequest,
-  base64UrlDecode,
-  base64UrlEncode,
   created,
+  decodeCursor,
   defineRoute,
-  fromUtf8,
   isoTimestamp,
   json,
   notFound,
+  pageOf,
   queryOne,
   queryRows,
   randomUuid,
-  utf8,
+  transaction,
 } from '@authorworks/kit';
 import { z } from 'zod';
 
@@ -41,36 +40,26 @@ export const {{S}}Params = z.object({ id: Id });
 
 const COLUMNS = `id::text AS id, owner_id AS "ownerId", title, body, ${isoTimestamp('created_at')} AS "createdAt"`;
 
-/** The list cursor: the last item's creation time and id, opaque to clients. */
-const Cursor = z.tuple([Timestamp, Id]);
+/** Where a page ends: the last item's creation time and id (opaque to clients). */
+const Cursor = z.object({ createdAt: Timestamp, id: Id });
 
-const encodeCursor = (item: {{S}}) => base64UrlEncode(utf8(JSON.stringify([item.createdAt, item.id])));
-
-function decodeCursor(cursor: string): z.infer<typeof Cursor> {
-  const bytes = base64UrlDecode(cursor);
-  let value: unknown;
-  try {
-    value = JSON.parse((bytes && fromUtf8(bytes)) ?? '');
-  } catch {
-    value = undefined;
-  }
-  const parsed = Cursor.safeParse(value);
-  if (!parsed.success) {
-    throw badRequest('validation_failed', 'The request query is not valid', [{ path: 'query.cursor', message: 'Not a cursor from this API' }]);
-  }
-  return parsed.data;
-}
-
-/** POST /{{resource}}: creates a {{ singular }} owned by the caller and announces it on {{project-name | kebab_case}}-events. */
+/**
+ * POST /{{resource}}: creates a {{ singular }} owned by the caller. Its {{ singular | snake_case }}.created event is recorded in
+ * the same transaction (the kit's outbox) and published on {{project-name | kebab_case}}-events once the handler returns,
+ * so the change and its event never disagree.
+ */
 export const create{{S}} = defineRoute({ auth: 'required', body: New{{S}} }, async ({ body, principal, db, events, url }) => {
-  const item = await queryOne(
-    db(),
-    {{S}},
-    `INSERT INTO {{table}} (id, owner_id, title, body) VALUES ($1::text::uuid, $2::text, $3::text, $4::text) RETURNING ${COLUMNS}`,
-    [randomUuid(), principal.userId, body.title, body.body],
-  );
-  if (!item) throw new Error('INSERT … RETURNING gave no row');
-  await events.publish('{{project-name | kebab_case}}-events', '{{ singular | snake_case }}.created', item.id, { id: item.id, ownerId: item.ownerId });
+  const item = await transaction(db(), async (tx) => {
+    const row = await queryOne(
+      tx,
+      {{S}},
+      `INSERT INTO {{table}} (id, owner_id, title, body) VALUES ($1::text::uuid, $2::text, $3::text, $4::text) RETURNING ${COLUMNS}`,
+      [randomUuid(), principal.userId, body.title, body.body],
+    );
+    if (!row) throw new Error('INSERT … RETURNING gave no row');
+    await events.record(tx, '{{project-name | kebab_case}}-events', '{{ singular | snake_case }}.created', row.id, { id: row.id, ownerId: row.ownerId });
+    return row;
+  });
   return created(item, `${url.pathname}/${item.id}`);
 });
 
@@ -86,8 +75,8 @@ export const get{{S}} = defineRoute({ auth: 'required', params: {{S}}Params }, a
 
 /** GET /{{resource}}?limit&cursor: the caller's {{resource}}, newest first, a page at a time. */
 export const list{{P}} = defineRoute({ auth: 'required', query: PageQuery }, async ({ query, principal, db }) => {
-  const [afterTime, afterId] = query.cursor ? decodeCursor(query.cursor) : [null, null];
-  const items = await queryRows(
+  const after = decodeCursor(Cursor, query.cursor);
+  const rows = await queryRows(
     db(),
     {{S}},
     `SELECT ${COLUMNS} FROM {{table}}
@@ -95,10 +84,8 @@ export const list{{P}} = defineRoute({ auth: 'required', query: PageQuery }, asy
         AND ($2::text IS NULL OR (created_at, id) < ($2::text::timestamptz, $3::text::uuid))
       ORDER BY created_at DESC, id DESC
       LIMIT $4::int8`,
-    [principal.userId, afterTime, afterId, query.limit + 1],
+    [principal.userId, after?.createdAt ?? null, after?.id ?? null, query.limit + 1],
   );
-  const page = items.slice(0, query.limit);
-  const last = page.at(-1);
-  const answer: Page<{{S}}> = { items: page, nextCursor: items.length > query.limit && last ? encodeCursor(last) : null };
-  return json(answer);
+  const page: Page<{{S}}> = pageOf(rows, query.limit, (last) => ({ createdAt: last.createdAt, id: last.id }));
+  return json(page);
 });

@@ -1,5 +1,6 @@
 {%- assign n = resource | size | minus: 1 -%}
 {%- assign singular = resource | slice: 0, n -%}
+{%- assign singular = resource-singular | default: singular -%}
 {%- assign prefix = http-prefix | default: project-name | kebab_case -%}
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +61,15 @@ describe('{{project-name | kebab_case}}-api', () => {
     const read = await call(`/{{resource}}/${item.id}`, { user: 'alice' });
     expect(read.status).toBe(200);
     expect(await read.json()).toEqual(item);
+
+    // Its event was recorded with it and published once the handler returned.
+    const db = await app.sql(DB);
+    try {
+      const { rows } = await db.query('SELECT type, subject, published_at IS NOT NULL AS published FROM outbox');
+      expect(rows).toEqual([{ type: '{{ singular | snake_case }}.created', subject: item.id, published: true }]);
+    } finally {
+      await db.close();
+    }
   });
 
   it('lists the caller’s {{resource}} newest first, a page at a time', async () => {
