@@ -26,7 +26,8 @@ describe('spin-local up', () => {
       const timer = setTimeout(() => reject(new Error(`no banner:\n${output}`)), 60_000);
       child.stdout.on('data', () => {
         const match = /Serving (http:\/\/\S+)/.exec(output);
-        if (match?.[1]) {
+        // The route table is complete once its last line (the Redis triggers) is out.
+        if (match?.[1] && output.includes('worker-b: redis channel')) {
           clearTimeout(timer);
           resolve(match[1]);
         }
