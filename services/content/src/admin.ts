@@ -1,18 +1,21 @@
-import { json, type RouteContext } from '@authorworks/kit/portable';
+import { flushOutbox, json, type RouteContext } from '@authorworks/kit/portable';
 import { z } from 'zod';
 import { recomputeBook, staleBookIds } from './book-stats.ts';
-import { countUnpublished, flushOutbox, pruneOutbox } from './outbox.ts';
+import { countUnpublished } from './outbox.ts';
 
 // Repair endpoints for admins (and cron-like callers holding an admin token): Spin has no
 // background loop, so anything a crash or a lost message left behind is fixed on request.
 
+/**
+ * Small default batches: on the local runtime a request traps after a few MB of JS allocation,
+ * and a recompute costs two statements per book.
+ */
 export const BatchQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) });
 
-/** Publishes events a crash left in the outbox, then prunes old published rows. */
+/** Publishes events a crash (or a Redis outage) left in the outbox. */
 export async function flushOutboxNow(context: RouteContext<undefined, typeof BatchQuery, undefined, 'admin'>) {
   const db = context.db();
-  const result = await flushOutbox(db, () => context.redis(), context.log, context.query.limit);
-  await pruneOutbox(db);
+  const result = await flushOutbox(db, () => context.redis(), { source: context.service, log: context.log, limit: context.query.limit });
   return json({ published: result.published, failed: result.failed, remaining: await countUnpublished(db) }, { status: result.failed ? 503 : 200 });
 }
 
@@ -22,7 +25,7 @@ export async function reconcileBooks(context: RouteContext<undefined, typeof Bat
   const stale = await staleBookIds(db, context.query.limit);
   let repaired = 0;
   for (const bookId of stale) if (await recomputeBook(db, bookId)) repaired++;
-  const remaining = (await staleBookIds(db, 1)).length > 0;
+  const more = (await staleBookIds(db, 1)).length > 0;
   context.log.info('reconciled book statistics', { repaired });
-  return json({ checked: stale.length, repaired, more: remaining });
+  return json({ checked: stale.length, repaired, more });
 }

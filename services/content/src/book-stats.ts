@@ -1,5 +1,5 @@
 import { Id, Timestamp } from '@authorworks/domain';
-import { isoTimestamp, queryOne, queryRows, sqlBool, sqlInt, type SqlClient } from '@authorworks/kit/portable';
+import { isoTimestamp, queryOne, queryRows, sqlBool, sqlInt, type SqlClient, type SyncSqlClient } from '@authorworks/kit/portable';
 import { z } from 'zod';
 
 // What the content worker derives from a book: its statistics and its search document. Both are
@@ -74,14 +74,21 @@ export const BOOK_EXISTS_SQL = 'SELECT 1 AS found FROM books WHERE id = $1::text
 
 /**
  * Recomputes the statistics and search document of one book (in one snapshot when called inside
- * a transaction). Returns false when the book no longer exists. The worker runs the same SQL
- * synchronously (see worker.ts).
+ * a transaction). Returns false when the book no longer exists.
  */
 export async function recomputeBook(db: SqlClient, bookId: string): Promise<boolean> {
   const { rows } = await db.query(RECOMPUTE_STATS_SQL, [bookId]);
   await db.query(RECOMPUTE_SEARCH_SQL, [bookId]);
   if (rows.length > 0) return true;
   return (await db.query(BOOK_EXISTS_SQL, [bookId])).rows.length > 0;
+}
+
+/** The same for the worker, whose handlers must be synchronous (see worker.ts). */
+export function recomputeBookSync(db: SyncSqlClient, bookId: string): boolean {
+  const { rows } = db.query(RECOMPUTE_STATS_SQL, [bookId]);
+  db.query(RECOMPUTE_SEARCH_SQL, [bookId]);
+  if (rows.length > 0) return true;
+  return db.query(BOOK_EXISTS_SQL, [bookId]).rows.length > 0;
 }
 
 export async function readBookStats(db: SqlClient, bookId: string): Promise<BookStats | null> {

@@ -9,11 +9,13 @@ import {
 } from '@authorworks/domain';
 import {
   created,
+  decodeCursor,
   forbidden,
   isoTimestamp,
   json,
   noContent,
   notFound,
+  pageOf,
   queryOne,
   queryRows,
   sqlInt,
@@ -26,8 +28,7 @@ import {
 import { z } from 'zod';
 import { loadBookAccess, requireBookAccess } from './access.ts';
 import { bumpRevision, readBookStats, recomputeBook } from './book-stats.ts';
-import { changeAndPublish, contentEvent } from './outbox.ts';
-import { decodeCursor, pageOf } from './pagination.ts';
+import { changeWithEvents, contentEvent } from './outbox.ts';
 
 type Params = typeof BookParams;
 
@@ -64,7 +65,7 @@ function bookEvent(type: Parameters<typeof contentEvent>[0], book: { id: string;
 
 export async function createBook(context: RouteContext<undefined, undefined, typeof CreateBookRequest, 'required'>) {
   const body = context.body;
-  const book = await changeAndPublish(context, async (tx, emit) => {
+  const book = await changeWithEvents(context, async (tx, emit) => {
     const { rows } = await tx.query(
       `INSERT INTO books (author_id, title, description, genre, tags, content_type, visibility, cover_file_id, language)
        VALUES ($1::text::uuid, $2::text, $3::text, $4::text, ARRAY(SELECT jsonb_array_elements_text($5::text::jsonb)),
@@ -127,7 +128,7 @@ const BOOK_UPDATES: Record<keyof UpdateBookRequest, string> = {
 
 export async function updateBook(context: RouteContext<Params, undefined, typeof UpdateBookRequest, 'required'>) {
   const body = context.body;
-  const book = await changeAndPublish(context, async (tx, emit) => {
+  const book = await changeWithEvents(context, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'write', { lock: true });
     const sets: string[] = [];
     const params: SqlParam[] = [context.params.id];
@@ -149,7 +150,7 @@ export async function updateBook(context: RouteContext<Params, undefined, typeof
 }
 
 export async function deleteBook(context: RouteContext<Params, undefined, undefined, 'required'>) {
-  await changeAndPublish(context, async (tx, emit) => {
+  await changeWithEvents(context, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'delete', { lock: true });
     await tx.query('DELETE FROM books WHERE id = $1::text::uuid', [access.bookId]);
     await emit(bookEvent(ContentEventType.deleted, { id: access.bookId, authorId: access.authorId }, context.principal.userId));
@@ -158,7 +159,7 @@ export async function deleteBook(context: RouteContext<Params, undefined, undefi
 }
 
 export async function publishBook(context: RouteContext<Params, undefined, undefined, 'required'>) {
-  const book = await changeAndPublish(context, async (tx, emit) => {
+  const book = await changeWithEvents(context, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'publish', { lock: true });
     if (access.visibility === 'private') {
       throw unprocessable('book_private', 'A private book cannot be published; set its visibility to public or unlisted first');
@@ -174,7 +175,7 @@ export async function publishBook(context: RouteContext<Params, undefined, undef
 }
 
 export async function unpublishBook(context: RouteContext<Params, undefined, undefined, 'required'>) {
-  const book = await changeAndPublish(context, async (tx, emit) => {
+  const book = await changeWithEvents(context, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'publish', { lock: true });
     if (access.status !== 'published') return selectBook(tx, access.bookId);
     await tx.query(`UPDATE books SET status = 'draft', published_at = NULL WHERE id = $1::text::uuid`, [access.bookId]);

@@ -1,7 +1,15 @@
 import { CatalogEntry, CatalogQuery } from '@authorworks/domain';
-import { isoTimestamp, json, queryRows, sqlInt, sqlJson, type RouteContext } from '@authorworks/kit/portable';
+import {
+  decodeCursor,
+  isoTimestamp,
+  json,
+  pageOf,
+  queryRows,
+  sqlInt,
+  sqlJson,
+  type RouteContext,
+} from '@authorworks/kit/portable';
 import { z } from 'zod';
-import { decodeCursor, pageOf } from './pagination.ts';
 
 // The public catalog: published books with visibility public, never unlisted or private ones
 // (checked on the live books row, so a stale search document cannot leak a book). Search uses the

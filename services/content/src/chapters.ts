@@ -7,6 +7,7 @@ import {
   ChapterVersionParams,
   ChapterVersionSummary,
   ContentEventType,
+  countWords,
   CreateChapterRequest,
   MoveChapterRequest,
   PageQuery,
@@ -15,10 +16,12 @@ import {
 } from '@authorworks/domain';
 import {
   created,
+  decodeCursor,
   isoTimestamp,
   json,
   noContent,
   notFound,
+  pageOf,
   queryOne,
   queryRows,
   sqlInt,
@@ -29,9 +32,8 @@ import {
 import { z } from 'zod';
 import { requireBookAccess, type BookAccess } from './access.ts';
 import { bumpRevision } from './book-stats.ts';
-import { changeAndPublish, contentEvent } from './outbox.ts';
-import { decodeCursor, pageOf } from './pagination.ts';
-import { countWords } from './word-count.ts';
+import { changeWithEvents, contentEvent } from './outbox.ts';
+
 import { CHAPTERS_IN_BOOK, closeGap, moveTo, openSlot } from './positions.ts';
 
 type Params = typeof ChapterParams;
@@ -53,7 +55,7 @@ function chapterEvent(type: Parameters<typeof contentEvent>[0], access: BookAcce
 }
 
 export async function createChapter(context: RouteContext<typeof BookParams, undefined, typeof CreateChapterRequest, 'required'>) {
-  const chapter = await changeAndPublish(context, async (tx, emit) => {
+  const chapter = await changeWithEvents(context, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'write', { lock: true });
     const position = await openSlot(tx, CHAPTERS_IN_BOOK, access.bookId, context.body.position);
     const { rows } = await tx.query(
@@ -91,7 +93,7 @@ export async function getChapter(context: RouteContext<Params, undefined, undefi
 }
 
 export async function updateChapter(context: RouteContext<Params, undefined, typeof UpdateChapterRequest, 'required'>) {
-  const chapter = await changeAndPublish(context, async (tx, emit) => {
+  const chapter = await changeWithEvents(context, async (tx, emit) => {
     const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
     await tx.query(
       `UPDATE chapters SET title = COALESCE($2::text, title), summary = COALESCE($3::text, summary), updated_at = now()
@@ -107,7 +109,7 @@ export async function updateChapter(context: RouteContext<Params, undefined, typ
 }
 
 export async function deleteChapter(context: RouteContext<Params, undefined, undefined, 'required'>) {
-  await changeAndPublish(context, async (tx, emit) => {
+  await changeWithEvents(context, async (tx, emit) => {
     const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
     const { rows } = await tx.query('DELETE FROM chapters WHERE id = $1::text::uuid RETURNING position', [context.params.id]);
     await closeGap(tx, CHAPTERS_IN_BOOK, access.bookId, Number(rows[0]!.position));
@@ -119,7 +121,7 @@ export async function deleteChapter(context: RouteContext<Params, undefined, und
 
 /** Moves a chapter; the book row lock makes concurrent moves of one book run one at a time. */
 export async function moveChapter(context: RouteContext<Params, undefined, typeof MoveChapterRequest, 'required'>) {
-  const chapter = await changeAndPublish(context, async (tx, emit) => {
+  const chapter = await changeWithEvents(context, async (tx, emit) => {
     const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
     await moveTo(tx, CHAPTERS_IN_BOOK, context.params.id, context.body.position);
     await emit(chapterEvent(ContentEventType.updated, access, context.params.id, context.principal.userId, ['position']));
@@ -169,7 +171,7 @@ export const CHAPTER_CONTENT_MAX_BYTES = 256 * 1024;
  */
 export async function putChapterContent(context: RouteContext<Params, undefined, typeof PutChapterContentRequest, 'required'>) {
   const { baseVersion, content, format, message } = context.body;
-  const outcome = await changeAndPublish(context, async (tx, emit) => {
+  const outcome = await changeWithEvents(context, async (tx, emit) => {
     const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
     const { rows } = await tx.query('SELECT current_version FROM chapters WHERE id = $1::text::uuid FOR UPDATE', [context.params.id]);
     const current = Number(rows[0]!.current_version);

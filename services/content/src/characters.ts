@@ -10,10 +10,12 @@ import {
 } from '@authorworks/domain';
 import {
   created,
+  decodeCursor,
   isoTimestamp,
   json,
   noContent,
   notFound,
+  pageOf,
   queryOne,
   queryRows,
   sqlJson,
@@ -23,8 +25,7 @@ import {
 } from '@authorworks/kit/portable';
 import { z } from 'zod';
 import { requireBookAccess, type BookAccess } from './access.ts';
-import { changeAndPublish, contentEvent } from './outbox.ts';
-import { decodeCursor, pageOf } from './pagination.ts';
+import { changeWithEvents, contentEvent } from './outbox.ts';
 
 type Params = typeof CharacterParams;
 
@@ -68,7 +69,7 @@ function characterEvent(type: Parameters<typeof contentEvent>[0], access: BookAc
 
 export async function createCharacter(context: RouteContext<typeof BookParams, undefined, typeof CreateCharacterRequest, 'required'>) {
   const body = context.body;
-  const character = await changeAndPublish(context, async (tx, emit) => {
+  const character = await changeWithEvents(context, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'write', { lock: true });
     await requireCharactersOfBook(tx, access.bookId, body.relationships.map((r) => r.characterId), 'relationships.characterId');
     const { rows } = await tx.query(
@@ -110,7 +111,7 @@ export async function getCharacter(context: RouteContext<Params, undefined, unde
 
 export async function updateCharacter(context: RouteContext<Params, undefined, typeof UpdateCharacterRequest, 'required'>) {
   const body = context.body;
-  const character = await changeAndPublish(context, async (tx, emit) => {
+  const character = await changeWithEvents(context, async (tx, emit) => {
     const access = await requireBookAccess(tx, { character: context.params.id }, context.principal, 'write', { lock: true, what: 'character' });
     if (body.relationships) {
       if (body.relationships.some((r) => r.characterId === context.params.id)) {
@@ -140,7 +141,7 @@ export async function updateCharacter(context: RouteContext<Params, undefined, t
 
 /** Deleting a character clears it as a scene's POV (FK) and drops relationships pointing at it. */
 export async function deleteCharacter(context: RouteContext<Params, undefined, undefined, 'required'>) {
-  await changeAndPublish(context, async (tx, emit) => {
+  await changeWithEvents(context, async (tx, emit) => {
     const access = await requireBookAccess(tx, { character: context.params.id }, context.principal, 'write', { lock: true, what: 'character' });
     await tx.query('DELETE FROM characters WHERE id = $1::text::uuid', [context.params.id]);
     await tx.query(

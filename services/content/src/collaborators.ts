@@ -10,11 +10,13 @@ import {
 import {
   conflict,
   created,
+  decodeCursor,
   forbidden,
   isoTimestamp,
   json,
   noContent,
   notFound,
+  pageOf,
   queryOne,
   queryRows,
   unprocessable,
@@ -23,8 +25,7 @@ import {
 } from '@authorworks/kit/portable';
 import { z } from 'zod';
 import { loadBookAccess, requireBookAccess } from './access.ts';
-import { changeAndPublish, contentEvent } from './outbox.ts';
-import { decodeCursor, pageOf } from './pagination.ts';
+import { changeWithEvents, contentEvent } from './outbox.ts';
 
 const COLLABORATOR_COLUMNS = `k.id::text AS id, k.book_id::text AS "bookId", k.user_id::text AS "userId", k.role, k.status,
   k.invited_by::text AS "invitedBy", ${isoTimestamp('k.invited_at')} AS "invitedAt", ${isoTimestamp('k.accepted_at')} AS "acceptedAt",
@@ -74,7 +75,7 @@ export async function listCollaborators(context: RouteContext<typeof BookParams,
  */
 export async function inviteCollaborator(context: RouteContext<typeof BookParams, undefined, typeof InviteCollaboratorRequest, 'required'>) {
   const { userId, role } = context.body;
-  const invite = await changeAndPublish(context, async (tx, emit) => {
+  const invite = await changeWithEvents(context, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'manage', { lock: true });
     if (userId === access.authorId) throw unprocessable('already_author', 'The author already has every right on the book');
     const { rows } = await tx.query(
@@ -99,7 +100,7 @@ export async function inviteCollaborator(context: RouteContext<typeof BookParams
 
 /** Removes a collaborator (or withdraws an invite); anyone may also remove themselves. */
 export async function removeCollaborator(context: RouteContext<typeof CollaboratorParams, undefined, undefined, 'required'>) {
-  await changeAndPublish(context, async (tx, emit) => {
+  await changeWithEvents(context, async (tx, emit) => {
     const leaving = context.params.userId === context.principal.userId;
     const access = leaving
       ? await loadBookAccess(tx, { book: context.params.id }, context.principal, { lock: true })
@@ -141,7 +142,7 @@ export async function listMyInvites(context: RouteContext<undefined, typeof Page
 
 /** Only the invitee may answer; to anyone else the invite does not exist. */
 async function answerInvite(context: RouteContext<typeof InviteParams, undefined, undefined, 'required'>, answer: 'accepted' | 'declined') {
-  const invite = await changeAndPublish(context, async (tx, emit) => {
+  const invite = await changeWithEvents(context, async (tx, emit) => {
     const { rows } = await tx.query(
       `SELECT k.status, k.user_id::text AS "userId", b.author_id::text AS "authorId"
          FROM collaborators k JOIN books b ON b.id = k.book_id

@@ -1,6 +1,7 @@
 import {
   ChapterParams,
   ContentEventType,
+  countWords,
   CreateSceneRequest,
   MoveSceneRequest,
   PageQuery,
@@ -10,10 +11,12 @@ import {
 } from '@authorworks/domain';
 import {
   created,
+  decodeCursor,
   isoTimestamp,
   json,
   noContent,
   notFound,
+  pageOf,
   queryOne,
   queryRows,
   sqlInt,
@@ -23,9 +26,8 @@ import {
 import { z } from 'zod';
 import { requireBookAccess, type BookAccess } from './access.ts';
 import { requireCharactersOfBook } from './characters.ts';
-import { changeAndPublish, contentEvent } from './outbox.ts';
-import { decodeCursor, pageOf } from './pagination.ts';
-import { countWords } from './word-count.ts';
+import { changeWithEvents, contentEvent } from './outbox.ts';
+
 import { SCENES_IN_CHAPTER, closeGap, moveTo, openSlot } from './positions.ts';
 
 // Scenes are the outline inside a chapter (POV, place, story time, notes or draft text). Their
@@ -51,7 +53,7 @@ function sceneEvent(type: Parameters<typeof contentEvent>[0], access: BookAccess
 
 export async function createScene(context: RouteContext<typeof ChapterParams, undefined, typeof CreateSceneRequest, 'required'>) {
   const body = context.body;
-  const scene = await changeAndPublish(context, async (tx, emit) => {
+  const scene = await changeWithEvents(context, async (tx, emit) => {
     const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
     if (body.povCharacterId) await requireCharactersOfBook(tx, access.bookId, [body.povCharacterId], 'povCharacterId');
     const position = await openSlot(tx, SCENES_IN_CHAPTER, context.params.id, body.position);
@@ -91,7 +93,7 @@ export async function getScene(context: RouteContext<Params, undefined, undefine
 
 export async function updateScene(context: RouteContext<Params, undefined, typeof UpdateSceneRequest, 'required'>) {
   const body = context.body;
-  const scene = await changeAndPublish(context, async (tx, emit) => {
+  const scene = await changeWithEvents(context, async (tx, emit) => {
     const access = await requireBookAccess(tx, { scene: context.params.id }, context.principal, 'write', { lock: true, what: 'scene' });
     if (body.povCharacterId) await requireCharactersOfBook(tx, access.bookId, [body.povCharacterId], 'povCharacterId');
     await tx.query(
@@ -119,7 +121,7 @@ export async function updateScene(context: RouteContext<Params, undefined, typeo
 }
 
 export async function deleteScene(context: RouteContext<Params, undefined, undefined, 'required'>) {
-  await changeAndPublish(context, async (tx, emit) => {
+  await changeWithEvents(context, async (tx, emit) => {
     const access = await requireBookAccess(tx, { scene: context.params.id }, context.principal, 'write', { lock: true, what: 'scene' });
     const { rows } = await tx.query('DELETE FROM scenes WHERE id = $1::text::uuid RETURNING chapter_id::text AS chapter, position', [context.params.id]);
     await closeGap(tx, SCENES_IN_CHAPTER, String(rows[0]!.chapter), Number(rows[0]!.position));
@@ -129,7 +131,7 @@ export async function deleteScene(context: RouteContext<Params, undefined, undef
 }
 
 export async function moveScene(context: RouteContext<Params, undefined, typeof MoveSceneRequest, 'required'>) {
-  const scene = await changeAndPublish(context, async (tx, emit) => {
+  const scene = await changeWithEvents(context, async (tx, emit) => {
     const access = await requireBookAccess(tx, { scene: context.params.id }, context.principal, 'write', { lock: true, what: 'scene' });
     await moveTo(tx, SCENES_IN_CHAPTER, context.params.id, context.body.position);
     await emit(sceneEvent(ContentEventType.updated, access, context.params.id, context.principal.userId, ['position']));
