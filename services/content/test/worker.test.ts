@@ -107,6 +107,11 @@ describe('content worker', () => {
     const repaired = await expectJson(call(app, 'GET', `/books/${id}/stats`, author), 200, Stats);
     expect(repaired).toMatchObject({ wordCount: 600, readingTimeMinutes: 3, chapterCount: 2, stale: false });
 
+    await editWithoutEvent(id, chapterIds[1]!, 300);
+    await expectError(call(app, 'POST', `/books/${id}/stats/recompute`, newUser()), 404);
+    const forced = await expectJson(call(app, 'POST', `/books/${id}/stats/recompute`, author), 200, Stats);
+    expect(forced).toMatchObject({ wordCount: 400, readingTimeMinutes: 2, stale: false });
+
     await editWithoutEvent(id, chapterIds[1]!, 50);
     await call(app, 'PATCH', `/chapters/${chapterIds[0]}`, author, { summary: 'an unrelated change' });
     expect(await book(id)).toMatchObject({ wordCount: 150 });
