@@ -114,6 +114,17 @@ export async function loadBookAccess(
   };
 }
 
+/**
+ * SQL condition: book `b` is readable by user `$<user>` (text, may be NULL) who is an admin when
+ * `$<admin>` is true — the same rule as permissionsFor, for queries over many books.
+ */
+export function readableBookCondition(userParam: number, adminParam: number): string {
+  return `((b.status = 'published' AND b.visibility <> 'private')
+    OR b.author_id = $${userParam}::text::uuid
+    OR EXISTS (SELECT 1 FROM collaborators k WHERE k.book_id = b.id AND k.user_id = $${userParam}::text::uuid AND k.status = 'accepted')
+    OR $${adminParam}::bool)`;
+}
+
 export type Ability = 'read' | 'comment' | 'write' | 'publish' | 'manage' | 'delete';
 
 const ABILITY: Record<Ability, keyof BookPermissions> = {

@@ -7,8 +7,10 @@ import {
   ChapterVersionParams,
   CharacterParams,
   CollaboratorParams,
+  CollectionParams,
   CreateBookRequest,
   CreateChapterRequest,
+  CreateCollectionRequest,
   CreateCharacterRequest,
   CreateSceneRequest,
   InviteCollaboratorRequest,
@@ -20,6 +22,7 @@ import {
   SceneParams,
   UpdateBookRequest,
   UpdateChapterRequest,
+  UpdateCollectionRequest,
   UpdateCharacterRequest,
   UpdateSceneRequest,
 } from '@authorworks/domain';
@@ -31,6 +34,7 @@ import { searchCatalog } from './catalog.ts';
 import * as chapters from './chapters.ts';
 import * as characters from './characters.ts';
 import * as collaborators from './collaborators.ts';
+import * as collections from './collections.ts';
 import * as scenes from './scenes.ts';
 
 const api = createApi({ service: 'content', base: '/v1/content', version });
@@ -79,6 +83,12 @@ api
   .get('/invites', { query: PageQuery, auth: 'required' }, collaborators.listMyInvites)
   .post('/invites/:id/accept', { params: InviteParams, auth: 'required' }, collaborators.acceptInvite)
   .post('/invites/:id/decline', { params: InviteParams, auth: 'required' }, collaborators.declineInvite)
+  // Collections
+  .post('/collections', { body: CreateCollectionRequest, auth: 'required' }, collections.createCollection)
+  .get('/collections', { query: PageQuery, auth: 'required' }, collections.listCollections)
+  .get('/collections/:id', { params: CollectionParams, auth: 'optional' }, collections.getCollection)
+  .patch('/collections/:id', { params: CollectionParams, body: UpdateCollectionRequest, auth: 'required' }, collections.updateCollection)
+  .delete('/collections/:id', { params: CollectionParams, auth: 'required' }, collections.deleteCollection)
   // Catalog
   .get('/catalog', { query: CatalogQuery, auth: 'optional' }, searchCatalog)
   // Repairs

@@ -49,6 +49,9 @@ const routes: Route[] = [
   { method: 'GET', path: (id) => `/books/${id}/collaborators`, auth: true },
   { method: 'POST', path: (id) => `/books/${id}/collaborators`, auth: true, invalid: { userId: randomUUID(), role: 'author' }, valid: { userId: randomUUID() } },
   { method: 'DELETE', path: (id) => `/books/${id}/collaborators/${randomUUID()}`, auth: true },
+  { method: 'GET', path: (id) => `/collections/${id}`, auth: false },
+  { method: 'PATCH', path: (id) => `/collections/${id}`, auth: true, invalid: { visibility: 'secret' }, valid: { name: 'x' } },
+  { method: 'DELETE', path: (id) => `/collections/${id}`, auth: true },
   { method: 'POST', path: (id) => `/invites/${id}/accept`, auth: true },
   { method: 'POST', path: (id) => `/invites/${id}/decline`, auth: true },
 ];
