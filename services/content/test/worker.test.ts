@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Book } from '@authorworks/domain';
+import { Book, CollaboratorAcceptedEvent, CollaboratorInvitedEvent, ContentEventData } from '@authorworks/domain';
 import type { SqlClient, TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -158,6 +158,40 @@ describe('outbox', () => {
       { type: 'content.created', entity: 'book', published: true },
       { type: 'content.updated', entity: 'book', published: true },
     ]);
+  });
+
+  it('describes each change with the right type and data, in commit order', async () => {
+    const editor = newUser();
+    const { id, chapterIds } = await createBook(app, author, { title: 'Events', visibility: 'public' }, 1);
+    await save(chapterIds[0]!, 'Some words here.');
+    await call(app, 'POST', `/books/${id}/publish`, author);
+    const invite = await call(app, 'POST', `/books/${id}/collaborators`, author, { userId: editor.id, role: 'editor' });
+    await call(app, 'POST', `/invites/${(invite.body as { id: string }).id}/accept`, editor);
+    await call(app, 'DELETE', `/chapters/${chapterIds[0]}`, editor);
+    await app.waitForIdle();
+    const { rows } = await sql.query(
+      `SELECT type, subject, data::text AS data, published_at IS NOT NULL AS published FROM outbox
+        WHERE data->>'bookId' = $1 ORDER BY created_at, id`,
+      [id],
+    );
+    expect(rows.map((row) => row.type)).toEqual([
+      'content.created',
+      'content.created',
+      'content.updated',
+      'content.published',
+      'collaborator.invited',
+      'collaborator.accepted',
+      'content.deleted',
+    ]);
+    expect(rows.every((row) => row.published === true)).toBe(true);
+    const data = rows.map((row) => JSON.parse(String(row.data)) as unknown);
+    expect(ContentEventData.parse(data[0])).toMatchObject({ entity: 'book', id, bookId: id, authorId: author.id, actorId: author.id });
+    expect(ContentEventData.parse(data[1])).toMatchObject({ entity: 'chapter', id: chapterIds[0], bookId: id });
+    expect(ContentEventData.parse(data[2])).toMatchObject({ entity: 'chapter', changed: ['content'] });
+    expect(ContentEventData.parse(data[3])).toMatchObject({ entity: 'book', changed: ['status'] });
+    expect(CollaboratorInvitedEvent.shape.data.parse(data[4])).toMatchObject({ bookId: id, bookTitle: 'Events', userId: editor.id, role: 'editor', invitedBy: author.id });
+    expect(CollaboratorAcceptedEvent.shape.data.parse(data[5])).toMatchObject({ bookId: id, userId: editor.id, role: 'editor' });
+    expect(ContentEventData.parse(data[6])).toMatchObject({ entity: 'chapter', actorId: editor.id, authorId: author.id });
   });
 
   it('publishes events a crash left behind with the next change, or through the admin flush', async () => {
