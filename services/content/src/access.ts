@@ -74,8 +74,9 @@ const ACCESS_COLUMNS = `b.id::text AS "bookId", b.author_id::text AS "authorId",
 
 /**
  * Finds a book (by its own id, or through a chapter, scene or character) with the caller's
- * permissions on it. `lock` takes the book row FOR UPDATE, which serialises structural changes
- * (chapter and scene positions) of one book; it must be called inside a transaction.
+ * permissions on it. `lock` takes the book row FOR NO KEY UPDATE, which serialises the writers of
+ * one book (chapter and scene positions, content saves) without blocking inserts that only
+ * reference the book (the worker's statistics rows); it must be called inside a transaction.
  */
 export async function loadBookAccess(
   db: SqlClient,
@@ -99,7 +100,7 @@ export async function loadBookAccess(
        FROM books b
        LEFT JOIN collaborators c ON c.book_id = b.id AND c.user_id = $2::text::uuid AND c.status = 'accepted'
       WHERE ${where}
-      ${options.lock ? 'FOR UPDATE OF b' : ''}`,
+      ${options.lock ? 'FOR NO KEY UPDATE OF b' : ''}`,
     [id, userId],
   );
   if (!row) return null;
