@@ -159,10 +159,10 @@ export async function getChapterContent(context: RouteContext<Params, undefined,
 
 /**
  * 256 KiB of JSON, about 50,000 words: the kit's 64 KiB default would refuse a long chapter, and
- * on the local runtime one string operation over ~500 KB (JSON.stringify, TextEncoder, a global
- * regex match) traps the component with wasm `unreachable` while 100 KB is fine (measured on a
- * probe component; a 500 KB save passes, 750 KB traps). The limit keeps a wide margin and answers
- * 413 instead of a 500.
+ * inside a componentize-js 0.10 component a single ArrayBuffer over ~512 KiB traps with wasm
+ * `unreachable` (measured on a probe: new Uint8Array(500_000) works, 600_000 traps) — the kit
+ * reads a body into one buffer, so a 750 KB save trapped while 500 KB passed. The limit keeps a
+ * wide margin and answers 413 instead of a 500.
  */
 export const CHAPTER_CONTENT_MAX_BYTES = 256 * 1024;
 
