@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { componentWit } from '@bytecodealliance/jco';
 import { build, type Plugin } from 'esbuild';
@@ -125,27 +125,38 @@ export async function buildComponent(request: BuildRequest): Promise<BuildResult
     }
   }
 
+  // Everything is written in a private folder and renamed into place once checked, so a build
+  // running at the same time (another test process, `spin build`) never reads a half-written file.
   await mkdir(dirname(outFile), { recursive: true });
-  await writeFile(bundleFile, bundle);
-  await rm(outFile, { force: true });
-  let output = '';
+  const work = await mkdtemp(join(dirname(outFile), `.build-${id}-`));
   try {
-    const { stdout, stderr } = await run(process.execPath, [j2w, '-i', bundleFile, '-o', outFile, '--trigger-type', world], {
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    output = `${stdout}${stderr}`;
-  } catch (error) {
-    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
-    const log = `${stdout}${stderr}`.trim();
-    throw new ComponentBuildError(id, `componentize failed:\n${log}${engineHint(log)}`);
-  }
+    const workBundle = join(work, basename(bundleFile));
+    const workWasm = join(work, basename(outFile));
+    await writeFile(workBundle, bundle);
+    let output = '';
+    try {
+      const { stdout, stderr } = await run(process.execPath, [j2w, '-i', workBundle, '-o', workWasm, '--trigger-type', world], {
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      output = `${stdout}${stderr}`;
+    } catch (error) {
+      const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+      const log = `${stdout}${stderr}`.trim();
+      throw new ComponentBuildError(id, `componentize failed:\n${log}${engineHint(log)}`);
+    }
 
-  // j2w can report success without writing a usable component: check what it wrote.
-  if (!existsSync(outFile)) throw new ComponentBuildError(id, `componentize wrote no ${outFile}:\n${output.trim()}`);
-  const wasm = await readFile(outFile);
-  await assertSpinComponent(id, wasm, world);
-  await writeFile(recordFile, `${JSON.stringify({ inputs, wasm: sha256(wasm) }, null, 2)}\n`);
-  return { id, outFile, skipped: false, seconds: seconds(), bytes: wasm.byteLength };
+    // j2w can report success without writing a usable component: check what it wrote.
+    if (!existsSync(workWasm)) throw new ComponentBuildError(id, `componentize wrote no ${basename(outFile)}:\n${output.trim()}`);
+    const wasm = await readFile(workWasm);
+    await assertSpinComponent(id, wasm, world);
+    await rename(workBundle, bundleFile);
+    await rename(workWasm, outFile);
+    await writeFile(join(work, 'record.json'), `${JSON.stringify({ inputs, wasm: sha256(wasm) }, null, 2)}\n`);
+    await rename(join(work, 'record.json'), recordFile);
+    return { id, outFile, skipped: false, seconds: seconds(), bytes: wasm.byteLength };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
 }
 
 /**
