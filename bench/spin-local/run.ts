@@ -169,7 +169,7 @@ async function compareWithJcoServe(): Promise<void> {
 }
 
 async function platform(): Promise<void> {
-  const manifestFile = join(repo, 'spin-all.toml');
+  const manifestFile = process.env.BENCH_MANIFEST ?? join(repo, 'spin-all.toml');
   const { manifest } = await loadManifest(manifestFile);
   const healthPaths = (manifest.trigger.http ?? []).flatMap((t) => (typeof t.route === 'string' ? [`${t.route.replace(/\/\.\.\.$/, '')}/health`] : []));
   const port = 3983;

@@ -394,6 +394,7 @@ function handleJob(job: ExecutorJob): void {
       failure = failureOf(error, undefined);
     }
     post({ type: 'done', jobId: job.jobId, failure });
+    scheduleCollection();
     return;
   } else {
     flushPending = undefined;
@@ -417,7 +418,7 @@ function scheduleCollection(): void {
   if (!collectGarbage) return;
   jobsSinceCollection++;
   clearTimeout(idleCollection);
-  if (jobsSinceCollection >= 16) {
+  if (jobsSinceCollection >= 4) {
     jobsSinceCollection = 0;
     collectGarbage();
     return;
@@ -425,7 +426,7 @@ function scheduleCollection(): void {
   idleCollection = setTimeout(() => {
     jobsSinceCollection = 0;
     collectGarbage();
-  }, 100);
+  }, 50);
   idleCollection.unref();
 }
 
