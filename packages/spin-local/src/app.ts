@@ -23,6 +23,11 @@ import { loadRuntimeConfig } from './runtime-config.ts';
 import { loadTranspiled } from './transpile-cache.ts';
 import { VariableError, componentVariables, expandTemplate, readDotenv, resolveAppVariables } from './variables.ts';
 
+/** `SPIN_LOCAL_TRACE=1`: start-up phases with ms since process start (for the benchmark). */
+function trace(phase: string): void {
+  if (process.env.SPIN_LOCAL_TRACE) console.log(`[trace] ${phase} at ${performance.now().toFixed(0)} ms`);
+}
+
 function collectGarbageNow(): void {
   setFlagsFromString('--expose-gc');
   (runInNewContext('gc') as (() => void) | undefined)?.();
@@ -121,7 +126,13 @@ async function sendExternal(request: OutboundRequestData): Promise<{ ok: Outboun
 export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
   const logger = options.logger ?? consoleLogger;
   const env = options.env ?? process.env;
+  trace('start');
+  // For experiments with V8's wasm tiering and the like (flags are process-wide).
+  if (process.env.SPIN_LOCAL_V8_FLAGS) setFlagsFromString(process.env.SPIN_LOCAL_V8_FLAGS);
   const loaded = await loadManifest(options.manifest);
+  // Loads while the modules compile.
+  const redisReady = RedisBackend.create((options.backends?.redisAddress ?? (options.env ?? process.env).REDIS_ADDRESS) || undefined);
+  redisReady.catch(() => {});
   const { manifest, dir: appDir, file: manifestFile } = loaded;
   const repoRoot = findRepoRoot(appDir);
 
@@ -169,26 +180,26 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
     components.push({ id, variables, allowedOutboundHosts: component.allowed_outbound_hosts ?? [], keyValueStores: kvStores, jsFile: '', modules: {} });
   }
   // All at once: a cache hit only compiles (on V8's background threads); transpile-cache limits
-  // the CPU-bound transpiles of a cold cache itself.
-  {
-    await Promise.all(
-      components.map(async (c) => {
-        const transpiled = await loadTranspiled(resolve(appDir, manifest.component[c.id]!.source as string), cacheDir);
-        c.jsFile = transpiled.jsFile;
-        c.modules = transpiled.modules;
-        if (!transpiled.cacheHit) logger.info(`transpiled ${c.id} into ${dirname(transpiled.jsFile)}`);
-      }),
-    );
-  }
-
-  // Compiling read every core module into a Buffer; return those ~100 MB now rather than whenever
-  // V8 next feels like a full collection.
-  collectGarbageNow();
+  // the CPU-bound transpiles of a cold cache itself. Threads and backends start meanwhile.
+  const compiled = Promise.all(
+    components.map(async (c) => {
+      const transpiled = await loadTranspiled(resolve(appDir, manifest.component[c.id]!.source as string), cacheDir);
+      c.jsFile = transpiled.jsFile;
+      c.modules = transpiled.modules;
+      if (!transpiled.cacheHit) logger.info(`transpiled ${c.id} into ${dirname(transpiled.jsFile)}`);
+    }),
+  ).then(() => {
+    trace('modules compiled');
+    // Compiling read every core module into a Buffer; return those ~150 MB now rather than
+    // whenever V8 next feels like a full collection.
+    collectGarbageNow();
+    return components;
+  });
+  compiled.catch(() => {});
 
   const backendOptions = options.backends ?? {};
-  const redisAddress = backendOptions.redisAddress ?? env.REDIS_ADDRESS ?? undefined;
   const dbConnection = backendOptions.dbConnection ?? env.DB_CONNECTION ?? undefined;
-  const redis = new RedisBackend(redisAddress || undefined);
+  const redis = await redisReady;
   const postgres = new PostgresBackend({
     realConnection: dbConnection || undefined,
     dataDir: backendOptions.dataDir === null ? undefined : (backendOptions.dataDir ?? join(repoRoot, '.data', 'pglite')),
@@ -288,7 +299,8 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
 
   const pool = await ExecutorPool.start({
     size: options.threads ?? Math.min(2, availableParallelism()),
-    components,
+    componentIds: components.map((c) => c.id),
+    components: compiled,
     httpTriggers,
     maxPrepared: options.maxPrepared ?? 1,
     hostHandlers,
@@ -297,6 +309,7 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
     onHostError: (op, error) => logger.error(`host call ${op} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
   });
 
+  trace('executor threads ready');
   pool.warmUp(httpTriggers.map((t) => t.component).concat(redisTriggers.map((t) => t.component)).filter((id, i, all) => all.indexOf(id) === i));
 
   // Redis trigger: every component bound to a channel receives each message.
@@ -352,6 +365,7 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
     url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   }
 
+  trace('listening');
   const firstRedisAddress = [...channelsByAddress.keys()][0] ?? 'redis://127.0.0.1:6379';
   let closed = false;
 

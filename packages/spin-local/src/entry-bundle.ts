@@ -9,7 +9,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 
 /** This package's directory, found by walking up: the code may itself run from a bundle in node_modules/.cache. */
 function findPackageDir(): string {
@@ -56,6 +55,8 @@ async function bundle(entry: string): Promise<string> {
   if (existsSync(outFile)) return outFile;
   await mkdir(dirname(outFile), { recursive: true });
   const staging = `${outFile}.${process.pid}.tmp.mjs`;
+  // Only needed when the sources changed: not worth its load time on every start.
+  const { build } = await import('esbuild');
   await build({
     entryPoints: [join(packageDir, 'src', entry)],
     bundle: true,

@@ -42,7 +42,10 @@ interface ExecutorThread {
 
 export interface ExecutorPoolOptions {
   size: number;
-  components: ExecutorComponent[];
+  /** Component ids, known before their modules are compiled. */
+  componentIds: string[];
+  /** The components themselves; threads start while these are still compiling. */
+  components: Promise<ExecutorComponent[]>;
   httpTriggers: HttpTriggerSpec[];
   maxPrepared: number;
   /** Host calls shared by all threads (backends, outbound HTTP). */
@@ -71,12 +74,17 @@ export class ExecutorPool {
     /** The executor thread's code, bundled to plain JavaScript. */
     private readonly workerFile: string,
   ) {
-    this.componentSlots = new Map(options.components.map((c, i) => [c.id, i]));
+    this.componentSlots = new Map(options.componentIds.map((id, i) => [id, i]));
   }
 
   static async start(options: ExecutorPoolOptions): Promise<ExecutorPool> {
     const pool = new ExecutorPool(options, await bundledEntry('executor-worker.ts'));
-    await Promise.all(Array.from({ length: Math.max(1, options.size) }, (_, slot) => pool.spawn(slot)));
+    try {
+      await Promise.all([options.components, ...Array.from({ length: Math.max(1, options.size) }, (_, slot) => pool.spawn(slot))]);
+    } catch (error) {
+      await pool.close();
+      throw error;
+    }
     return pool;
   }
 
@@ -86,7 +94,6 @@ export class ExecutorPool {
     const init: ExecutorInit = {
       hostPort: port2,
       signal,
-      components: this.options.components,
       httpTriggers: this.options.httpTriggers,
       maxPrepared: this.options.maxPrepared,
     };
@@ -111,6 +118,10 @@ export class ExecutorPool {
       this.options.onHostError,
     );
     port1.unref();
+    void this.options.components.then(
+      (components) => worker.postMessage({ type: 'load', components }),
+      () => void worker.terminate(),
+    );
     return new Promise((resolve, reject) => {
       worker.once('error', reject);
       worker.on('message', (message: ExecutorMessage) => {

@@ -31,10 +31,10 @@ export interface ExecutorComponent extends GuestComponentConfig {
   modules: Record<string, WebAssembly.Module>;
 }
 
+/** What a thread starts with; its components follow in a `load` message once compiled. */
 export interface ExecutorInit {
   hostPort: MessagePort;
   signal: SharedArrayBuffer;
-  components: ExecutorComponent[];
   httpTriggers: HttpTriggerSpec[];
   /** Instances prepared ahead, at most this many per thread. */
   maxPrepared: number;
@@ -71,7 +71,7 @@ const port = parentPort;
 if (!port) throw new Error('executor-worker must run in a worker thread');
 const host = new HostClient(init.hostPort, init.signal);
 const routes = new RouteTable(init.httpTriggers);
-const components = new Map(init.components.map((c) => [c.id, c]));
+let components = new Map<string, ExecutorComponent>();
 const instantiators = new Map<string, Instantiate>();
 const prepared = new Map<string, PreparedInstance>();
 
@@ -430,5 +430,8 @@ function scheduleCollection(): void {
   idleCollection.unref();
 }
 
-port.on('message', (job: ExecutorJob) => handleJob(job));
-post({ type: 'ready' });
+port.once('message', (load: { type: 'load'; components: ExecutorComponent[] }) => {
+  components = new Map(load.components.map((c) => [c.id, c]));
+  port.on('message', (job: ExecutorJob) => handleJob(job));
+  post({ type: 'ready' });
+});

@@ -38,23 +38,6 @@ async function withTranspileSlot<T>(work: () => Promise<T>): Promise<T> {
     transpileQueue.shift()?.();
   }
 }
-/**
- * Compiling holds each component's bytes (~17 MB) until V8 has copied them: three at a time keeps
- * start-up fast without a 300 MB peak that the process would keep as resident memory.
- */
-let freeCompileSlots = 3;
-const compileQueue: (() => void)[] = [];
-async function withCompileSlot<T>(work: () => Promise<T>): Promise<T> {
-  while (freeCompileSlots === 0) await new Promise<void>((r) => compileQueue.push(r));
-  freeCompileSlots--;
-  try {
-    return await work();
-  } finally {
-    freeCompileSlots++;
-    compileQueue.shift()?.();
-  }
-}
-
 const inFlight = new Map<string, Promise<void>>();
 const compiled = new Map<string, Promise<Record<string, WebAssembly.Module>>>();
 
@@ -189,11 +172,11 @@ async function loadTranspiledOnce(wasmFile: string, cacheDir: string, transpiler
   const compiledKey = `${hash} ${transpiler}`;
   let modules = compiled.get(compiledKey);
   if (!modules) {
-    modules = withCompileSlot(async () => {
+    modules = (async () => {
       const names = (await readdir(dir)).filter((f) => f.endsWith('.wasm'));
       const entries = await Promise.all(names.map(async (name) => [name, await WebAssembly.compile(await readFile(join(dir, name)))] as const));
       return Object.fromEntries(entries);
-    });
+    })();
     compiled.set(compiledKey, modules);
   }
   return { jsFile: cjsFile, modules: await modules, exports: info.exports, cacheHit };

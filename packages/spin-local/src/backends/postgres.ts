@@ -7,8 +7,8 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import pg from 'pg';
+import type { PGlite } from '@electric-sql/pglite';
+import type pg from 'pg';
 import { WitError } from '../host-bridge.ts';
 
 export type ParameterValue =
@@ -176,6 +176,8 @@ async function openEmbedded(key: string, dir: string | undefined): Promise<Embed
   if (!entry) {
     const database = (async () => {
       if (dir) await mkdir(dir, { recursive: true });
+      // Loaded on first use: most starts never open a database before the first request.
+      const { PGlite } = await import('@electric-sql/pglite');
       return new EmbeddedDatabase(await PGlite.create(dir ? { dataDir: dir } : {}));
     })();
     entry = { refs: 0, database };
@@ -229,11 +231,12 @@ export class PostgresBackend {
   }
 
   private async realSession(database: string, raw: boolean): Promise<Session> {
+    const { default: pgModule } = await import('pg');
     let pool = this.pools.get(database);
     if (!pool) {
       const url = new URL(this.options.realConnection as string);
       url.pathname = `/${encodeURIComponent(database)}`;
-      pool = new pg.Pool({ connectionString: url.toString(), max: 20 });
+      pool = new pgModule.Pool({ connectionString: url.toString(), max: 20 });
       pool.on('error', () => {});
       this.pools.set(database, pool);
     }
@@ -266,7 +269,8 @@ export class PostgresBackend {
   }
 
   private async createRealDatabase(database: string): Promise<void> {
-    const admin = new pg.Client({ connectionString: this.options.realConnection });
+    const { default: pgModule } = await import('pg');
+    const admin = new pgModule.Client({ connectionString: this.options.realConnection });
     await admin.connect();
     try {
       await admin.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);

@@ -4,12 +4,20 @@
  * Redis (ioredis-mock) shared by the whole app, whose publishes reach the app's own subscribers.
  */
 import { randomUUID } from 'node:crypto';
-import Redis from 'ioredis';
-import RedisMock from 'ioredis-mock';
+import type Redis from 'ioredis';
 import { WitError } from '../host-bridge.ts';
 
 export type RedisResult = { tag: 'nil' } | { tag: 'status'; val: string } | { tag: 'int64'; val: bigint } | { tag: 'binary'; val: Uint8Array };
 export type RedisParameter = { tag: 'int64'; val: bigint } | { tag: 'binary'; val: Uint8Array };
+
+type RedisClass = typeof Redis;
+
+/** The Redis client libraries load on first use (ioredis-mock alone takes ~130 ms to import). */
+let clientClasses: Promise<{ real: RedisClass; embedded: RedisClass }> | undefined;
+export function loadRedisClients(): Promise<{ real: RedisClass; embedded: RedisClass }> {
+  clientClasses ??= Promise.all([import('ioredis'), import('ioredis-mock')]).then(([real, embedded]) => ({ real: real.default, embedded: embedded.default }));
+  return clientClasses;
+}
 
 export class RedisBackend {
   private readonly clients = new Map<string, Redis>();
@@ -17,16 +25,23 @@ export class RedisBackend {
   /** ioredis-mock shares data between instances with the same host: one host per app keeps apps apart. */
   private readonly embeddedHost = `spin-local-${randomUUID()}`;
 
-  constructor(readonly realUrl: string | undefined) {}
+  private constructor(
+    readonly realUrl: string | undefined,
+    private readonly classes: { real: RedisClass; embedded: RedisClass },
+  ) {}
+
+  static async create(realUrl: string | undefined): Promise<RedisBackend> {
+    return new RedisBackend(realUrl, await loadRedisClients());
+  }
 
   get kind(): 'real' | 'embedded' {
     return this.realUrl ? 'real' : 'embedded';
   }
 
   private create(address: string): Redis {
-    if (this.realUrl) return new Redis(this.realUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
     void address;
-    return new RedisMock({ host: this.embeddedHost, port: 6379 });
+    if (this.realUrl) return new this.classes.real(this.realUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    return new this.classes.embedded({ host: this.embeddedHost, port: 6379 });
   }
 
   private key(address: string): string {
