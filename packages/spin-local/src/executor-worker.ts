@@ -394,7 +394,7 @@ function handleJob(job: ExecutorJob): void {
       failure = failureOf(error, undefined);
     }
     post({ type: 'done', jobId: job.jobId, failure });
-    scheduleCollection();
+    scheduleCollection(false);
     return;
   } else {
     flushPending = undefined;
@@ -414,9 +414,10 @@ setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as (() => void) | undefined;
 let jobsSinceCollection = 0;
 let idleCollection: NodeJS.Timeout | undefined;
-function scheduleCollection(): void {
+function scheduleCollection(countsAsJob = true): void {
   if (!collectGarbage) return;
-  jobsSinceCollection++;
+  // Warm-up instances count only towards the idle collection: no full GC in the middle of start-up.
+  if (countsAsJob) jobsSinceCollection++;
   clearTimeout(idleCollection);
   if (jobsSinceCollection >= 4) {
     jobsSinceCollection = 0;

@@ -28,17 +28,17 @@ function memoryStore(): Store {
   };
 }
 
-function redisStore(redis: RedisBackend, url: string): Store {
-  const client = () => redis.client(url);
+function redisStore(redis: Promise<RedisBackend>, url: string): Store {
+  const client = async () => (await redis).client(url);
   return {
     get: async (key) => {
-      const value = await client().getBuffer(key);
+      const value = await (await client()).getBuffer(key);
       return value ? new Uint8Array(value) : undefined;
     },
-    set: async (key, value) => void (await client().set(key, Buffer.from(value))),
-    delete: async (key) => void (await client().del(key)),
-    exists: async (key) => (await client().exists(key)) > 0,
-    keys: async () => client().keys('*'),
+    set: async (key, value) => void (await (await client()).set(key, Buffer.from(value))),
+    delete: async (key) => void (await (await client()).del(key)),
+    exists: async (key) => (await (await client()).exists(key)) > 0,
+    keys: async () => (await client()).keys('*'),
     clear: async () => {},
   };
 }
@@ -46,7 +46,7 @@ function redisStore(redis: RedisBackend, url: string): Store {
 export class KeyValueStores {
   private readonly stores = new Map<string, Store>();
 
-  constructor(configs: Record<string, KeyValueStoreConfig>, redis: RedisBackend) {
+  constructor(configs: Record<string, KeyValueStoreConfig>, redis: Promise<RedisBackend>) {
     for (const [label, config] of Object.entries({ default: { type: 'spin' } as KeyValueStoreConfig, ...configs })) {
       this.stores.set(label, config.type === 'redis' ? redisStore(redis, config.url) : memoryStore());
     }
