@@ -38,36 +38,32 @@ export class RedisBackend {
     return this.realUrl ? 'real' : 'embedded';
   }
 
-  private create(address: string): Redis {
-    void address;
+  /** Every address the app uses reaches the same server: the real one, or the embedded one. */
+  private create(): Redis {
     if (this.realUrl) return new this.classes.real(this.realUrl, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true });
     return new this.classes.embedded({ host: this.embeddedHost, port: 6379 });
   }
 
-  private key(address: string): string {
-    return this.realUrl ? this.realUrl : 'embedded';
-  }
-
   client(address: string): Redis {
     if (!this.realUrl && !/^rediss?:\/\//.test(address)) throw new WitError({ tag: 'invalid-address' });
-    const key = this.key(address);
-    let client = this.clients.get(key);
+    let client = this.clients.get('command');
     if (!client) {
-      client = this.create(address);
+      client = this.create();
       client.on('error', () => {});
-      this.clients.set(key, client);
+      this.clients.set('command', client);
     }
     return client;
   }
 
   private readonly channelListeners = new Map<string, ((channel: string, payload: Buffer) => void)[]>();
 
-  /** Subscribes `onMessage` to a channel on the server `address` names. */
+  /** Subscribes `onMessage` to a channel (the address only matters for validation: one server). */
   async subscribe(address: string, channel: string, onMessage: (channel: string, payload: Buffer) => void): Promise<void> {
-    const key = this.key(address);
+    this.client(address);
+    const key = 'subscriber';
     let subscriber = this.subscribers.get(key);
     if (!subscriber) {
-      subscriber = this.create(address);
+      subscriber = this.create();
       subscriber.on('error', () => {});
       subscriber.on('messageBuffer', (ch: Buffer | string, payload: Buffer) => {
         for (const listener of this.channelListeners.get(`${key} ${String(ch)}`) ?? []) listener(String(ch), payload);
@@ -104,8 +100,7 @@ export class RedisBackend {
 
   /** Empties the embedded store (tests); a real server's current database is flushed too. */
   async flush(): Promise<void> {
-    const client = this.clients.get(this.key('')) ?? this.client(this.realUrl ?? 'redis://embedded');
-    await client.flushdb();
+    await this.client(this.realUrl ?? 'redis://embedded').flushdb();
   }
 
   async close(): Promise<void> {
