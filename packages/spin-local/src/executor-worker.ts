@@ -93,6 +93,7 @@ function createInstance(component: ExecutorComponent): PreparedInstance {
   const instantiate = instantiatorOf(component);
   const scope: InstanceScope = { component, handles: new InstanceHandles(), stderrTail: [] };
   const log = (stream: 'stdout' | 'stderr') => (line: string) => {
+    if (line.trim() === '') return;
     if (stream === 'stderr') {
       scope.stderrTail.push(line);
       if (scope.stderrTail.length > 40) scope.stderrTail.shift();
