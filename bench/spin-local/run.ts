@@ -51,7 +51,9 @@ async function waitFor(url: string, timeoutMs = 120_000): Promise<void> {
 
 function start(command: string[], label: string): ChildProcess {
   // Own process group: `jco serve` runs the server in a child process of its own.
-  const child = spawn(process.execPath, command, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env }, detached: true });
+  // glibc gives each thread its own malloc arena; two arenas keep a many-threaded Node process
+  // ~70 MB smaller (the platform's `pnpm start` should run spin-local the same way).
+  const child = spawn(process.execPath, command, { stdio: ['ignore', 'ignore', 'pipe'], env: { MALLOC_ARENA_MAX: '2', ...process.env }, detached: true });
   child.stderr?.on('data', (chunk: Buffer) => {
     const text = chunk.toString();
     if (/error/i.test(text) && !/Server listening/.test(text)) process.stderr.write(`[${label}] ${text}`);
