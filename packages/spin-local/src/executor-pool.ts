@@ -38,6 +38,8 @@ interface ExecutorThread {
   loaded: Set<string>;
   /** Set between a job's end and the instance the thread then prepares ahead for it. */
   preparingFor: string | undefined;
+  /** The component of the thread's previous job (it prepares ahead after two in a row). */
+  lastComponent: string | undefined;
 }
 
 export interface ExecutorPoolOptions {
@@ -104,7 +106,7 @@ export class ExecutorPool {
       stdout: false,
       stderr: false,
     });
-    const thread: ExecutorThread = { worker, slot, busy: undefined, prepared: new Set(), loaded: new Set(), preparingFor: undefined };
+    const thread: ExecutorThread = { worker, slot, busy: undefined, prepared: new Set(), loaded: new Set(), preparingFor: undefined, lastComponent: undefined };
     serveHostCalls(
       port1,
       signal,
@@ -182,7 +184,11 @@ export class ExecutorPool {
         if (message.bytes) pending.callbacks?.onChunk(message.bytes);
         thread.busy = undefined;
         // The thread now prepares the next instance of this component (unless it has one).
-        thread.preparingFor = this.options.maxPrepared > 0 && pending.job.type !== 'prepare' && !thread.prepared.has(pending.job.component) ? pending.job.component : undefined;
+        thread.preparingFor =
+          this.options.maxPrepared > 0 && pending.job.type !== 'prepare' && thread.lastComponent === pending.job.component && !thread.prepared.has(pending.job.component)
+            ? pending.job.component
+            : undefined;
+        if (pending.job.type !== 'prepare') thread.lastComponent = pending.job.component;
         if (pending.job.type !== 'prepare') {
           if (message.warm) this.stats.prepared++;
           else this.stats.fresh++;
