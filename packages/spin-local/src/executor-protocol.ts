@@ -20,7 +20,7 @@ export type ExecutorJob =
       streamedBody?: boolean;
     }
   | { type: 'redis'; jobId: number; component: string; payload: Uint8Array }
-  /** Instantiate ahead (start-up warm-up): V8 compiles a module's functions lazily, on first use. */
+  /** Instantiate once and drop it (start-up warm-up): V8 compiles a module's functions lazily, on first use. */
   | { type: 'prepare'; jobId: number; component: string };
 
 export interface GuestFailure {

@@ -390,7 +390,8 @@ function handleJob(job: ExecutorJob): void {
   } else if (job.type === 'prepare') {
     let failure: GuestFailure | undefined;
     try {
-      if (!prepared.has(job.component)) keepPrepared(job.component, createInstance(components.get(job.component) as ExecutorComponent));
+      // Only V8's compiled code is wanted: the instance itself (~20 MB) is dropped.
+      if (!prepared.has(job.component)) createInstance(components.get(job.component) as ExecutorComponent);
     } catch (error) {
       failure = failureOf(error, undefined);
     }
