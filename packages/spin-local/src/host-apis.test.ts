@@ -88,7 +88,10 @@ describe(`outbound Redis (${process.env.REDIS_ADDRESS ? 'real server' : 'embedde
         ['execute', 'SET', [{ tag: 'binary', val: text(key('e')) }, { tag: 'int64', val: 41n }]],
         ['execute', 'INCR', [{ tag: 'binary', val: text(key('e')) }]],
         ['execute', 'GET', [{ tag: 'binary', val: text(key('e')) }]],
-        ['del', [key('set'), key('e')]],
+        ['execute', 'SET', [{ tag: 'binary', val: text(key('once')) }, { tag: 'binary', val: text('1') }, { tag: 'binary', val: text('NX') }]],
+        ['execute', 'SET', [{ tag: 'binary', val: text(key('once')) }, { tag: 'binary', val: text('2') }, { tag: 'binary', val: text('NX') }]],
+        ['execute', 'GET', [{ tag: 'binary', val: text(key('once')) }]],
+        ['del', [key('set'), key('e'), key('once')]],
       ],
     });
     expect(results[0]).toEqual({});
@@ -103,6 +106,10 @@ describe(`outbound Redis (${process.env.REDIS_ADDRESS ? 'real server' : 'embedde
     expect(results[9]).toEqual({ ok: [{ tag: 'status', val: 'OK' }] });
     expect(results[10]).toEqual({ ok: [{ tag: 'int64', val: 42n }] });
     expect(results[11]).toEqual({ ok: [{ tag: 'binary', val: text('42') }] });
+    // SET … NX: the second write is refused (nil), so idempotency keys work on both backends.
+    expect(results[12]).toEqual({ ok: [{ tag: 'status', val: 'OK' }] });
+    expect(results[13]).toEqual({ ok: [{ tag: 'nil' }] });
+    expect(results[14]).toEqual({ ok: [{ tag: 'binary', val: text('1') }] });
   });
 
   it.runIf(process.env.REDIS_ADDRESS)('reports type-error when incr meets a non-integer (real Redis)', async () => {

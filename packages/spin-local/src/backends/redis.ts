@@ -87,10 +87,11 @@ export class RedisBackend {
     const dynamic = client as unknown as Record<string, ((...a: unknown[]) => Promise<unknown>) | undefined>;
     if (typeof dynamic.callBuffer === 'function') reply = await dynamic.callBuffer.call(client, command, ...values);
     else {
-      // ioredis-mock has no generic `call`: dispatch to the method named after the command.
+      // ioredis-mock has no generic `call`: dispatch to the method named after the command. It
+      // reads options (SET … NX EX 60) only from strings, so UTF-8 arguments are passed as text.
       const method = dynamic[`${command.toLowerCase()}Buffer`] ?? dynamic[command.toLowerCase()];
       if (!method) throw new WitError({ tag: 'other', val: `unsupported command in embedded Redis: ${command}` });
-      reply = await method.call(client, ...values);
+      reply = await method.call(client, ...values.map(textIfUtf8));
     }
     // Buffer mode cannot tell a status reply from a bulk string: commands that answer with a
     // status (+OK, +PONG, +string for TYPE) get it back as Spin's `status`.
@@ -108,6 +109,17 @@ export class RedisBackend {
     this.clients.clear();
     this.subscribers.clear();
     await Promise.all(all.map((c) => c.quit().catch(() => c.disconnect())));
+  }
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function textIfUtf8(value: string | Buffer): string | Buffer {
+  if (typeof value === 'string') return value;
+  try {
+    return strictUtf8.decode(value);
+  } catch {
+    return value;
   }
 }
 
