@@ -64,6 +64,8 @@ export interface SpinAppOptions {
   threads?: number;
   /** Instances prepared ahead per thread; default 1. */
   maxPrepared?: number;
+  /** How long one host call may take before it fails and its thread is replaced; default 120 s. */
+  hostCallDeadlineMs?: number;
   logger?: Logger;
 }
 
@@ -348,6 +350,7 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
     components: compiled,
     httpTriggers,
     maxPrepared: options.maxPrepared ?? 1,
+    ...(options.hostCallDeadlineMs !== undefined ? { hostCallDeadlineMs: options.hostCallDeadlineMs } : {}),
     hostHandlers,
     onLog: (m) => logger.guest(m.component, m.stream, m.line),
     onGuestError: (m) => logger.error(describeFailure(m.component, m.route, 'internal request', m.failure)),
@@ -368,7 +371,7 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
       pool,
       logger,
       onActivity,
-      info: () => ({ version: 'spin-local', app: manifest.application.name, started: startedAt, components: selected, instances: pool.stats }),
+      info: () => ({ version: 'spin-local', app: manifest.application.name, started: startedAt, components: selected, instances: pool.stats, executor: pool.health }),
     });
     const { host, port } = options.listen ?? { host: '127.0.0.1', port: 0 };
     const address = await listen(server, host, port);

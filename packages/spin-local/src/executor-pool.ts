@@ -40,6 +40,8 @@ interface ExecutorThread {
   preparingFor: string | undefined;
   /** The component of the thread's previous job (it prepares ahead after two in a row). */
   lastComponent: string | undefined;
+  /** Its host bridge faulted: it takes no more jobs and is replaced once its job ends. */
+  retiring?: string;
 }
 
 export interface ExecutorPoolOptions {
@@ -55,6 +57,8 @@ export interface ExecutorPoolOptions {
   onLog(message: Extract<ExecutorMessage, { type: 'log' }>): void;
   onGuestError(message: Extract<ExecutorMessage, { type: 'guest-error' }>): void;
   onHostError(op: string, error: unknown): void;
+  /** How long one host call may take before it fails and its thread is retired. */
+  hostCallDeadlineMs?: number;
 }
 
 
@@ -64,6 +68,8 @@ export class ExecutorPool {
   /** Warm-up work, done only when no request is waiting. */
   private readonly background: PendingJob[] = [];
   private readonly running = new Map<number, PendingJob>();
+  /** Threads retired because their host bridge faulted, since start. */
+  private faults = 0;
   private nextJobId = 1;
   /** Jobs that found an instance prepared ahead, and jobs that had to instantiate first. */
   readonly stats = { prepared: 0, fresh: 0 };
@@ -98,6 +104,7 @@ export class ExecutorPool {
       signal,
       httpTriggers: this.options.httpTriggers,
       maxPrepared: this.options.maxPrepared,
+      ...(this.options.hostCallDeadlineMs !== undefined ? { hostCallDeadlineMs: this.options.hostCallDeadlineMs } : {}),
     };
     const worker = new Worker(this.workerFile, {
       workerData: init,
@@ -138,9 +145,40 @@ export class ExecutorPool {
         this.onMessage(thread, message);
       });
       worker.once('exit', (code) => {
-        if (!this.closed) this.threadFailed(thread, new Error(`executor thread exited with code ${code}`));
+        // A retired thread was terminated on purpose and is replaced by retire().
+        if (!this.closed && !thread.retiring) this.threadFailed(thread, new Error(`executor thread exited with code ${code}`));
       });
     });
+  }
+
+  /**
+   * Why the runtime cannot be trusted to serve every request right now, or undefined when it can:
+   * a thread was retired after a host-bridge fault and its replacement is not up yet.
+   */
+  get degraded(): string | undefined {
+    if (this.closed) return 'the app is shutting down';
+    const retiring = this.threads.find((t) => t.retiring);
+    if (retiring) return `executor thread ${retiring.slot} is being replaced: ${retiring.retiring}`;
+    if (this.threads.length < Math.max(1, this.options.size)) return 'an executor thread is being replaced';
+    return undefined;
+  }
+
+  /** Counters for /.well-known/spin/info and tests. */
+  get health(): { threads: number; faults: number } {
+    return { threads: this.threads.filter((t) => !t.retiring).length, faults: this.faults };
+  }
+
+  private retire(thread: ExecutorThread): void {
+    const index = this.threads.indexOf(thread);
+    if (index < 0) return;
+    this.threads.splice(index, 1);
+    // Terminating first: the replacement must not share a port with a thread that may still talk.
+    void thread.worker.terminate().then(
+      () => {
+        if (!this.closed) void this.spawn(thread.slot).catch((e) => this.options.onHostError('spawn', e));
+      },
+      (e) => this.options.onHostError('terminate', e),
+    );
   }
 
   private threadFailed(thread: ExecutorThread, error: unknown): void {
@@ -170,6 +208,14 @@ export class ExecutorPool {
       case 'evicted':
         thread.prepared.delete(message.component);
         return;
+      case 'degraded':
+        if (thread.retiring) return;
+        thread.retiring = `${message.reason} on ${message.op}: ${message.detail}`;
+        this.faults++;
+        thread.prepared.clear();
+        this.options.onHostError(message.op, new Error(`host bridge fault (${thread.retiring}); the executor thread is replaced after its current job`));
+        if (!thread.busy) this.retire(thread);
+        return;
       case 'head':
         this.running.get(message.jobId)?.callbacks?.onHead(message.status, message.headers);
         return;
@@ -194,6 +240,7 @@ export class ExecutorPool {
           else this.stats.fresh++;
         }
         pending.resolve(message.failure);
+        if (thread.retiring) this.retire(thread);
         this.pump();
         return;
       }
@@ -225,7 +272,7 @@ export class ExecutorPool {
     for (const list of [this.queue, this.background]) {
       for (let i = 0; i < list.length; ) {
         const pending = list[i] as PendingJob;
-        const candidates = this.threads.filter((t) => !t.busy && this.eligible(pending, t));
+        const candidates = this.threads.filter((t) => !t.busy && !t.retiring && this.eligible(pending, t));
         if (candidates.length === 0) {
           i++;
           continue;

@@ -38,6 +38,8 @@ export interface ExecutorInit {
   httpTriggers: HttpTriggerSpec[];
   /** Instances prepared ahead, at most this many per thread. */
   maxPrepared: number;
+  /** How long one host call may take before it fails and the thread is retired. */
+  hostCallDeadlineMs?: number;
 }
 
 type Instantiate = (
@@ -69,7 +71,12 @@ const init = workerData as ExecutorInit;
 const requireModule = createRequire(import.meta.url);
 const port = parentPort;
 if (!port) throw new Error('executor-worker must run in a worker thread');
-const host = new HostClient(init.hostPort, init.signal);
+// A thread whose bridge faulted keeps serving its current job's guest an error, and the pool
+// replaces it once that job ends.
+const host = new HostClient(init.hostPort, init.signal, {
+  ...(init.hostCallDeadlineMs !== undefined ? { deadlineMs: init.hostCallDeadlineMs } : {}),
+  onFault: (fault) => post({ type: 'degraded', ...fault }),
+});
 const routes = new RouteTable(init.httpTriggers);
 let components = new Map<string, ExecutorComponent>();
 const instantiators = new Map<string, Instantiate>();

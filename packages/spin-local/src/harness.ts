@@ -26,6 +26,8 @@ export interface TestAppOptions {
   threads?: number;
   /** Print every log line while testing (default: only collect them in `logs`). */
   verbose?: boolean;
+  /** How long one host call may take before it fails (default 120 s). */
+  hostCallDeadlineMs?: number;
 }
 
 export interface TestApp {
@@ -66,6 +68,7 @@ export async function startApp(options: TestAppOptions): Promise<TestApp> {
     env,
     backends: { dataDir: null, ...options.backends },
     threads: options.threads ?? 2,
+    ...(options.hostCallDeadlineMs !== undefined ? { hostCallDeadlineMs: options.hostCallDeadlineMs } : {}),
     logger: logs,
   });
   return {

@@ -4,6 +4,15 @@
  * the main thread does the asynchronous work (Postgres, Redis, fetch), posts the answer and wakes
  * the worker, which takes the answer off the port with `receiveMessageOnPort`. The guest sees an
  * ordinary blocking function, as it would under Spin.
+ *
+ * Every answer carries the id of the call it answers, and the shared cell counts answers posted
+ * rather than holding a flag. An earlier version woke on a flag and took whatever message was
+ * first on the port: a wake-up meant for the previous call (the main thread stores the flag, then
+ * notifies; the worker can read the flag, finish that call and start the next before the notify
+ * lands) made a call give up with "no answer", and from then on every call on the thread received
+ * the answer to the one before — one request's rows in another's hands. Now a wake-up only means
+ * "look again", an answer to another call is dropped, and a thread whose channel ever goes out
+ * of step (or whose call outlived its deadline) is reported so the pool replaces it.
  */
 import { type MessagePort, receiveMessageOnPort } from 'node:worker_threads';
 
@@ -15,44 +24,100 @@ export class WitError extends Error {
 }
 
 export interface HostCall {
+  /** Absent for notifications, which get no answer. */
+  id?: number;
   op: string;
   args: unknown[];
 }
 
-type HostAnswer = { ok: unknown } | { witError: unknown } | { failure: string };
+type HostAnswer = { id: number } & ({ ok: unknown } | { witError: unknown } | { failure: string });
 
-const STATE = 0;
-const IDLE = 0;
-const ANSWERED = 1;
+/** Index of the answer counter in the shared cell. */
+const ANSWERS = 0;
 
-/** The guest side: blocks the calling thread until the main thread has answered. */
+/** How long a guest waits for one host call before the call fails (and the thread is retired). */
+export const DEFAULT_HOST_CALL_DEADLINE_MS = 120_000;
+
+/** Why a thread's channel can no longer be trusted. */
+export interface BridgeFault {
+  op: string;
+  reason: 'deadline' | 'out-of-step';
+  detail: string;
+}
+
+export interface HostClientOptions {
+  deadlineMs?: number;
+  /** Called once, the first time the channel goes wrong; the thread should then be replaced. */
+  onFault?: (fault: BridgeFault) => void;
+}
+
+/** The guest side: blocks the calling thread until the main thread has answered this call. */
 export class HostClient {
-  private readonly state: Int32Array;
+  private readonly answers: Int32Array;
+  private readonly deadlineMs: number;
+  private lastId = 0;
+  private faulted = false;
+  /** Answers that arrived for calls that had already given up; counted for tests and logs. */
+  discarded = 0;
 
   constructor(
     private readonly port: MessagePort,
     signal: SharedArrayBuffer,
+    private readonly options: HostClientOptions = {},
   ) {
-    this.state = new Int32Array(signal);
+    this.answers = new Int32Array(signal);
+    this.deadlineMs = options.deadlineMs ?? DEFAULT_HOST_CALL_DEADLINE_MS;
   }
 
   call<T>(op: string, ...args: unknown[]): T {
-    Atomics.store(this.state, STATE, IDLE);
-    this.port.postMessage({ op, args } satisfies HostCall);
-    Atomics.wait(this.state, STATE, IDLE);
-    const received = receiveMessageOnPort(this.port);
-    if (!received) throw new Error(`host bridge: no answer to ${op}`);
-    const answer = received.message as HostAnswer;
-    if ('ok' in answer) return answer.ok as T;
-    // A thrown `{ payload }` is how jco's glue returns a WIT `result` error to the guest.
-    if ('witError' in answer) throw { payload: answer.witError };
-    throw new Error(`host call ${op} failed: ${answer.failure}`);
+    // Ids stay positive int32s; a wrap-around after 2^31 calls is harmless because only the
+    // one call in flight is ever matched.
+    const id = (this.lastId = this.lastId >= 0x7fffffff ? 1 : this.lastId + 1);
+    this.port.postMessage({ id, op, args } satisfies HostCall);
+    const deadline = Date.now() + this.deadlineMs;
+    for (;;) {
+      // Read the counter before looking at the port: an answer posted after the look changes
+      // the counter, so the wait below returns at once instead of sleeping through it.
+      const seen = Atomics.load(this.answers, ANSWERS);
+      const received = receiveMessageOnPort(this.port);
+      if (received) {
+        const answer = received.message as HostAnswer;
+        if (answer.id === id) return settle<T>(op, answer);
+        // A late answer to a call that gave up: drop it. Anything else means the channel is
+        // broken and nothing more it says can be trusted.
+        this.discarded++;
+        if (!(answer.id < id || answer.id > id + 0x40000000)) {
+          this.fault({ op, reason: 'out-of-step', detail: `answer ${answer.id} arrived while waiting for call ${id}` });
+          throw new Error(`host bridge: the answer to ${op} is out of step (got ${answer.id}, expected ${id})`);
+        }
+        continue;
+      }
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        this.fault({ op, reason: 'deadline', detail: `no answer to ${op} within ${this.deadlineMs} ms` });
+        throw new Error(`host bridge: no answer to ${op} within ${this.deadlineMs} ms`);
+      }
+      Atomics.wait(this.answers, ANSWERS, seen, remaining);
+    }
   }
 
   /** Fire-and-forget: for notifications that need no answer (releasing resources). */
   notify(op: string, ...args: unknown[]): void {
-    this.port.postMessage({ op, args, noReply: true });
+    this.port.postMessage({ op, args } satisfies HostCall);
   }
+
+  private fault(fault: BridgeFault): void {
+    if (this.faulted) return;
+    this.faulted = true;
+    this.options.onFault?.(fault);
+  }
+}
+
+function settle<T>(op: string, answer: HostAnswer): T {
+  if ('ok' in answer) return answer.ok as T;
+  // A thrown `{ payload }` is how jco's glue returns a WIT `result` error to the guest.
+  if ('witError' in answer) throw { payload: answer.witError };
+  throw new Error(`host call ${op} failed: ${answer.failure}`);
 }
 
 export type HostHandler = (...args: never[]) => unknown;
@@ -64,23 +129,32 @@ export function serveHostCalls(
   handlers: Record<string, HostHandler>,
   onUnexpected: (op: string, error: unknown) => void,
 ): void {
-  const state = new Int32Array(signal);
-  port.on('message', async (message: HostCall & { noReply?: boolean }) => {
-    let answer: HostAnswer;
+  const answers = new Int32Array(signal);
+  const reply = (answer: HostAnswer) => {
+    try {
+      port.postMessage(answer);
+    } catch (error) {
+      // An answer that cannot be cloned must still end the call, or the guest waits until its deadline.
+      onUnexpected('reply', error);
+      port.postMessage({ id: answer.id, failure: `the host's answer could not be sent: ${error instanceof Error ? error.message : String(error)}` });
+    }
+    Atomics.add(answers, ANSWERS, 1);
+    Atomics.notify(answers, ANSWERS);
+  };
+  port.on('message', async (message: HostCall) => {
+    const { id } = message;
     try {
       const handler = handlers[message.op];
       if (!handler) throw new Error(`unknown host call ${message.op}`);
-      answer = { ok: await (handler as (...args: unknown[]) => unknown)(...message.args) };
+      const ok = await (handler as (...args: unknown[]) => unknown)(...message.args);
+      if (id !== undefined) reply({ id, ok });
     } catch (error) {
-      if (error instanceof WitError) answer = { witError: error.payload };
-      else {
-        onUnexpected(message.op, error);
-        answer = { failure: error instanceof Error ? error.message : String(error) };
+      if (error instanceof WitError) {
+        if (id !== undefined) reply({ id, witError: error.payload });
+        return;
       }
+      onUnexpected(message.op, error);
+      if (id !== undefined) reply({ id, failure: error instanceof Error ? error.message : String(error) });
     }
-    if (message.noReply) return;
-    port.postMessage(answer);
-    Atomics.store(state, STATE, ANSWERED);
-    Atomics.notify(state, STATE);
   });
 }

@@ -88,7 +88,11 @@ export function createHttpTrigger(options: HttpTriggerOptions): Server {
     const elapsed = () => `${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms`;
 
     if (path === '/.well-known/spin/health') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('OK');
+      // Spin always answers OK here; spin-local also says when it is replacing a thread whose
+      // host bridge faulted, so a load balancer or test can see the runtime is degraded.
+      const degraded = pool.degraded;
+      if (degraded) res.writeHead(503, { 'content-type': 'text/plain' }).end(`degraded: ${degraded}`);
+      else res.writeHead(200, { 'content-type': 'text/plain' }).end('OK');
       return;
     }
     if (path === '/.well-known/spin/info') {
