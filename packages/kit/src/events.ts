@@ -1,6 +1,7 @@
 import { EventEnvelope } from '@authorworks/domain';
 import type { z } from 'zod';
 import { Config } from './config.ts';
+import { inputProblem } from './input-text.ts';
 import { fromUtf8, utf8 } from './encoding.ts';
 import type { Host } from './host.ts';
 import { createLogger, type Logger } from './logging.ts';
@@ -79,6 +80,8 @@ export function decodeEvent(message: Uint8Array): { ok: true; event: EventEnvelo
   } catch {
     return { ok: false, reason: 'not JSON' };
   }
+  const problem = inputProblem('event', json);
+  if (problem) return { ok: false, reason: `${problem.path}: ${problem.message}` };
   const parsed = EventEnvelope.safeParse(json);
   if (!parsed.success) {
     return { ok: false, reason: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ') };

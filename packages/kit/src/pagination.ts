@@ -1,6 +1,7 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { fromUtf8, base64UrlDecode, base64UrlEncode, utf8 } from './encoding.ts';
 import { badRequest } from './errors.ts';
+import { inputProblem } from './input-text.ts';
 
 // Cursors are opaque to clients: base64url of a small JSON object holding the sort key of the
 // last item served, so a page continues exactly after it (keyset pagination).
@@ -20,8 +21,8 @@ export function decodeCursor<Schema extends z.ZodType>(schema: Schema, cursor: s
   } catch {
     value = null;
   }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
+  const parsed = inputProblem('cursor', value, 2) ? undefined : schema.safeParse(value);
+  if (!parsed?.success) {
     throw badRequest('invalid_cursor', 'The cursor is not valid; use the nextCursor of a previous page', [
       { path: 'query.cursor', message: 'Not a cursor this list issued' },
     ]);
@@ -35,3 +36,27 @@ export function pageOf<Item>(rows: Item[], limit: number, cursorOf: (last: Item)
   const last = items[items.length - 1];
   return { items, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(cursorOf(last)) : null };
 }
+
+/*
+ * Cursor fields. A cursor comes from the client, so each field is checked as strictly as a body
+ * field, for exactly what the query will cast it to: a value that passes here can never make the
+ * SQL cast fail (a crafted cursor used to reach Postgres and come back as a 500).
+ */
+
+const SORT_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.(\d{6})$/;
+
+/** A `timestamptz` sort key as `to_char(... 'YYYY-MM-DD"T"HH24:MI:SS.US')` writes it (UTC, microseconds). */
+export const CursorTimestamp = z.string().refine((text) => {
+  const match = SORT_TIMESTAMP.exec(text);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
+  // Date.UTC rolls 31 February over into March: a real date reads back the same.
+  return year >= 1 && date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day && date.getUTCHours() === hour && date.getUTCMinutes() === minute && date.getUTCSeconds() === second;
+}, 'Not a sort timestamp');
+
+/** A position or version number: a PostgreSQL `integer` (int4) that is not negative. */
+export const CursorInteger = z.number().int().min(0).max(2_147_483_647);
+
+/** A non-negative `int8` as decimal text (e.g. microseconds since the epoch); 18 digits always fit. */
+export const CursorBigint = z.string().regex(/^\d{1,18}$/);

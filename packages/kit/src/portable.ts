@@ -70,7 +70,8 @@ export {
   type MigrationReport,
 } from './migrations.ts';
 export { OUTBOX_SQL, flushOutbox, recordEvent, type FlushResult, type OutboxEvent } from './outbox.ts';
-export { decodeCursor, encodeCursor, pageOf } from './pagination.ts';
+export { CursorBigint, CursorInteger, CursorTimestamp, decodeCursor, encodeCursor, pageOf } from './pagination.ts';
+export { MAX_INPUT_DEPTH, assertStorableInput, inputProblem, unstorableText } from './input-text.ts';
 export { DECOY_PASSWORD_HASH, PASSWORD_HASH_PARAMETERS, hashPassword, needsRehash, verifyPassword, type ScryptParameters } from './passwords.ts';
 export { randomBytes, randomToken, randomUuid } from './random.ts';
 export { hitRateLimit, peekRateLimit, resetRateLimit, type RateLimit, type RateLimitState } from './rate-limit.ts';

@@ -1,6 +1,7 @@
 import type { ErrorDetail } from '@authorworks/domain';
 import type { z } from 'zod';
 import { badRequest } from './errors.ts';
+import { assertStorableInput } from './input-text.ts';
 
 /** Where a value came from; it prefixes the field paths in error details (`body.email`). */
 export type InputPart = 'params' | 'query' | 'body' | 'headers';
@@ -13,8 +14,13 @@ export function issueDetails(part: InputPart, issues: readonly z.core.$ZodIssue[
   }));
 }
 
-/** Parses `value` with `schema`, or throws 400 `validation_failed` naming each bad field. */
+/**
+ * Parses `value` with `schema`, or throws 400 `validation_failed` naming each bad field. Before
+ * any schema runs, the value must be storable text nested no deeper than the kit allows
+ * (input-text.ts), so no route can forget it.
+ */
 export function validate<Schema extends z.ZodType>(part: InputPart, schema: Schema, value: unknown): z.output<Schema> {
+  assertStorableInput(part, value);
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw badRequest('validation_failed', `The request ${part} is not valid`, issueDetails(part, result.error.issues));

@@ -8,6 +8,7 @@ import {
   UpdateBookRequest,
 } from '@authorworks/domain';
 import {
+  CursorTimestamp,
   created,
   decodeCursor,
   forbidden,
@@ -80,7 +81,7 @@ export async function createBook(context: RouteContext<undefined, undefined, typ
   return created(book, `/v1/content/books/${book.id}`);
 }
 
-const BookCursor = z.object({ t: z.string().max(40), i: Id });
+const BookCursor = z.object({ t: CursorTimestamp, i: Id });
 
 /** Books I author and/or collaborate on (accepted invites), newest first. */
 export async function listBooks(context: RouteContext<undefined, typeof BookListQuery, undefined, 'required'>) {

@@ -1,5 +1,6 @@
 import { CatalogEntry, CatalogQuery } from '@authorworks/domain';
 import {
+  CursorTimestamp,
   decodeCursor,
   isoTimestamp,
   json,
@@ -37,7 +38,7 @@ const FILTERS = `b.status = 'published' AND b.visibility = 'public'
 
 /** Ranked results page by offset (ranks tie and shift); browsing pages by publication time. */
 const SearchCursor = z.object({ o: z.number().int().min(0).max(10_000) });
-const BrowseCursor = z.object({ t: z.string().max(40), i: z.uuid() });
+const BrowseCursor = z.object({ t: CursorTimestamp, i: z.uuid() });
 
 export async function searchCatalog(context: RouteContext<undefined, typeof CatalogQuery, undefined, 'optional'>) {
   const { q, genre, contentType, language, limit, cursor } = context.query;

@@ -15,6 +15,7 @@ import {
   UpdateChapterRequest,
 } from '@authorworks/domain';
 import {
+  CursorInteger,
   created,
   decodeCursor,
   isoTimestamp,
@@ -71,7 +72,7 @@ export async function createChapter(context: RouteContext<typeof BookParams, und
   return created(chapter, `/v1/content/chapters/${chapter.id}`);
 }
 
-const PositionCursor = z.object({ p: z.number().int() });
+const PositionCursor = z.object({ p: CursorInteger });
 
 export async function listChapters(context: RouteContext<typeof BookParams, typeof PageQuery, undefined, 'optional'>) {
   const db = context.db();
@@ -216,7 +217,7 @@ export async function putChapterContent(context: RouteContext<Params, undefined,
   return json(outcome.saved);
 }
 
-const VersionCursor = z.object({ v: z.number().int() });
+const VersionCursor = z.object({ v: CursorInteger });
 
 export async function listChapterVersions(context: RouteContext<Params, typeof PageQuery, undefined, 'optional'>) {
   const db = context.db();

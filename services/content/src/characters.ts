@@ -9,6 +9,7 @@ import {
   UpdateCharacterRequest,
 } from '@authorworks/domain';
 import {
+  CursorTimestamp,
   created,
   decodeCursor,
   isoTimestamp,
@@ -84,7 +85,7 @@ export async function createCharacter(context: RouteContext<typeof BookParams, u
   return created(character, `/v1/content/characters/${character.id}`);
 }
 
-const CharacterCursor = z.object({ t: z.string().max(40), i: z.uuid() });
+const CharacterCursor = z.object({ t: CursorTimestamp, i: z.uuid() });
 
 export async function listCharacters(context: RouteContext<typeof BookParams, typeof PageQuery, undefined, 'optional'>) {
   const db = context.db();

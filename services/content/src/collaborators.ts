@@ -8,6 +8,7 @@ import {
   PageQuery,
 } from '@authorworks/domain';
 import {
+  CursorTimestamp,
   conflict,
   created,
   decodeCursor,
@@ -46,7 +47,7 @@ async function selectCollaborator(db: SqlClient, id: string): Promise<Collaborat
   return withoutSortKey(row);
 }
 
-const Cursor = z.object({ t: z.string().max(40), i: z.uuid() });
+const Cursor = z.object({ t: CursorTimestamp, i: z.uuid() });
 
 /** The people on a book, pending invites included; only the book's own people (and admins) see it. */
 export async function listCollaborators(context: RouteContext<typeof BookParams, typeof PageQuery, undefined, 'required'>) {

@@ -1,5 +1,6 @@
 import { Collection, CollectionParams, CreateCollectionRequest, Id, PageQuery, UpdateCollectionRequest } from '@authorworks/domain';
 import {
+  CursorTimestamp,
   created,
   decodeCursor,
   forbidden,
@@ -84,7 +85,7 @@ export async function createCollection(context: RouteContext<undefined, undefine
   return created(collection, `/v1/content/collections/${collection.id}`);
 }
 
-const Cursor = z.object({ t: z.string().max(40), i: Id });
+const Cursor = z.object({ t: CursorTimestamp, i: Id });
 
 /** My collections, newest first. */
 export async function listCollections(context: RouteContext<undefined, typeof PageQuery, undefined, 'required'>) {

@@ -10,6 +10,7 @@ import {
   UpdateSceneRequest,
 } from '@authorworks/domain';
 import {
+  CursorInteger,
   created,
   decodeCursor,
   isoTimestamp,
@@ -70,7 +71,7 @@ export async function createScene(context: RouteContext<typeof ChapterParams, un
   return created(scene, `/v1/content/scenes/${scene.id}`);
 }
 
-const PositionCursor = z.object({ p: z.number().int() });
+const PositionCursor = z.object({ p: CursorInteger });
 
 export async function listScenes(context: RouteContext<typeof ChapterParams, typeof PageQuery, undefined, 'optional'>) {
   const db = context.db();

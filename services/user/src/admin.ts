@@ -1,5 +1,6 @@
 import { AdminUserListQuery, UpdateUserStatusRequest, UserParams } from '@authorworks/domain';
 import {
+  CursorBigint,
   decodeCursor,
   defineRoute,
   json,
@@ -15,7 +16,7 @@ import { revokeAllSessions } from './sessions.ts';
 import { USER_COLUMNS, UserRow, recordUserUpdated, toUser } from './users-table.ts';
 
 /** Newest first; the cursor holds the last row's creation time in microseconds and its id. */
-const Cursor = z.object({ createdUs: z.string().regex(/^\d+$/), id: z.uuid() });
+const Cursor = z.object({ createdUs: CursorBigint, id: z.uuid() });
 
 const ListedUserRow = UserRow.extend({ created_us: z.union([z.string(), z.number()]).transform(String) });
 

@@ -31,7 +31,9 @@ beforeAll(async () => {
 afterAll(() => app?.close());
 beforeEach(() => app.reset());
 
-const tokenFor = (userId: string) => signAccessToken({ sub: userId, roles: ['user'] }, { secret: AUTH_SECRET });
+// Tokens name users by id (a UUID, as the user service issues them).
+const userIds: Record<string, string> = { alice: '0f8c6a3e-5b1d-4c2a-9e7f-1a2b3c4d5e6f', bob: '7d9e2f10-3a4b-4c5d-8e6f-a1b2c3d4e5f6' };
+const tokenFor = (user: string) => signAccessToken({ sub: userIds[user] ?? user, roles: ['user'] }, { secret: AUTH_SECRET });
 
 function call(path: string, init: { method?: string; user?: string; body?: unknown; rawBody?: string } = {}): Promise<Response> {
   const headers: Record<string, string> = {};
@@ -55,7 +57,7 @@ describe('{{project-name | kebab_case}}-api', () => {
     const create = await call('/{{resource}}', { method: 'POST', user: 'alice', body: { title: 'First', body: 'Hello' } });
     expect(create.status).toBe(201);
     const item = (await create.json()) as { id: string; ownerId: string; title: string; body: string; createdAt: string };
-    expect(item).toMatchObject({ ownerId: 'alice', title: 'First', body: 'Hello' });
+    expect(item).toMatchObject({ ownerId: userIds.alice, title: 'First', body: 'Hello' });
     expect(create.headers.get('location')).toBe(`${BASE}/{{resource}}/${item.id}`);
 
     const read = await call(`/{{resource}}/${item.id}`, { user: 'alice' });
