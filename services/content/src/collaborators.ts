@@ -106,12 +106,15 @@ export async function removeCollaborator(context: RouteContext<typeof Collaborat
     const access = leaving
       ? await loadBookAccess(tx, { book: context.params.id }, context.principal, { lock: true })
       : await requireBookAccess(tx, { book: context.params.id }, context.principal, 'manage', { lock: true });
-    if (!access) throw notFound('No book with that id');
+    // Leaving, the caller may have no right to learn the book exists: a private book they are not
+    // on and an id that does not exist must get the same answer.
+    const notOnBook = () => notFound('You are not a collaborator on a book with that id');
+    if (!access) throw leaving ? notOnBook() : notFound('No book with that id');
     const { rows } = await tx.query(
       'DELETE FROM collaborators WHERE book_id = $1::text::uuid AND user_id = $2::text::uuid RETURNING id::text AS id',
       [access.bookId, context.params.userId],
     );
-    if (rows.length === 0) throw notFound('That user is not a collaborator on this book');
+    if (rows.length === 0) throw leaving ? notOnBook() : notFound('That user is not a collaborator on this book');
     await emit(
       contentEvent(ContentEventType.deleted, {
         entity: 'collaborator',

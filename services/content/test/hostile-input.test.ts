@@ -1,6 +1,7 @@
 // Input an outside attack sent that once reached PostgreSQL and came back as a 500: NUL
 // characters, lone surrogates, crafted cursors for every paginated list, deep JSON, and a token
 // whose subject is not a user id. Each must be a 400 (401 for the token) in the error envelope.
+import { randomUUID } from 'node:crypto';
 import { signAccessToken } from '@authorworks/kit/portable';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,5 +73,16 @@ describe('tokens', () => {
   it('refuses a validly signed token whose subject is not a user id', async () => {
     const token = signAccessToken({ sub: "1' OR '1'='1", roles: ['user'] }, { secret: AUTH_SECRET });
     await expectError(call(app, 'POST', '/books', { id: 'x', token, headers: { authorization: `Bearer ${token}` } }, { title: 'x' }), 401);
+  });
+});
+
+describe('existence oracle', () => {
+  it('answers leaving a private book one is not on exactly as leaving a book that does not exist', async () => {
+    const privateBook = await createBook(app, author, { title: 'Secret', visibility: 'private' });
+    const stranger = newUser();
+    const onPrivate = await call(app, 'DELETE', `/books/${privateBook.id}/collaborators/${stranger.id}`, stranger);
+    const onNothing = await call(app, 'DELETE', `/books/${randomUUID()}/collaborators/${stranger.id}`, stranger);
+    expect(onPrivate.status).toBe(404);
+    expect({ status: onNothing.status, body: onNothing.body }).toEqual({ status: onPrivate.status, body: onPrivate.body });
   });
 });
