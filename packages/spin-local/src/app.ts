@@ -82,6 +82,8 @@ export interface SpinApp {
   reset(options?: { postgres?: string[]; keepTables?: (table: string) => boolean; redis?: boolean }): Promise<void>;
   /** A SQL client on the app's own Postgres backend (shares embedded databases). */
   sql(address: string): Promise<SqlClient>;
+  /** spin-local's own counters (Spin's `/.well-known/spin/info` has only name and version). */
+  runtimeStats(): { executor: ExecutorPool['health']; instances: ExecutorPool['stats'] };
   close(): Promise<void>;
 }
 
@@ -362,7 +364,14 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
 
 
   const routes = new RouteTable(httpTriggers);
-  const startedAt = new Date().toISOString();
+  // Spin's start-up messages for these (crates/trigger-http/src/server.rs `HttpServer::new`).
+  if (routes.duplicates.length > 0) {
+    logger.error('The following component routes are duplicates and will never be used:');
+    for (const dup of routes.duplicates) logger.error(`  ${dup.replaced}: ${dup.route} (duplicate of ${dup.effective})`);
+  }
+  if (routes.publicRoutes().some((e) => e.route?.startsWith('/.well-known/spin/'))) {
+    logger.error('Routes under /.well-known/spin/ are handled by the Spin runtime and will never be reached');
+  }
   let server: Server | undefined;
   let url = '';
   if (httpTriggers.length > 0 || options.listen) {
@@ -371,7 +380,7 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
       pool,
       logger,
       onActivity,
-      info: () => ({ version: 'spin-local', app: manifest.application.name, started: startedAt, components: selected, instances: pool.stats, executor: pool.health }),
+      info: { name: manifest.application.name, ...(manifest.application.version !== undefined ? { version: manifest.application.version } : {}) },
     });
     const { host, port } = options.listen ?? { host: '127.0.0.1', port: 0 };
     const address = await listen(server, host, port);
@@ -410,6 +419,7 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
       for (const address of resetOptions.postgres ?? []) await postgres.truncateAll(address, keep);
     },
     sql: (address) => openSqlClientOn(postgres, address, false),
+    runtimeStats: () => ({ executor: pool.health, instances: pool.stats }),
     async close() {
       if (closed) return;
       closed = true;
