@@ -53,8 +53,10 @@ export interface SpinAppOptions {
   components?: string[];
   listen?: { host: string; port: number };
   runtimeConfigFile?: string;
-  /** dotenv files consulted for SPIN_VARIABLE_* after the environment; later files win. */
+  /** dotenv files consulted for SPIN_VARIABLE_* after the environment and `./.env`; later files win. */
   envFiles?: string[];
+  /** Where `./.env` and relative `dotenv_path`s are read, as from `spin up`'s working directory; default `process.cwd()`. */
+  workingDir?: string;
   /** Environment for variables and backend selection; default `process.env`. */
   env?: Record<string, string | undefined>;
   backends?: BackendOptions;
@@ -155,11 +157,13 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
   const httpTriggers: HttpTriggerSpec[] = (manifest.trigger.http ?? []).filter((t) => selected.includes(t.component));
   const redisTriggers = (manifest.trigger.redis ?? []).filter((t) => selected.includes(t.component));
 
-  const runtimeConfig = await loadRuntimeConfig(options.runtimeConfigFile);
+  const workingDir = options.workingDir ?? process.cwd();
+  const runtimeConfig = await loadRuntimeConfig(options.runtimeConfigFile, workingDir);
   const dotenv = Object.assign({}, ...(options.envFiles ?? []).map((f) => readDotenv(resolve(f)))) as Record<string, string>;
+  const workingDirDotenv = readDotenv(join(workingDir, '.env'));
   let appVariables: Record<string, string>;
   try {
-    appVariables = resolveAppVariables(manifest, { env, dotenv, providers: runtimeConfig.variablesProviders });
+    appVariables = resolveAppVariables(manifest, { env, workingDirDotenv, dotenv, providers: runtimeConfig.variablesProviders });
   } catch (error) {
     if (error instanceof VariableError) throw new StartupError(`${manifestFile}: ${error.message}`);
     throw error;

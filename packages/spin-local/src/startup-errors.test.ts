@@ -50,6 +50,6 @@ describe('start-up errors', () => {
     const file = join(dir, 'runtime-config.toml');
     await writeFile(file, '[key_value_store.cache]\ntype = "spin"\n\n[surprise]\nx = 1\n');
     const start = startSpinApp({ manifest: fixtureManifest, runtimeConfigFile: file, env: { SPIN_VARIABLE_API_KEY: 'k' }, ...quiet });
-    await expect(start).rejects.toThrow(/runtime-config\.toml: `surprise`: unknown key/);
+    await expect(start).rejects.toThrow(/runtime-config\.toml: unused runtime config key\(s\): surprise/);
   });
 });
