@@ -19,6 +19,7 @@ import { WitError } from './host-bridge.ts';
 import { createHttpTrigger, describeFailure, listen } from './http-trigger.ts';
 import { type Logger, consoleLogger } from './logger.ts';
 import { type HttpTriggerSpec, RouteTable } from './routes.ts';
+import { resolveAllowedHosts } from './outbound-hosts.ts';
 import { loadRuntimeConfig } from './runtime-config.ts';
 import { loadTranspiled } from './transpile-cache.ts';
 import { VariableError, componentVariables, expandTemplate, readDotenv, resolveAppVariables } from './variables.ts';
@@ -193,7 +194,13 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
     } catch (error) {
       throw new StartupError(`${manifestFile}: ${(error as Error).message}`);
     }
-    components.push({ id, variables, allowedOutboundHosts: component.allowed_outbound_hosts ?? [], keyValueStores: kvStores, jsFile: '', modules: {} });
+    let allowedOutboundHosts: string[];
+    try {
+      allowedOutboundHosts = resolveAllowedHosts(component.allowed_outbound_hosts ?? [], appVariables);
+    } catch (error) {
+      throw new StartupError(`${manifestFile}: component.${id}.allowed_outbound_hosts: ${(error as Error).message}`);
+    }
+    components.push({ id, variables, allowedOutboundHosts, keyValueStores: kvStores, jsFile: '', modules: {} });
   }
   // All at once: a cache hit only compiles (on V8's background threads); transpile-cache limits
   // the CPU-bound transpiles of a cold cache itself. Threads and backends start meanwhile.

@@ -45,6 +45,14 @@ describe('start-up errors', () => {
     await expect(start).rejects.toThrow(/spin\.toml: `trigger\.http\[0\]\.component`: no component with id "nope"/);
   });
 
+  // Spin validates allowed_outbound_hosts when it loads the app (crates/outbound-networking-config/
+  // src/allowed_hosts.rs `AllowedHostsConfig::validate`); Spin 1's `insecure:allow-all` is refused.
+  it('refuses an allowed_outbound_hosts entry Spin refuses, naming the component', async () => {
+    const manifest = await manifestVariant((text) => text.replace('[component.locked]\n', '[component.locked]\nallowed_outbound_hosts = ["insecure:allow-all"]\n'));
+    const start = startSpinApp({ manifest, runtimeConfigFile: fixtureRuntimeConfig, env: { SPIN_VARIABLE_API_KEY: 'k' }, ...quiet });
+    await expect(start).rejects.toThrow(/component\.locked\.allowed_outbound_hosts: 'insecure:allow-all' is not allowed/);
+  });
+
   it('rejects unknown keys in runtime-config.toml, as Spin does', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'spin-local-'));
     const file = join(dir, 'runtime-config.toml');
