@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { type Manifest, ManifestError, loadManifest } from '@authorworks/spin-manifest';
+import { type Manifest, loadManifest } from '@authorworks/spin-manifest';
 import { KeyValueStores } from './backends/key-value.ts';
 import { PostgresBackend, type SqlClient, openSqlClientOn } from './backends/postgres.ts';
 import { RedisBackend, type RedisParameter, redisError } from './backends/redis.ts';
@@ -50,7 +50,7 @@ export interface BackendOptions {
 export interface SpinAppOptions {
   /** Path to spin.toml / spin-all.toml. */
   manifest: string;
-  /** Run only these components (and their triggers). */
+  /** Run only these components and their triggers, as `spin up --component-id` does. */
   components?: string[];
   listen?: { host: string; port: number };
   runtimeConfigFile?: string;
@@ -86,8 +86,28 @@ export interface SpinApp {
   /** A SQL client on the app's own Postgres backend (shares embedded databases). */
   sql(address: string): Promise<SqlClient>;
   /** spin-local's own counters (Spin's `/.well-known/spin/info` has only name and version). */
-  runtimeStats(): { executor: ExecutorPool['health']; instances: ExecutorPool['stats'] };
+  runtimeStats(): { executor: ExecutorPool['health']; instances: ExecutorPool['stats']; redisTriggerConnection: string | undefined };
   close(): Promise<void>;
+}
+
+/**
+ * `spin up --component-id` (src/commands/up.rs): every named component must exist
+ * (crates/app/src/lib.rs `validate_retained_components_exist`), and none may chain to a component
+ * left out (crates/factor-outbound-networking/src/allowed_hosts.rs
+ * `validate_service_chaining_for_components`). Messages are Spin's.
+ */
+function validateComponentSelection(manifest: Manifest, selected: readonly string[]): void {
+  for (const id of selected) {
+    if (!manifest.component[id]) throw new StartupError(`Specified component "${id}" not found in application`);
+  }
+  for (const id of selected) {
+    for (const entry of manifest.component[id]?.allowed_outbound_hosts ?? []) {
+      const target = /^[a-z*]+:\/\/([^.:/]+)\.spin\.internal(?::[^/]*)?\/?$/i.exec(entry)?.[1];
+      if (target === undefined || selected.includes(target)) continue;
+      if (target === '*') throw new StartupError(`Selected component '${id}' cannot use wildcard service chaining: allowed_outbound_hosts = ["http://*.spin.internal"]`);
+      throw new StartupError(`Selected component '${id}' cannot use service chaining to unselected component: allowed_outbound_hosts = ["http://${target}.spin.internal"]`);
+    }
+  }
 }
 
 /** The repository root: the nearest directory holding pnpm-workspace.yaml (else the manifest's). */
@@ -152,9 +172,7 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
   const repoRoot = findRepoRoot(appDir);
 
   const selected = options.components ?? Object.keys(manifest.component);
-  for (const id of selected) {
-    if (!manifest.component[id]) throw new ManifestError(manifestFile, `component.${id}`, 'no such component');
-  }
+  if (options.components) validateComponentSelection(manifest, options.components);
   const httpTriggers: HttpTriggerSpec[] = (manifest.trigger.http ?? []).filter((t) => selected.includes(t.component));
   const redisTriggers = (manifest.trigger.redis ?? []).filter((t) => selected.includes(t.component));
 
@@ -385,7 +403,9 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
   }
   let server: Server | undefined;
   let url = '';
-  if (httpTriggers.length > 0 || options.listen) {
+  // As in Spin, only an app (or selection) with HTTP triggers listens: a Redis-only
+  // `--component-id` selection runs the Redis trigger alone.
+  if (httpTriggers.length > 0) {
     server = createHttpTrigger({
       routes,
       pool,
@@ -402,6 +422,12 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
   // Subscribed once the listener is up: only guests publish to the embedded Redis, and their
   // publishes (like app.publish) wait for this.
   const redis = await redisReady;
+  redis.onSubscriberEvent((event) => {
+    const where = realRedisUrl ?? 'the embedded Redis';
+    if (event.kind === 'lost') {
+      logger.error(`redis trigger: lost the connection to ${where} (${event.reason}); reconnecting (Spin's \`spin up\` would stop every trigger here)`);
+    } else logger.info(`redis trigger: reconnected to ${where}, subscribed again to ${event.channels.map((c) => `"${c}"`).join(', ')}`);
+  });
   await Promise.all(subscriptions.map((subscribe) => subscribe()));
   resolveSubscribed();
 
@@ -430,7 +456,7 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
       for (const address of resetOptions.postgres ?? []) await postgres.truncateAll(address, keep);
     },
     sql: (address) => openSqlClientOn(postgres, address, false),
-    runtimeStats: () => ({ executor: pool.health, instances: pool.stats }),
+    runtimeStats: () => ({ executor: pool.health, instances: pool.stats, redisTriggerConnection: channelsByAddress.size > 0 && realRedisUrl ? redis.subscriberName : undefined }),
     async close() {
       if (closed) return;
       closed = true;

@@ -24,7 +24,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
   upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
-  app = await startFixtureApp({ components: ['probe'], hostCallDeadlineMs: 500 });
+  app = await startFixtureApp({ components: ['probe', 'hidden'], hostCallDeadlineMs: 500 });
 });
 afterAll(async () => {
   await app?.close();

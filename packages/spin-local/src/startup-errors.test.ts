@@ -53,6 +53,16 @@ describe('start-up errors', () => {
     await expect(start).rejects.toThrow(/component\.locked\.allowed_outbound_hosts: 'insecure:allow-all' is not allowed/);
   });
 
+  // `spin up --component-id`: crates/app/src/lib.rs `validate_retained_components_exist` and
+  // crates/factor-outbound-networking/src/allowed_hosts.rs `validate_service_chaining_for_components`.
+  it('refuses a component selection Spin refuses: an unknown id, or chaining to a component left out', async () => {
+    const start = (components: string[]) => startSpinApp({ manifest: fixtureManifest, runtimeConfigFile: fixtureRuntimeConfig, env: { SPIN_VARIABLE_API_KEY: 'k' }, components, ...quiet });
+    await expect(start(['nope'])).rejects.toThrow('Specified component "nope" not found in application');
+    await expect(start(['probe'])).rejects.toThrow(
+      `Selected component 'probe' cannot use service chaining to unselected component: allowed_outbound_hosts = ["http://hidden.spin.internal"]`,
+    );
+  });
+
   it('rejects unknown keys in runtime-config.toml, as Spin does', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'spin-local-'));
     const file = join(dir, 'runtime-config.toml');
