@@ -86,7 +86,12 @@ export interface SpinApp {
   /** A SQL client on the app's own Postgres backend (shares embedded databases). */
   sql(address: string): Promise<SqlClient>;
   /** spin-local's own counters (Spin's `/.well-known/spin/info` has only name and version). */
-  runtimeStats(): { executor: ExecutorPool['health']; instances: ExecutorPool['stats']; redisTriggerConnection: string | undefined };
+  runtimeStats(): {
+    executor: ExecutorPool['health'];
+    instances: ExecutorPool['stats'];
+    /** The trigger's connection name on a real Redis, and the most messages ever handled at once. */
+    redisTrigger: { connection: string | undefined; maxMessagesInFlight: number };
+  };
   close(): Promise<void>;
 }
 
@@ -344,6 +349,10 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
   // Redis trigger: every component bound to a channel receives each message (subscribed below).
   const defaultRedisAddress = manifest.application.trigger?.redis?.address;
   const subscriptions: (() => Promise<void>)[] = [];
+  /** The message being handled per Redis address; the next waits for it. */
+  const redisQueues = new Map<string, Promise<void>>();
+  let redisInFlight = 0;
+  let redisMaxInFlight = 0;
   const channelsByAddress = new Map<string, Map<string, string[]>>();
   for (const trigger of redisTriggers) {
     const template = trigger.address ?? defaultRedisAddress;
@@ -358,18 +367,28 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
       subscribedChannels.add(channel);
       subscriptions.push(() =>
         redis.subscribe(address, channel, (_ch, payload) => {
-          for (const component of bound) {
-            onActivity(1);
-            const started = process.hrtime.bigint();
-            void pool
-              .runRedis(component, new Uint8Array(payload))
-              .then((failure) => {
+          // As Spin: one message at a time per Redis server, each handed to every bound component
+          // at once (crates/trigger-redis/src/lib.rs: `run_listener` awaits `handle_message`,
+          // which joins the components' dispatches).
+          onActivity(1);
+          const handled = (redisQueues.get(address) ?? Promise.resolve()).then(async () => {
+            redisInFlight++;
+            redisMaxInFlight = Math.max(redisMaxInFlight, redisInFlight);
+            await Promise.all(
+              bound.map(async (component) => {
+                const started = process.hrtime.bigint();
+                const failure = await pool.runRedis(component, new Uint8Array(payload));
                 const ms = (Number(process.hrtime.bigint() - started) / 1e6).toFixed(1);
                 if (failure) logger.error(describeFailure(component, `redis channel "${channel}"`, `message of ${payload.length} bytes`, failure));
                 logger.request(`REDIS ${channel} -> ${component} ${failure ? 'failed' : 'ok'} ${ms} ms`);
-              })
-              .finally(() => onActivity(-1));
-          }
+              }),
+            );
+            redisInFlight--;
+          });
+          redisQueues.set(
+            address,
+            handled.catch((error: unknown) => logger.error(`redis trigger: handling a message on "${channel}" failed in the host: ${error instanceof Error ? error.stack : String(error)}`)).finally(() => onActivity(-1)),
+          );
           delivered(channel);
         }),
       );
@@ -456,7 +475,11 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
       for (const address of resetOptions.postgres ?? []) await postgres.truncateAll(address, keep);
     },
     sql: (address) => openSqlClientOn(postgres, address, false),
-    runtimeStats: () => ({ executor: pool.health, instances: pool.stats, redisTriggerConnection: channelsByAddress.size > 0 && realRedisUrl ? redis.subscriberName : undefined }),
+    runtimeStats: () => ({
+      executor: pool.health,
+      instances: pool.stats,
+      redisTrigger: { connection: channelsByAddress.size > 0 && realRedisUrl ? redis.subscriberName : undefined, maxMessagesInFlight: redisMaxInFlight },
+    }),
     async close() {
       if (closed) return;
       closed = true;

@@ -46,6 +46,17 @@ describe(`Redis trigger (${process.env.REDIS_ADDRESS ? 'real server' : 'embedded
     expect((await app.fetch('/probe/health')).status).toBe(200);
   });
 
+  // Spin's `run_listener` awaits each message's handling before taking the next
+  // (crates/trigger-redis/src/lib.rs), so a burst is handled one message at a time.
+  it('handles a burst one message at a time, every message reaching both workers', async () => {
+    const burst = Array.from({ length: 6 }, (_, i) => `burst-${i}-${tag}`);
+    await Promise.all(burst.map((message) => app.app.publish('jobs', message)));
+    await app.waitForIdle();
+    expect(await received('a')).toEqual(expect.arrayContaining(burst));
+    expect(await received('b')).toEqual(expect.arrayContaining(burst));
+    expect(app.app.runtimeStats().redisTrigger.maxMessagesInFlight).toBe(1);
+  });
+
   it('ignores channels nobody is bound to', async () => {
     await app.publish('elsewhere', 'nobody listens');
     expect(app.logs.text('request')).not.toMatch(/REDIS elsewhere/);
@@ -87,7 +98,7 @@ describe.runIf(process.env.REDIS_ADDRESS)('a lost Redis trigger connection (real
   });
 
   it('is logged, reconnected and subscribed again, and messages flow afterwards', async () => {
-    const name = app.app.runtimeStats().redisTriggerConnection;
+    const name = app.app.runtimeStats().redisTrigger.connection;
     expect(name).toMatch(/^spin-local-trigger-/);
     const clients = String(await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
     const id = /(?:^|\s)id=(\d+)\s.*\bname=(\S+)/gm;
