@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { type Manifest, ManifestError, loadManifest } from '@authorworks/spin-manifest';
+import { type Manifest, loadManifest } from '@authorworks/spin-manifest';
 import { KeyValueStores } from './backends/key-value.ts';
 import { PostgresBackend, type SqlClient, openSqlClientOn } from './backends/postgres.ts';
 import { RedisBackend, type RedisParameter, redisError } from './backends/redis.ts';
@@ -19,6 +19,7 @@ import { WitError } from './host-bridge.ts';
 import { createHttpTrigger, describeFailure, listen } from './http-trigger.ts';
 import { type Logger, consoleLogger } from './logger.ts';
 import { type HttpTriggerSpec, RouteTable } from './routes.ts';
+import { resolveAllowedHosts } from './outbound-hosts.ts';
 import { loadRuntimeConfig } from './runtime-config.ts';
 import { loadTranspiled } from './transpile-cache.ts';
 import { VariableError, componentVariables, expandTemplate, readDotenv, resolveAppVariables } from './variables.ts';
@@ -49,12 +50,14 @@ export interface BackendOptions {
 export interface SpinAppOptions {
   /** Path to spin.toml / spin-all.toml. */
   manifest: string;
-  /** Run only these components (and their triggers). */
+  /** Run only these components and their triggers, as `spin up --component-id` does. */
   components?: string[];
   listen?: { host: string; port: number };
   runtimeConfigFile?: string;
-  /** dotenv files consulted for SPIN_VARIABLE_* after the environment; later files win. */
+  /** dotenv files consulted for SPIN_VARIABLE_* after the environment and `./.env`; later files win. */
   envFiles?: string[];
+  /** Where `./.env` and relative `dotenv_path`s are read, as from `spin up`'s working directory; default `process.cwd()`. */
+  workingDir?: string;
   /** Environment for variables and backend selection; default `process.env`. */
   env?: Record<string, string | undefined>;
   backends?: BackendOptions;
@@ -82,7 +85,34 @@ export interface SpinApp {
   reset(options?: { postgres?: string[]; keepTables?: (table: string) => boolean; redis?: boolean }): Promise<void>;
   /** A SQL client on the app's own Postgres backend (shares embedded databases). */
   sql(address: string): Promise<SqlClient>;
+  /** spin-local's own counters (Spin's `/.well-known/spin/info` has only name and version). */
+  runtimeStats(): {
+    executor: ExecutorPool['health'];
+    instances: ExecutorPool['stats'];
+    /** The trigger's connection name on a real Redis, and the most messages ever handled at once. */
+    redisTrigger: { connection: string | undefined; maxMessagesInFlight: number };
+  };
   close(): Promise<void>;
+}
+
+/**
+ * `spin up --component-id` (src/commands/up.rs): every named component must exist
+ * (crates/app/src/lib.rs `validate_retained_components_exist`), and none may chain to a component
+ * left out (crates/factor-outbound-networking/src/allowed_hosts.rs
+ * `validate_service_chaining_for_components`). Messages are Spin's.
+ */
+function validateComponentSelection(manifest: Manifest, selected: readonly string[]): void {
+  for (const id of selected) {
+    if (!manifest.component[id]) throw new StartupError(`Specified component "${id}" not found in application`);
+  }
+  for (const id of selected) {
+    for (const entry of manifest.component[id]?.allowed_outbound_hosts ?? []) {
+      const target = /^[a-z*]+:\/\/([^.:/]+)\.spin\.internal(?::[^/]*)?\/?$/i.exec(entry)?.[1];
+      if (target === undefined || selected.includes(target)) continue;
+      if (target === '*') throw new StartupError(`Selected component '${id}' cannot use wildcard service chaining: allowed_outbound_hosts = ["http://*.spin.internal"]`);
+      throw new StartupError(`Selected component '${id}' cannot use service chaining to unselected component: allowed_outbound_hosts = ["http://${target}.spin.internal"]`);
+    }
+  }
 }
 
 /** The repository root: the nearest directory holding pnpm-workspace.yaml (else the manifest's). */
@@ -147,17 +177,17 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
   const repoRoot = findRepoRoot(appDir);
 
   const selected = options.components ?? Object.keys(manifest.component);
-  for (const id of selected) {
-    if (!manifest.component[id]) throw new ManifestError(manifestFile, `component.${id}`, 'no such component');
-  }
+  if (options.components) validateComponentSelection(manifest, options.components);
   const httpTriggers: HttpTriggerSpec[] = (manifest.trigger.http ?? []).filter((t) => selected.includes(t.component));
   const redisTriggers = (manifest.trigger.redis ?? []).filter((t) => selected.includes(t.component));
 
-  const runtimeConfig = await loadRuntimeConfig(options.runtimeConfigFile);
+  const workingDir = options.workingDir ?? process.cwd();
+  const runtimeConfig = await loadRuntimeConfig(options.runtimeConfigFile, workingDir);
   const dotenv = Object.assign({}, ...(options.envFiles ?? []).map((f) => readDotenv(resolve(f)))) as Record<string, string>;
+  const workingDirDotenv = readDotenv(join(workingDir, '.env'));
   let appVariables: Record<string, string>;
   try {
-    appVariables = resolveAppVariables(manifest, { env, dotenv, providers: runtimeConfig.variablesProviders });
+    appVariables = resolveAppVariables(manifest, { env, workingDirDotenv, dotenv, providers: runtimeConfig.variablesProviders });
   } catch (error) {
     if (error instanceof VariableError) throw new StartupError(`${manifestFile}: ${error.message}`);
     throw error;
@@ -187,7 +217,13 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
     } catch (error) {
       throw new StartupError(`${manifestFile}: ${(error as Error).message}`);
     }
-    components.push({ id, variables, allowedOutboundHosts: component.allowed_outbound_hosts ?? [], keyValueStores: kvStores, jsFile: '', modules: {} });
+    let allowedOutboundHosts: string[];
+    try {
+      allowedOutboundHosts = resolveAllowedHosts(component.allowed_outbound_hosts ?? [], appVariables);
+    } catch (error) {
+      throw new StartupError(`${manifestFile}: component.${id}.allowed_outbound_hosts: ${(error as Error).message}`);
+    }
+    components.push({ id, variables, allowedOutboundHosts, keyValueStores: kvStores, jsFile: '', modules: {} });
   }
   // All at once: a cache hit only compiles (on V8's background threads); transpile-cache limits
   // the CPU-bound transpiles of a cold cache itself. Threads and backends start meanwhile.
@@ -313,6 +349,10 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
   // Redis trigger: every component bound to a channel receives each message (subscribed below).
   const defaultRedisAddress = manifest.application.trigger?.redis?.address;
   const subscriptions: (() => Promise<void>)[] = [];
+  /** The message being handled per Redis address; the next waits for it. */
+  const redisQueues = new Map<string, Promise<void>>();
+  let redisInFlight = 0;
+  let redisMaxInFlight = 0;
   const channelsByAddress = new Map<string, Map<string, string[]>>();
   for (const trigger of redisTriggers) {
     const template = trigger.address ?? defaultRedisAddress;
@@ -327,18 +367,28 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
       subscribedChannels.add(channel);
       subscriptions.push(() =>
         redis.subscribe(address, channel, (_ch, payload) => {
-          for (const component of bound) {
-            onActivity(1);
-            const started = process.hrtime.bigint();
-            void pool
-              .runRedis(component, new Uint8Array(payload))
-              .then((failure) => {
+          // As Spin: one message at a time per Redis server, each handed to every bound component
+          // at once (crates/trigger-redis/src/lib.rs: `run_listener` awaits `handle_message`,
+          // which joins the components' dispatches).
+          onActivity(1);
+          const handled = (redisQueues.get(address) ?? Promise.resolve()).then(async () => {
+            redisInFlight++;
+            redisMaxInFlight = Math.max(redisMaxInFlight, redisInFlight);
+            await Promise.all(
+              bound.map(async (component) => {
+                const started = process.hrtime.bigint();
+                const failure = await pool.runRedis(component, new Uint8Array(payload));
                 const ms = (Number(process.hrtime.bigint() - started) / 1e6).toFixed(1);
                 if (failure) logger.error(describeFailure(component, `redis channel "${channel}"`, `message of ${payload.length} bytes`, failure));
                 logger.request(`REDIS ${channel} -> ${component} ${failure ? 'failed' : 'ok'} ${ms} ms`);
-              })
-              .finally(() => onActivity(-1));
-          }
+              }),
+            );
+            redisInFlight--;
+          });
+          redisQueues.set(
+            address,
+            handled.catch((error: unknown) => logger.error(`redis trigger: handling a message on "${channel}" failed in the host: ${error instanceof Error ? error.stack : String(error)}`)).finally(() => onActivity(-1)),
+          );
           delivered(channel);
         }),
       );
@@ -362,16 +412,25 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
 
 
   const routes = new RouteTable(httpTriggers);
-  const startedAt = new Date().toISOString();
+  // Spin's start-up messages for these (crates/trigger-http/src/server.rs `HttpServer::new`).
+  if (routes.duplicates.length > 0) {
+    logger.error('The following component routes are duplicates and will never be used:');
+    for (const dup of routes.duplicates) logger.error(`  ${dup.replaced}: ${dup.route} (duplicate of ${dup.effective})`);
+  }
+  if (routes.publicRoutes().some((e) => e.route?.startsWith('/.well-known/spin/'))) {
+    logger.error('Routes under /.well-known/spin/ are handled by the Spin runtime and will never be reached');
+  }
   let server: Server | undefined;
   let url = '';
-  if (httpTriggers.length > 0 || options.listen) {
+  // As in Spin, only an app (or selection) with HTTP triggers listens: a Redis-only
+  // `--component-id` selection runs the Redis trigger alone.
+  if (httpTriggers.length > 0) {
     server = createHttpTrigger({
       routes,
       pool,
       logger,
       onActivity,
-      info: () => ({ version: 'spin-local', app: manifest.application.name, started: startedAt, components: selected, instances: pool.stats, executor: pool.health }),
+      info: { name: manifest.application.name, ...(manifest.application.version !== undefined ? { version: manifest.application.version } : {}) },
     });
     const { host, port } = options.listen ?? { host: '127.0.0.1', port: 0 };
     const address = await listen(server, host, port);
@@ -382,6 +441,12 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
   // Subscribed once the listener is up: only guests publish to the embedded Redis, and their
   // publishes (like app.publish) wait for this.
   const redis = await redisReady;
+  redis.onSubscriberEvent((event) => {
+    const where = realRedisUrl ?? 'the embedded Redis';
+    if (event.kind === 'lost') {
+      logger.error(`redis trigger: lost the connection to ${where} (${event.reason}); reconnecting (Spin's \`spin up\` would stop every trigger here)`);
+    } else logger.info(`redis trigger: reconnected to ${where}, subscribed again to ${event.channels.map((c) => `"${c}"`).join(', ')}`);
+  });
   await Promise.all(subscriptions.map((subscribe) => subscribe()));
   resolveSubscribed();
 
@@ -410,6 +475,11 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
       for (const address of resetOptions.postgres ?? []) await postgres.truncateAll(address, keep);
     },
     sql: (address) => openSqlClientOn(postgres, address, false),
+    runtimeStats: () => ({
+      executor: pool.health,
+      instances: pool.stats,
+      redisTrigger: { connection: channelsByAddress.size > 0 && realRedisUrl ? redis.subscriberName : undefined, maxMessagesInFlight: redisMaxInFlight },
+    }),
     async close() {
       if (closed) return;
       closed = true;

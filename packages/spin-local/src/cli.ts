@@ -1,6 +1,8 @@
 /**
- * `spin-local up -f spin-all.toml [--listen 127.0.0.1:3000] [--runtime-config-file f] [--env-file f]`
- * — runs a Spin app the way `spin up` would, printing the route table and one line per request.
+ * `spin-local up -f spin-all.toml [--listen 127.0.0.1:3000] [--runtime-config-file f] [--env-file f]
+ * [--component-id id]...` — runs a Spin app the way `spin up` would, printing the route table and
+ * one line per request. `--component-id` / `-c` runs only the named components and their triggers,
+ * as `spin up --component-id` does (so the Redis workers can run in a process of their own).
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,7 +12,7 @@ import { ensureDevSecrets } from './dev-secrets.ts';
 import { consoleLogger } from './logger.ts';
 import { readDotenv } from './variables.ts';
 
-const usage = `usage: spin-local up -f <manifest> [--listen host:port] [--runtime-config-file <file>] [--env-file <file>]... [--threads <n>] [--data-dir <dir>] [--no-dev-secrets]`;
+const usage = `usage: spin-local up -f <manifest> [--listen host:port] [--runtime-config-file <file>] [--env-file <file>]... [--component-id <id>]... [--threads <n>] [--data-dir <dir>] [--no-dev-secrets]`;
 
 function parseListen(value: string): { host: string; port: number } {
   const match = /^(.*):(\d+)$/.exec(value);
@@ -34,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
       threads: { type: 'string' },
       'no-dev-secrets': { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
+      'component-id': { type: 'string', short: 'c', multiple: true, default: [] },
     },
   });
   const manifestFile = resolve(values.from);
@@ -59,16 +62,19 @@ export async function main(argv: string[]): Promise<number> {
     ...(values['runtime-config-file'] ? { runtimeConfigFile: resolve(values['runtime-config-file']) } : {}),
     ...(values.threads ? { threads: Number(values.threads) } : {}),
     ...(values['data-dir'] ? { backends: { dataDir: resolve(values['data-dir']) } } : {}),
+    ...(values['component-id'].length > 0 ? { components: values['component-id'] } : {}),
   });
 
-  console.log(`Serving ${app.url} (Postgres: ${app.backends.postgres}, Redis: ${app.backends.redis}) in ${Date.now() - started} ms`);
+  const where = app.url ? `Serving ${app.url}` : 'Running (no HTTP triggers selected, not listening)';
+  console.log(`${where} (Postgres: ${app.backends.postgres}, Redis: ${app.backends.redis}) in ${Date.now() - started} ms`);
   console.log('Available Routes:');
   for (const entry of app.routes.publicRoutes()) {
     const route = entry.route ?? '';
     const wildcard = entry.trailingWildcard ? ' (wildcard)' : '';
     console.log(`  ${entry.component}: ${app.url}${route.replace(/\/\.\.\.$/, '') || '/'}${wildcard}`);
   }
-  for (const trigger of app.manifest.trigger.redis ?? []) console.log(`  ${trigger.component}: redis channel "${trigger.channel}"`);
+  const selected = values['component-id'];
+  for (const trigger of (app.manifest.trigger.redis ?? []).filter((t) => selected.length === 0 || selected.includes(t.component))) console.log(`  ${trigger.component}: redis channel "${trigger.channel}"`);
 
   await new Promise<void>((resolveStop) => {
     let stopping = false;

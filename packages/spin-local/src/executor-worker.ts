@@ -23,7 +23,7 @@ import { type GuestComponentConfig, InstanceHandles, createSpinImports } from '.
 import { BufferSink, BufferSource, type ByteSource, LineSink, emptySource } from './guest/streams.ts';
 import { createWasiImports } from './guest/wasi-imports.ts';
 import { internalComponentId, isAllowedOutbound, targetOf } from './outbound-hosts.ts';
-import { type HttpTriggerSpec, RouteTable, matchForComponent, spinHeaders } from './routes.ts';
+import { type HttpTriggerSpec, RouteTable, chainedClientAddr, matchForComponent, spinHeaders } from './routes.ts';
 import type { ExecutorJob, ExecutorMessage, GuestFailure } from './executor-protocol.ts';
 
 export interface ExecutorComponent extends GuestComponentConfig {
@@ -284,8 +284,9 @@ function sendOutbound(request: OutboundRequestData): { ok: OutboundResponseData 
     const authority = request.authority || 'self';
     const fullUrl = `${request.scheme}://${authority}${request.pathWithQuery}`;
     const headers: HeaderList = [
-      ...request.headers.filter(([n]) => !n.startsWith('spin-')),
-      ...headerList(spinHeaders({ fullUrl, clientAddr: '127.0.0.1:0', match })),
+      // Copied, then Spin's own appended, as for a request from outside.
+      ...request.headers,
+      ...headerList(spinHeaders({ fullUrl, clientAddr: internalId !== undefined ? chainedClientAddr : '127.0.0.1:0', match })),
     ];
     const sink = new BufferSink();
     let status = 500;

@@ -128,7 +128,7 @@ describe(`Postgres (${process.env.DB_CONNECTION ? 'real server' : 'embedded PGli
   const table = `t_${runId.replace(/\W/g, '_')}`;
   const pgCall = (statements: unknown[][], route?: string) => callProbe<PgResults>(app, 'pg', { address: dbAddress, statements }, route);
 
-  it("maps every column type as Spin 2.0's postgres host does", async () => {
+  it("maps every column type as Spin 4's postgres 2.0 interface does", async () => {
     const { results } = await pgCall([
       ['execute', `CREATE TABLE ${table} (a int2, b int4, c int8, d float4, e float8, f bool, g text, h varchar(10), i char(3), j bytea, k int4, l timestamptz, m numeric, n uuid)`],
       [
@@ -188,13 +188,58 @@ describe(`Postgres (${process.env.DB_CONNECTION ? 'real server' : 'embedded PGli
     ]);
   });
 
-  it('returns text casts of unsupported types, and no columns for an empty result (as Spin 2.0 does)', async () => {
+  // Spin 4 takes the columns from the prepared statement (crates/factor-outbound-pg/src/client.rs
+  // `query`: `columns = Some(cols_fut.await)`); Spin 2.0 had none for an empty result.
+  it('returns text casts of unsupported types, and the columns of an empty result', async () => {
     const { results } = await pgCall([
       ['query', `SELECT l::text AS l, m::text AS m FROM ${table}`],
-      ['query', `SELECT * FROM ${table} WHERE false`],
+      ['query', `SELECT a, g FROM ${table} WHERE false`],
     ]);
     expect(results[0]?.ok?.rows[0]?.map((v) => (v as { tag: string }).tag)).toEqual(['str', 'str']);
-    expect(results[1]).toEqual({ ok: { columns: [], rows: [] } });
+    expect(results[1]).toEqual({ ok: { columns: [{ name: 'a', dataType: 'int16' }, { name: 'g', dataType: 'str' }], rows: [] } });
+  });
+
+  // Spin binds through tokio-postgres: the statement is prepared and each parameter's Rust type
+  // must be accepted by the type Postgres inferred (crates/factor-outbound-pg/src/types.rs
+  // `to_sql_parameter`; postgres-types `ToSql::accepts`), else `query_failed` passes on the
+  // error's `{:?}` (client.rs) as query-failed (crates/world/src/conversions.rs).
+  it.each([
+    ['an int64 for an int4 column', `SELECT a FROM @table WHERE b = $1`, { tag: 'int64', val: 123456n }, 'Error { kind: ToSql(0), cause: Some(WrongType { postgres: Int4, rust: "i64" }) }'],
+    ['an int32 for an int8 column', `SELECT a FROM @table WHERE c = $1`, { tag: 'int32', val: 1 }, 'Error { kind: ToSql(0), cause: Some(WrongType { postgres: Int8, rust: "i32" }) }'],
+    ['a str for an int4 column', `SELECT a FROM @table WHERE b = $1`, { tag: 'str', val: '123456' }, 'Error { kind: ToSql(0), cause: Some(WrongType { postgres: Int4, rust: "alloc::string::String" }) }'],
+    ['a str for a uuid column', `SELECT a FROM @table WHERE n = $1`, { tag: 'str', val: '00000000-0000-0000-0000-000000000000' }, 'Error { kind: ToSql(0), cause: Some(WrongType { postgres: Uuid, rust: "alloc::string::String" }) }'],
+    ['a floating64 for a float4 column', `SELECT a FROM @table WHERE d = $1`, { tag: 'floating64', val: 1.5 }, 'Error { kind: ToSql(0), cause: Some(WrongType { postgres: Float4, rust: "f64" }) }'],
+  ])('refuses %s with tokio-postgres\' WrongType error', async (_name, sql, param, text) => {
+    const { results } = await pgCall([['query', sql.replace('@table', table), [param]], ['execute', sql.replace('@table', table), [param]]]);
+    expect(results[0]?.err).toEqual({ tag: 'query-failed', val: text });
+    expect(results[1]?.err).toEqual({ tag: 'query-failed', val: text });
+  });
+
+  it('binds what Spin binds: exact integer widths, str to text types and casts, db-null anywhere', async () => {
+    const { results } = await pgCall([
+      ['query', `SELECT a FROM ${table} WHERE b = $1 AND c = $2 AND a = $3`, [{ tag: 'int32', val: 123456 }, { tag: 'int64', val: 9007199254740993n }, { tag: 'int16', val: -7 }]],
+      ['query', `SELECT a FROM ${table} WHERE g = $1 AND h = $2 AND i = $3`, [{ tag: 'str', val: 'text ✓' }, { tag: 'str', val: 'varchar' }, { tag: 'str', val: 'ab' }]],
+      ['query', `SELECT a FROM ${table} WHERE n = $1::text::uuid OR k = $2`, [{ tag: 'str', val: '00000000-0000-0000-0000-000000000000' }, { tag: 'db-null' }]],
+      ['query', `SELECT $1 AS untyped`, [{ tag: 'str', val: 'x' }]],
+    ]);
+    expect(results[0]?.ok?.rows).toEqual([[{ tag: 'int16', val: -7 }]]);
+    expect(results[1]?.ok?.rows).toEqual([[{ tag: 'int16', val: -7 }]]);
+    expect(results[2]?.ok?.rows).toEqual([]);
+    expect(results[3]?.ok?.rows).toEqual([[{ tag: 'str', val: 'x' }]]);
+  });
+
+  // Always prepared (the extended protocol): one statement per string, with or without parameters.
+  it('refuses a string of several statements, as a prepared statement', async () => {
+    const { results } = await pgCall([
+      ['execute', `UPDATE ${table} SET k = 1; UPDATE ${table} SET k = 2`],
+      ['execute', `UPDATE ${table} SET k = $1; UPDATE ${table} SET k = 2`, [{ tag: 'int32', val: 1 }]],
+      ['query', `SELECT k FROM ${table}`],
+    ]);
+    for (const result of results.slice(0, 2)) {
+      expect(result.err).toMatchObject({ tag: 'query-failed' });
+      expect(JSON.stringify(result.err)).toContain('SqlState(E42601)');
+    }
+    expect(results[2]?.ok?.rows).toEqual([[{ tag: 'db-null' }]]);
   });
 
   it('reports SQL errors as query-failed with the SQLSTATE, and unsigned parameters as Spin does', async () => {
@@ -205,7 +250,8 @@ describe(`Postgres (${process.env.DB_CONNECTION ? 'real server' : 'embedded PGli
     ]);
     expect(results[0]?.err).toMatchObject({ tag: 'query-failed' });
     expect(JSON.stringify(results[0]?.err)).toContain('SqlState(E42P01)');
-    expect(results[1]?.err).toEqual({ tag: 'bad-parameter', val: 'Postgres does not support unsigned integers' });
+    // Spin 4 converts the 2.0 parameters first, for query and execute alike (conversions.rs).
+    expect(results[1]?.err).toEqual({ tag: 'value-conversion-failed', val: 'Postgres does not support unsigned integers' });
     expect(results[2]?.err).toEqual({ tag: 'value-conversion-failed', val: 'Postgres does not support unsigned integers' });
   });
 

@@ -1,7 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestApp } from './harness.ts';
+import { fileURLToPath } from 'node:url';
+import { type TestApp, startApp } from './harness.ts';
 import { callProbe, startFixtureApp } from '../test/probe-app.ts';
 
 let app: TestApp;
@@ -15,8 +16,8 @@ afterAll(async () => {
 type Echo = { method: string; url: string; path: string; headers: Record<string, string>; body: string };
 
 describe('HTTP trigger', () => {
-  it('routes by the manifest and sets the spin-* request headers (client copies ignored)', async () => {
-    const response = await app.fetch('/probe/nested/echo?q=1', { headers: { 'spin-full-url': 'http://forged/', 'x-custom': 'yes' } });
+  it('routes by the manifest and sets the spin-* request headers', async () => {
+    const response = await app.fetch('/probe/nested/echo?q=1', { headers: { 'x-custom': 'yes' } });
     expect(response.status).toBe(200);
     const echo = (await response.json()) as Echo;
     expect(echo.url).toBe(`${app.url}/probe/nested/echo?q=1`);
@@ -31,18 +32,29 @@ describe('HTTP trigger', () => {
     expect(echo.headers['x-custom']).toBe('yes');
   });
 
+  // Spin copies the client's headers and then appends its own (v4.0.2 crates/trigger-http/src/
+  // headers.rs `prepare_request_headers`, wasi.rs `prepare_request`, which `extend`s — appends to —
+  // the header map): a forged value reaches the component first, Spin's real one last.
+  it('passes client-sent spin-* headers through, with Spin\'s own value appended last', async () => {
+    const echo = (await (await app.fetch('/probe/echo', { headers: { 'spin-client-addr': '1.2.3.4:80', 'spin-full-url': 'http://forged/' } })).json()) as Echo;
+    expect(echo.headers['spin-client-addr']).toMatch(/^1\.2\.3\.4:80, 127\.0\.0\.1:\d+$/);
+    expect(echo.headers['spin-full-url']).toBe(`http://forged/, ${app.url}/probe/echo`);
+  });
+
   it('answers 404 where no route matches, and never exposes a private component', async () => {
     expect((await app.fetch('/nowhere')).status).toBe(404);
     expect((await app.fetch('/hidden/echo')).status).toBe(404);
     expect((await app.fetch('/')).status).toBe(404);
   });
 
-  it('serves /.well-known/spin/health and /.well-known/spin/info', async () => {
+  // crates/trigger-http/src/server.rs `handle` and crates/http/src/app_info.rs (`AppInfo`).
+  it('serves /.well-known/spin/health and /.well-known/spin/info as Spin does', async () => {
     const health = await app.fetch('/.well-known/spin/health');
     expect(health.status).toBe(200);
     expect(await health.text()).toBe('OK');
-    const info = (await (await app.fetch('/.well-known/spin/info')).json()) as { app: string };
-    expect(info.app).toBe('spin-local-fixtures');
+    const info = await app.fetch('/.well-known/spin/info');
+    expect(info.headers.get('content-type')).toBe('application/json');
+    expect(JSON.parse(await info.text())).toEqual({ name: 'spin-local-fixtures', version: '0.1.0' });
   });
 
   it('hands request bodies to the component', async () => {
@@ -108,6 +120,8 @@ describe('HTTP trigger', () => {
   it('turns an exception thrown outside respondWith into a 500 with a log line', async () => {
     const response = await app.fetch('/probe/sync-throw');
     expect(response.status).toBe(500);
+    // Spin's `internal_error(None, …)` (server.rs): no body at all.
+    expect(await response.text()).toBe('');
     expect(app.logs.text('error')).toContain('component "probe" failed on route "/probe/..." (GET /probe/sync-throw): Error: probe threw outside respondWith');
   });
 
@@ -124,6 +138,47 @@ describe('HTTP trigger', () => {
       }),
     );
     expect(results.flat().every(Boolean)).toBe(true);
+  });
+});
+
+describe('HTTP trigger routing details (test/fixtures/routing.toml)', () => {
+  let routing: TestApp;
+  beforeAll(async () => {
+    routing = await startApp({ manifest: fileURLToPath(new URL('../test/fixtures/routing.toml', import.meta.url)) });
+  });
+  afterAll(async () => {
+    await routing?.close();
+  });
+
+  it('answers every other /.well-known/spin/ path with an empty 404, even under a /... route', async () => {
+    const response = await routing.fetch('/.well-known/spin/echo');
+    expect(response.status).toBe(404);
+    expect(await response.text()).toBe('');
+    expect((await routing.fetch('/.well-known/other/echo')).status).toBe(200);
+  });
+
+  it('names path-match headers after the upper-cased wildcard with - for _, and keeps values raw', async () => {
+    const echo = (await (await routing.fetch('/items/a%20b/parts/C%2FD/echo')).json()) as Echo;
+    expect(echo.headers['spin-path-match-item-id']).toBe('a%20b');
+    expect(echo.headers['spin-path-match-partname']).toBe('C%2FD');
+    expect(echo.headers['spin-path-info']).toBe('/echo');
+  });
+
+  it('routes a trailing /* like /...', async () => {
+    const echo = (await (await routing.fetch('/star/x/echo')).json()) as Echo;
+    expect([echo.headers['spin-matched-route'], echo.headers['spin-component-route'], echo.headers['spin-path-info']]).toEqual(['/star/*', '/star/*', '/x/echo']);
+  });
+
+  it('gives a duplicated route to its last declaration and logs the loser as Spin does', async () => {
+    const answer = (await (await routing.fetch('/dup?action=variable&name=who')).json()) as { ok: string };
+    expect(answer).toEqual({ ok: 'second' });
+    const errors = routing.logs.text('error');
+    expect(errors).toContain('The following component routes are duplicates and will never be used:');
+    expect(errors).toContain('  first: /dup (duplicate of second)');
+  });
+
+  it('serves the manifest\'s name and version as /.well-known/spin/info', async () => {
+    expect(await (await routing.fetch('/.well-known/spin/info')).json()).toEqual({ name: 'spin-local-routing', version: '2.3.4' });
   });
 });
 

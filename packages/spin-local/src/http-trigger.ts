@@ -9,7 +9,7 @@ import type { ExecutorPool, StreamedBody } from './executor-pool.ts';
 import type { GuestFailure, HttpRequestHead } from './executor-protocol.ts';
 import type { HeaderList } from './guest/http.ts';
 import type { Logger } from './logger.ts';
-import { type RouteTable, spinHeaders } from './routes.ts';
+import { type RouteTable, formatClientAddr, spinHeaders } from './routes.ts';
 
 /** Bodies up to this size are read whole and handed over with the request; larger ones stream. */
 const bufferedBodyLimit = 1024 * 1024;
@@ -18,21 +18,24 @@ export interface HttpTriggerOptions {
   routes: RouteTable;
   pool: ExecutorPool;
   logger: Logger;
-  info: () => Record<string, unknown>;
+  /** `/.well-known/spin/info`: Spin's `AppInfo` (crates/http/src/app_info.rs). */
+  info: { name: string; version?: string | undefined };
   onActivity(delta: 1 | -1): void;
 }
 
 const encoder = new TextEncoder();
+const wellKnownPrefix = '/.well-known/spin/';
 const decoder = new TextDecoder();
 
 function headerListFrom(req: IncomingMessage, extra: [string, string][]): HeaderList {
   const list: HeaderList = [];
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = (raw[i] as string).toLowerCase();
-    // Clients cannot forge the headers Spin sets.
-    if (name.startsWith('spin-')) continue;
-    list.push([name, encoder.encode(raw[i + 1] as string)]);
+    // Spin copies every client header, `spin-*` ones included, then appends its own
+    // (crates/trigger-http/src/headers.rs `prepare_request_headers`, wasi.rs `prepare_request`):
+    // a client-sent `spin-client-addr` reaches the component before Spin's, so the trustworthy
+    // value is the last one. The deployment's proxy strips client `spin-*` headers.
+    list.push([(raw[i] as string).toLowerCase(), encoder.encode(raw[i + 1] as string)]);
   }
   for (const [name, value] of extra) list.push([name, encoder.encode(value)]);
   return list;
@@ -87,16 +90,22 @@ export function createHttpTrigger(options: HttpTriggerOptions): Server {
     const path = pathWithQuery.split('?')[0] ?? '/';
     const elapsed = () => `${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms`;
 
-    if (path === '/.well-known/spin/health') {
-      // Spin always answers OK here; spin-local also says when it is replacing a thread whose
-      // host bridge faulted, so a load balancer or test can see the runtime is degraded.
-      const degraded = pool.degraded;
-      if (degraded) res.writeHead(503, { 'content-type': 'text/plain' }).end(`degraded: ${degraded}`);
-      else res.writeHead(200, { 'content-type': 'text/plain' }).end('OK');
-      return;
-    }
-    if (path === '/.well-known/spin/info') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(options.info()));
+    // Spin answers everything under /.well-known/spin/ itself, before routing: `health`, `info`,
+    // and an empty 404 for the rest, even where a component's `/...` route would match
+    // (crates/trigger-http/src/server.rs `handle`).
+    if (path.startsWith(wellKnownPrefix)) {
+      const name = path.slice(wellKnownPrefix.length);
+      if (name === 'health') {
+        // Spin always answers OK here; spin-local also says when it is replacing a thread whose
+        // host bridge faulted, so a load balancer or test can see the runtime is degraded.
+        const degraded = pool.degraded;
+        if (degraded) res.writeHead(503, { 'content-type': 'text/plain' }).end(`degraded: ${degraded}`);
+        else res.writeHead(200).end('OK');
+      } else if (name === 'info') {
+        // serde_json::to_vec_pretty of `AppInfo`: `version` is left out when the app has none.
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(options.info, null, 2));
+      } else res.writeHead(404).end();
+      logger.request(`${method} ${pathWithQuery} -> (spin) ${res.statusCode} ${elapsed()}`);
       return;
     }
     const match = routes.match(path);
@@ -107,7 +116,7 @@ export function createHttpTrigger(options: HttpTriggerOptions): Server {
     }
     const component = match.entry.component;
     const authority = req.headers.host ?? 'localhost';
-    const clientAddr = `${req.socket.remoteAddress ?? '127.0.0.1'}:${req.socket.remotePort ?? 0}`;
+    const clientAddr = formatClientAddr(req.socket.remoteAddress, req.socket.remotePort);
     const fullUrl = `http://${authority}${pathWithQuery}`;
     const head: HttpRequestHead = {
       method,
@@ -146,8 +155,9 @@ export function createHttpTrigger(options: HttpTriggerOptions): Server {
       logger.error(describeFailure(component, match.rawRoute, `${method} ${pathWithQuery}`, failure));
       if (failure.answered) res.end();
       else if (!res.headersSent) {
+        // Spin's `internal_error(None, …)`: a bare 500 with an empty body (server.rs).
         status = 500;
-        res.writeHead(500, { 'content-type': 'text/plain' }).end('Internal Server Error\n');
+        res.writeHead(500).end();
       } else res.destroy();
     } else if (!res.writableEnded) res.end();
     logger.request(`${method} ${pathWithQuery} -> ${component} ${status} ${elapsed()}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RouteTable, spinHeaders } from './routes.ts';
+import { RouteTable, formatClientAddr, matchForComponent, spinHeaders } from './routes.ts';
 
 // Cases follow Spin's documentation of HTTP trigger routes ("HTTP Trigger Routes", "Resolving
 // overlapping routes", "Private endpoints"): each row is [routes, request path, expected component].
@@ -25,6 +25,11 @@ const routingCases: { name: string; routes: [string, string][]; path: string; co
   { name: 'single-segment wildcard beats trailing wildcard', routes: [['/users/...', 'users'], ['/users/:id', 'by-id']], path: '/users/42', component: 'by-id' },
   { name: 'service prefixes do not collide', routes: [['/v1/users/...', 'user-api'], ['/v1/content/...', 'content-api']], path: '/v1/content/books/1', component: 'content-api' },
   { name: 'nothing matches: 404', routes: [['/v1/users/...', 'user-api']], path: '/v2/users', component: undefined },
+  // Spin's `Router::parse_route` maps a trailing `/*` to the same wildcard as `/...`.
+  { name: 'a trailing /* is a wildcard', routes: [['/files/*', 'files']], path: '/files/a/b', component: 'files' },
+  { name: 'a trailing /* matches its base', routes: [['/files/*', 'files']], path: '/files', component: 'files' },
+  // Spin keys routes by their string: the last trigger declaring a route wins (`Router::build`).
+  { name: 'a duplicated route goes to the last declaration', routes: [['/dup', 'first'], ['/dup', 'second']], path: '/dup', component: 'second' },
 ];
 
 describe('HTTP routing (Spin rules)', () => {
@@ -64,11 +69,52 @@ describe('HTTP routing (Spin rules)', () => {
     expect(root?.componentRoute).toBe('');
   });
 
-  it('exposes single-segment values as spin-path-match-<name>', () => {
-    const match = new RouteTable([{ route: '/users/:userid/edit', component: 'edit' }]).match('/users/al%20ice/edit');
+  // Spin v4.0.2 crates/trigger-http/src/headers.rs: the header is `SPIN_PATH_MATCH_<NAME upper>`
+  // put through `prepare_header_key` (`_` → `-`, lower case); the value is the raw capture.
+  it('exposes single-segment values as spin-path-match-<name>, undecoded', () => {
+    const match = new RouteTable([{ route: '/users/:user_id/edit/:Tab', component: 'edit' }]).match('/users/al%20ice/edit/x%2Fy');
     if (!match) throw new Error('no match');
     const headers = Object.fromEntries(spinHeaders({ fullUrl: 'x', clientAddr: 'y', match }));
-    expect(headers['spin-path-match-userid']).toBe('al ice');
+    expect(headers['spin-path-match-user-id']).toBe('al%20ice');
+    expect(headers['spin-path-match-tab']).toBe('x%2Fy');
     expect(headers['spin-path-info']).toBe('');
+  });
+
+  it('keeps a trailing slash in the path info (crates/routes/src/lib.rs `trailing_wildcard`)', () => {
+    const table = new RouteTable([{ route: '/test/...', component: 't' }]);
+    expect(table.match('/test/')?.pathInfo).toBe('/');
+    expect(table.match('/test/hello/')?.pathInfo).toBe('/hello/');
+  });
+
+  it('gives a /* route its raw route as component route (Spin strips only `/...`)', () => {
+    const match = new RouteTable([{ route: '/files/*', component: 'files' }]).match('/files/a');
+    expect(match && { raw: match.rawRoute, component: match.componentRoute, info: match.pathInfo }).toEqual({ raw: '/files/*', component: '/files/*', info: '/a' });
+  });
+
+  it('reports a duplicated route with the component it loses to', () => {
+    const table = new RouteTable([
+      { route: '/dup', component: 'first' },
+      { route: '/other', component: 'other' },
+      { route: '/dup', component: 'second' },
+    ]);
+    expect(table.duplicates).toEqual([{ route: '/dup', replaced: 'first', effective: 'second' }]);
+    expect(table.publicRoutes().map((e) => e.component)).toEqual(['second', 'other']);
+  });
+
+  it('routes a chained request as Spin\'s synthetic `/...` match, whatever the component\'s route', () => {
+    const entry = new RouteTable([{ route: '/v1/users/...', component: 'user-api' }]).routeOfComponent('user-api');
+    if (!entry) throw new Error('no entry');
+    const headers = Object.fromEntries(spinHeaders({ fullUrl: 'x', clientAddr: '0.0.0.0:0', match: matchForComponent(entry, '/v1/users/me') }));
+    expect(headers).toMatchObject({ 'spin-path-info': '/v1/users/me', 'spin-matched-route': '/...', 'spin-component-route': '', 'spin-raw-component-route': '/...' });
+  });
+
+  // Rust's `SocketAddr` Display, which Spin uses for `spin-client-addr`.
+  it.each([
+    ['127.0.0.1', 5555, '127.0.0.1:5555'],
+    ['::ffff:10.1.2.3', 80, '10.1.2.3:80'],
+    ['::1', 8080, '[::1]:8080'],
+    ['2001:db8::7', 1, '[2001:db8::7]:1'],
+  ])('formats client address %s port %i as %s', (address, port, expected) => {
+    expect(formatClientAddr(address, port)).toBe(expected);
   });
 });

@@ -1,8 +1,10 @@
 /**
- * Spin's HTTP routing: exact routes, `:name` single-segment wildcards and trailing `/...`
- * wildcards; when several routes match, the most specific wins (an exact segment beats a
+ * Spin's HTTP routing: exact routes, `:name` single-segment wildcards and trailing `/...` (or
+ * `/*`) wildcards; when several routes match, the most specific wins (an exact segment beats a
  * `:name`, which beats a trailing wildcard; an exact route beats any wildcard). Private routes
- * are reachable only from other components, never from the listener.
+ * are reachable only from other components, never from the listener. Two triggers with the same
+ * route string: the later one wins and the earlier is reported (Spin v4.0.2
+ * crates/routes/src/lib.rs `Router::build`, crates/trigger-http/src/server.rs).
  */
 
 type Segment = { literal: string } | { param: string };
@@ -37,8 +39,10 @@ function splitPath(path: string): string[] {
 
 export function parseRoute(component: string, route: string | { private: true }): RouteEntry {
   if (typeof route !== 'string') return { component, route: undefined, segments: [], trailingWildcard: false };
-  const trailingWildcard = route === '/...' || route.endsWith('/...');
-  const base = trailingWildcard ? route.slice(0, -'/...'.length) : route;
+  // Spin's `parse_route` treats a trailing `/*` exactly like `/...`.
+  const suffix = route === '/...' || route.endsWith('/...') ? '/...' : route === '/*' || route.endsWith('/*') ? '/*' : '';
+  const trailingWildcard = suffix !== '';
+  const base = route.slice(0, route.length - suffix.length);
   const segments: Segment[] = base === '' || base === '/' ? [] : splitPath(base).map((s) => (s.startsWith(':') ? { param: s.slice(1) } : { literal: s }));
   return { component, route, segments, trailingWildcard };
 }
@@ -73,21 +77,47 @@ function matchEntry(entry: RouteEntry, path: string): RouteMatch | undefined {
       if (segment.literal !== part) return undefined;
     } else {
       if (part === '') return undefined;
-      params[segment.param] = decodeURIComponent(part);
+      // Spin passes the captured segment as it stood in the request path, still percent-encoded.
+      params[segment.param] = part;
     }
   }
   const consumed = entry.segments.length;
   const rest = parts.slice(consumed);
   const pathInfo = entry.trailingWildcard && rest.length > 0 ? `/${rest.join('/')}` : '';
-  const componentRoute = entry.trailingWildcard ? entry.route.slice(0, -'/...'.length) : entry.route;
+  // Spin's `raw_route_or_prefix` strips only `/...`: a `/*` route keeps its `/*` here.
+  const componentRoute = entry.route.endsWith('/...') ? entry.route.slice(0, -'/...'.length) : entry.route;
   return { entry, rawRoute: entry.route, componentRoute, pathInfo, params };
+}
+
+export interface DuplicateRoute {
+  route: string;
+  /** The component whose trigger is never used. */
+  replaced: string;
+  /** The component that serves the route. */
+  effective: string;
 }
 
 export class RouteTable {
   readonly entries: RouteEntry[];
+  /** Routes declared twice; Spin logs these as errors at start-up. */
+  readonly duplicates: DuplicateRoute[] = [];
 
   constructor(triggers: readonly HttpTriggerSpec[]) {
-    this.entries = triggers.map((t) => parseRoute(t.component, t.route));
+    // Spin keys its table by the route string (an IndexMap): a later trigger replaces an earlier
+    // one with the same route, in the earlier one's place.
+    const byRoute = new Map<string, RouteEntry>();
+    const privateEntries: RouteEntry[] = [];
+    for (const trigger of triggers) {
+      const entry = parseRoute(trigger.component, trigger.route);
+      if (entry.route === undefined) {
+        privateEntries.push(entry);
+        continue;
+      }
+      const replaced = byRoute.get(entry.route);
+      if (replaced) this.duplicates.push({ route: entry.route, replaced: replaced.component, effective: entry.component });
+      byRoute.set(entry.route, entry);
+    }
+    this.entries = [...byRoute.values(), ...privateEntries];
   }
 
   /** The most specific public route matching `path` (no query string). */
@@ -111,11 +141,33 @@ export class RouteTable {
   }
 }
 
-/** Matches `path` against one component's route for an internal request; a private component takes any path. */
+/**
+ * The match Spin makes for a `<id>.spin.internal` request: whatever the component's own route,
+ * it is handled as if routed by `/...` with the whole path as path info (`RouteMatch::synthetic`
+ * in crates/routes/src/lib.rs, used by crates/trigger-http/src/outbound_http.rs).
+ */
 export function matchForComponent(entry: RouteEntry, path: string): RouteMatch {
-  const match = matchEntry(entry, path);
-  if (match) return match;
-  return { entry, rawRoute: entry.route ?? '/...', componentRoute: '', pathInfo: path, params: {} };
+  return { entry, rawRoute: '/...', componentRoute: '', pathInfo: path, params: {} };
+}
+
+/** The client address Spin gives a chained (`*.spin.internal`) request: `0.0.0.0:0`. */
+export const chainedClientAddr = '0.0.0.0:0';
+
+/**
+ * A socket address as Rust's `SocketAddr` prints it — Spin's `spin-client-addr`: `a.b.c.d:port`,
+ * `[v6]:port`. An IPv4 client seen through a dual-stack socket (`::ffff:a.b.c.d`, as Node
+ * reports it) is printed as IPv4, as on a Spin listener bound to an IPv4 address.
+ */
+export function formatClientAddr(address: string | undefined, port: number | undefined): string {
+  const ip = address ?? '127.0.0.1';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return `${mapped[1]}:${port ?? 0}`;
+  return ip.includes(':') ? `[${ip}]:${port ?? 0}` : `${ip}:${port ?? 0}`;
+}
+
+/** `spin-path-match-<name>`: Spin upper-cases the name and turns `_` into `-` (headers.rs, `prepare_header_key`). */
+export function pathMatchHeader(name: string): string {
+  return `spin-path-match-${name.replace(/_/g, '-').replace(/[A-Z]/g, (c) => c.toLowerCase())}`;
 }
 
 export interface SpinRequestContext {
@@ -135,6 +187,6 @@ export function spinHeaders({ fullUrl, clientAddr, match }: SpinRequestContext):
     ['spin-component-route', match.componentRoute],
     ['spin-client-addr', clientAddr],
   ];
-  for (const [name, value] of Object.entries(match.params)) headers.push([`spin-path-match-${name}`, value]);
+  for (const [name, value] of Object.entries(match.params)) headers.push([pathMatchHeader(name), value]);
   return headers;
 }

@@ -45,11 +45,29 @@ describe('start-up errors', () => {
     await expect(start).rejects.toThrow(/spin\.toml: `trigger\.http\[0\]\.component`: no component with id "nope"/);
   });
 
+  // Spin validates allowed_outbound_hosts when it loads the app (crates/outbound-networking-config/
+  // src/allowed_hosts.rs `AllowedHostsConfig::validate`); Spin 1's `insecure:allow-all` is refused.
+  it('refuses an allowed_outbound_hosts entry Spin refuses, naming the component', async () => {
+    const manifest = await manifestVariant((text) => text.replace('[component.locked]\n', '[component.locked]\nallowed_outbound_hosts = ["insecure:allow-all"]\n'));
+    const start = startSpinApp({ manifest, runtimeConfigFile: fixtureRuntimeConfig, env: { SPIN_VARIABLE_API_KEY: 'k' }, ...quiet });
+    await expect(start).rejects.toThrow(/component\.locked\.allowed_outbound_hosts: 'insecure:allow-all' is not allowed/);
+  });
+
+  // `spin up --component-id`: crates/app/src/lib.rs `validate_retained_components_exist` and
+  // crates/factor-outbound-networking/src/allowed_hosts.rs `validate_service_chaining_for_components`.
+  it('refuses a component selection Spin refuses: an unknown id, or chaining to a component left out', async () => {
+    const start = (components: string[]) => startSpinApp({ manifest: fixtureManifest, runtimeConfigFile: fixtureRuntimeConfig, env: { SPIN_VARIABLE_API_KEY: 'k' }, components, ...quiet });
+    await expect(start(['nope'])).rejects.toThrow('Specified component "nope" not found in application');
+    await expect(start(['probe'])).rejects.toThrow(
+      `Selected component 'probe' cannot use service chaining to unselected component: allowed_outbound_hosts = ["http://hidden.spin.internal"]`,
+    );
+  });
+
   it('rejects unknown keys in runtime-config.toml, as Spin does', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'spin-local-'));
     const file = join(dir, 'runtime-config.toml');
     await writeFile(file, '[key_value_store.cache]\ntype = "spin"\n\n[surprise]\nx = 1\n');
     const start = startSpinApp({ manifest: fixtureManifest, runtimeConfigFile: file, env: { SPIN_VARIABLE_API_KEY: 'k' }, ...quiet });
-    await expect(start).rejects.toThrow(/runtime-config\.toml: `surprise`: unknown key/);
+    await expect(start).rejects.toThrow(/runtime-config\.toml: unused runtime config key\(s\): surprise/);
   });
 });

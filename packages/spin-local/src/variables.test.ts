@@ -43,6 +43,20 @@ describe('variables', () => {
     expect(values.auth_secret).toBe('s3 cret');
   });
 
+  // Spin always appends its env provider, whose default dotenv file is `./.env`
+  // (v4.0.2 crates/variables-env/src/lib.rs, `EnvVariablesProvider::default`).
+  it('reads ./.env after the environment and before spin-local\'s --env-file files', () => {
+    const resolve = (env: Record<string, string>) =>
+      resolveAppVariables(manifest, {
+        env,
+        workingDirDotenv: { SPIN_VARIABLE_AUTH_SECRET: 'from-dot-env', SPIN_VARIABLE_LOG_LEVEL: 'warn' },
+        dotenv: { SPIN_VARIABLE_AUTH_SECRET: 'from-env-file', SPIN_VARIABLE_DB_CONNECTION: 'postgres://file/db' },
+        providers: [],
+      });
+    expect(resolve({})).toEqual({ auth_secret: 'from-dot-env', log_level: 'warn', db_connection: 'postgres://file/db' });
+    expect(resolve({ SPIN_VARIABLE_LOG_LEVEL: 'debug' }).log_level).toBe('debug');
+  });
+
   it('asks runtime-config providers first, in order', () => {
     const values = resolveAppVariables(manifest, {
       env: { SPIN_VARIABLE_AUTH_SECRET: 'env', APP_LOG_LEVEL: 'trace' },

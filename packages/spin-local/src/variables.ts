@@ -1,6 +1,9 @@
 /**
  * Application variables as `spin up` resolves them: providers from the runtime config in order,
- * then the environment (`SPIN_VARIABLE_<NAME>`, plus a dotenv file), then the manifest default.
+ * then Spin's own env provider, which it always appends — `SPIN_VARIABLE_<NAME>` from the
+ * environment, else from `./.env` in the working directory (v4.0.2 crates/runtime-config/src/
+ * variables.rs `runtime_config_from_toml`, crates/variables-env/src/lib.rs: default
+ * `dotenv_path: Some(".env")`) — then spin-local's `--env-file` files, then the manifest default.
  * A required variable without a value stops start-up, naming it. Component variables are Spin
  * templates (`"{{ db_connection }}"`, literal text allowed around them).
  */
@@ -33,7 +36,9 @@ export function readDotenv(file: string): Record<string, string> {
 
 export interface VariableSources {
   env: Record<string, string | undefined>;
-  /** dotenv files' contents, consulted after the environment (later files win). */
+  /** `./.env` in the working directory, read by Spin's default env provider after the environment. */
+  workingDirDotenv?: Record<string, string>;
+  /** dotenv files' contents (`--env-file`, spin-local's own), consulted after those (later files win). */
   dotenv: Record<string, string>;
   providers: VariablesProviderConfig[];
 }
@@ -56,7 +61,7 @@ export function resolveAppVariables(manifest: Manifest, sources: VariableSources
       if (value !== undefined) break;
     }
     const key = envKey('SPIN_VARIABLE', name);
-    value ??= sources.env[key] ?? sources.dotenv[key] ?? declared.default;
+    value ??= sources.env[key] ?? sources.workingDirDotenv?.[key] ?? sources.dotenv[key] ?? declared.default;
     if (value === undefined) {
       if (declared.required) missing.push(name);
       continue;

@@ -5,6 +5,7 @@ import {
   loadTraefikDynamic,
   loadTraefikDynamicData,
   loadTraefikStaticData,
+  loadSpinApp,
   middlewareName,
   sampleTraefikEnv,
   serviceEnvironment,
@@ -90,6 +91,21 @@ describe('traefik/dynamic (file provider)', () => {
     const strip = middlewares['strip-identity-headers']?.headers?.customRequestHeaders ?? {};
     for (const header of [...identityHeaders, proxySecretHeader]) expect(strip[header], header).toBe('');
     for (const name of Object.keys(routers)) expect(chain(name), name).toContain('strip-identity-headers');
+  });
+
+  // Spin copies client headers and appends its own (v4.0.2 crates/trigger-http/src/headers.rs
+  // `prepare_request_headers`; wasi.rs `prepare_request` extends the map): without this, a
+  // client-sent Spin-Client-Addr reaches the component first. The names are `compute_default_headers`'
+  // through `prepare_header_key`, and SPIN_PATH_MATCH_<NAME> for each `:name` of a route.
+  it('deletes every client-sent header Spin sets, on every router to Spin', async () => {
+    const { manifest } = await loadSpinApp();
+    const pathMatches = (manifest.trigger.http ?? []).flatMap((t) =>
+      typeof t.route === 'string' ? [...t.route.matchAll(/\/:([^/]+)/g)].map((m) => `spin-path-match-${(m[1] ?? '').replace(/_/g, '-').toLowerCase()}`) : [],
+    );
+    const spinSet = ['spin-full-url', 'spin-path-info', 'spin-matched-route', 'spin-base-path', 'spin-raw-component-route', 'spin-component-route', 'spin-client-addr', ...pathMatches];
+    const strip = middlewares['strip-spin-headers']?.headers?.customRequestHeaders ?? {};
+    expect(Object.fromEntries(Object.entries(strip).map(([name, value]) => [name.toLowerCase(), value]))).toEqual(Object.fromEntries(spinSet.map((h) => [h, ''])));
+    for (const [name, router] of Object.entries(routers)) if (router.service === 'spin') expect(chain(name), name).toContain('strip-spin-headers');
   });
 
   it('adds the proxy secret from the environment, only on the user-service router and after the stripping', () => {

@@ -58,9 +58,12 @@ describe('every application variable in spin-all.toml is provided to the spin co
     expect(unknown).toEqual([]);
   });
 
-  it('the migration job sees exactly the variables the spin container sees', () => {
-    const migrateEnv = serviceEnvironment(compose.services.migrate ?? {});
-    for (const [key, value] of Object.entries(spinEnv)) expect(migrateEnv[key], key).toBe(value);
+  it('the migration job and the worker container see exactly the variables the spin container sees', () => {
+    const spinVariables = Object.entries(spinEnv).filter(([key]) => key.startsWith('SPIN_VARIABLE_'));
+    for (const other of ['migrate', 'spin-worker']) {
+      const otherEnv = serviceEnvironment(compose.services[other] ?? {});
+      for (const [key, value] of spinVariables) expect(otherEnv[key], `${other}: ${key}`).toBe(value);
+    }
   });
 
   it('resolves, with a filled-in .env, to addresses of compose services', () => {

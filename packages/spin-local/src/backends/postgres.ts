@@ -1,9 +1,14 @@
 /**
  * Postgres for guests and for tooling (migrations): a real server (`DB_CONNECTION`, keeping the
  * database name of each address) or embedded PGlite, one instance per database, persisted under
- * `<dataDir>/<database>` or held in memory. Values are mapped exactly as Spin 2.0's outbound-pg
- * host maps them (crates/outbound-pg): int2/int4/int8 → int16/int32/int64, float4/float8,
- * bool, text/varchar/bpchar → str, bytea → binary, NULL → db-null, every other type → unsupported.
+ * `<dataDir>/<database>` or held in memory. Values are mapped as Spin v4.0.2 maps them for the
+ * `fermyon:spin/postgres@2.0.0` interface (crates/factor-outbound-pg, crates/world/src/
+ * conversions.rs): int2/int4/int8 → int16/int32/int64, float4/float8, bool,
+ * text/varchar/bpchar → str, bytea → binary, NULL → db-null, every other type → unsupported.
+ *
+ * Guest statements bind as Spin binds them: tokio-postgres prepares every statement (the
+ * extended protocol, so one statement per string) and checks each parameter's Rust type against
+ * the type Postgres inferred for it (`ToSql::accepts`), failing with its `{:?}` text.
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -79,20 +84,71 @@ export function toDbValue(typeId: number, value: unknown): DbValue {
   }
 }
 
-/** Spin 2.0 rejects unsigned integers; `kind` picks the variant its query/execute use. */
-export function toSqlParameter(param: ParameterValue, kind: 'query' | 'execute'): unknown {
+/**
+ * Spin 4 rejects unsigned integers while converting the 2.0 interface's parameters, for query and
+ * execute alike (crates/world/src/conversions.rs, `TryFrom<v2::rdbms_types::ParameterValue>`).
+ */
+export function toSqlParameter(param: ParameterValue): unknown {
   switch (param.tag) {
     case 'uint8':
     case 'uint16':
     case 'uint32':
-    case 'uint64': {
-      const message = 'Postgres does not support unsigned integers';
-      throw new WitError(kind === 'query' ? { tag: 'bad-parameter', val: message } : { tag: 'value-conversion-failed', val: message });
-    }
+    case 'uint64':
+      throw new WitError({ tag: 'value-conversion-failed', val: 'Postgres does not support unsigned integers' });
     case 'db-null': return null;
     case 'int64': return param.val.toString();
     case 'binary': return Buffer.from(param.val);
     default: return param.val;
+  }
+}
+
+/**
+ * What tokio-postgres binds each parameter variant as (crates/factor-outbound-pg/src/types.rs
+ * `to_sql_parameter`): the Rust type's name as `std::any::type_name` prints it, and the
+ * Postgres types its `ToSql::accepts` takes (postgres-types). `db-null` (Spin's `PgNull`) takes any.
+ */
+const textLike = new Set([25, 1043, 1042, 19, 705]); // text, varchar, bpchar, name, unknown
+const textLikeByName = new Set(['citext', 'ltree', 'lquery', 'ltxtquery']);
+const rustBinding: Record<Exclude<ParameterValue['tag'], 'db-null' | 'uint8' | 'uint16' | 'uint32' | 'uint64'>, { rust: string; accepts: (oid: number, name: string) => boolean }> = {
+  boolean: { rust: 'bool', accepts: (t) => t === oid.bool },
+  int8: { rust: 'i8', accepts: (t) => t === 18 }, // Rust i8 is Postgres "char"
+  int16: { rust: 'i16', accepts: (t) => t === oid.int2 },
+  int32: { rust: 'i32', accepts: (t) => t === oid.int4 },
+  int64: { rust: 'i64', accepts: (t) => t === oid.int8 },
+  floating32: { rust: 'f32', accepts: (t) => t === oid.float4 },
+  floating64: { rust: 'f64', accepts: (t) => t === oid.float8 },
+  str: { rust: 'alloc::string::String', accepts: (t, name) => textLike.has(t) || textLikeByName.has(name) },
+  binary: { rust: 'alloc::vec::Vec<u8>', accepts: (t) => t === oid.bytea },
+};
+
+/** postgres-types' `Type` as `{:?}` prints it (its variant name), for the built-in types most used. */
+const postgresTypeNames: Record<number, string> = {
+  16: 'Bool', 17: 'Bytea', 18: 'Char', 19: 'Name', 20: 'Int8', 21: 'Int2', 23: 'Int4', 25: 'Text', 26: 'Oid',
+  114: 'Json', 700: 'Float4', 701: 'Float8', 705: 'Unknown', 869: 'Inet', 1042: 'Bpchar', 1043: 'Varchar',
+  1082: 'Date', 1083: 'Time', 1114: 'Timestamp', 1184: 'Timestamptz', 1186: 'Interval', 1700: 'Numeric',
+  2950: 'Uuid', 3802: 'Jsonb', 1000: 'BoolArray', 1005: 'Int2Array', 1007: 'Int4Array', 1016: 'Int8Array',
+  1009: 'TextArray', 1015: 'VarcharArray', 2951: 'UuidArray', 3807: 'JsonbArray',
+};
+
+/** A parameter type as prepared: its OID and, for extension types, its name. */
+export interface ParameterType {
+  oid: number;
+  name: string;
+}
+
+/**
+ * The error Spin returns when a parameter's variant does not fit the type Postgres inferred:
+ * tokio-postgres' `Error { kind: ToSql(<index>), cause: Some(WrongType { … }) }` as `{:?}`,
+ * passed through as `query-failed` (crates/factor-outbound-pg/src/client.rs `query_failed`).
+ */
+export function checkParameterTypes(params: readonly ParameterValue[], types: readonly ParameterType[]): void {
+  for (const [index, param] of params.entries()) {
+    const type = types[index];
+    if (!type || param.tag === 'db-null' || param.tag.startsWith('uint')) continue;
+    const binding = rustBinding[param.tag as keyof typeof rustBinding];
+    if (binding.accepts(type.oid, type.name)) continue;
+    const postgres = postgresTypeNames[type.oid] ?? `Other(Other { name: ${JSON.stringify(type.name)}, oid: ${type.oid} })`;
+    throw new WitError({ tag: 'query-failed', val: `Error { kind: ToSql(${index}), cause: Some(WrongType { postgres: ${postgres}, rust: ${JSON.stringify(binding.rust)} }) }` });
   }
 }
 
@@ -110,7 +166,10 @@ function describeDbError(error: unknown): string {
 
 /** One guest connection (or tooling client): statements run in order on one session. */
 interface Session {
+  /** One statement, prepared and bound (the extended protocol), as tokio-postgres runs it. */
   run(sql: string, params: unknown[]): Promise<RawResult>;
+  /** The types Postgres infers for a statement's parameters (preparing it, running nothing). */
+  describe(sql: string): Promise<ParameterType[]>;
   /** Several statements, no parameters (migrations). */
   runScript(sql: string): Promise<RawResult>;
   close(): Promise<void>;
@@ -154,6 +213,12 @@ class EmbeddedDatabase {
           const result = await this.db.query<unknown[]>(sql, params, { rowMode: 'array' });
           return { fields: result.fields, rows: result.rows, affected: result.affectedRows ?? 0 };
         }),
+      describe: (sql) =>
+        exclusive(async () => {
+          const described = await this.db.describeQuery(sql);
+          const oids = described.queryParams.map((p) => p.dataTypeID);
+          return typesOf(oids, (query, params) => this.db.query<unknown[]>(query, params, { rowMode: 'array' }).then((r) => r.rows));
+        }),
       runScript: (sql) =>
         exclusive(async () => {
           const results = await this.db.exec(sql);
@@ -166,6 +231,17 @@ class EmbeddedDatabase {
       },
     };
   }
+}
+
+/** Names the non-built-in parameter types (extension types such as citext are told by name). */
+async function typesOf(oids: number[], query: (sql: string, params: unknown[]) => Promise<unknown[][]>): Promise<ParameterType[]> {
+  const unknown = [...new Set(oids.filter((o) => postgresTypeNames[o] === undefined))];
+  const names = new Map<number, string>();
+  if (unknown.length > 0) {
+    const rows = await query(`SELECT oid::int4, typname::text FROM pg_type WHERE oid = ANY($1::oid[])`, [`{${unknown.join(',')}}`]);
+    for (const [typeOid, name] of rows) names.set(Number(typeOid), String(name));
+  }
+  return oids.map((o) => ({ oid: o, name: names.get(o) ?? '' }));
 }
 
 /** Embedded databases are shared process-wide by directory, so the runtime and a migration client never open one twice. */
@@ -208,12 +284,23 @@ export interface PostgresOptions {
 
 const rawText = { getTypeParser: () => (value: string) => value };
 
+/**
+ * node-postgres 8.23 prepares a statement even without values when `queryMode` is 'extended'
+ * (its typings lack the option): what tokio-postgres always does.
+ */
+function extended<T extends pg.QueryConfig | pg.QueryArrayConfig>(config: T): T {
+  return Object.assign(config, { queryMode: 'extended' });
+}
+
 export class PostgresBackend {
   private readonly pools = new Map<string, pg.Pool>();
   private readonly embeddedKeys = new Set<string>();
   private readonly sessions = new Map<number, Session>();
   private nextSession = 1;
   private readonly usedDatabases = new Set<string>();
+  /** Parameter types by database and statement: Spin prepares every time, one describe is enough here. */
+  private readonly parameterTypes = new Map<string, ParameterType[]>();
+  private readonly sessionDatabases = new Map<number, string>();
 
   constructor(private readonly options: PostgresOptions) {}
 
@@ -250,10 +337,25 @@ export class PostgresBackend {
       client = await pool.connect();
     }
     const types = raw ? rawText : undefined;
+    let described = 0;
     return {
       run: async (sql, params) => {
-        const result = await client.query({ text: sql, values: params, rowMode: 'array', ...(types ? { types } : {}) });
+        // Always the extended protocol, as tokio-postgres: a string of several statements fails.
+        const result = await client.query(extended({ text: sql, values: params, rowMode: 'array' as const, ...(types ? { types } : {}) }));
         return { fields: result.fields, rows: result.rows as unknown[][], affected: result.rowCount ?? 0 };
+      },
+      describe: async (sql) => {
+        // node-postgres exposes no Describe: PREPARE (through the extended protocol, so several
+        // statements fail as they would for Spin) and read the inferred types back.
+        const name = `spin_local_describe_${++described}`;
+        await client.query(extended({ text: `PREPARE ${name} AS ${sql}` }));
+        try {
+          const result = await client.query<[string]>({ text: 'SELECT parameter_types::oid[]::text FROM pg_prepared_statements WHERE name = $1', values: [name], rowMode: 'array', types: rawText });
+          const oids = (result.rows[0]?.[0] ?? '{}').replace(/[{}]/g, '').split(',').filter(Boolean).map(Number);
+          return await typesOf(oids, async (query, values) => (await client.query<unknown[]>({ text: query, values, rowMode: 'array', types: rawText })).rows);
+        } finally {
+          await client.query(`DEALLOCATE ${name}`).catch(() => {});
+        }
       },
       runScript: async (sql) => {
         const results = (await client.query({ text: sql, ...(types ? { types } : {}) })) as unknown as pg.QueryResult | pg.QueryResult[];
@@ -307,6 +409,7 @@ export class PostgresBackend {
       const session = await this.session(address);
       const id = this.nextSession++;
       this.sessions.set(id, session);
+      this.sessionDatabases.set(id, PostgresBackend.databaseOf(address));
       return id;
     } catch (error) {
       if (error instanceof WitError) throw error;
@@ -320,17 +423,31 @@ export class PostgresBackend {
     return session;
   }
 
-  async query(id: number, statement: string, params: ParameterValue[]): Promise<RowSet> {
-    const values = params.map((p) => toSqlParameter(p, 'query'));
-    let result: RawResult;
+  /** Prepares, checks the bindings as tokio-postgres does, then runs. */
+  private async run(id: number, statement: string, params: ParameterValue[]): Promise<RawResult> {
+    const values = params.map((p) => toSqlParameter(p));
+    const session = this.sessionFor(id);
     try {
-      result = await this.sessionFor(id).run(statement, values);
+      if (params.length > 0) {
+        const key = `${this.sessionDatabases.get(id) ?? ''}\0${statement}`;
+        let types = this.parameterTypes.get(key);
+        if (!types) {
+          types = await session.describe(statement);
+          if (this.parameterTypes.size >= 4096) this.parameterTypes.clear();
+          this.parameterTypes.set(key, types);
+        }
+        checkParameterTypes(params, types);
+      }
+      return await session.run(statement, values);
     } catch (error) {
       if (error instanceof WitError) throw error;
       throw new WitError({ tag: 'query-failed', val: describeDbError(error) });
     }
-    // Spin 2.0 infers columns from the first row: an empty result has no columns either.
-    if (result.rows.length === 0) return { columns: [], rows: [] };
+  }
+
+  async query(id: number, statement: string, params: ParameterValue[]): Promise<RowSet> {
+    const result = await this.run(id, statement, params);
+    // Spin 4 takes the columns from the prepared statement: an empty result has them too.
     return {
       columns: result.fields.map((f) => ({ name: f.name, dataType: columnType(f.dataTypeID) })),
       rows: result.rows.map((row) => row.map((value, i) => toDbValue(result.fields[i]?.dataTypeID ?? 0, value))),
@@ -338,18 +455,13 @@ export class PostgresBackend {
   }
 
   async execute(id: number, statement: string, params: ParameterValue[]): Promise<bigint> {
-    const values = params.map((p) => toSqlParameter(p, 'execute'));
-    try {
-      return BigInt((await this.sessionFor(id).run(statement, values)).affected);
-    } catch (error) {
-      if (error instanceof WitError) throw error;
-      throw new WitError({ tag: 'query-failed', val: describeDbError(error) });
-    }
+    return BigInt((await this.run(id, statement, params)).affected);
   }
 
   async closeSession(id: number): Promise<void> {
     const session = this.sessions.get(id);
     this.sessions.delete(id);
+    this.sessionDatabases.delete(id);
     await session?.close();
   }
 

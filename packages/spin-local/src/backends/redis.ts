@@ -19,11 +19,17 @@ export function loadRedisClients(): Promise<{ real: RedisClass; embedded: RedisC
   return clientClasses;
 }
 
+/** What happened to the Redis trigger's subscription connection. */
+export type SubscriberEvent = { kind: 'lost'; reason: string } | { kind: 'restored'; channels: string[] };
+
 export class RedisBackend {
   private readonly clients = new Map<string, Redis>();
   private readonly subscribers = new Map<string, Redis>();
   /** ioredis-mock shares data between instances with the same host: one host per app keeps apps apart. */
   private readonly embeddedHost = `spin-local-${randomUUID()}`;
+  /** The trigger's connection name on a real server (`CLIENT LIST`), unique per app. */
+  readonly subscriberName = `spin-local-trigger-${randomUUID()}`;
+  private subscriberListener: ((event: SubscriberEvent) => void) | undefined;
 
   private constructor(
     readonly realUrl: string | undefined,
@@ -57,14 +63,53 @@ export class RedisBackend {
 
   private readonly channelListeners = new Map<string, ((channel: string, payload: Buffer) => void)[]>();
 
+  /** Told when the trigger's connection drops and when it is subscribed again. */
+  onSubscriberEvent(listener: (event: SubscriberEvent) => void): void {
+    this.subscriberListener = listener;
+  }
+
+  /**
+   * Spin's Redis trigger returns an error when its connection drops and `spin up` stops every
+   * trigger (crates/trigger-redis/src/lib.rs `run_listener`: "disconnected from …"; src/commands/
+   * up.rs). spin-local keeps serving instead: ioredis reconnects with back-off, and once the
+   * connection is ready again every channel is subscribed again before that is reported.
+   */
+  private watchSubscriber(subscriber: Redis): void {
+    let lost = false;
+    let lastError = '';
+    subscriber.on('error', (error: Error) => {
+      lastError = error.message;
+    });
+    subscriber.on('close', () => {
+      if (lost || this.closing) return;
+      lost = true;
+      this.subscriberListener?.({ kind: 'lost', reason: lastError || 'connection closed' });
+    });
+    subscriber.on('ready', () => {
+      if (!lost) return;
+      lost = false;
+      lastError = '';
+      const channels = [...this.channelListeners.keys()].map((k) => k.slice(k.indexOf(' ') + 1));
+      void subscriber.subscribe(...channels).then(
+        () => this.subscriberListener?.({ kind: 'restored', channels }),
+        (error: unknown) => this.subscriberListener?.({ kind: 'lost', reason: error instanceof Error ? error.message : String(error) }),
+      );
+    });
+  }
+
+  private closing = false;
+
   /** Subscribes `onMessage` to a channel (the address only matters for validation: one server). */
   async subscribe(address: string, channel: string, onMessage: (channel: string, payload: Buffer) => void): Promise<void> {
     this.client(address);
     const key = 'subscriber';
     let subscriber = this.subscribers.get(key);
     if (!subscriber) {
-      subscriber = this.create();
-      subscriber.on('error', () => {});
+      subscriber = this.realUrl
+        ? new this.classes.real(this.realUrl, { connectionName: this.subscriberName, maxRetriesPerRequest: null, enableOfflineQueue: true })
+        : this.create();
+      if (this.realUrl) this.watchSubscriber(subscriber);
+      else subscriber.on('error', () => {});
       subscriber.on('messageBuffer', (ch: Buffer | string, payload: Buffer) => {
         for (const listener of this.channelListeners.get(`${key} ${String(ch)}`) ?? []) listener(String(ch), payload);
       });
@@ -105,6 +150,7 @@ export class RedisBackend {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     const all = [...this.clients.values(), ...this.subscribers.values()];
     this.clients.clear();
     this.subscribers.clear();
