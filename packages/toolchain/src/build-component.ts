@@ -15,6 +15,8 @@ const run = promisify(execFile);
 
 /** componentize-js runs in a child process (see the script for why). */
 const componentizeScript = resolve(import.meta.dirname, '../bin/componentize.mjs');
+/** Bumped when how a bundle is compiled changes (options, working folder), so outputs are redone. */
+const BUILD_STEPS = 'componentize-js direct, cwd = work folder';
 /** The repository's git-ignored cache, beside node_modules. */
 const defaultCacheDir = resolve(import.meta.dirname, '../../../.cache');
 
@@ -108,7 +110,7 @@ export async function buildComponent(request: BuildRequest): Promise<BuildResult
   const bundle = await bundleComponent(id, entry);
   const witDir = await prepareSpinWit(request.cacheDir ?? defaultCacheDir);
   // The WIT folder's name is the hash of the worlds and the packages it came from.
-  const inputs = sha256(`${JSON.stringify(compilerVersions)}\n${basename(witDir)}\n${world}\n${bundle}`);
+  const inputs = sha256(`${BUILD_STEPS}\n${JSON.stringify(compilerVersions)}\n${basename(witDir)}\n${world}\n${bundle}`);
   if (!request.force && existsSync(outFile) && existsSync(recordFile)) {
     const record = buildRecord.safeParse(JSON.parse(await readFile(recordFile, 'utf8')));
     const wasm = await readFile(outFile);
@@ -127,7 +129,10 @@ export async function buildComponent(request: BuildRequest): Promise<BuildResult
     await writeFile(workBundle, bundle);
     let output = '';
     try {
+      // Run in the work folder: componentize-js names sources relative to the working directory,
+      // so stack traces read `<id>.js:line`, not the temporary folder's path.
       const { stdout, stderr } = await run(process.execPath, [componentizeScript, workBundle, witDir, WORLD_NAME[world], workWasm], {
+        cwd: work,
         maxBuffer: 16 * 1024 * 1024,
       });
       output = `${stdout}${stderr}`;
