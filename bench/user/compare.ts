@@ -12,6 +12,7 @@ interface App {
   sql(address: string): Promise<{ close(): Promise<void> }>;
   reset(): Promise<void>;
   close(): Promise<void>;
+  logs: { text(level: string): string };
 }
 interface SpinLocal {
   startApp(options: { manifest: string; env: Record<string, string> }): Promise<App>;
@@ -31,13 +32,13 @@ const roots = [
 const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const load = <T>(root: string, file: string) => import(pathToFileURL(join(root, file)).href) as Promise<T>;
 
-async function p50(call: () => Promise<Response>): Promise<number> {
+async function p50(app: App, call: () => Promise<Response>): Promise<number> {
   const samples: number[] = [];
   for (let i = 0; i < requests; i++) {
     const started = performance.now();
     const response = await call();
-    await response.arrayBuffer();
-    if (!response.ok) throw new Error(`status ${response.status}`);
+    const body = await response.text();
+    if (!response.ok) throw new Error(`status ${response.status}: ${body.slice(0, 300)}\n${app.logs.text('error').slice(-2000)}`);
     samples.push(performance.now() - started);
   }
   samples.sort((a, b) => a - b);
@@ -58,9 +59,9 @@ async function measure(root: string): Promise<{ health: number; me: number }> {
     await db.close();
     await app.reset();
     const accessToken = await registerBenchAccount(app);
-    await p50(() => app.fetch('/v1/users/health')); // warm-up: V8's lazy compilation, prepared instances
-    const health = await p50(() => app.fetch('/v1/users/health'));
-    const me = await p50(() => app.fetch('/v1/users/me', { headers: { authorization: `Bearer ${accessToken}` } }));
+    await p50(app, () => app.fetch('/v1/users/health')); // warm-up: V8's lazy compilation, prepared instances
+    const health = await p50(app, () => app.fetch('/v1/users/health'));
+    const me = await p50(app, () => app.fetch('/v1/users/me', { headers: { authorization: `Bearer ${accessToken}` } }));
     return { health, me };
   } finally {
     await app.close();
