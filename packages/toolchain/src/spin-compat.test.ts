@@ -5,10 +5,11 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { componentWit } from '@bytecodealliance/jco';
+import { loadTranspiled } from '@authorworks/spin-local';
 import { describe, expect, it } from 'vitest';
 import { listComponentTargets } from './components.ts';
-import { spinLinkFor, worldItems, type WorldItem } from './spin-compat.ts';
-import { REQUIRED_EXPORT } from './spin-wit.ts';
+import { jsImportUse, spinLinkFor, witNames, worldItems, type WorldItem } from './spin-compat.ts';
+import { REQUIRED_EXPORT, sdkWitTexts } from './spin-wit.ts';
 import { findRepoRoot, listServiceDirs } from './workspace.ts';
 
 const root = findRepoRoot(import.meta.dirname);
@@ -33,6 +34,34 @@ describe('what Spin v4.0.2 links', () => {
   }
 });
 
+/**
+ * Interfaces are matched by name, but instantiation also type-checks each imported function
+ * (wasmtime linker.rs:163-181). The host defines WASI 0.2.6; every function, resource and method
+ * the components use must already exist in WASI 0.2.0 (the SDK's copy), which 0.2.6 keeps
+ * (0.2.x only adds). Read from the jco glue spin-local runs, which names exactly what is used.
+ */
+describe('what the components call exists in WASI 0.2.0 and Spin 2.0', () => {
+  const known = sdkWitTexts().then(witNames);
+
+  for (const target of targets) {
+    it(`${target.id}: every imported function and method`, async () => {
+      const wit = await known;
+      const { jsFile } = await loadTranspiled(target.outFile, `${root}/.cache/spin-local`, '1.4');
+      const use = jsImportUse(await readFile(jsFile, 'utf8'));
+      expect(use.members.get('wasi:io/streams')).toContain('OutputStream');
+      const missing: string[] = [];
+      for (const [iface, names] of use.members) {
+        const declared = wit.get(iface);
+        for (const name of names) if (!declared?.members.has(name)) missing.push(`${iface}#${name}`);
+      }
+      const allMethods = new Set([...wit.values()].flatMap((entry) => [...entry.methods]));
+      expect(use.methods.size).toBeGreaterThan(10);
+      for (const method of use.methods) if (!allMethods.has(method)) missing.push(`method ${method}`);
+      expect(missing).toEqual([]);
+    });
+  }
+});
+
 describe('spinLinkFor', () => {
   const item = (text: string) => worldItems(`world root {\n  ${text};\n}`)[0]!;
 
@@ -49,5 +78,22 @@ describe('spinLinkFor', () => {
     expect(spinLinkFor(item('import fermyon:spin/postgres@3.0.0'))).toBeUndefined();
     expect(spinLinkFor(item('import wasi:sockets/tcp@0.2.3'))).toBeUndefined();
     expect(spinLinkFor(item('import fermyon:spin/inbound-redis'))).toBeUndefined();
+  });
+});
+
+describe('witNames and jsImportUse', () => {
+  const wit = witNames([
+    'package wasi:io@0.2.0;\ninterface streams {\n  resource output-stream {\n    check-write: func() -> u64;\n    %stream: func();\n  }\n  get-thing: func();\n}\n',
+  ]);
+
+  it('reads functions, resources and methods per interface, named as jco names them', () => {
+    expect([...wit.get('wasi:io/streams')!.members].sort()).toEqual(['OutputStream', 'getThing']);
+    expect([...wit.get('wasi:io/streams')!.methods]).toEqual(['checkWrite', 'stream']);
+  });
+
+  it('reads what the glue takes from each import and which methods it calls', () => {
+    const use = jsImportUse("const { OutputStream, getThing: getThing$1 } = imports['wasi:io/streams'];\nrsc0.checkWrite();\nOutputStream.open(x);\n");
+    expect(use.members.get('wasi:io/streams')).toEqual(['OutputStream', 'getThing']);
+    expect([...use.methods].sort()).toEqual(['checkWrite', 'open']);
   });
 });

@@ -157,3 +157,64 @@ function versionMatches(rule: VersionRule, version: string | null): boolean {
 export function spinLinkFor(item: WorldItem): SpinLinkEntry | undefined {
   return SPIN_V4_LINKS.find((entry) => entry.direction === item.direction && entry.name === item.name && versionMatches(entry.version, item.version));
 }
+
+const camel = (kebab: string) => kebab.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+const pascal = (kebab: string) => camel(kebab).replace(/^[a-z]/, (c) => c.toUpperCase());
+
+/**
+ * The names a WIT folder declares, as jco names them in JS: per interface (`wasi:io/streams`) its
+ * functions and resources (`getStdout`, `OutputStream`) and each resource's methods, statics and
+ * constructor. Reads `package …;`, `interface x {`, `resource y {` and `name: [static] func`.
+ */
+export function witNames(files: readonly string[]): Map<string, { members: Set<string>; methods: Set<string> }> {
+  const interfaces = new Map<string, { members: Set<string>; methods: Set<string> }>();
+  for (const text of files) {
+    const pkg = /^package\s+([a-z0-9-]+:[a-z0-9-]+)(?:@[^;\s]+)?;/m.exec(text)?.[1];
+    if (!pkg) continue;
+    let current: { members: Set<string>; methods: Set<string> } | undefined;
+    let depth = 0;
+    let inResource = false;
+    for (const line of text.split('\n').map((l) => l.replace(/\/\/.*$/, '').trim())) {
+      const iface = /^interface\s+([a-z0-9-]+)\s*\{/.exec(line);
+      if (iface && depth === 0) {
+        const name = `${pkg}/${iface[1]}`;
+        current = interfaces.get(name) ?? { members: new Set(), methods: new Set() };
+        interfaces.set(name, current);
+      }
+      const resource = /^resource\s+%?([a-z0-9-]+)/.exec(line);
+      if (resource && current) {
+        current.members.add(pascal(resource[1]!));
+        inResource = line.endsWith('{');
+      }
+      // `%name` escapes a WIT keyword (`%stream`).
+      const func = /^%?([a-z][a-z0-9-]*)\s*:\s*(static\s+)?func\b/.exec(line);
+      if (func && current) (inResource ? current.methods : current.members).add(camel(func[1]!));
+      depth += (line.match(/\{/g) ?? []).length - (line.match(/\}/g) ?? []).length;
+      if (depth <= 1) inResource = false;
+      if (depth === 0) current = undefined;
+    }
+  }
+  return interfaces;
+}
+
+export interface JsImportUse {
+  /** Per unversioned interface, the names the glue takes from the import object. */
+  members: Map<string, string[]>;
+  /** Resource methods and statics the glue calls. */
+  methods: Set<string>;
+}
+
+/** What jco 1.4's instantiation glue uses of each import (`const { a, B: B$1 } = imports['x'];`). */
+export function jsImportUse(glue: string): JsImportUse {
+  const members = new Map<string, string[]>();
+  const classes = new Set<string>();
+  for (const match of glue.matchAll(/const \{([^}]*)\} = imports\['([^']+)'\];/g)) {
+    const names = match[1]!.split(',').map((part) => part.split(':')[0]!.trim()).filter(Boolean);
+    members.set(match[2]!, names);
+    for (const name of names) if (/^[A-Z]/.test(name)) classes.add(name);
+  }
+  const methods = new Set<string>();
+  for (const match of glue.matchAll(/\brsc\d*\.([a-zA-Z]\w*)\(/g)) methods.add(match[1]!);
+  for (const match of glue.matchAll(/\b([A-Z]\w*)(?:\$\d+)?\.([a-z]\w*)\(/g)) if (classes.has(match[1]!)) methods.add(match[2]!);
+  return { members, methods };
+}

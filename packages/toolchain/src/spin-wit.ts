@@ -55,6 +55,20 @@ ${SPIN_IMPORTS}
 }
 `;
 
+/**
+ * The WIT packages the installed SDK ships (Spin 2.0 and the WASI 0.2.0 it refers to), one text
+ * per package: a folder's files joined, as only one of them names the package.
+ */
+export async function sdkWitTexts(): Promise<string[]> {
+  const root = join(spinSdkDir, 'bin', 'wit');
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  const byFolder = new Map<string, string[]>();
+  for (const entry of entries.filter((e) => e.isFile() && e.name.endsWith('.wit'))) {
+    byFolder.set(entry.parentPath, [...(byFolder.get(entry.parentPath) ?? []), join(entry.parentPath, entry.name)]);
+  }
+  return Promise.all([...byFolder.values()].map(async (files) => (await Promise.all(files.sort().map((file) => readFile(file, 'utf8')))).join('\n')));
+}
+
 /** The edits newer WIT parsers need; the types they name are the same. */
 export function modernizeWit(text: string): string {
   return text.replace(/\bfloat32\b/g, 'f32').replace(/\bfloat64\b/g, 'f64');
