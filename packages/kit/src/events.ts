@@ -140,9 +140,10 @@ export interface EventConsumerOptions {
 }
 
 /**
- * A Redis-trigger handler (`export const inboundRedis = createEventConsumer(...)`). Messages that are not envelopes, or whose data does not match, are logged
- * and dropped (retrying cannot fix them); events of other types are ignored; a throwing handler
- * is logged and rethrown so Spin records the failure.
+ * A Redis-trigger handler (`export const inboundRedis = createEventConsumer(...)`). Messages that
+ * are not envelopes, or whose data does not match, are logged and dropped (retrying cannot fix
+ * them); events of other types are ignored; a throwing handler is logged and rethrown so Spin
+ * records the failure.
  */
 export function createEventConsumer(options: EventConsumerOptions): { handleMessage(message: Uint8Array): Promise<void> } {
   return {
