@@ -5,19 +5,27 @@
  *     (a fresh instance per request in both): p50 latency at concurrency 1, throughput at 8;
  *  2. cold start of the full platform (spin-all.toml) with a warm transpile cache: process start
  *     until every service's health route answers 200;
- *  3. resident memory of that platform after 1,000 mixed requests.
- * Rounds alternate between the two servers so background load hits both alike.
+ *  3. resident memory of that platform after 1,000 mixed requests;
+ *  4. (`compiler`, with BENCH_BASELINE=<another checkout>) the compiler change: a cold build of
+ *     all components (`pnpm build --force`), each component's size, and its instantiation time
+ *     (jco 1.4.4 transpile, real guest WASI, stub Spin imports), this checkout against the other.
+ * Rounds alternate between the two servers (or checkouts) so background load hits both alike.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { loadManifest } from '@authorworks/spin-manifest';
 import { buildFixtures } from '../../packages/spin-local/test/build-fixtures.ts';
+import { createWasiImports } from '../../packages/spin-local/src/guest/wasi-imports.ts';
+import { LineSink } from '../../packages/spin-local/src/guest/streams.ts';
+import { loadTranspiled } from '../../packages/spin-local/src/transpile-cache.ts';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const spinLocalBin = join(repo, 'packages/spin-local/bin/spin-local.mjs');
@@ -205,13 +213,99 @@ async function platform(): Promise<void> {
   await stop(child!);
 }
 
-console.log(`spin-local benchmark — ${new Date().toISOString()}, Node ${process.version}, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const median = (values: number[]) => percentile(values, 50);
+
+/** Every built component of a checkout: services/<name>/dist/<id>.wasm. */
+function componentsOf(root: string): string[] {
+  const services = join(root, 'services');
+  return readdirSync(services)
+    .flatMap((service) => (existsSync(join(services, service, 'dist')) ? readdirSync(join(services, service, 'dist')).map((f) => join(services, service, 'dist', f)) : []))
+    .filter((file) => file.endsWith('.wasm'))
+    .sort();
+}
+
+type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: Record<string, unknown>, instantiateCore: (m: WebAssembly.Module, i: WebAssembly.Imports) => WebAssembly.Instance) => unknown;
+
+/**
+ * Instantiation cost of one component as spin-local pays it per request: core modules compiled
+ * once, then a fresh instance each time. WASI is spin-local's guest implementation; Spin
+ * interfaces are stubs (instantiating calls none of them).
+ */
+async function instantiationMs(wasmFile: string, rounds: number): Promise<number[]> {
+  const { jsFile, modules } = await loadTranspiled(wasmFile, join(repo, '.cache', 'spin-local'), '1.4');
+  const { instantiate } = createRequire(import.meta.url)(jsFile) as { instantiate: Instantiate };
+  const stub: unknown = new Proxy(function stub() {}, { get: (_target, key) => (key === 'prototype' ? {} : stub) });
+  const wasi: Record<string, unknown> = createWasiImports({
+    stdout: new LineSink(() => undefined),
+    stderr: new LineSink(() => undefined),
+    outbound: {
+      check: () => undefined,
+      send: () => {
+        throw new Error('no outbound HTTP in the benchmark');
+      },
+    },
+  });
+  const imports: Record<string, unknown> = new Proxy(wasi, { get: (target, key: string) => target[key] ?? stub });
+  const once = () => instantiate((name) => modules[name]!, imports, (module, moduleImports) => new WebAssembly.Instance(module, moduleImports));
+  once(); // V8's lazy compilation of the engine code is paid once per process, not per request
+  const samples: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const started = performance.now();
+    once();
+    samples.push(performance.now() - started);
+  }
+  return samples;
+}
+
+async function compiler(): Promise<void> {
+  const baseline = process.env.BENCH_BASELINE;
+  if (!baseline) throw new Error('compiler: set BENCH_BASELINE to the checkout to compare with (built with its own pnpm install)');
+  const roots = [
+    { label: 'before', dir: resolve(baseline) },
+    { label: 'after', dir: repo },
+  ];
+  // Cold builds, one checkout after the other (each uses both cores).
+  for (const root of roots) {
+    const started = performance.now();
+    const load = loadAverage();
+    execFileSync('npx', ['--yes', 'pnpm@10.34.8', 'build', '--force', '--quiet'], { cwd: root.dir, stdio: 'ignore' });
+    console.log(`  ${root.label}: cold build of all components (pnpm build --force): ${((performance.now() - started) / 1000).toFixed(1)} s (load before ${load}, after ${loadAverage()})`);
+  }
+  const byName = new Map<string, Record<string, string>>();
+  for (const root of roots) for (const file of componentsOf(root.dir)) byName.set(basename(file), { ...byName.get(basename(file)), [root.label]: file });
+  console.log(`  component sizes, raw / gzip -6 (MB):`);
+  for (const [name, files] of byName) {
+    const cells = roots.map((root) => {
+      const bytes = files[root.label] ? readFileSync(files[root.label]!) : undefined;
+      return bytes ? `${root.label} ${(bytes.byteLength / 1e6).toFixed(2)} / ${(gzipSync(bytes, { level: 6 }).byteLength / 1e6).toFixed(2)}` : `${root.label} -`;
+    });
+    console.log(`    ${name.padEnd(22)} ${cells.join('   ')}`);
+  }
+  console.log(`  instantiation, median of 20 per round, 3 rounds alternating (ms):`);
+  for (const [name, files] of byName) {
+    const medians: Record<string, number[]> = {};
+    for (let round = 0; round < 3; round++) {
+      for (const root of roots) {
+        if (!files[root.label]) continue;
+        (medians[root.label] ??= []).push(median(await instantiationMs(files[root.label]!, 20)));
+      }
+    }
+    const cells = roots.map((root) => (medians[root.label] ? `${root.label} ${median(medians[root.label]!).toFixed(1)} (${medians[root.label]!.map((m) => m.toFixed(1)).join(' / ')})` : `${root.label} -`));
+    console.log(`    ${name.padEnd(22)} ${cells.join('   ')}   load ${loadAverage()}`);
+  }
+}
+
+console.log(`spin-local benchmark — ${new Date().toISOString()}, Node ${process.version}, load average ${loadAverage()}`);
 const only = process.argv[2];
-if (only !== 'platform') {
+if (only === 'compiler') {
+  console.log('4. the compiler change, this checkout against BENCH_BASELINE:');
+  await compiler();
+} else if (only !== 'platform') {
   console.log('1. the same component vs jco serve:');
   await compareWithJcoServe();
 }
-if (only !== 'compare') {
+if (only !== 'compare' && only !== 'compiler') {
   console.log('2./3. the full platform (spin-all.toml):');
   await platform();
 }

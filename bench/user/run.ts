@@ -1,10 +1,18 @@
 // Latency of the user service on the local runtime: password hash cost inside the component,
 // p50/p90 of POST /login and of an authenticated GET /me.
 //   pnpm --filter @authorworks/bench-user bench [rounds]
+// With BENCH_BASELINE=<another checkout, installed and built>: GET /v1/users/health and GET
+// /v1/users/me p50, this checkout against that one, in alternating rounds (compare.ts).
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadMigrations, runMigrations } from '@authorworks/kit/migrations';
 import { startApp } from '@authorworks/spin-local';
+import { benchAccount, jsonHeaders, registerBenchAccount } from './bench-account.ts';
+
+if (process.env.BENCH_BASELINE) {
+  await import('./compare.ts');
+  process.exit(0);
+}
 
 const rounds = Number(process.argv[2] ?? 30);
 const DB = 'postgres://postgres@127.0.0.1:5432/authorworks_users';
@@ -19,10 +27,9 @@ await runMigrations(db, loadMigrations(readdirSync(migrationsDir).map((fileName)
 await db.close();
 await app.reset();
 
-const json = { 'content-type': 'application/json' };
-const account = { email: 'bench@example.com', username: 'bench', password: 'correct horse battery', displayName: 'Bench' };
-const registered = await app.fetch('/v1/users/register', { method: 'POST', headers: json, body: JSON.stringify(account) });
-const { accessToken } = (await registered.json()) as { accessToken: string };
+const json = jsonHeaders;
+const account = benchAccount;
+const accessToken = await registerBenchAccount(app);
 
 async function time(label: string, call: () => Promise<Response>) {
   const samples: number[] = [];

@@ -167,7 +167,8 @@ export type ChapterContent = z.infer<typeof ChapterContent>;
 /** `PUT /chapters/{id}/content`: saved only if `baseVersion` is still the newest, else 409. */
 export const PutChapterContentRequest = z.object({
   baseVersion: z.number().int().nonnegative(),
-  content: z.string().max(2_000_000),
+  // Characters; the content service also caps the request body (4 MiB of JSON).
+  content: z.string().max(4 * 1024 * 1024),
   format: ContentFormat.default('markdown'),
   message: z.string().max(500).default(''),
 });

@@ -6,8 +6,8 @@ import { fromUtf8, utf8 } from './encoding.ts';
 import type { Host } from './host.ts';
 import { createLogger, type Logger } from './logging.ts';
 import { randomUuid } from './random.ts';
-import { setIfAbsentSync, type RedisClient, type SyncRedisClient } from './redis.ts';
-import { transactionSync, type SqlClient, type SyncSqlClient } from './sql.ts';
+import { setIfAbsent, type RedisClient } from './redis.ts';
+import { transaction, type SqlClient } from './sql.ts';
 import { recordEvent } from './outbox.ts';
 
 export function createEvent<Data>(fields: {
@@ -89,50 +89,25 @@ export function decodeEvent(message: Uint8Array): { ok: true; event: EventEnvelo
   return { ok: true, event: parsed.data };
 }
 
-/**
- * What an event handler gets. Everything is synchronous on purpose: componentize-js 0.10 (Spin
- * SDK 2.0) does not run promise continuations once a Redis export returns, so code after an
- * `await` in a handler would silently never run. Spin's host calls are synchronous anyway.
- */
+/** What an event handler gets. */
 export interface EventContext {
   log: Logger;
   config: Config;
   /** The database; inside the idempotency transaction when `idempotency` is `postgres`. */
-  db(): SyncSqlClient;
-  redis(): SyncRedisClient;
+  db(): SqlClient;
+  redis(): RedisClient;
   /** Publishes follow-up events with this event's correlation id. */
-  events: SyncEventPublisher;
-}
-
-export interface SyncEventPublisher {
-  publish<Data>(channel: string, type: string, subject: string, data: Data): EventEnvelope<Data>;
-}
-
-export function createSyncEventPublisher(options: {
-  source: string;
-  correlationId: string;
-  redis: () => SyncRedisClient;
-  log: Logger;
-}): SyncEventPublisher {
-  return {
-    publish(channel, type, subject, data) {
-      const event = createEvent({ type, source: options.source, subject, data, correlationId: options.correlationId });
-      try {
-        options.redis().publish(channel, utf8(JSON.stringify(event)));
-        options.log.debug('event published', { channel, eventType: type, eventId: event.id });
-      } catch (error) {
-        options.log.error('event not published', { channel, eventType: type, eventId: event.id, error });
-      }
-      return event;
-    },
-  };
+  events: Pick<EventPublisher, 'publish'>;
 }
 
 export interface EventHandler<Schema extends z.ZodType> {
   /** Schema of `data`; a message whose data does not match is logged and dropped. */
   data: Schema;
-  /** Synchronous: the `undefined` return type makes an async handler a type error (see EventContext). */
-  handle(event: EventEnvelope<z.output<Schema>>, context: EventContext): undefined;
+  /**
+   * May be async: componentize-js >= 0.11 keeps a Redis export running until its promise settles
+   * (0.10 reported success at the first `await` and dropped the rest).
+   */
+  handle(event: EventEnvelope<z.output<Schema>>, context: EventContext): Promise<void> | void;
 }
 
 /** Keeps the handler's type link between `data` and `handle`. */
@@ -167,26 +142,15 @@ export interface EventConsumerOptions {
   host: Host;
 }
 
-function isThenable(value: unknown): boolean {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
-
-function runHandler(handler: EventHandler<z.ZodType>, event: EventEnvelope, context: EventContext): void {
-  const result: unknown = handler.handle(event, context);
-  if (isThenable(result)) {
-    throw new Error('Event handlers must be synchronous: Spin SDK 2.0 drops whatever runs after an await in a Redis component');
-  }
-}
-
 /**
- * A Redis-trigger handler (`export const inboundRedis = createEventConsumer(...)`), synchronous
- * from start to end. Messages that are not envelopes, or whose data does not match, are logged
- * and dropped (retrying cannot fix them); events of other types are ignored; a throwing handler
- * is logged and rethrown so Spin records the failure.
+ * A Redis-trigger handler (`export const inboundRedis = createEventConsumer(...)`). Messages that
+ * are not envelopes, or whose data does not match, are logged and dropped (retrying cannot fix
+ * them); events of other types are ignored; a throwing handler is logged and rethrown so Spin
+ * records the failure.
  */
-export function createEventConsumer(options: EventConsumerOptions): { handleMessage(message: Uint8Array): void } {
+export function createEventConsumer(options: EventConsumerOptions): { handleMessage(message: Uint8Array): Promise<void> } {
   return {
-    handleMessage(message) {
+    async handleMessage(message) {
       const config = new Config(options.host.variables);
       const baseLog = createLogger({ level: config.logLevel, fields: { component: options.consumer } });
       const decoded = decodeEvent(message);
@@ -210,21 +174,21 @@ export function createEventConsumer(options: EventConsumerOptions): { handleMess
       }
       const typed = { ...event, data: data.data };
 
-      let database: SyncSqlClient | undefined;
-      let redisClient: SyncRedisClient | undefined;
-      const db = () => (database ??= options.host.openPostgresSync(config.dbConnection));
-      const redis = () => (redisClient ??= options.host.openRedisSync(config.redisAddress));
-      const events = createSyncEventPublisher({ source: options.consumer, correlationId: event.correlationId, redis, log });
+      let database: SqlClient | undefined;
+      let redisClient: RedisClient | undefined;
+      const db = () => (database ??= options.host.openPostgres(config.dbConnection));
+      const redis = () => (redisClient ??= options.host.openRedis(config.redisAddress));
+      const events = createEventPublisher({ source: options.consumer, correlationId: event.correlationId, redis, log });
 
       try {
         if (options.idempotency === 'postgres') {
-          const handled = transactionSync(db(), (tx) => {
-            const { rows } = tx.query(
+          const handled = await transaction(db(), async (tx) => {
+            const { rows } = await tx.query(
               'INSERT INTO processed_events (consumer, event_id) VALUES ($1::text, $2::text) ON CONFLICT DO NOTHING RETURNING event_id',
               [options.consumer, event.id],
             );
             if (rows.length === 0) return false;
-            runHandler(handler, typed, { log, config, db: () => tx, redis, events });
+            await handler.handle(typed, { log, config, db: () => tx, redis, events });
             return true;
           });
           log.info(handled ? 'event handled' : 'event skipped: already handled');
@@ -232,16 +196,16 @@ export function createEventConsumer(options: EventConsumerOptions): { handleMess
         }
 
         const mark = `processed:${options.consumer}:${event.id}`;
-        if (options.idempotency === 'redis' && !setIfAbsentSync(redis(), mark, new Date().toISOString(), PROCESSED_TTL_SECONDS)) {
+        if (options.idempotency === 'redis' && !(await setIfAbsent(redis(), mark, new Date().toISOString(), PROCESSED_TTL_SECONDS))) {
           log.info('event skipped: already handled');
           return;
         }
         try {
-          runHandler(handler, typed, { log, config, db, redis, events });
+          await handler.handle(typed, { log, config, db, redis, events });
         } catch (error) {
           if (options.idempotency === 'redis') {
             try {
-              redis().del([mark]);
+              await redis().del([mark]);
             } catch {
               // The mark expires on its own; the event just cannot be retried before then.
             }

@@ -1,18 +1,15 @@
 // In-memory stand-ins for Spin's host, for unit tests in Node. Not for production use.
 import type { Host } from './host.ts';
 import { utf8 } from './encoding.ts';
-import { asyncRedisClient, type RedisClient, type RedisValue, type SyncRedisClient } from './redis.ts';
-import { asyncSqlClient, type SqlClient, type SyncSqlClient } from './sql.ts';
+import type { RedisClient, RedisValue } from './redis.ts';
+import type { SqlClient } from './sql.ts';
 
 const decoder = new TextDecoder();
 
 /** Enough of Redis for the kit: strings with expiry, INCR, DEL, PUBLISH, and the SET/EXPIRE/TTL/GET/PING commands. */
-export class InMemoryRedis implements SyncRedisClient {
+export class InMemoryRedis implements RedisClient {
   readonly published: { channel: string; payload: string }[] = [];
   private readonly values = new Map<string, { value: Uint8Array; expiresAt: number | null }>();
-
-  /** The same store behind the asynchronous interface HTTP components use. */
-  readonly async: RedisClient = asyncRedisClient(this);
 
   constructor(private readonly clock: () => number = () => Date.now()) {}
 
@@ -25,33 +22,33 @@ export class InMemoryRedis implements SyncRedisClient {
     return entry;
   }
 
-  publish(channel: string, payload: Uint8Array) {
+  async publish(channel: string, payload: Uint8Array) {
     this.published.push({ channel, payload: decoder.decode(payload) });
   }
-  get(key: string) {
+  async get(key: string) {
     return this.live(key)?.value ?? null;
   }
-  set(key: string, value: Uint8Array) {
+  async set(key: string, value: Uint8Array) {
     this.values.set(key, { value, expiresAt: null });
   }
-  incr(key: string) {
+  async incr(key: string) {
     const entry = this.live(key);
     const next = (entry ? Number(decoder.decode(entry.value)) : 0) + 1;
     this.values.set(key, { value: utf8(String(next)), expiresAt: entry?.expiresAt ?? null });
     return next;
   }
-  del(keys: string[]) {
+  async del(keys: string[]) {
     let removed = 0;
     for (const key of keys) if (this.live(key) && this.values.delete(key)) removed++;
     return removed;
   }
-  execute(command: string, args: readonly (string | number | Uint8Array)[]): RedisValue[] {
+  async execute(command: string, args: readonly (string | number | Uint8Array)[]): Promise<RedisValue[]> {
     const text = args.map((arg) => (arg instanceof Uint8Array ? decoder.decode(arg) : String(arg)));
     switch (command.toUpperCase()) {
       case 'PING':
         return ['PONG'];
       case 'GET':
-        return [this.get(text[0]!) ?? null];
+        return [this.live(text[0]!)?.value ?? null];
       case 'SET': {
         const [key, value, ...flags] = text as [string, string, ...string[]];
         const upper = flags.map((flag) => flag.toUpperCase());
@@ -86,7 +83,6 @@ export function inMemoryHost(options: {
   variables: Record<string, string>;
   redis?: InMemoryRedis;
   sql?: SqlClient;
-  syncSql?: SyncSqlClient;
 }): Host & { redis: InMemoryRedis } {
   const redis = options.redis ?? new InMemoryRedis();
   return {
@@ -94,14 +90,8 @@ export function inMemoryHost(options: {
     variables: { get: (name) => options.variables[name] },
     openPostgres() {
       if (options.sql) return options.sql;
-      if (options.syncSql) return asyncSqlClient(options.syncSql);
       throw new Error('inMemoryHost: no SQL client given');
     },
-    openPostgresSync() {
-      if (!options.syncSql) throw new Error('inMemoryHost: no synchronous SQL client given');
-      return options.syncSql;
-    },
-    openRedis: () => redis.async,
-    openRedisSync: () => redis,
+    openRedis: () => redis,
   };
 }

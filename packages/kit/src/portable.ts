@@ -36,14 +36,12 @@ export {
   createEvent,
   createEventConsumer,
   createEventPublisher,
-  createSyncEventPublisher,
   decodeEvent,
   on,
   type EventConsumerOptions,
   type EventContext,
   type EventHandler,
   type EventPublisher,
-  type SyncEventPublisher,
   type Idempotency,
 } from './events.ts';
 export { serveHttp, type FetchEvent, type FetchHandler } from './fetch-event.ts';
@@ -76,26 +74,18 @@ export { DECOY_PASSWORD_HASH, PASSWORD_HASH_PARAMETERS, hashPassword, needsRehas
 export { randomBytes, randomToken, randomUuid } from './random.ts';
 export { hitRateLimit, peekRateLimit, resetRateLimit, type RateLimit, type RateLimitState } from './rate-limit.ts';
 export {
-  asyncRedisClient,
   expire,
   redisNumber,
   redisText,
   setIfAbsent,
-  setIfAbsentSync,
   timeToLive,
   type RedisClient,
   type RedisValue,
-  type SyncRedisClient,
 } from './redis.ts';
 export { created, json, noContent } from './responses.ts';
 export {
   RowShapeError,
   SqlError,
-  asyncSqlClient,
-  queryOneSync,
-  queryRowsSync,
-  transactionSync,
-  type SyncSqlClient,
   constraintOf,
   execute,
   isoTimestamp,

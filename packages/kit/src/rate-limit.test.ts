@@ -5,7 +5,7 @@ import { hitRateLimit, peekRateLimit, resetRateLimit } from './rate-limit.ts';
 describe('rate limit', () => {
   it('engages after the limit and releases when the window ends', async () => {
     let clock = 1_000_000;
-    const redis = new InMemoryRedis(() => clock).async;
+    const redis = new InMemoryRedis(() => clock);
     const rule = { limit: 3, windowSeconds: 60 };
     for (let i = 0; i < 3; i++) expect((await hitRateLimit(redis, 'k', rule)).allowed).toBe(true);
     const blocked = await hitRateLimit(redis, 'k', rule);
@@ -18,7 +18,7 @@ describe('rate limit', () => {
 
   it('reports the time left as Retry-After', async () => {
     let clock = 0;
-    const redis = new InMemoryRedis(() => clock).async;
+    const redis = new InMemoryRedis(() => clock);
     const rule = { limit: 1, windowSeconds: 100 };
     await hitRateLimit(redis, 'k', rule);
     clock += 40_000;

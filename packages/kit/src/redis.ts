@@ -13,28 +13,6 @@ export interface RedisClient {
   execute(command: string, args: readonly (string | number | Uint8Array)[]): Promise<RedisValue[]>;
 }
 
-/** The same operations, synchronous (for Redis-triggered components; see SyncSqlClient). */
-export interface SyncRedisClient {
-  publish(channel: string, payload: Uint8Array): void;
-  get(key: string): Uint8Array | null;
-  set(key: string, value: Uint8Array): void;
-  incr(key: string): number;
-  del(keys: string[]): number;
-  execute(command: string, args: readonly (string | number | Uint8Array)[]): RedisValue[];
-}
-
-/** An async client over a synchronous one. */
-export function asyncRedisClient(redis: SyncRedisClient): RedisClient {
-  return {
-    publish: async (channel, payload) => redis.publish(channel, payload),
-    get: async (key) => redis.get(key),
-    set: async (key, value) => redis.set(key, value),
-    incr: async (key) => redis.incr(key),
-    del: async (keys) => redis.del(keys),
-    execute: async (command, args) => redis.execute(command, args),
-  };
-}
-
 const decoder = new TextDecoder();
 
 export function redisText(value: RedisValue | undefined): string | null {
@@ -52,11 +30,6 @@ export function redisNumber(value: RedisValue | undefined): number | null {
 /** SET key value NX EX ttl: true when this call created the key. */
 export async function setIfAbsent(redis: RedisClient, key: string, value: string, ttlSeconds: number): Promise<boolean> {
   const [reply] = await redis.execute('SET', [key, utf8(value), 'NX', 'EX', ttlSeconds]);
-  return reply !== null && reply !== undefined;
-}
-
-export function setIfAbsentSync(redis: SyncRedisClient, key: string, value: string, ttlSeconds: number): boolean {
-  const [reply] = redis.execute('SET', [key, utf8(value), 'NX', 'EX', ttlSeconds]);
   return reply !== null && reply !== undefined;
 }
 

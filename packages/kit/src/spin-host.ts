@@ -2,9 +2,9 @@ import * as spinPostgres from 'fermyon:spin/postgres@2.0.0';
 import * as spinRedis from 'fermyon:spin/redis@2.0.0';
 import * as spinVariables from 'fermyon:spin/variables@2.0.0';
 import type { Host } from './host.ts';
-import { asyncRedisClient, type SyncRedisClient } from './redis.ts';
+import type { RedisClient } from './redis.ts';
 import { fromDbValue, fromRedisResult, toParameterValue, toRedisParameter } from './spin-values.ts';
-import { SqlError, asyncSqlClient, constraintOf, type SqlRow, type SyncSqlClient } from './sql.ts';
+import { SqlError, constraintOf, type SqlClient, type SqlRow } from './sql.ts';
 
 /** The `{ tag, val }` a WIT error variant arrives as, or its message. */
 function witErrorText(error: unknown): { tag: string; text: string } {
@@ -16,7 +16,12 @@ function witErrorText(error: unknown): { tag: string; text: string } {
   return { tag: 'other', text: error instanceof Error ? error.message : String(error) };
 }
 
-function openPostgresSync(address: string): SyncSqlClient {
+/**
+ * Spin's host calls complete before they return (the guest blocks); the clients are async so that
+ * every query and Redis call in the services is written one way, in HTTP and Redis components
+ * alike (componentize-js >= 0.11 runs a Redis handler's promise to completion).
+ */
+function openPostgres(address: string): SqlClient {
   let connection: spinPostgres.Connection;
   try {
     connection = spinPostgres.Connection.open(address);
@@ -25,7 +30,7 @@ function openPostgresSync(address: string): SyncSqlClient {
     throw new SqlError(`Could not connect to Postgres: ${text}`, 'connection_failed');
   }
   return {
-    query(sql, params = []) {
+    async query(sql, params = []) {
       let result: spinPostgres.RowSet;
       try {
         result = connection.query(sql, params.map(toParameterValue));
@@ -58,25 +63,25 @@ function redisCall<T>(operation: string, call: () => T): T {
   }
 }
 
-function openRedisSync(address: string): SyncRedisClient {
+function openRedis(address: string): RedisClient {
   const connection = redisCall('connect', () => spinRedis.Connection.open(address));
   return {
-    publish(channel, payload) {
+    async publish(channel, payload) {
       redisCall('PUBLISH', () => connection.publish(channel, payload));
     },
-    get(key) {
+    async get(key) {
       return redisCall('GET', () => connection.get(key)) ?? null;
     },
-    set(key, value) {
+    async set(key, value) {
       redisCall('SET', () => connection.set(key, value));
     },
-    incr(key) {
+    async incr(key) {
       return Number(redisCall('INCR', () => connection.incr(key)));
     },
-    del(keys) {
+    async del(keys) {
       return redisCall('DEL', () => connection.del(keys));
     },
-    execute(command, args) {
+    async execute(command, args) {
       return redisCall(command, () => connection.execute(command, args.map(toRedisParameter))).map(fromRedisResult);
     },
   };
@@ -93,8 +98,6 @@ export const spinHost: Host = {
       }
     },
   },
-  openPostgres: (address) => asyncSqlClient(openPostgresSync(address)),
-  openRedis: (address) => asyncRedisClient(openRedisSync(address)),
-  openPostgresSync,
-  openRedisSync,
+  openPostgres,
+  openRedis,
 };

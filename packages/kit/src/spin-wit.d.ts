@@ -1,5 +1,7 @@
 // Types of the Spin 2.0 host interfaces as componentize-js presents them to the guest
-// (WIT in @fermyon/spin-sdk/bin/wit). A WIT `result` error is thrown as `{ payload }`.
+// (WIT in @fermyon/spin-sdk/bin/wit). A WIT `result` error is thrown as `{ payload }`. Byte lists
+// arrive as typed arrays that fail `instanceof Uint8Array` in the guest (componentize-js 0.19):
+// test them with `ArrayBuffer.isView`.
 
 declare module 'fermyon:spin/variables@2.0.0' {
   export function get(name: string): string;

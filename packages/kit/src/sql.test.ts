@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { RowShapeError, SqlError, constraintOf, queryOne, queryRows, sqlInt, sqlJson, transaction, transactionSync, type SqlClient } from './sql.ts';
+import { RowShapeError, SqlError, constraintOf, queryOne, queryRows, sqlInt, sqlJson, transaction, type SqlClient } from './sql.ts';
 
 function recorder(rows: Record<string, unknown>[] = [], failOn?: string) {
   const statements: string[] = [];
@@ -45,18 +45,6 @@ describe('transactions', () => {
     const { client, statements } = recorder();
     await transaction(client, (tx) => transaction(tx, async (inner) => inner.query('UPDATE c')));
     expect(statements).toEqual(['BEGIN', 'UPDATE c', 'COMMIT']);
-  });
-
-  it('has a synchronous twin', () => {
-    const statements: string[] = [];
-    const client = { query: (sql: string) => (statements.push(sql), { rows: [] }) };
-    expect(() =>
-      transactionSync(client, (tx) => {
-        tx.query('UPDATE d');
-        throw new Error('no');
-      }),
-    ).toThrow('no');
-    expect(statements).toEqual(['BEGIN', 'UPDATE d', 'ROLLBACK']);
   });
 });
 

@@ -17,15 +17,6 @@ export interface SqlClient {
   query(sql: string, params?: readonly SqlParam[]): Promise<{ rows: SqlRow[] }>;
 }
 
-/**
- * The same connection with synchronous calls, as Spin's host gives it. Redis-triggered components
- * must use it: componentize-js 0.10 does not run a promise's continuations after a Redis export
- * returns, so an `await` in a message handler silently ends it.
- */
-export interface SyncSqlClient {
-  query(sql: string, params?: readonly SqlParam[]): { rows: SqlRow[] };
-}
-
 /** A database error in a form services can act on (Spin reports errors as strings only). */
 export class SqlError extends Error {
   constructor(
@@ -75,14 +66,6 @@ function parseRows<Schema extends z.ZodType>(schema: Schema, rows: SqlRow[], sql
   });
 }
 
-export function queryRowsSync<Schema extends z.ZodType>(db: SyncSqlClient, schema: Schema, sql: string, params: readonly SqlParam[] = []): z.output<Schema>[] {
-  return parseRows(schema, db.query(sql, params).rows, sql);
-}
-
-export function queryOneSync<Schema extends z.ZodType>(db: SyncSqlClient, schema: Schema, sql: string, params: readonly SqlParam[] = []): z.output<Schema> | null {
-  return queryRowsSync(db, schema, sql, params)[0] ?? null;
-}
-
 /** The first row, or null when there is none. */
 export async function queryOne<Schema extends z.ZodType>(
   db: SqlClient,
@@ -118,34 +101,6 @@ export async function transaction<T>(db: SqlClient, work: (tx: SqlClient) => Pro
   } finally {
     inTransaction.delete(db);
   }
-}
-
-const inSyncTransaction = new WeakSet<SyncSqlClient>();
-
-/** `transaction` for synchronous clients (Redis-triggered components). */
-export function transactionSync<T>(db: SyncSqlClient, work: (tx: SyncSqlClient) => T): T {
-  if (inSyncTransaction.has(db)) return work(db);
-  db.query('BEGIN');
-  inSyncTransaction.add(db);
-  try {
-    const result = work(db);
-    db.query('COMMIT');
-    return result;
-  } catch (error) {
-    try {
-      db.query('ROLLBACK');
-    } catch {
-      // The connection is gone; the transaction died with it.
-    }
-    throw error;
-  } finally {
-    inSyncTransaction.delete(db);
-  }
-}
-
-/** An async client over a synchronous one (Spin's calls complete before they return). */
-export function asyncSqlClient(db: SyncSqlClient): SqlClient {
-  return { query: async (sql, params) => db.query(sql, params) };
 }
 
 // Column codecs. Spin 2.0's Postgres interface returns uuid, timestamp, jsonb, numeric and array

@@ -207,7 +207,13 @@ function runHttp(componentId: string, request: IncomingRequestData, target: Resp
  * and answers 500; the host still owes the operator a log line naming component, route and error,
  * so it recognises the SDK's messages and lifts the error and its stack out of them.
  */
-const guestErrorMarkers = ['Error while running request handler', 'Exception while dispatching FetchEvent', 'Exception while evaluating incoming request'];
+const guestErrorMarkers = [
+  'Error while running request handler',
+  'Exception while dispatching FetchEvent',
+  'Exception while evaluating incoming request',
+  // componentize-js 0.19, for an exception thrown by the fetch listener outside respondWith.
+  'Exception in event listener for fetch',
+];
 function reportedByGuest(scope: InstanceScope): GuestFailure | undefined {
   const isMarker = (line: string) => guestErrorMarkers.some((marker) => line.includes(marker));
   const start = scope.stderrTail.findIndex(isMarker);
@@ -217,7 +223,9 @@ function reportedByGuest(scope: InstanceScope): GuestFailure | undefined {
     .map((line) => line.trim())
     .filter((line) => line !== '' && line !== ':' && line !== 'Stack:' && line !== 'Internal error.' && !isMarker(line));
   const stackLines = [...new Set(lines.filter((line) => /@.*:\d+(:\d+)?$/.test(line)))];
-  const first = lines.find((line) => !stackLines.includes(line)) ?? 'unknown error';
+  // componentize-js 0.19 prints the throwing location (`file.js:1:3786`) on a line of its own.
+  const isLocation = (line: string) => /^[^\s@]+:\d+:\d+$/.test(line);
+  const first = lines.find((line) => !stackLines.includes(line) && !isLocation(line)) ?? 'unknown error';
   // SpiderMonkey prints `(new TypeError("message", "file.js", 12))` for an uncaught error value.
   const constructed = /^\(new (\w*Error)\("(.*)", ".*", \d+\)\)$/.exec(first);
   const message = constructed ? `${constructed[1]}: ${constructed[2]}` : first;

@@ -113,7 +113,7 @@ describe('HTTP trigger', () => {
     const errors = app.logs.text('error');
     expect(errors).toContain(`component "probe" failed on route "/probe/..." (GET /probe/${action})`);
     expect(errors).toContain(message);
-    expect(errors).toMatch(new RegExp(`at ${action}@probe-http\\.bundle\\.js:\\d+`));
+    expect(errors).toMatch(new RegExp(`at ${action}@probe-http\\.js:\\d+`));
     expect((await app.fetch('/probe/health')).status).toBe(200);
   });
 

@@ -6,3 +6,4 @@ export { isAllowedOutbound } from './outbound-hosts.ts';
 export { openSqlClient } from './sql-client.ts';
 export { ensureDevSecrets, devSecretsFile } from './dev-secrets.ts';
 export { type TestApp, type TestAppOptions, startApp } from './harness.ts';
+export { loadTranspiled, type TranspiledComponent } from './transpile-cache.ts';

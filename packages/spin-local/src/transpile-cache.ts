@@ -3,7 +3,7 @@
  * the output lives in `<cacheDir>/<sha256 of the wasm>/`, so a restart (or a second test file)
  * reuses it. Core modules are compiled once per process and shared with every executor thread.
  *
- * Which jco: by default 1.4.4, the release componentize-js 0.10 (the SDK's compiler) pairs with.
+ * Which jco: by default 1.4.4 (chosen with componentize-js 0.10; it runs 0.19's components too).
  * jco 1.35 wraps every import in component-model async task machinery: its glue is 35k lines
  * that each instantiation runs through V8's interpreter, ~40 ms of CPU per instance against
  * ~12 ms for 1.4.4's. Since Spin makes a fresh instance per request, that is the request cost.

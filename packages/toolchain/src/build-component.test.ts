@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assertSpinComponent, buildComponent, ComponentBuildError } from './build-component.ts';
+import { assertSpinComponent, buildComponent, bundleComponent, ComponentBuildError } from './build-component.ts';
 
 const fixtures = join(import.meta.dirname, '../test/fixtures');
 const outDir = mkdtempSync(join(tmpdir(), 'toolchain-build-'));
@@ -51,6 +51,37 @@ describe('buildComponent', () => {
     expect(error).toBeInstanceOf(ComponentBuildError);
     expect((error as Error).message).toMatch(/^regex-api: componentize failed/);
     expect((error as Error).message).toContain('no Unicode property escapes');
+  });
+});
+
+describe('bundleComponent', () => {
+  it("takes a package's browser build, as the component engine is a browser-like worker", async () => {
+    const pkg = join(outDir, 'node_modules', 'two-builds');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'two-builds', main: 'node.js', browser: 'browser.js' }));
+    writeFileSync(join(pkg, 'node.js'), "export const build = 'node-build';\n");
+    writeFileSync(join(pkg, 'browser.js'), "export const build = 'browser-build';\n");
+    const entry = join(outDir, 'uses-two-builds.ts');
+    writeFileSync(entry, "import { build } from 'two-builds';\nconsole.log(build);\n");
+    const bundle = await bundleComponent('browser-api', entry);
+    expect(bundle).toContain('browser-build');
+    expect(bundle).not.toContain('node-build');
+  });
+
+  it('refuses an import() with a computed specifier, showing it, instead of the compiler\'s "expected a string"', async () => {
+    const entry = join(outDir, 'computed-import.ts');
+    writeFileSync(entry, "const name = ['./a', 'js'].join('.');\nexport const loaded = await import(name);\n");
+    const error = await bundleComponent('lazy-api', entry).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ComponentBuildError);
+    expect((error as Error).message).toMatch(/^lazy-api: import\(\) with a computed specifier cannot be compiled/);
+    expect((error as Error).message).toContain('import(name)');
+  });
+
+  it('still bundles an import() of a literal path', async () => {
+    writeFileSync(join(outDir, 'lazy-part.ts'), "export const part = 'lazy part';\n");
+    const entry = join(outDir, 'literal-import.ts');
+    writeFileSync(entry, "export const loaded = await import('./lazy-part.ts');\n");
+    await expect(bundleComponent('literal-api', entry)).resolves.toContain('lazy part');
   });
 });
 

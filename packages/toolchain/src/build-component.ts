@@ -2,27 +2,23 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { componentWit } from '@bytecodealliance/jco';
+import { init as initModuleLexer, parse as parseModule } from 'es-module-lexer';
 import { build, type Plugin } from 'esbuild';
 import { z } from 'zod';
 import type { SpinWorld } from './components.ts';
+import { REQUIRED_EXPORT, WORLD_NAME, compilerVersions, prepareSpinWit } from './spin-wit.ts';
 
 const run = promisify(execFile);
-const require = createRequire(import.meta.url);
 
-/** The SDK's compiler CLI and WIT, resolved from the installed @fermyon/spin-sdk. */
-const sdkDir = dirname(require.resolve('@fermyon/spin-sdk/package.json'));
-const j2w = join(sdkDir, 'bin', 'j2w.mjs');
-const sdkVersion = (require('@fermyon/spin-sdk/package.json') as { version: string }).version;
-
-/** What each world must export for Spin to call it. */
-const REQUIRED_EXPORT: Record<SpinWorld, string> = {
-  'spin-http': 'export wasi:http/incoming-handler@0.2.0;',
-  'spin-redis': 'export fermyon:spin/inbound-redis;',
-};
+/** componentize-js runs in a child process (see the script for why). */
+const componentizeScript = resolve(import.meta.dirname, '../bin/componentize.mjs');
+/** Bumped when how a bundle is compiled changes (options, working folder), so outputs are redone. */
+const BUILD_STEPS = 'componentize-js direct, cwd = work folder';
+/** The repository's git-ignored cache, beside node_modules. */
+const defaultCacheDir = resolve(import.meta.dirname, '../../../.cache');
 
 const COMPONENT_HEADER = Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x0d, 0x00, 0x01, 0x00);
 
@@ -33,6 +29,8 @@ export interface BuildRequest {
   outFile: string;
   /** Rebuild even when nothing changed. */
   force?: boolean;
+  /** Where the generated WIT is kept; defaults to the repository's `.cache/`. */
+  cacheDir?: string;
 }
 
 export interface BuildResult {
@@ -78,10 +76,29 @@ const buildRecord = z.object({ inputs: z.string(), wasm: z.string() });
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
 
 /**
+ * esbuild bundles an `import()` of a literal path and leaves one with a computed specifier in
+ * the bundle, silently; componentize-js then fails with a bare "expected a string". A component
+ * is one module with nothing to load at run time, so such an import can never work: say so, and
+ * show where (the bundle keeps identifiers, so the snippet is recognisable in the source).
+ */
+async function assertNoComputedImport(id: string, bundle: string): Promise<void> {
+  await initModuleLexer;
+  const [imports] = parseModule(bundle);
+  const computed = imports.filter((entry) => entry.d > -1 && entry.n === undefined);
+  if (computed.length === 0) return;
+  const places = computed.map((entry) => `  ${bundle.slice(entry.ss, Math.min(entry.se, entry.ss + 120))}`).join('\n');
+  throw new ComponentBuildError(
+    id,
+    `import() with a computed specifier cannot be compiled into a component (everything is bundled at build time); use a static import or import('a literal path'):\n${places}`,
+  );
+}
+
+/**
  * Bundles the TypeScript entry with esbuild into one ES module (Spin and WASI interfaces stay
- * imports for the component model to satisfy), then compiles it into a component with the SDK's
- * componentize-js. The bundle's hash, the world and the SDK version decide whether the existing
- * `.wasm` is still current, so an unchanged component is not recompiled — compiling costs ~10 s.
+ * imports for the component model to satisfy), then compiles it into a component with
+ * componentize-js against WIT taken from the installed packages (spin-wit.ts). The bundle's hash,
+ * the world and the compiler and WIT versions decide whether the existing `.wasm` is still
+ * current, so an unchanged component is not recompiled — compiling costs ~5–10 s.
  */
 export async function buildComponent(request: BuildRequest): Promise<BuildResult> {
   const started = performance.now();
@@ -90,33 +107,10 @@ export async function buildComponent(request: BuildRequest): Promise<BuildResult
   const recordFile = outFile.replace(/\.wasm$/, '.build.json');
   const seconds = () => (performance.now() - started) / 1000;
 
-  let bundle: string;
-  try {
-    const result = await build({
-      entryPoints: [entry],
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'neutral',
-      target: 'es2022',
-      mainFields: ['module', 'main'],
-      conditions: ['import', 'default'],
-      external: ['fermyon:*', 'wasi:*'],
-      logLevel: 'silent',
-      legalComments: 'none',
-      // Smaller source, smaller snapshot; names are kept so stack traces stay readable.
-      minifyWhitespace: true,
-      minifySyntax: true,
-      plugins: [zodEnglishOnly],
-    });
-    bundle = result.outputFiles[0]?.text ?? '';
-  } catch (error) {
-    const messages = (error as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors;
-    const detail = messages?.map((m) => (m.location ? `${m.location.file}:${m.location.line}: ${m.text}` : m.text)).join('\n');
-    throw new ComponentBuildError(id, `bundling ${entry} failed:\n${detail ?? String(error)}`);
-  }
-
-  const inputs = sha256(`${sdkVersion}\n${world}\n${bundle}`);
+  const bundle = await bundleComponent(id, entry);
+  const witDir = await prepareSpinWit(request.cacheDir ?? defaultCacheDir);
+  // The WIT folder's name is the hash of the worlds and the packages it came from.
+  const inputs = sha256(`${BUILD_STEPS}\n${JSON.stringify(compilerVersions)}\n${basename(witDir)}\n${world}\n${bundle}`);
   if (!request.force && existsSync(outFile) && existsSync(recordFile)) {
     const record = buildRecord.safeParse(JSON.parse(await readFile(recordFile, 'utf8')));
     const wasm = await readFile(outFile);
@@ -135,7 +129,10 @@ export async function buildComponent(request: BuildRequest): Promise<BuildResult
     await writeFile(workBundle, bundle);
     let output = '';
     try {
-      const { stdout, stderr } = await run(process.execPath, [j2w, '-i', workBundle, '-o', workWasm, '--trigger-type', world], {
+      // Run in the work folder: componentize-js names sources relative to the working directory,
+      // so stack traces read `<id>.js:line`, not the temporary folder's path.
+      const { stdout, stderr } = await run(process.execPath, [componentizeScript, workBundle, witDir, WORLD_NAME[world], workWasm], {
+        cwd: work,
         maxBuffer: 16 * 1024 * 1024,
       });
       output = `${stdout}${stderr}`;
@@ -145,7 +142,7 @@ export async function buildComponent(request: BuildRequest): Promise<BuildResult
       throw new ComponentBuildError(id, `componentize failed:\n${log}${engineHint(log)}`);
     }
 
-    // j2w can report success without writing a usable component: check what it wrote.
+    // Check what was written rather than trust the exit status (the old compiler could exit 0 after failing).
     if (!existsSync(workWasm)) throw new ComponentBuildError(id, `componentize wrote no ${basename(outFile)}:\n${output.trim()}`);
     const wasm = await readFile(workWasm);
     await assertSpinComponent(id, wasm, world);
@@ -159,6 +156,38 @@ export async function buildComponent(request: BuildRequest): Promise<BuildResult
   }
 }
 
+/** One ES module with everything but the Spin and WASI imports, as componentize-js needs it. */
+export async function bundleComponent(id: string, entry: string): Promise<string> {
+  try {
+    const result = await build({
+      entryPoints: [entry],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      // The engine is a browser-like worker (fetch, Web Crypto, streams; no Node built-ins):
+      // packages' `browser` builds are the ones that run there (file-type, mediabunny and the
+      // AWS SDK only bundle with it). Sets the `browser` condition and main field too.
+      platform: 'browser',
+      target: 'es2022',
+      external: ['fermyon:*', 'wasi:*'],
+      logLevel: 'silent',
+      legalComments: 'none',
+      // Smaller source, smaller snapshot; names are kept so stack traces stay readable.
+      minifyWhitespace: true,
+      minifySyntax: true,
+      plugins: [zodEnglishOnly],
+    });
+    const bundle = result.outputFiles[0]?.text ?? '';
+    await assertNoComputedImport(id, bundle);
+    return bundle;
+  } catch (error) {
+    if (error instanceof ComponentBuildError) throw error;
+    const messages = (error as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors;
+    const detail = messages?.map((m) => (m.location ? `${m.location.file}:${m.location.line}: ${m.text}` : m.text)).join('\n');
+    throw new ComponentBuildError(id, `bundling ${entry} failed:\n${detail ?? String(error)}`);
+  }
+}
+
 /**
  * The compiler runs the bundle once inside the component's JS engine (StarlingMonkey, built
  * without ICU) and reports failures as a Wasm trap. Known causes get a sentence a person can act on.
@@ -167,7 +196,10 @@ function engineHint(log: string): string {
   if (/invalid (class )?property name in regular expression/.test(log)) {
     return '\n\nhint: the component JS engine has no Unicode property escapes (\\p{L}, \\p{N}, ...) in regular expressions; use explicit character ranges instead.';
   }
-  if (log.includes('Exception while pre-initializing')) {
+  if (log.includes('expected a string')) {
+    return "\n\nhint: the bundle has an import() whose specifier is not a string literal (in a dependency, where the bundler does not report it); a component is one module and cannot load code at run time.";
+  }
+  if (log.includes('Exception while pre-initializing') || log.includes('Failed to initialize component')) {
     return '\n\nhint: the bundle threw while it was evaluated at build time (top-level code runs during the build); the exception is quoted above.';
   }
   return '';
@@ -179,7 +211,7 @@ export async function assertSpinComponent(id: string, wasm: Uint8Array, world: S
     throw new ComponentBuildError(id, 'output is not a WebAssembly component (wrong header)');
   }
   const wit = await componentWit(wasm);
-  if (!wit.includes(REQUIRED_EXPORT[world])) {
-    throw new ComponentBuildError(id, `component does not ${REQUIRED_EXPORT[world].replace(/;$/, '')}`);
+  if (!wit.includes(`export ${REQUIRED_EXPORT[world]};`)) {
+    throw new ComponentBuildError(id, `component does not export ${REQUIRED_EXPORT[world]}`);
   }
 }

@@ -1,5 +1,5 @@
 import { Id, Timestamp } from '@authorworks/domain';
-import { isoTimestamp, queryOne, queryRows, sqlBool, sqlInt, type SqlClient, type SyncSqlClient } from '@authorworks/kit/portable';
+import { isoTimestamp, queryOne, queryRows, sqlBool, sqlInt, type SqlClient } from '@authorworks/kit/portable';
 import { z } from 'zod';
 
 // What the content worker derives from a book: its statistics and its search document. Both are
@@ -31,15 +31,10 @@ const BookStatsRow = BookStats.extend({
 });
 
 /**
- * Recomputes the statistics and search document of one book, in one transaction snapshot when
- * called inside one. The `WHERE ... <=` guards keep a slower, older recompute from overwriting a
- * newer one. Returns false when the book no longer exists.
- */
-/**
  * Upserts the statistics of book $1 from its chapters. The `WHERE ... <=` guard keeps a slower,
  * older recompute from overwriting a newer one. Returns a row when the book exists.
  */
-export const RECOMPUTE_STATS_SQL = `INSERT INTO book_stats AS s (book_id, word_count, reading_time_minutes, chapter_count, source_revision, computed_at)
+const RECOMPUTE_STATS_SQL = `INSERT INTO book_stats AS s (book_id, word_count, reading_time_minutes, chapter_count, source_revision, computed_at)
      SELECT b.id, COALESCE(sum(c.word_count), 0)::int, ceil(COALESCE(sum(c.word_count), 0) / 250.0)::int,
             count(c.id)::int, b.revision, now()
        FROM books b LEFT JOIN chapters c ON c.book_id = b.id
@@ -56,7 +51,7 @@ export const RECOMPUTE_STATS_SQL = `INSERT INTO book_stats AS s (book_id, word_c
  * description, then chapter titles. One text-search configuration ('english') for documents and
  * queries keeps the GIN index usable.
  */
-export const RECOMPUTE_SEARCH_SQL = `INSERT INTO book_search_documents AS d (book_id, document, source_revision, computed_at)
+const RECOMPUTE_SEARCH_SQL = `INSERT INTO book_search_documents AS d (book_id, document, source_revision, computed_at)
      SELECT b.id,
             setweight(to_tsvector('english', b.title), 'A')
             || setweight(to_tsvector('english', array_to_string(b.tags, ' ') || ' ' || b.genre), 'B')
@@ -70,7 +65,7 @@ export const RECOMPUTE_SEARCH_SQL = `INSERT INTO book_search_documents AS d (boo
         SET document = EXCLUDED.document, source_revision = EXCLUDED.source_revision, computed_at = now()
       WHERE d.source_revision <= EXCLUDED.source_revision`;
 
-export const BOOK_EXISTS_SQL = 'SELECT 1 AS found FROM books WHERE id = $1::text::uuid';
+const BOOK_EXISTS_SQL = 'SELECT 1 AS found FROM books WHERE id = $1::text::uuid';
 
 /**
  * Recomputes the statistics and search document of one book (in one snapshot when called inside
@@ -81,14 +76,6 @@ export async function recomputeBook(db: SqlClient, bookId: string): Promise<bool
   await db.query(RECOMPUTE_SEARCH_SQL, [bookId]);
   if (rows.length > 0) return true;
   return (await db.query(BOOK_EXISTS_SQL, [bookId])).rows.length > 0;
-}
-
-/** The same for the worker, whose handlers must be synchronous (see worker.ts). */
-export function recomputeBookSync(db: SyncSqlClient, bookId: string): boolean {
-  const { rows } = db.query(RECOMPUTE_STATS_SQL, [bookId]);
-  db.query(RECOMPUTE_SEARCH_SQL, [bookId]);
-  if (rows.length > 0) return true;
-  return db.query(BOOK_EXISTS_SQL, [bookId]).rows.length > 0;
 }
 
 export async function readBookStats(db: SqlClient, bookId: string): Promise<BookStats | null> {

@@ -159,13 +159,12 @@ export async function getChapterContent(context: RouteContext<Params, undefined,
 }
 
 /**
- * 256 KiB of JSON, about 50,000 words: the kit's 64 KiB default would refuse a long chapter, and
- * inside a componentize-js 0.10 component a single ArrayBuffer over ~512 KiB traps with wasm
- * `unreachable` (measured on a probe: new Uint8Array(500_000) works, 600_000 traps) — the kit
- * reads a body into one buffer, so a 750 KB save trapped while 500 KB passed. The limit keeps a
- * wide margin and answers 413 instead of a 500.
+ * 4 MiB of JSON: a chapter of 2 MiB of text (~400,000 words, beyond any real chapter) with room
+ * for JSON escapes. The old 256 KiB cap existed because componentize-js 0.10 trapped on a host
+ * value over ~256 KiB (a Postgres text parameter of 270 KB); 0.19 passes 5 MiB (Decision 5).
+ * Spin buffers at most 128 MiB per host call, so this stays far inside what the host takes.
  */
-export const CHAPTER_CONTENT_MAX_BYTES = 256 * 1024;
+export const CHAPTER_CONTENT_MAX_BYTES = 4 * 1024 * 1024;
 
 /**
  * Saves a new version if `baseVersion` is still the newest. The chapter row is locked (after the

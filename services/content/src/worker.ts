@@ -3,14 +3,13 @@
 // same event twice, or an event after a lost one, leaves the book right. Event ids already seen
 // are skipped (idempotency 'postgres': the processed_events mark commits with the recompute);
 // events of other types (collaborator.*, anything else) are ignored; malformed messages are logged
-// and dropped. Handlers are synchronous: componentize-js 0.10 (Spin SDK 2.0) never runs what comes
-// after an `await` once a Redis export has returned.
+// and dropped.
 import { ContentEventData, ContentEventType } from '@authorworks/domain';
 import { createEventConsumer, on } from '@authorworks/kit';
-import { recomputeBookSync } from './book-stats.ts';
+import { recomputeBook } from './book-stats.ts';
 
-const recompute = on(ContentEventData, (event, context) => {
-  const found = recomputeBookSync(context.db(), event.data.bookId);
+const recompute = on(ContentEventData, async (event, context) => {
+  const found = await recomputeBook(context.db(), event.data.bookId);
   context.log.info(found ? 'book statistics recomputed' : 'event handled: the book is gone', { bookId: event.data.bookId });
 });
 

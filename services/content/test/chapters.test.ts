@@ -141,12 +141,24 @@ describe('chapter content versions', () => {
     const tooLarge = await app.fetch(`/v1/content${path}`, {
       method: 'PUT',
       headers: { ...owner.headers, 'content-type': 'application/json' },
-      body: JSON.stringify({ baseVersion: 0, content: 'word '.repeat(60_000) }),
+      body: JSON.stringify({ baseVersion: 0, content: 'word '.repeat(900_000) }),
     });
     expect(tooLarge.status).toBe(413);
-    // A long chapter (well over the kit's 64 KiB default) is fine.
-    const long = await expectJson(call(app, 'PUT', path, owner, { baseVersion: 0, content: 'word '.repeat(40_000) }), 200, ChapterVersionSummary);
-    expect(long.wordCount).toBe(40_000);
+  });
+
+  it('saves and reads back a 2 MiB chapter', async () => {
+    const { chapterIds } = await createBook(app, owner, {}, 1);
+    const path = `/chapters/${chapterIds[0]}/content`;
+    // 2 MiB of text, not all ASCII, so a byte or character slip would show.
+    const content = 'Ünïcode wörds, and plain ones. '.repeat(80_000).slice(0, 2 * 1024 * 1024);
+    expect(new TextEncoder().encode(content).byteLength).toBeGreaterThan(2 * 1024 * 1024);
+    const saved = await expectJson(call(app, 'PUT', path, owner, { baseVersion: 0, content }), 200, ChapterVersionSummary);
+    expect(saved.version).toBe(1);
+    expect(saved.wordCount).toBeGreaterThan(300_000);
+    const read = await expectJson(call(app, 'GET', path, owner), 200, ChapterContent);
+    expect(read.version).toBe(1);
+    expect(read.content.length).toBe(content.length);
+    expect(read.content === content).toBe(true);
   });
 });
 

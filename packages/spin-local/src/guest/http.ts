@@ -204,6 +204,8 @@ export class OutgoingResponse {
   private outgoingBody: OutgoingBody | undefined;
   /** Set when the response is handed to a ResponseOutparam. */
   target: ResponseTarget | undefined;
+  /** Body bytes written before `response-outparam.set`, sent once it is set. */
+  private early: Uint8Array[] = [];
 
   constructor(headers: Fields) {
     this.headerFields = headers;
@@ -221,24 +223,25 @@ export class OutgoingResponse {
   }
   body(): OutgoingBody {
     if (this.outgoingBody) throw undefined;
+    // WASI lets a guest write the body before `response-outparam.set`; componentize-js 0.19's
+    // engine does so for the 500 it sends after an uncaught exception. Those bytes wait here.
     const forward: ByteSink = {
-      write: (bytes) => this.requireTarget().sink.write(bytes),
-      flush: () => this.requireTarget().sink.flush?.(),
+      write: (bytes) => {
+        if (this.target) this.target.sink.write(bytes);
+        else this.early.push(bytes.slice());
+      },
+      flush: () => this.target?.sink.flush?.(),
     };
     this.outgoingBody = new OutgoingBody(forward, () => this.target?.end());
     return this.outgoingBody;
-  }
-
-  private requireTarget(): ResponseTarget {
-    // Writing before `response-outparam.set` would be legal WASI but no guest we run does it.
-    if (!this.target) throw new Error('response body written before the response was set');
-    return this.target;
   }
 
   /** Called by ResponseOutparam.set. */
   deliver(target: ResponseTarget): void {
     this.target = target;
     target.head(this.status, this.headerFields.entries());
+    for (const bytes of this.early) target.sink.write(bytes);
+    this.early = [];
     if (this.outgoingBody?.finished) target.end();
   }
 

@@ -1,6 +1,6 @@
 {%- assign E = event-type | pascal_case -%}
 {%- assign table = event-type | snake_case | append: "_counts" -%}
-import { on, queryOneSync, sqlInt } from '@authorworks/kit';
+import { on, queryOne, sqlInt } from '@authorworks/kit';
 import { z } from 'zod';
 
 /**
@@ -15,12 +15,9 @@ const CountRow = z.object({ count: sqlInt });
  * Counts {{event-type}} events per subject in `{{table}}`. The kit's consumer has already
  * validated the envelope and `data`, and runs this in a transaction together with the event's
  * `processed_events` row, so each event counts once even when Redis delivers it twice.
- *
- * Synchronous, as every Redis handler must be with Spin SDK 2.0: nothing after an `await` would
- * run once the export has returned. The kit's host calls here are synchronous.
  */
-export const on{{E}} = on({{E}}Data, (event, { db, log }) => {
-  const row = queryOneSync(
+export const on{{E}} = on({{E}}Data, async (event, { db, log }) => {
+  const row = await queryOne(
     db(),
     CountRow,
     `INSERT INTO {{table}} (subject, count, last_event_id) VALUES ($1::text, 1, $2::text)

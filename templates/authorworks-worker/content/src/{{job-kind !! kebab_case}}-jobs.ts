@@ -17,18 +17,15 @@ export const {{K}}Requested = z.object({
  * the event's `processed_events` row, so a job is recorded exactly once even when its message
  * arrives twice; a job id requested again is redone. The completion event goes out before the
  * commit: listeners read the outcome from this service, which only shows committed rows.
- *
- * Synchronous, as every Redis handler must be with Spin SDK 2.0: nothing after an `await` would
- * run once the export has returned. The kit's host calls here are synchronous.
  */
-export const on{{K}}Requested = on({{K}}Requested, (event, { db, events, log }) => {
+export const on{{K}}Requested = on({{K}}Requested, async (event, { db, events, log }) => {
   // The work itself goes here.
   const result = { inputKeys: Object.keys(event.data.input).length };
-  db().query(
+  await db().query(
     `INSERT INTO {{table}} (id, requested_by, input, result) VALUES ($1::text, $2::text, $3::text::jsonb, $4::text::jsonb)
      ON CONFLICT (id) DO UPDATE SET input = EXCLUDED.input, result = EXCLUDED.result, finished_at = now()`,
     [event.subject, event.source, JSON.stringify(event.data.input), JSON.stringify(result)],
   );
-  events.publish('{{project-name | kebab_case}}-events', '{{job-kind | snake_case}}.completed', event.subject, result);
+  await events.publish('{{project-name | kebab_case}}-events', '{{job-kind | snake_case}}.completed', event.subject, result);
   log.info('job done', { jobId: event.subject, ...result });
 });
