@@ -1,4 +1,5 @@
 // In-memory stand-ins for Spin's host, for unit tests in Node. Not for production use.
+import { createRequestContext, type RouteInput } from './context.ts';
 import type { Host } from './host.ts';
 import { utf8 } from './encoding.ts';
 import { asyncRedisClient, type RedisClient, type RedisValue, type SyncRedisClient } from './redis.ts';
@@ -104,4 +105,17 @@ export function inMemoryHost(options: {
     openRedis: () => redis.async,
     openRedisSync: () => redis,
   };
+}
+
+/**
+ * A route's context for `request` on an in-memory host, as the API hands it to route middlewares
+ * (nothing authenticated or validated yet), for unit tests of those middlewares.
+ */
+export function inMemoryRouteInput(
+  request: Request,
+  options: { variables: Record<string, string>; pathParams?: Record<string, string>; redis?: InMemoryRedis; now?: () => number },
+): RouteInput {
+  const host = inMemoryHost({ variables: options.variables, ...(options.redis ? { redis: options.redis } : {}) });
+  const context = createRequestContext(request, host, { service: 'test', now: options.now ?? (() => Date.now()) });
+  return { ...context, pathParams: options.pathParams ?? {}, principal: null, params: undefined, query: undefined, body: undefined };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MigrationError, loadMigrations, runMigrations, type MigrationClient } from './migrations.ts';
+import { MigrationError, loadMigrations, runMigrations, type MigrationClient } from './migration-runner.ts';
 
 /** A fake connection that understands the runner's statements and records the rest. */
 class FakeDatabase {
@@ -28,7 +28,7 @@ class FakeDatabase {
           return { rows: [] };
         }
         expect(holdsLock).toBe(true);
-        if (sql.startsWith('CREATE TABLE IF NOT EXISTS schema_migrations')) return { rows: [] };
+        if (sql.startsWith('CREATE TABLE IF NOT EXISTS schema_migrations') || sql.startsWith('DO $$')) return { rows: [] };
         if (sql.startsWith('SELECT version, name, checksum')) {
           return { rows: [...this.applied].map(([version, row]) => ({ version, ...row })) };
         }
@@ -47,7 +47,7 @@ class FakeDatabase {
           return { rows: [] };
         }
         if (sql.startsWith('INSERT INTO schema_migrations')) {
-          this.pending!.records.push(params as [number, string, string]);
+          this.pending!.records.push(params.slice(1) as [number, string, string]);
           return { rows: [] };
         }
         await new Promise((resolve) => setTimeout(resolve, 1));
@@ -112,6 +112,8 @@ describe('migrations', () => {
     await runMigrations(database.client(), loadMigrations(files));
     const edited = files.map((file) => (file.fileName.startsWith('001') ? { ...file, sql: 'CREATE TABLE users (id int);' } : file));
     await expect(runMigrations(database.client(), loadMigrations(edited))).rejects.toThrow(/001_create_users was changed/);
+    const renumbered = files.map((file) => (file.fileName.startsWith('001') ? { ...file, fileName: '001_create_authors.sql' } : file));
+    await expect(runMigrations(database.client(), loadMigrations(renumbered))).rejects.toThrow(/reuses version 1, already applied as 001_create_users/);
     expect(() => loadMigrations([{ fileName: 'create.sql', sql: '' }])).toThrow(MigrationError);
     expect(() => loadMigrations([{ fileName: '001_a.sql', sql: '' }, { fileName: '001_b.sql', sql: '' }])).toThrow(/Two migrations have version 1/);
   });
