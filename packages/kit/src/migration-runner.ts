@@ -7,7 +7,16 @@ export interface Migration {
   name: string;
   sql: string;
   checksum: string;
+  /**
+   * Checksums of earlier texts of this file that databases may have applied (its
+   * `-- replaces checksum <sha-256>` lines). An applied migration is edited only when what it
+   * created moved elsewhere (tables the kit now owns): the edit changes nothing on a database that
+   * ran the old text, so such a database takes the new checksum instead of refusing.
+   */
+  replaces: string[];
 }
+
+const REPLACES_LINE = /^-- replaces checksum ([0-9a-f]{64})\s*$/gm;
 
 /**
  * The client the runner needs: one connection (the advisory lock and each transaction must stay
@@ -37,7 +46,8 @@ export function loadMigrations(files: readonly { fileName: string; sql: string }
   const migrations = files.map(({ fileName, sql }) => {
     const match = FILE_NAME.exec(fileName);
     if (!match) throw new MigrationError(`Migration file "${fileName}" must be named NNN_name.sql (lower-case name)`);
-    return { version: Number(match[1]), name: match[2]!, sql, checksum: toHex(sha256(utf8(sql))) };
+    const replaces = [...sql.matchAll(REPLACES_LINE)].map((line) => line[1]!);
+    return { version: Number(match[1]), name: match[2]!, sql, checksum: toHex(sha256(utf8(sql))), replaces };
   });
   migrations.sort((a, b) => a.version - b.version);
   for (let i = 1; i < migrations.length; i++) {
@@ -107,7 +117,15 @@ export async function runMigrations(
           );
         }
         if (previous.checksum !== migration.checksum) {
-          throw new MigrationError(`Migration ${label(migration)} was changed after it was applied; add a new migration instead`);
+          if (!migration.replaces.includes(previous.checksum)) {
+            throw new MigrationError(`Migration ${label(migration)} was changed after it was applied; add a new migration instead`);
+          }
+          await client.query('UPDATE schema_migrations SET checksum = $1 WHERE namespace = $2 AND version = $3', [
+            migration.checksum,
+            namespace,
+            migration.version,
+          ]);
+          log(`amended ${label(migration)} (its earlier text was applied)`);
         }
         report.alreadyApplied++;
         continue;

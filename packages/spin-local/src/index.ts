@@ -6,3 +6,4 @@ export { isAllowedOutbound } from './outbound-hosts.ts';
 export { openSqlClient } from './sql-client.ts';
 export { ensureDevSecrets, devSecretsFile } from './dev-secrets.ts';
 export { type TestApp, type TestAppOptions, startApp } from './harness.ts';
+export { applyMigrations, planMigrations, type ServiceMigrations } from './migrations.ts';

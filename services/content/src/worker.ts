@@ -6,7 +6,8 @@
 // and dropped. Handlers are synchronous: componentize-js 0.10 (Spin SDK 2.0) never runs what comes
 // after an `await` once a Redis export has returned.
 import { ContentEventData, ContentEventType } from '@authorworks/domain';
-import { createEventConsumer, on } from '@authorworks/kit';
+import { on } from '@authorworks/kit';
+import { createEventConsumer } from '@authorworks/kit/spin';
 import { recomputeBookSync } from './book-stats.ts';
 
 const recompute = on(ContentEventData, (event, context) => {

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Book, Chapter, ErrorEnvelope } from '@authorworks/domain';
-import { signAccessToken } from '@authorworks/kit/portable';
+import { signAccessToken } from '@authorworks/kit';
 import { loadMigrations, runMigrations } from '@authorworks/kit/migrations';
 import { startApp, type TestApp } from '@authorworks/spin-local';
 import type { z } from 'zod';

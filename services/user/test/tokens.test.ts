@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { TokenResponse, User } from '@authorworks/domain';
-import { base64UrlEncode, signAccessToken, utf8 } from '@authorworks/kit/portable';
+import { base64UrlEncode, signAccessToken, utf8 } from '@authorworks/kit';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AUTH_SECRET, caller, expectError, register, resetState, startUserApp } from './user-app.ts';

@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ErrorEnvelope } from '@authorworks/domain';
 import { loadMigrations, runMigrations } from '@authorworks/kit/migrations';
-import { signAccessToken } from '@authorworks/kit/portable';
+import { signAccessToken } from '@authorworks/kit';
 import { startApp, type TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 

@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadMigrations, runMigrations } from '@authorworks/kit/migrations';
-import { createEvent } from '@authorworks/kit/portable';
+import { createEvent } from '@authorworks/kit';
 import { startApp, type TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
