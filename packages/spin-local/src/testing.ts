@@ -58,9 +58,8 @@ export interface CallOptions {
 /** `fetch` against the service under `base`, signed in as `options.as`. */
 export function fetchAs(app: TestApp, base: string) {
   return (method: string, path: string, options: CallOptions = {}): Promise<Response> => {
-    const headers: Record<string, string> = {};
-    const token = typeof options.as === 'string' ? options.as : options.as?.token;
-    if (token) headers.authorization = `Bearer ${token}`;
+    // A user's own `headers` are sent as they are, so a test can forge or drop its token.
+    const headers: Record<string, string> = typeof options.as === 'string' ? { authorization: `Bearer ${options.as}` } : { ...options.as?.headers };
     const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
     if (body !== undefined) headers['content-type'] = 'application/json';
     return app.fetch(`${base}${path}`, { method, headers: { ...headers, ...options.headers }, ...(body !== undefined ? { body } : {}) });
