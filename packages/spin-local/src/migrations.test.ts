@@ -10,7 +10,18 @@ import { applyMigrations, planMigrations } from './migrations.ts';
 import { openSqlClient } from './sql-client.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'spin-local-migrations-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const databases = ['plan', 'fresh', 'legacy'].map((name) => `authorworks_migrate_${name}`);
+afterAll(async () => {
+  rmSync(scratch, { recursive: true, force: true });
+  // A real server keeps what a run creates: leave it as it was found.
+  if (!process.env.DB_CONNECTION) return;
+  const admin = await open('postgres://postgres@127.0.0.1:5432/postgres');
+  try {
+    for (const database of databases) await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  } finally {
+    await admin.close();
+  }
+});
 const open = (address: string) => openSqlClient(address, { dataDir: join(scratch, 'pglite') });
 
 /** A one-service app folder: `spin.toml` whose component reads `db_connection` from `<name>_db`, and its migrations. */
