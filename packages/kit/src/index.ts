@@ -2,17 +2,14 @@
 // `fermyon:spin/*` import. The Spin binding is `@authorworks/kit/spin`, imported only by a
 // component's entry (`src/index.ts`, `src/worker.ts`).
 export { createApiWithHost, defineRoute, type Api, type ApiOptions, type RouteHandler, type Route, type RouteSpec } from './api.ts';
-export { clientAddressOf, createRequestContext, type AuthRequirement, type RequestContext, type RouteContext, type RouteInput } from './context.ts';
-export { authenticateAs } from './middleware/authenticate.ts';
-export { cors, corsHeaders, isPreflight, parseCorsOrigins, preflightResponse } from './middleware/cors.ts';
+export { clientAddressOf, type AuthRequirement, type RequestContext, type RouteContext } from './context.ts';
+// The request pipeline's steps stay internal (api.ts assembles them); services configure them
+// through the route spec (`auth`, schemas, `maxBodyBytes`, `throttle`).
+export { corsHeaders, parseCorsOrigins } from './middleware/cors.ts';
 export { failureResponse } from './middleware/failure-response.ts';
-export { healthRoute, readinessRoute } from './middleware/health.ts';
-export { outboxFlush } from './middleware/outbox-flush.ts';
-export { compose, type FailureContext, type Middleware } from './middleware/pipeline.ts';
-export { requestId, requestIdOf } from './middleware/request-id.ts';
-export { requestLog } from './middleware/request-log.ts';
-export { throttle, type ThrottleRule } from './middleware/throttle.ts';
-export { validateInput, type InputSchemas } from './middleware/validate-input.ts';
+export { type Middleware } from './middleware/pipeline.ts';
+export { requestIdOf } from './middleware/request-id.ts';
+export { type ThrottleRule } from './middleware/throttle.ts';
 export { authenticate, bearerToken, hasRole, requireRole, type Principal } from './auth.ts';
 export { DEFAULT_MAX_BODY_BYTES, isJsonMediaType, readBodyBytes, readJsonBody } from './body.ts';
 export { Config, ConfigError, MIN_AUTH_SECRET_LENGTH, type VariableSource } from './config.ts';
@@ -74,7 +71,7 @@ export {
   type RedisValue,
   type SyncRedisClient,
 } from './redis.ts';
-export { created, json, noContent, withHeaders } from './responses.ts';
+export { created, json, noContent } from './responses.ts';
 export {
   RowShapeError,
   SqlError,

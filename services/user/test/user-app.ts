@@ -3,11 +3,10 @@
 import { fileURLToPath } from 'node:url';
 import { TokenResponse } from '@authorworks/domain';
 import type { TestApp } from '@authorworks/spin-local';
-import { fetchAs, startService } from '@authorworks/spin-local/testing';
+import { expectJson, fetchAs, startService } from '@authorworks/spin-local/testing';
 import Redis from 'ioredis';
-import { expect } from 'vitest';
 
-export { expectError } from '@authorworks/spin-local/testing';
+export { expectError, expectJson } from '@authorworks/spin-local/testing';
 
 export const AUTH_SECRET = 'user-service-test-secret-0123456789abcdef';
 export const PROXY_SECRET = 'proxy-secret-for-tests-0123456789';
@@ -53,7 +52,5 @@ export function newAccount(overrides: Partial<{ email: string; username: string;
 }
 
 export async function register(call: ReturnType<typeof caller>, body = newAccount()) {
-  const response = await call('/register', { body });
-  expect(response.status, await response.clone().text()).toBe(201);
-  return { body, tokens: TokenResponse.parse(await response.json()) };
+  return { body, tokens: await expectJson(call('/register', { body }), 201, TokenResponse) };
 }
