@@ -5,10 +5,8 @@
 // Embedded PGlite and Redis by default; the real servers when DB_CONNECTION / REDIS_ADDRESS are set.
 // Build first: `pnpm build --filter content`.
 import { randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadMigrations, runMigrations } from '@authorworks/kit/migrations';
-import { signAccessToken } from '@authorworks/kit/portable';
+import { signAccessToken } from '@authorworks/kit';
 import { startApp } from '@authorworks/spin-local';
 
 const rounds = Number(process.argv[2] ?? 40);
@@ -16,14 +14,13 @@ const BOOKS = 1000;
 const SECRET = 'bench-secret-bench-secret-bench-secret-00';
 const DB = 'postgres://postgres@127.0.0.1:5432/authorworks_content';
 const serviceDir = new URL('../../services/content/', import.meta.url);
-const migrationsDir = new URL('migrations/', serviceDir);
 
 const app = await startApp({
   manifest: fileURLToPath(new URL('spin.toml', serviceDir)),
   env: { SPIN_VARIABLE_AUTH_SECRET: SECRET, SPIN_VARIABLE_LOG_LEVEL: 'info' },
+  migrate: true,
 });
 const db = await app.sql(DB);
-await runMigrations(db, loadMigrations(readdirSync(migrationsDir).map((fileName) => ({ fileName, sql: readFileSync(new URL(fileName, migrationsDir), 'utf8') }))));
 await app.reset();
 
 const author = randomUUID();

@@ -3,9 +3,7 @@
 //   pnpm --filter @authorworks/bench-user bench [rounds]
 // With BENCH_BASELINE=<another checkout, installed and built>: GET /v1/users/health and GET
 // /v1/users/me p50, this checkout against that one, in alternating rounds (compare.ts).
-import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadMigrations, runMigrations } from '@authorworks/kit/migrations';
 import { startApp } from '@authorworks/spin-local';
 import { benchAccount, jsonHeaders, registerBenchAccount } from './bench-account.ts';
 
@@ -15,16 +13,12 @@ if (process.env.BENCH_BASELINE) {
 }
 
 const rounds = Number(process.argv[2] ?? 30);
-const DB = 'postgres://postgres@127.0.0.1:5432/authorworks_users';
-const migrationsDir = new URL('../../services/user/migrations/', import.meta.url);
 
 const app = await startApp({
   manifest: fileURLToPath(new URL('../../services/user/spin.toml', import.meta.url)),
   env: { SPIN_VARIABLE_AUTH_SECRET: 'bench-secret-bench-secret-bench-secret-00', SPIN_VARIABLE_LOG_LEVEL: 'info', SPIN_VARIABLE_LOGIN_MAX_FAILURES_PER_ADDRESS: '100000' },
+  migrate: true,
 });
-const db = await app.sql(DB);
-await runMigrations(db, loadMigrations(readdirSync(migrationsDir).map((fileName) => ({ fileName, sql: readFileSync(new URL(fileName, migrationsDir), 'utf8') }))));
-await db.close();
 await app.reset();
 
 const json = jsonHeaders;

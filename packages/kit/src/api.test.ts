@@ -1,7 +1,7 @@
 import { ErrorEnvelope, EventEnvelope } from '@authorworks/domain';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { createApiWithHost } from './api.ts';
+import { createApiWithHost, defineRoute } from './api.ts';
 import { HttpError } from './errors.ts';
 import { inMemoryHost } from './in-memory-host.ts';
 import { signAccessToken } from './jwt.ts';
@@ -18,27 +18,27 @@ function makeApi(variables: Record<string, string> = {}) {
   api
     .post(
       '/things/:id',
-      {
+      defineRoute({
         params: z.object({ id: z.uuid() }),
         query: z.object({ dryRun: z.enum(['true', 'false']).optional() }),
         body: z.object({ name: z.string().min(1), tags: z.array(z.string()).max(2) }),
       },
-      async ({ params, query, body }) => json({ id: params.id, dryRun: query.dryRun ?? null, name: body.name }, { status: 201 }),
+      async ({ params, query, body }) => json({ id: params.id, dryRun: query.dryRun ?? null, name: body.name }, { status: 201 })),
     )
-    .get('/me', { auth: 'required' }, async ({ principal }) => json({ userId: principal.userId }))
-    .get('/admin', { auth: 'admin' }, async () => json({ ok: true }))
-    .get('/maybe', { auth: 'optional' }, async ({ principal }) => json({ userId: principal?.userId ?? null }))
-    .get('/boom', {}, async () => {
+    .get('/me', defineRoute({ auth: 'required' }, async ({ principal }) => json({ userId: principal.userId })))
+    .get('/admin', defineRoute({ auth: 'admin' }, async () => json({ ok: true })))
+    .get('/maybe', defineRoute({ auth: 'optional' }, async ({ principal }) => json({ userId: principal?.userId ?? null })))
+    .get('/boom', defineRoute({}, async () => {
       throw new Error('database password is hunter2');
-    })
-    .get('/teapot', {}, async () => {
+    }))
+    .get('/teapot', defineRoute({}, async () => {
       throw new HttpError(418, 'teapot', 'I am a teapot');
-    })
-    .post('/publish', {}, async ({ events }) => {
+    }))
+    .post('/publish', defineRoute({}, async ({ events }) => {
       await events.publish('demo-events', 'demo.done', 'thing-1', { ok: true });
       return json({ ok: true });
-    })
-    .get('/secret', {}, async ({ config }) => json({ value: config.required('missing_thing') }));
+    }))
+    .get('/secret', defineRoute({}, async ({ config }) => json({ value: config.required('missing_thing') })));
   return { api, host };
 }
 
@@ -251,7 +251,7 @@ describe('calling another service', () => {
       return new Response('{}', { status: 200 });
     });
     const { api } = makeApi();
-    api.get('/proxy', {}, async ({ callService }) => callService('http://content-api.spin.internal/v1/content/books'));
+    api.get('/proxy', defineRoute({}, async ({ callService }) => callService('http://content-api.spin.internal/v1/content/books')));
     const token = signAccessToken({ sub: userId, roles: ['user'] }, { secret });
     await api.fetch(new Request(url('/proxy'), { headers: { authorization: `Bearer ${token}`, 'x-request-id': 'trace-7' } }));
     expect(seen[0]!.headers.get('x-request-id')).toBe('trace-7');

@@ -1,4 +1,4 @@
-import { parseCorsOrigins } from './cors.ts';
+import { parseCorsOrigins } from './middleware/cors.ts';
 import { parseLogLevel, type LogLevel } from './logging.ts';
 
 /** Where configuration comes from: Spin variables in a component, a map in tests. */

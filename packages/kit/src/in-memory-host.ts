@@ -1,4 +1,5 @@
 // In-memory stand-ins for Spin's host, for unit tests in Node. Not for production use.
+import { createRequestContext, type RouteInput } from './context.ts';
 import type { Host } from './host.ts';
 import { utf8 } from './encoding.ts';
 import type { RedisClient, RedisValue } from './redis.ts';
@@ -94,4 +95,17 @@ export function inMemoryHost(options: {
     },
     openRedis: () => redis,
   };
+}
+
+/**
+ * A route's context for `request` on an in-memory host, as the API hands it to route middlewares
+ * (nothing authenticated or validated yet), for unit tests of those middlewares.
+ */
+export function inMemoryRouteInput(
+  request: Request,
+  options: { variables: Record<string, string>; pathParams?: Record<string, string>; redis?: InMemoryRedis; now?: () => number },
+): RouteInput {
+  const host = inMemoryHost({ variables: options.variables, ...(options.redis ? { redis: options.redis } : {}) });
+  const context = createRequestContext(request, host, { service: 'test', now: options.now ?? (() => Date.now()) });
+  return { ...context, pathParams: options.pathParams ?? {}, principal: null, params: undefined, query: undefined, body: undefined };
 }

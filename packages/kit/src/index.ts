@@ -1,20 +1,87 @@
-// The kit as components use it: the portable parts plus entry points bound to Spin's host.
-// Node code (tests, CLIs) imports `@authorworks/kit/portable` or `@authorworks/kit/migrations`,
-// which never load the `fermyon:spin/*` imports.
-import { createApiWithHost, type Api, type ApiOptions } from './api.ts';
-import { createEventConsumer as createEventConsumerWithHost, type EventConsumerOptions } from './events.ts';
-import type { Host } from './host.ts';
-import { spinHost } from './spin-host.ts';
-
-export * from './portable.ts';
-export { spinHost } from './spin-host.ts';
-
-/** A service's HTTP API bound to the Spin host (or `host`, for tests). */
-export function createApi(options: ApiOptions & { host?: Host }): Api {
-  return createApiWithHost(options, options.host ?? spinHost);
-}
-
-/** A Redis-trigger consumer bound to the Spin host: `export const inboundRedis = createEventConsumer({...})`. */
-export function createEventConsumer(options: Omit<EventConsumerOptions, 'host'> & { host?: Host }) {
-  return createEventConsumerWithHost({ ...options, host: options.host ?? spinHost });
-}
+// The kit's root export: everything that runs anywhere — Node, unit tests, components — with no
+// `fermyon:spin/*` import. The Spin binding is `@authorworks/kit/spin`, imported only by a
+// component's entry (`src/index.ts`, `src/worker.ts`).
+export { createApiWithHost, defineRoute, type Api, type ApiOptions, type RouteHandler, type Route, type RouteSpec } from './api.ts';
+export { clientAddressOf, type AuthRequirement, type RequestContext, type RouteContext } from './context.ts';
+// The request pipeline's steps stay internal (api.ts assembles them); services configure them
+// through the route spec (`auth`, schemas, `maxBodyBytes`, `throttle`).
+export { corsHeaders, parseCorsOrigins } from './middleware/cors.ts';
+export { failureResponse } from './middleware/failure-response.ts';
+export { type Middleware } from './middleware/pipeline.ts';
+export { requestIdOf } from './middleware/request-id.ts';
+export { type ThrottleRule } from './middleware/throttle.ts';
+export { authenticate, bearerToken, hasRole, requireRole, type Principal } from './auth.ts';
+export { DEFAULT_MAX_BODY_BYTES, isJsonMediaType, readBodyBytes, readJsonBody } from './body.ts';
+export { Config, ConfigError, MIN_AUTH_SECRET_LENGTH, type VariableSource } from './config.ts';
+export { sha256Hex } from './digest.ts';
+export { base64UrlDecode, base64UrlEncode, constantTimeEqual, fromUtf8, toHex, utf8 } from './encoding.ts';
+export {
+  HttpError,
+  badRequest,
+  conflict,
+  errorEnvelope,
+  errorResponse,
+  forbidden,
+  notFound,
+  tooManyRequests,
+  unauthorized,
+  unprocessable,
+} from './errors.ts';
+export {
+  createEvent,
+  createEventConsumer,
+  createEventPublisher,
+  decodeEvent,
+  on,
+  type EventConsumerOptions,
+  type EventContext,
+  type EventHandler,
+  type EventPublisher,
+  type Idempotency,
+} from './events.ts';
+export type { Host } from './host.ts';
+export {
+  ACCESS_TOKEN_TTL_SECONDS,
+  AccessTokenClaims,
+  CLOCK_SKEW_SECONDS,
+  JWT_AUDIENCE,
+  JWT_ISSUER,
+  TokenError,
+  signAccessToken,
+  verifyAccessToken,
+  type TokenFailure,
+} from './jwt.ts';
+export { LOG_LEVELS, consoleSink, createLogger, parseLogLevel, type LogLevel, type Logger, type LogSink } from './logging.ts';
+export { changeWithEvents, flushOutbox, recordEvent, type FlushResult, type OutboxEvent, type PendingEvent } from './outbox.ts';
+export { CursorBigint, CursorInteger, CursorTimestamp, decodeCursor, encodeCursor, pageOf } from './pagination.ts';
+export { MAX_INPUT_DEPTH, assertStorableInput, inputProblem, unstorableText } from './input-text.ts';
+export { DECOY_PASSWORD_HASH, PASSWORD_HASH_PARAMETERS, hashPassword, needsRehash, verifyPassword, type ScryptParameters } from './passwords.ts';
+export { randomBytes, randomToken, randomUuid } from './random.ts';
+export { hitRateLimit, peekRateLimit, resetRateLimit, type RateLimit, type RateLimitState } from './rate-limit.ts';
+export {
+  expire,
+  redisNumber,
+  redisText,
+  setIfAbsent,
+  timeToLive,
+  type RedisClient,
+  type RedisValue,
+} from './redis.ts';
+export { created, json, noContent } from './responses.ts';
+export {
+  RowShapeError,
+  SqlError,
+  constraintOf,
+  execute,
+  isoTimestamp,
+  queryOne,
+  queryRows,
+  sqlBool,
+  sqlInt,
+  sqlJson,
+  transaction,
+  type SqlClient,
+  type SqlParam,
+  type SqlRow,
+} from './sql.ts';
+export { issueDetails, queryObject, validate, type InputPart } from './validation.ts';

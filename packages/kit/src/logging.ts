@@ -67,11 +67,3 @@ export function createLogger(options: { level: LogLevel; fields?: LogFields; sin
     child: (fields) => createLogger({ ...options, fields: { ...base, ...fields } }),
   };
 }
-
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
-/** The caller's `x-request-id` if it looks like one, so a trace spans services; else a new one. */
-export function requestIdOf(request: Request, generate: () => string): string {
-  const given = request.headers.get('x-request-id');
-  return given !== null && REQUEST_ID.test(given) ? given : generate();
-}

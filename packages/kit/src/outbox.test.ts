@@ -1,6 +1,6 @@
 import { EventEnvelope } from '@authorworks/domain';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createApiWithHost } from './api.ts';
+import { createApiWithHost, defineRoute } from './api.ts';
 import { inMemoryHost } from './in-memory-host.ts';
 import { json } from './responses.ts';
 import { transaction, type SqlClient, type SqlParam } from './sql.ts';
@@ -43,20 +43,20 @@ function setup() {
     sql: database,
   });
   const api = createApiWithHost({ service: 'demo', base: '/v1/demo', version: '1' }, host)
-    .post('/commit', {}, async ({ db, events }) => {
+    .post('/commit', defineRoute({}, async ({ db, events }) => {
       await transaction(db(), async (tx) => {
         await tx.query('UPDATE things SET x = 1');
         await events.record(tx, 'demo-events', 'thing.changed', 'thing-1', { x: 1 });
       });
       return json({ ok: true });
-    })
-    .post('/rollback', {}, async ({ db, events }) => {
+    }))
+    .post('/rollback', defineRoute({}, async ({ db, events }) => {
       await transaction(db(), async (tx) => {
         await events.record(tx, 'demo-events', 'thing.changed', 'thing-2', { x: 2 });
         throw new Error('changed my mind');
       });
       return json({ ok: true });
-    });
+    }));
   return { api, host, database };
 }
 

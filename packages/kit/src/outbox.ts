@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RequestContext } from './context.ts';
 import type { Logger } from './logging.ts';
 import { utf8 } from './encoding.ts';
 import type { RedisClient } from './redis.ts';
@@ -9,20 +10,6 @@ import { isoTimestamp, queryRows, transaction, type SqlClient } from './sql.ts';
 // publishes every unpublished row (its own and any a crashed request left behind) right after the
 // handler returns. Delivery is at least once, in commit order; consumers skip event ids they have
 // seen. (Designed in the content service first.)
-
-/** The table, for the service's migrations (copy it into `NNN_outbox.sql`). */
-export const OUTBOX_SQL = `CREATE TABLE IF NOT EXISTS outbox (
-  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  channel text NOT NULL,
-  type text NOT NULL,
-  subject text NOT NULL,
-  data jsonb NOT NULL,
-  correlation_id text NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  published_at timestamptz
-);
-CREATE INDEX IF NOT EXISTS outbox_unpublished_idx ON outbox (created_at, id) WHERE published_at IS NULL;
-CREATE INDEX IF NOT EXISTS outbox_published_at_idx ON outbox (published_at) WHERE published_at IS NOT NULL;`;
 
 export interface OutboxEvent {
   channel: string;
@@ -38,6 +25,28 @@ export async function recordEvent(tx: SqlClient, event: OutboxEvent): Promise<vo
     `INSERT INTO outbox (channel, type, subject, data, correlation_id)
      VALUES ($1::text, $2::text, $3::text, $4::text::jsonb, $5::text)`,
     [event.channel, event.type, event.subject, JSON.stringify(event.data ?? null), event.correlationId],
+  );
+}
+
+/** An event a change emits; `channel` defaults to the one given to `changeWithEvents`. */
+export interface PendingEvent {
+  type: string;
+  subject: string;
+  data: unknown;
+  channel?: string;
+}
+
+/**
+ * Runs `work` in one transaction whose `emit` records events in the outbox: the change and its
+ * events commit together or not at all, and the API publishes them once the handler returns.
+ */
+export async function changeWithEvents<T>(
+  context: Pick<RequestContext, 'db' | 'events'>,
+  channel: string,
+  work: (tx: SqlClient, emit: (event: PendingEvent) => Promise<void>) => Promise<T>,
+): Promise<T> {
+  return transaction(context.db(), (tx) =>
+    work(tx, (event) => context.events.record(tx, event.channel ?? channel, event.type, event.subject, event.data)),
   );
 }
 

@@ -4,7 +4,7 @@
  * set — call it over real HTTP, publish to its Redis channels and wait for the triggered
  * components, and reset state between tests.
  *
- *   const app = await startApp({ manifest: 'spin.toml', env: { SPIN_VARIABLE_AUTH_SECRET: 'test' } });
+ *   const app = await startApp({ manifest: 'spin.toml', env: { SPIN_VARIABLE_AUTH_SECRET: 'test' }, migrate: true });
  *   const res = await app.fetch('/v1/users/health');
  *   await app.publish('user-events', JSON.stringify(event)); // resolves once the workers are done
  *   await app.close();
@@ -12,6 +12,7 @@
 import { type BackendOptions, type SpinApp, startSpinApp } from './app.ts';
 import type { SqlClient } from './backends/postgres.ts';
 import { MemoryLogger } from './logger.ts';
+import { applyMigrations, planMigrations } from './migrations.ts';
 
 export interface TestAppOptions {
   manifest: string;
@@ -28,6 +29,11 @@ export interface TestAppOptions {
   verbose?: boolean;
   /** How long one host call may take before it fails (default 120 s). */
   hostCallDeadlineMs?: number;
+  /**
+   * Apply the migrations of every service database the app uses (the kit's, then the service's
+   * own; the planner of `pnpm migrate`) before `startApp` resolves.
+   */
+  migrate?: boolean;
 }
 
 export interface TestApp {
@@ -71,6 +77,14 @@ export async function startApp(options: TestAppOptions): Promise<TestApp> {
     ...(options.hostCallDeadlineMs !== undefined ? { hostCallDeadlineMs: options.hostCallDeadlineMs } : {}),
     logger: logs,
   });
+  if (options.migrate) {
+    try {
+      await applyMigrations(await planMigrations(options.manifest, env), (address) => app.sql(address));
+    } catch (error) {
+      await app.close();
+      throw error;
+    }
+  }
   return {
     url: app.url,
     app,

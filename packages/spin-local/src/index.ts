@@ -7,3 +7,4 @@ export { openSqlClient } from './sql-client.ts';
 export { ensureDevSecrets, devSecretsFile } from './dev-secrets.ts';
 export { type TestApp, type TestAppOptions, startApp } from './harness.ts';
 export { loadTranspiled, type TranspiledComponent } from './transpile-cache.ts';
+export { applyMigrations, planMigrations, type ServiceMigrations } from './migrations.ts';

@@ -1,3 +1,7 @@
+-- replaces checksum 848439482ce0d33090dd6fa52d0639987d23bbebdebaf50eb29466097242a915
+-- That earlier text also created the outbox and processed_events tables. They are the kit's now,
+-- made by its own migrations before this file runs; a database that applied the earlier text
+-- already has them, and the kit's migrations bring their indexes in line.
 -- The manuscript tree of authorworks_content: books, chapters and their content versions,
 -- scenes, characters, collaborators. Every child row cascades from its book, so deleting a book
 -- removes everything under it in one statement.
@@ -113,25 +117,3 @@ CREATE TABLE book_search_documents (
   computed_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX book_search_documents_idx ON book_search_documents USING gin (document);
-
--- Transactional outbox: an event row commits with the change it describes and is published
--- after the commit; rows left unpublished (a crash in between) are flushed by later requests.
-CREATE TABLE outbox (
-  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-  channel text NOT NULL,
-  type text NOT NULL,
-  subject text NOT NULL,
-  data jsonb NOT NULL,
-  correlation_id text NOT NULL,
-  created_at timestamptz NOT NULL DEFAULT now(),
-  published_at timestamptz
-);
-CREATE INDEX outbox_unpublished_idx ON outbox (created_at) WHERE published_at IS NULL;
-
--- Idempotency marks of the content worker (the kit's PROCESSED_EVENTS_SQL).
-CREATE TABLE processed_events (
-  consumer text NOT NULL,
-  event_id text NOT NULL,
-  processed_at timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (consumer, event_id)
-);

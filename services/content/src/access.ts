@@ -1,5 +1,5 @@
 import { CollaboratorRole, Id, type BookStatus, type Visibility } from '@authorworks/domain';
-import { forbidden, notFound, queryOne, type Principal, type SqlClient } from '@authorworks/kit/portable';
+import { forbidden, notFound, queryOne, type Principal, type SqlClient } from '@authorworks/kit';
 import { z } from 'zod';
 
 /** The caller's relation to a book: its author, an accepted collaborator's role, or none. */

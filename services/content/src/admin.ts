@@ -1,4 +1,4 @@
-import { flushOutbox, json, type RouteContext } from '@authorworks/kit/portable';
+import { flushOutbox, json, defineRoute } from '@authorworks/kit';
 import { z } from 'zod';
 import { recomputeBook, staleBookIds } from './book-stats.ts';
 import { countUnpublished } from './outbox.ts';
@@ -13,14 +13,14 @@ import { countUnpublished } from './outbox.ts';
 export const BatchQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) });
 
 /** Publishes events a crash (or a Redis outage) left in the outbox. */
-export async function flushOutboxNow(context: RouteContext<undefined, typeof BatchQuery, undefined, 'admin'>) {
+export const flushOutboxNow = defineRoute({ query: BatchQuery, auth: 'admin' }, async (context) => {
   const db = context.db();
   const result = await flushOutbox(db, () => context.redis(), { source: context.service, log: context.log, limit: context.query.limit });
   return json({ published: result.published, failed: result.failed, remaining: await countUnpublished(db) }, { status: result.failed ? 503 : 200 });
-}
+});
 
 /** Recomputes statistics and search documents of books whose derived rows are missing or stale. */
-export async function reconcileBooks(context: RouteContext<undefined, typeof BatchQuery, undefined, 'admin'>) {
+export const reconcileBooks = defineRoute({ query: BatchQuery, auth: 'admin' }, async (context) => {
   const db = context.db();
   const stale = await staleBookIds(db, context.query.limit);
   let repaired = 0;
@@ -28,4 +28,4 @@ export async function reconcileBooks(context: RouteContext<undefined, typeof Bat
   const more = (await staleBookIds(db, 1)).length > 0;
   context.log.info('reconciled book statistics', { repaired });
   return json({ checked: stale.length, repaired, more });
-}
+});

@@ -1,5 +1,5 @@
 import { Id, Timestamp } from '@authorworks/domain';
-import { isoTimestamp, queryOne, queryRows, sqlBool, sqlInt, type SqlClient } from '@authorworks/kit/portable';
+import { isoTimestamp, queryOne, queryRows, sqlBool, sqlInt, type SqlClient } from '@authorworks/kit';
 import { z } from 'zod';
 
 // What the content worker derives from a book: its statistics and its search document. Both are

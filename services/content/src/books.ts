@@ -6,6 +6,7 @@ import {
   Id,
   CreateBookRequest,
   UpdateBookRequest,
+  Channel,
 } from '@authorworks/domain';
 import {
   CursorTimestamp,
@@ -22,16 +23,16 @@ import {
   sqlInt,
   sqlJson,
   unprocessable,
-  type RouteContext,
   type SqlClient,
   type SqlParam,
-} from '@authorworks/kit/portable';
+  defineRoute,
+  changeWithEvents,
+} from '@authorworks/kit';
 import { z } from 'zod';
 import { loadBookAccess, requireBookAccess } from './access.ts';
 import { bumpRevision, readBookStats, recomputeBook } from './book-stats.ts';
-import { changeWithEvents, contentEvent } from './outbox.ts';
+import { contentEvent } from './outbox.ts';
 
-type Params = typeof BookParams;
 
 /** Columns of a Book, from `books b LEFT JOIN book_stats s` (the statistics are the worker's). */
 export const BOOK_COLUMNS = `b.id::text AS id, b.author_id::text AS "authorId", b.title, b.description, b.genre,
@@ -64,9 +65,9 @@ function bookEvent(type: Parameters<typeof contentEvent>[0], book: { id: string;
   return contentEvent(type, { entity: 'book', id: book.id, bookId: book.id, authorId: book.authorId, actorId, ...(changed ? { changed } : {}) });
 }
 
-export async function createBook(context: RouteContext<undefined, undefined, typeof CreateBookRequest, 'required'>) {
+export const createBook = defineRoute({ body: CreateBookRequest, auth: 'required' }, async (context) => {
   const body = context.body;
-  const book = await changeWithEvents(context, async (tx, emit) => {
+  const book = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const { rows } = await tx.query(
       `INSERT INTO books (author_id, title, description, genre, tags, content_type, visibility, cover_file_id, language)
        VALUES ($1::text::uuid, $2::text, $3::text, $4::text, ARRAY(SELECT jsonb_array_elements_text($5::text::jsonb)),
@@ -79,12 +80,12 @@ export async function createBook(context: RouteContext<undefined, undefined, typ
     return book;
   });
   return created(book, `/v1/content/books/${book.id}`);
-}
+});
 
 const BookCursor = z.object({ t: CursorTimestamp, i: Id });
 
 /** Books I author and/or collaborate on (accepted invites), newest first. */
-export async function listBooks(context: RouteContext<undefined, typeof BookListQuery, undefined, 'required'>) {
+export const listBooks = defineRoute({ query: BookListQuery, auth: 'required' }, async (context) => {
   const { scope, status, visibility, contentType, limit, cursor } = context.query;
   const after = decodeCursor(BookCursor, cursor);
   const shared = `EXISTS (SELECT 1 FROM collaborators c WHERE c.book_id = b.id AND c.user_id = $1::text::uuid AND c.status = 'accepted')`;
@@ -106,13 +107,13 @@ export async function listBooks(context: RouteContext<undefined, typeof BookList
   );
   const page = pageOf(rows, limit, (last) => ({ t: last.sortKey, i: last.id }));
   return json({ items: page.items.map(({ sortKey: _sortKey, ...book }) => book), nextCursor: page.nextCursor });
-}
+});
 
-export async function getBook(context: RouteContext<Params, undefined, undefined, 'optional'>) {
+export const getBook = defineRoute({ params: BookParams, auth: 'optional' }, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { book: context.params.id }, context.principal, 'read');
   return json(await selectBook(db, context.params.id));
-}
+});
 
 /** Field → column and SQL cast; the keys are the (strict) schema's, never free text. */
 const BOOK_UPDATES: Record<keyof UpdateBookRequest, string> = {
@@ -127,9 +128,9 @@ const BOOK_UPDATES: Record<keyof UpdateBookRequest, string> = {
   language: 'language = $V::text',
 };
 
-export async function updateBook(context: RouteContext<Params, undefined, typeof UpdateBookRequest, 'required'>) {
+export const updateBook = defineRoute({ params: BookParams, body: UpdateBookRequest, auth: 'required' }, async (context) => {
   const body = context.body;
-  const book = await changeWithEvents(context, async (tx, emit) => {
+  const book = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'write', { lock: true });
     const sets: string[] = [];
     const params: SqlParam[] = [context.params.id];
@@ -148,19 +149,19 @@ export async function updateBook(context: RouteContext<Params, undefined, typeof
     return book;
   });
   return json(book);
-}
+});
 
-export async function deleteBook(context: RouteContext<Params, undefined, undefined, 'required'>) {
-  await changeWithEvents(context, async (tx, emit) => {
+export const deleteBook = defineRoute({ params: BookParams, auth: 'required' }, async (context) => {
+  await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'delete', { lock: true });
     await tx.query('DELETE FROM books WHERE id = $1::text::uuid', [access.bookId]);
     await emit(bookEvent(ContentEventType.deleted, { id: access.bookId, authorId: access.authorId }, context.principal.userId));
   });
   return noContent();
-}
+});
 
-export async function publishBook(context: RouteContext<Params, undefined, undefined, 'required'>) {
-  const book = await changeWithEvents(context, async (tx, emit) => {
+export const publishBook = defineRoute({ params: BookParams, auth: 'required' }, async (context) => {
+  const book = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'publish', { lock: true });
     if (access.visibility === 'private') {
       throw unprocessable('book_private', 'A private book cannot be published; set its visibility to public or unlisted first');
@@ -173,10 +174,10 @@ export async function publishBook(context: RouteContext<Params, undefined, undef
     return book;
   });
   return json(book);
-}
+});
 
-export async function unpublishBook(context: RouteContext<Params, undefined, undefined, 'required'>) {
-  const book = await changeWithEvents(context, async (tx, emit) => {
+export const unpublishBook = defineRoute({ params: BookParams, auth: 'required' }, async (context) => {
+  const book = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'publish', { lock: true });
     if (access.status !== 'published') return selectBook(tx, access.bookId);
     await tx.query(`UPDATE books SET status = 'draft', published_at = NULL WHERE id = $1::text::uuid`, [access.bookId]);
@@ -186,7 +187,7 @@ export async function unpublishBook(context: RouteContext<Params, undefined, und
     return book;
   });
   return json(book);
-}
+});
 
 export const PermissionsQuery = z.object({ userId: Id.optional() });
 
@@ -194,7 +195,7 @@ export const PermissionsQuery = z.object({ userId: Id.optional() });
  * "What may this user do on this book", for other services. A user asks about themselves; only an
  * admin (or a service holding an admin token) may ask about someone else.
  */
-export async function bookPermissions(context: RouteContext<Params, typeof PermissionsQuery, undefined, 'required'>) {
+export const bookPermissions = defineRoute({ params: BookParams, query: PermissionsQuery, auth: 'required' }, async (context) => {
   const asked = context.query.userId ?? context.principal.userId;
   const isAdmin = context.principal.roles.includes('admin');
   if (asked !== context.principal.userId && !isAdmin) throw forbidden('Only admins may ask about another user');
@@ -206,10 +207,10 @@ export async function bookPermissions(context: RouteContext<Params, typeof Permi
   );
   if (!access || (!isAdmin && !access.permissions.canRead)) throw notFound('No book with that id');
   return json(access.permissions);
-}
+});
 
 /** The book's statistics, recomputed first when they are missing or older than the book. */
-export async function getBookStats(context: RouteContext<Params, undefined, undefined, 'optional'>) {
+export const getBookStats = defineRoute({ params: BookParams, auth: 'optional' }, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { book: context.params.id }, context.principal, 'read');
   let stats = await readBookStats(db, context.params.id);
@@ -218,11 +219,11 @@ export async function getBookStats(context: RouteContext<Params, undefined, unde
     stats = await readBookStats(db, context.params.id);
   }
   return json(stats);
-}
+});
 
-export async function recomputeBookStats(context: RouteContext<Params, undefined, undefined, 'required'>) {
+export const recomputeBookStats = defineRoute({ params: BookParams, auth: 'required' }, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { book: context.params.id }, context.principal, 'read');
   await recomputeBook(db, context.params.id);
   return json(await readBookStats(db, context.params.id));
-}
+});

@@ -8,8 +8,8 @@ import {
   queryRows,
   sqlInt,
   sqlJson,
-  type RouteContext,
-} from '@authorworks/kit/portable';
+  defineRoute,
+} from '@authorworks/kit';
 import { z } from 'zod';
 
 // The public catalog: published books with visibility public, never unlisted or private ones
@@ -40,7 +40,7 @@ const FILTERS = `b.status = 'published' AND b.visibility = 'public'
 const SearchCursor = z.object({ o: z.number().int().min(0).max(10_000) });
 const BrowseCursor = z.object({ t: CursorTimestamp, i: z.uuid() });
 
-export async function searchCatalog(context: RouteContext<undefined, typeof CatalogQuery, undefined, 'optional'>) {
+export const searchCatalog = defineRoute({ query: CatalogQuery, auth: 'optional' }, async (context) => {
   const { q, genre, contentType, language, limit, cursor } = context.query;
   const filters = [genre ?? null, contentType ?? null, language ?? null];
   const strip = ({ sortKey: _sortKey, ...entry }: z.output<typeof CatalogRow>): CatalogEntry => entry;
@@ -76,4 +76,4 @@ export async function searchCatalog(context: RouteContext<undefined, typeof Cata
   );
   const page = pageOf(rows, limit, (last) => ({ t: last.sortKey, i: last.id }));
   return json({ items: page.items.map(strip), nextCursor: page.nextCursor });
-}
+});

@@ -13,6 +13,7 @@ import {
   PageQuery,
   PutChapterContentRequest,
   UpdateChapterRequest,
+  Channel,
 } from '@authorworks/domain';
 import {
   CursorInteger,
@@ -26,18 +27,18 @@ import {
   queryOne,
   queryRows,
   sqlInt,
-  type RouteContext,
   type SqlClient,
   type SqlParam,
-} from '@authorworks/kit/portable';
+  defineRoute,
+  changeWithEvents,
+} from '@authorworks/kit';
 import { z } from 'zod';
 import { requireBookAccess, type BookAccess } from './access.ts';
 import { bumpRevision } from './book-stats.ts';
-import { changeWithEvents, contentEvent } from './outbox.ts';
+import { contentEvent } from './outbox.ts';
 
 import { CHAPTERS_IN_BOOK, closeGap, moveTo, openSlot } from './positions.ts';
 
-type Params = typeof ChapterParams;
 
 const CHAPTER_COLUMNS = `id::text AS id, book_id::text AS "bookId", title, summary, position,
   current_version AS "currentVersion", word_count AS "wordCount",
@@ -55,8 +56,8 @@ function chapterEvent(type: Parameters<typeof contentEvent>[0], access: BookAcce
   return contentEvent(type, { entity: 'chapter', id, bookId: access.bookId, authorId: access.authorId, actorId, ...(changed ? { changed } : {}) });
 }
 
-export async function createChapter(context: RouteContext<typeof BookParams, undefined, typeof CreateChapterRequest, 'required'>) {
-  const chapter = await changeWithEvents(context, async (tx, emit) => {
+export const createChapter = defineRoute({ params: BookParams, body: CreateChapterRequest, auth: 'required' }, async (context) => {
+  const chapter = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'write', { lock: true });
     const position = await openSlot(tx, CHAPTERS_IN_BOOK, access.bookId, context.body.position);
     const { rows } = await tx.query(
@@ -70,11 +71,11 @@ export async function createChapter(context: RouteContext<typeof BookParams, und
     return selectChapter(tx, id);
   });
   return created(chapter, `/v1/content/chapters/${chapter.id}`);
-}
+});
 
 const PositionCursor = z.object({ p: CursorInteger });
 
-export async function listChapters(context: RouteContext<typeof BookParams, typeof PageQuery, undefined, 'optional'>) {
+export const listChapters = defineRoute({ params: BookParams, query: PageQuery, auth: 'optional' }, async (context) => {
   const db = context.db();
   const access = await requireBookAccess(db, { book: context.params.id }, context.principal, 'read');
   const after = decodeCursor(PositionCursor, context.query.cursor);
@@ -85,16 +86,16 @@ export async function listChapters(context: RouteContext<typeof BookParams, type
     [access.bookId, after?.p ?? 0, context.query.limit + 1],
   );
   return json(pageOf(rows, context.query.limit, (last) => ({ p: last.position })));
-}
+});
 
-export async function getChapter(context: RouteContext<Params, undefined, undefined, 'optional'>) {
+export const getChapter = defineRoute({ params: ChapterParams, auth: 'optional' }, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });
   return json(await selectChapter(db, context.params.id));
-}
+});
 
-export async function updateChapter(context: RouteContext<Params, undefined, typeof UpdateChapterRequest, 'required'>) {
-  const chapter = await changeWithEvents(context, async (tx, emit) => {
+export const updateChapter = defineRoute({ params: ChapterParams, body: UpdateChapterRequest, auth: 'required' }, async (context) => {
+  const chapter = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
     await tx.query(
       `UPDATE chapters SET title = COALESCE($2::text, title), summary = COALESCE($3::text, summary), updated_at = now()
@@ -107,10 +108,10 @@ export async function updateChapter(context: RouteContext<Params, undefined, typ
     return selectChapter(tx, context.params.id);
   });
   return json(chapter);
-}
+});
 
-export async function deleteChapter(context: RouteContext<Params, undefined, undefined, 'required'>) {
-  await changeWithEvents(context, async (tx, emit) => {
+export const deleteChapter = defineRoute({ params: ChapterParams, auth: 'required' }, async (context) => {
+  await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
     const { rows } = await tx.query('DELETE FROM chapters WHERE id = $1::text::uuid RETURNING position', [context.params.id]);
     await closeGap(tx, CHAPTERS_IN_BOOK, access.bookId, Number(rows[0]!.position));
@@ -118,18 +119,18 @@ export async function deleteChapter(context: RouteContext<Params, undefined, und
     await emit(chapterEvent(ContentEventType.deleted, access, context.params.id, context.principal.userId));
   });
   return noContent();
-}
+});
 
 /** Moves a chapter; the book row lock makes concurrent moves of one book run one at a time. */
-export async function moveChapter(context: RouteContext<Params, undefined, typeof MoveChapterRequest, 'required'>) {
-  const chapter = await changeWithEvents(context, async (tx, emit) => {
+export const moveChapter = defineRoute({ params: ChapterParams, body: MoveChapterRequest, auth: 'required' }, async (context) => {
+  const chapter = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
     await moveTo(tx, CHAPTERS_IN_BOOK, context.params.id, context.body.position);
     await emit(chapterEvent(ContentEventType.updated, access, context.params.id, context.principal.userId, ['position']));
     return selectChapter(tx, context.params.id);
   });
   return json(chapter);
-}
+});
 
 // ── Content versions ─────────────────────────────────────────────────────
 
@@ -152,11 +153,11 @@ async function currentContent(db: SqlClient, chapterId: string): Promise<Chapter
   return content;
 }
 
-export async function getChapterContent(context: RouteContext<Params, undefined, undefined, 'optional'>) {
+export const getChapterContent = defineRoute({ params: ChapterParams, auth: 'optional' }, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });
   return json(await currentContent(db, context.params.id));
-}
+});
 
 /**
  * 4 MiB of JSON: a chapter of 2 MiB of text (~400,000 words, beyond any real chapter) with room
@@ -171,9 +172,9 @@ export const CHAPTER_CONTENT_MAX_BYTES = 4 * 1024 * 1024;
  * book row, the order every writer uses), so of two saves on the same base exactly one wins and
  * the other gets 409 with the version it must merge with.
  */
-export async function putChapterContent(context: RouteContext<Params, undefined, typeof PutChapterContentRequest, 'required'>) {
+export const putChapterContent = defineRoute({ params: ChapterParams, body: PutChapterContentRequest, auth: 'required', maxBodyBytes: CHAPTER_CONTENT_MAX_BYTES }, async (context) => {
   const { baseVersion, content, format, message } = context.body;
-  const outcome = await changeWithEvents(context, async (tx, emit) => {
+  const outcome = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
     const { rows } = await tx.query('SELECT current_version FROM chapters WHERE id = $1::text::uuid FOR UPDATE', [context.params.id]);
     const current = Number(rows[0]!.current_version);
@@ -214,11 +215,11 @@ export async function putChapterContent(context: RouteContext<Params, undefined,
     );
   }
   return json(outcome.saved);
-}
+});
 
 const VersionCursor = z.object({ v: CursorInteger });
 
-export async function listChapterVersions(context: RouteContext<Params, typeof PageQuery, undefined, 'optional'>) {
+export const listChapterVersions = defineRoute({ params: ChapterParams, query: PageQuery, auth: 'optional' }, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });
   const after = decodeCursor(VersionCursor, context.query.cursor);
@@ -231,9 +232,9 @@ export async function listChapterVersions(context: RouteContext<Params, typeof P
     [context.params.id, after?.v ?? null, context.query.limit + 1],
   );
   return json(pageOf(rows, context.query.limit, (last) => ({ v: last.version })));
-}
+});
 
-export async function getChapterVersion(context: RouteContext<typeof ChapterVersionParams, undefined, undefined, 'optional'>) {
+export const getChapterVersion = defineRoute({ params: ChapterVersionParams, auth: 'optional' }, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });
   const version = await queryOne(
@@ -244,4 +245,4 @@ export async function getChapterVersion(context: RouteContext<typeof ChapterVers
   );
   if (!version) throw notFound(`Chapter ${context.params.id} has no version ${context.params.version}`);
   return json(version);
-}
+});

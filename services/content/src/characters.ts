@@ -7,6 +7,7 @@ import {
   CreateCharacterRequest,
   PageQuery,
   UpdateCharacterRequest,
+  Channel,
 } from '@authorworks/domain';
 import {
   CursorTimestamp,
@@ -21,14 +22,14 @@ import {
   queryRows,
   sqlJson,
   unprocessable,
-  type RouteContext,
   type SqlClient,
-} from '@authorworks/kit/portable';
+  defineRoute,
+  changeWithEvents,
+} from '@authorworks/kit';
 import { z } from 'zod';
 import { requireBookAccess, type BookAccess } from './access.ts';
-import { changeWithEvents, contentEvent } from './outbox.ts';
+import { contentEvent } from './outbox.ts';
 
-type Params = typeof CharacterParams;
 
 const CHARACTER_COLUMNS = `id::text AS id, book_id::text AS "bookId", name, role, description,
   traits::text AS traits, relationships::text AS relationships,
@@ -68,9 +69,9 @@ function characterEvent(type: Parameters<typeof contentEvent>[0], access: BookAc
   return contentEvent(type, { entity: 'character', id, bookId: access.bookId, authorId: access.authorId, actorId, ...(changed ? { changed } : {}) });
 }
 
-export async function createCharacter(context: RouteContext<typeof BookParams, undefined, typeof CreateCharacterRequest, 'required'>) {
+export const createCharacter = defineRoute({ params: BookParams, body: CreateCharacterRequest, auth: 'required' }, async (context) => {
   const body = context.body;
-  const character = await changeWithEvents(context, async (tx, emit) => {
+  const character = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'write', { lock: true });
     await requireCharactersOfBook(tx, access.bookId, body.relationships.map((r) => r.characterId), 'relationships.characterId');
     const { rows } = await tx.query(
@@ -83,11 +84,11 @@ export async function createCharacter(context: RouteContext<typeof BookParams, u
     return selectCharacter(tx, id);
   });
   return created(character, `/v1/content/characters/${character.id}`);
-}
+});
 
 const CharacterCursor = z.object({ t: CursorTimestamp, i: z.uuid() });
 
-export async function listCharacters(context: RouteContext<typeof BookParams, typeof PageQuery, undefined, 'optional'>) {
+export const listCharacters = defineRoute({ params: BookParams, query: PageQuery, auth: 'optional' }, async (context) => {
   const db = context.db();
   const access = await requireBookAccess(db, { book: context.params.id }, context.principal, 'read');
   const after = decodeCursor(CharacterCursor, context.query.cursor);
@@ -102,17 +103,17 @@ export async function listCharacters(context: RouteContext<typeof BookParams, ty
   );
   const page = pageOf(rows, context.query.limit, (last) => ({ t: last.sortKey, i: last.id }));
   return json({ items: page.items.map(withoutSortKey), nextCursor: page.nextCursor });
-}
+});
 
-export async function getCharacter(context: RouteContext<Params, undefined, undefined, 'optional'>) {
+export const getCharacter = defineRoute({ params: CharacterParams, auth: 'optional' }, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { character: context.params.id }, context.principal, 'read', { what: 'character' });
   return json(await selectCharacter(db, context.params.id));
-}
+});
 
-export async function updateCharacter(context: RouteContext<Params, undefined, typeof UpdateCharacterRequest, 'required'>) {
+export const updateCharacter = defineRoute({ params: CharacterParams, body: UpdateCharacterRequest, auth: 'required' }, async (context) => {
   const body = context.body;
-  const character = await changeWithEvents(context, async (tx, emit) => {
+  const character = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { character: context.params.id }, context.principal, 'write', { lock: true, what: 'character' });
     if (body.relationships) {
       if (body.relationships.some((r) => r.characterId === context.params.id)) {
@@ -138,11 +139,11 @@ export async function updateCharacter(context: RouteContext<Params, undefined, t
     return selectCharacter(tx, context.params.id);
   });
   return json(character);
-}
+});
 
 /** Deleting a character clears it as a scene's POV (FK) and drops relationships pointing at it. */
-export async function deleteCharacter(context: RouteContext<Params, undefined, undefined, 'required'>) {
-  await changeWithEvents(context, async (tx, emit) => {
+export const deleteCharacter = defineRoute({ params: CharacterParams, auth: 'required' }, async (context) => {
+  await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { character: context.params.id }, context.principal, 'write', { lock: true, what: 'character' });
     await tx.query('DELETE FROM characters WHERE id = $1::text::uuid', [context.params.id]);
     await tx.query(
@@ -156,4 +157,4 @@ export async function deleteCharacter(context: RouteContext<Params, undefined, u
     await emit(characterEvent(ContentEventType.deleted, access, context.params.id, context.principal.userId));
   });
   return noContent();
-}
+});

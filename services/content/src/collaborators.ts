@@ -6,6 +6,7 @@ import {
   InviteCollaboratorRequest,
   InviteParams,
   PageQuery,
+  Channel,
 } from '@authorworks/domain';
 import {
   CursorTimestamp,
@@ -23,10 +24,12 @@ import {
   unprocessable,
   type RouteContext,
   type SqlClient,
-} from '@authorworks/kit/portable';
+  defineRoute,
+  changeWithEvents,
+} from '@authorworks/kit';
 import { z } from 'zod';
 import { loadBookAccess, requireBookAccess } from './access.ts';
-import { changeWithEvents, contentEvent } from './outbox.ts';
+import { contentEvent } from './outbox.ts';
 
 const COLLABORATOR_COLUMNS = `k.id::text AS id, k.book_id::text AS "bookId", k.user_id::text AS "userId", k.role, k.status,
   k.invited_by::text AS "invitedBy", ${isoTimestamp('k.invited_at')} AS "invitedAt", ${isoTimestamp('k.accepted_at')} AS "acceptedAt",
@@ -50,7 +53,7 @@ async function selectCollaborator(db: SqlClient, id: string): Promise<Collaborat
 const Cursor = z.object({ t: CursorTimestamp, i: z.uuid() });
 
 /** The people on a book, pending invites included; only the book's own people (and admins) see it. */
-export async function listCollaborators(context: RouteContext<typeof BookParams, typeof PageQuery, undefined, 'required'>) {
+export const listCollaborators = defineRoute({ params: BookParams, query: PageQuery, auth: 'required' }, async (context) => {
   const db = context.db();
   const access = await requireBookAccess(db, { book: context.params.id }, context.principal, 'read');
   if (access.permissions.role === null && !context.principal.roles.includes('admin')) {
@@ -68,15 +71,15 @@ export async function listCollaborators(context: RouteContext<typeof BookParams,
   );
   const page = pageOf(rows, context.query.limit, (last) => ({ t: last.sortKey, i: last.id }));
   return json({ items: page.items.map(withoutSortKey), nextCursor: page.nextCursor });
-}
+});
 
 /**
  * Invites a user (by id; the user service owns accounts) with a role. Inviting someone who declined
  * earlier renews the invite; someone already pending or accepted is a 409.
  */
-export async function inviteCollaborator(context: RouteContext<typeof BookParams, undefined, typeof InviteCollaboratorRequest, 'required'>) {
+export const inviteCollaborator = defineRoute({ params: BookParams, body: InviteCollaboratorRequest, auth: 'required' }, async (context) => {
   const { userId, role } = context.body;
-  const invite = await changeWithEvents(context, async (tx, emit) => {
+  const invite = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'manage', { lock: true });
     if (userId === access.authorId) throw unprocessable('already_author', 'The author already has every right on the book');
     const { rows } = await tx.query(
@@ -97,11 +100,11 @@ export async function inviteCollaborator(context: RouteContext<typeof BookParams
     return invite;
   });
   return created(invite, `/v1/content/books/${invite.bookId}/collaborators/${invite.userId}`);
-}
+});
 
 /** Removes a collaborator (or withdraws an invite); anyone may also remove themselves. */
-export async function removeCollaborator(context: RouteContext<typeof CollaboratorParams, undefined, undefined, 'required'>) {
-  await changeWithEvents(context, async (tx, emit) => {
+export const removeCollaborator = defineRoute({ params: CollaboratorParams, auth: 'required' }, async (context) => {
+  await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const leaving = context.params.userId === context.principal.userId;
     const access = leaving
       ? await loadBookAccess(tx, { book: context.params.id }, context.principal, { lock: true })
@@ -126,10 +129,10 @@ export async function removeCollaborator(context: RouteContext<typeof Collaborat
     );
   });
   return noContent();
-}
+});
 
 /** My pending invites, with the title of each book. */
-export async function listMyInvites(context: RouteContext<undefined, typeof PageQuery, undefined, 'required'>) {
+export const listMyInvites = defineRoute({ query: PageQuery, auth: 'required' }, async (context) => {
   const after = decodeCursor(Cursor, context.query.cursor);
   const rows = await queryRows(
     context.db(),
@@ -142,11 +145,11 @@ export async function listMyInvites(context: RouteContext<undefined, typeof Page
   );
   const page = pageOf(rows, context.query.limit, (last) => ({ t: last.sortKey, i: last.id }));
   return json({ items: page.items.map(withoutSortKey), nextCursor: page.nextCursor });
-}
+});
 
 /** Only the invitee may answer; to anyone else the invite does not exist. */
 async function answerInvite(context: RouteContext<typeof InviteParams, undefined, undefined, 'required'>, answer: 'accepted' | 'declined') {
-  const invite = await changeWithEvents(context, async (tx, emit) => {
+  const invite = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const { rows } = await tx.query(
       `SELECT k.status, k.user_id::text AS "userId", b.author_id::text AS "authorId"
          FROM collaborators k JOIN books b ON b.id = k.book_id
@@ -184,5 +187,5 @@ async function answerInvite(context: RouteContext<typeof InviteParams, undefined
   return json(invite);
 }
 
-export const acceptInvite = (context: RouteContext<typeof InviteParams, undefined, undefined, 'required'>) => answerInvite(context, 'accepted');
-export const declineInvite = (context: RouteContext<typeof InviteParams, undefined, undefined, 'required'>) => answerInvite(context, 'declined');
+export const acceptInvite = defineRoute({ params: InviteParams, auth: 'required' }, (context) => answerInvite(context, 'accepted'));
+export const declineInvite = defineRoute({ params: InviteParams, auth: 'required' }, (context) => answerInvite(context, 'declined'));

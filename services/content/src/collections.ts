@@ -15,9 +15,9 @@ import {
   transaction,
   unprocessable,
   type Principal,
-  type RouteContext,
   type SqlClient,
-} from '@authorworks/kit/portable';
+  defineRoute,
+} from '@authorworks/kit';
 import { z } from 'zod';
 import { readableBookCondition } from './access.ts';
 
@@ -25,7 +25,6 @@ import { readableBookCondition } from './access.ts';
 // collection can be read by anyone. Only books the owner may read can be added, and a reader sees
 // only the books they may read themselves, so a collection never reveals a private book.
 
-type Params = typeof CollectionParams;
 
 const CollectionRow = Collection.extend({
   bookIds: sqlJson(z.array(Id)),
@@ -70,7 +69,7 @@ async function setBooks(tx: SqlClient, collectionId: string, bookIds: readonly s
   }
 }
 
-export async function createCollection(context: RouteContext<undefined, undefined, typeof CreateCollectionRequest, 'required'>) {
+export const createCollection = defineRoute({ body: CreateCollectionRequest, auth: 'required' }, async (context) => {
   const body = context.body;
   const collection = await transaction(context.db(), async (tx) => {
     const { rows } = await tx.query(
@@ -83,12 +82,12 @@ export async function createCollection(context: RouteContext<undefined, undefine
     return (await selectCollection(tx, id, context.principal))!;
   });
   return created(collection, `/v1/content/collections/${collection.id}`);
-}
+});
 
 const Cursor = z.object({ t: CursorTimestamp, i: Id });
 
 /** My collections, newest first. */
-export async function listCollections(context: RouteContext<undefined, typeof PageQuery, undefined, 'required'>) {
+export const listCollections = defineRoute({ query: PageQuery, auth: 'required' }, async (context) => {
   const after = decodeCursor(Cursor, context.query.cursor);
   const rows = await queryRows(
     context.db(),
@@ -101,16 +100,16 @@ export async function listCollections(context: RouteContext<undefined, typeof Pa
   );
   const page = pageOf(rows, context.query.limit, (last) => ({ t: last.sortKey, i: last.id }));
   return json({ items: page.items.map(strip), nextCursor: page.nextCursor });
-}
+});
 
 /** A private collection is its owner's alone (404 for everyone else, admins included). */
-export async function getCollection(context: RouteContext<Params, undefined, undefined, 'optional'>) {
+export const getCollection = defineRoute({ params: CollectionParams, auth: 'optional' }, async (context) => {
   const collection = await selectCollection(context.db(), context.params.id, context.principal);
   if (!collection || (collection.visibility === 'private' && collection.ownerId !== context.principal?.userId)) {
     throw notFound('No collection with that id');
   }
   return json(collection);
-}
+});
 
 /** The owner's own collection, locked for the change; anyone else gets 404 or 403. */
 async function ownCollection(tx: SqlClient, id: string, principal: Principal): Promise<void> {
@@ -120,7 +119,7 @@ async function ownCollection(tx: SqlClient, id: string, principal: Principal): P
   if (row.owner !== principal.userId) throw forbidden('Only the owner may change a collection');
 }
 
-export async function updateCollection(context: RouteContext<Params, undefined, typeof UpdateCollectionRequest, 'required'>) {
+export const updateCollection = defineRoute({ params: CollectionParams, body: UpdateCollectionRequest, auth: 'required' }, async (context) => {
   const body = context.body;
   const collection = await transaction(context.db(), async (tx) => {
     await ownCollection(tx, context.params.id, context.principal);
@@ -134,12 +133,12 @@ export async function updateCollection(context: RouteContext<Params, undefined, 
     return (await selectCollection(tx, context.params.id, context.principal))!;
   });
   return json(collection);
-}
+});
 
-export async function deleteCollection(context: RouteContext<Params, undefined, undefined, 'required'>) {
+export const deleteCollection = defineRoute({ params: CollectionParams, auth: 'required' }, async (context) => {
   await transaction(context.db(), async (tx) => {
     await ownCollection(tx, context.params.id, context.principal);
     await tx.query('DELETE FROM collections WHERE id = $1::text::uuid', [context.params.id]);
   });
   return noContent();
-}
+});

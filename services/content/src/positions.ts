@@ -1,4 +1,4 @@
-import type { SqlClient } from '@authorworks/kit/portable';
+import type { SqlClient } from '@authorworks/kit';
 
 // Ordered lists (chapters in a book, scenes in a chapter) keep positions 1..n with no gaps and no
 // duplicates. Callers hold the book row lock (FOR UPDATE) for the whole transaction, so two moves

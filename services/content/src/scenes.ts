@@ -8,6 +8,7 @@ import {
   Scene,
   SceneParams,
   UpdateSceneRequest,
+  Channel,
 } from '@authorworks/domain';
 import {
   CursorInteger,
@@ -21,20 +22,20 @@ import {
   queryOne,
   queryRows,
   sqlInt,
-  type RouteContext,
   type SqlClient,
-} from '@authorworks/kit/portable';
+  defineRoute,
+  changeWithEvents,
+} from '@authorworks/kit';
 import { z } from 'zod';
 import { requireBookAccess, type BookAccess } from './access.ts';
 import { requireCharactersOfBook } from './characters.ts';
-import { changeWithEvents, contentEvent } from './outbox.ts';
+import { contentEvent } from './outbox.ts';
 
 import { SCENES_IN_CHAPTER, closeGap, moveTo, openSlot } from './positions.ts';
 
 // Scenes are the outline inside a chapter (POV, place, story time, notes or draft text). Their
 // words are counted per scene but not in the book's word count, which is the chapters' text.
 
-type Params = typeof SceneParams;
 
 const SCENE_COLUMNS = `id::text AS id, chapter_id::text AS "chapterId", book_id::text AS "bookId", title, summary, position,
   pov_character_id::text AS "povCharacterId", location, story_time AS time, content, word_count AS "wordCount",
@@ -52,9 +53,9 @@ function sceneEvent(type: Parameters<typeof contentEvent>[0], access: BookAccess
   return contentEvent(type, { entity: 'scene', id, bookId: access.bookId, authorId: access.authorId, actorId, ...(changed ? { changed } : {}) });
 }
 
-export async function createScene(context: RouteContext<typeof ChapterParams, undefined, typeof CreateSceneRequest, 'required'>) {
+export const createScene = defineRoute({ params: ChapterParams, body: CreateSceneRequest, auth: 'required' }, async (context) => {
   const body = context.body;
-  const scene = await changeWithEvents(context, async (tx, emit) => {
+  const scene = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
     if (body.povCharacterId) await requireCharactersOfBook(tx, access.bookId, [body.povCharacterId], 'povCharacterId');
     const position = await openSlot(tx, SCENES_IN_CHAPTER, context.params.id, body.position);
@@ -69,11 +70,11 @@ export async function createScene(context: RouteContext<typeof ChapterParams, un
     return selectScene(tx, id);
   });
   return created(scene, `/v1/content/scenes/${scene.id}`);
-}
+});
 
 const PositionCursor = z.object({ p: CursorInteger });
 
-export async function listScenes(context: RouteContext<typeof ChapterParams, typeof PageQuery, undefined, 'optional'>) {
+export const listScenes = defineRoute({ params: ChapterParams, query: PageQuery, auth: 'optional' }, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });
   const after = decodeCursor(PositionCursor, context.query.cursor);
@@ -84,17 +85,17 @@ export async function listScenes(context: RouteContext<typeof ChapterParams, typ
     [context.params.id, after?.p ?? 0, context.query.limit + 1],
   );
   return json(pageOf(rows, context.query.limit, (last) => ({ p: last.position })));
-}
+});
 
-export async function getScene(context: RouteContext<Params, undefined, undefined, 'optional'>) {
+export const getScene = defineRoute({ params: SceneParams, auth: 'optional' }, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { scene: context.params.id }, context.principal, 'read', { what: 'scene' });
   return json(await selectScene(db, context.params.id));
-}
+});
 
-export async function updateScene(context: RouteContext<Params, undefined, typeof UpdateSceneRequest, 'required'>) {
+export const updateScene = defineRoute({ params: SceneParams, body: UpdateSceneRequest, auth: 'required' }, async (context) => {
   const body = context.body;
-  const scene = await changeWithEvents(context, async (tx, emit) => {
+  const scene = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { scene: context.params.id }, context.principal, 'write', { lock: true, what: 'scene' });
     if (body.povCharacterId) await requireCharactersOfBook(tx, access.bookId, [body.povCharacterId], 'povCharacterId');
     await tx.query(
@@ -119,24 +120,24 @@ export async function updateScene(context: RouteContext<Params, undefined, typeo
     return selectScene(tx, context.params.id);
   });
   return json(scene);
-}
+});
 
-export async function deleteScene(context: RouteContext<Params, undefined, undefined, 'required'>) {
-  await changeWithEvents(context, async (tx, emit) => {
+export const deleteScene = defineRoute({ params: SceneParams, auth: 'required' }, async (context) => {
+  await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { scene: context.params.id }, context.principal, 'write', { lock: true, what: 'scene' });
     const { rows } = await tx.query('DELETE FROM scenes WHERE id = $1::text::uuid RETURNING chapter_id::text AS chapter, position', [context.params.id]);
     await closeGap(tx, SCENES_IN_CHAPTER, String(rows[0]!.chapter), Number(rows[0]!.position));
     await emit(sceneEvent(ContentEventType.deleted, access, context.params.id, context.principal.userId));
   });
   return noContent();
-}
+});
 
-export async function moveScene(context: RouteContext<Params, undefined, typeof MoveSceneRequest, 'required'>) {
-  const scene = await changeWithEvents(context, async (tx, emit) => {
+export const moveScene = defineRoute({ params: SceneParams, body: MoveSceneRequest, auth: 'required' }, async (context) => {
+  const scene = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { scene: context.params.id }, context.principal, 'write', { lock: true, what: 'scene' });
     await moveTo(tx, SCENES_IN_CHAPTER, context.params.id, context.body.position);
     await emit(sceneEvent(ContentEventType.updated, access, context.params.id, context.principal.userId, ['position']));
     return selectScene(tx, context.params.id);
   });
   return json(scene);
-}
+});

@@ -5,7 +5,8 @@
 // events of other types (collaborator.*, anything else) are ignored; malformed messages are logged
 // and dropped.
 import { ContentEventData, ContentEventType } from '@authorworks/domain';
-import { createEventConsumer, on } from '@authorworks/kit';
+import { on } from '@authorworks/kit';
+import { createEventConsumer } from '@authorworks/kit/spin';
 import { recomputeBook } from './book-stats.ts';
 
 const recompute = on(ContentEventData, async (event, context) => {

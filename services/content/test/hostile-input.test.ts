@@ -2,7 +2,7 @@
 // characters, lone surrogates, crafted cursors for every paginated list, deep JSON, and a token
 // whose subject is not a user id. Each must be a 400 (401 for the token) in the error envelope.
 import { randomUUID } from 'node:crypto';
-import { signAccessToken } from '@authorworks/kit/portable';
+import { signAccessToken } from '@authorworks/kit';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_SECRET, type User, call, createBook, expectError, newUser, startContentApp } from './content-app.ts';
@@ -72,7 +72,7 @@ describe('crafted cursors', () => {
 describe('tokens', () => {
   it('refuses a validly signed token whose subject is not a user id', async () => {
     const token = signAccessToken({ sub: "1' OR '1'='1", roles: ['user'] }, { secret: AUTH_SECRET });
-    await expectError(call(app, 'POST', '/books', { id: 'x', token, headers: { authorization: `Bearer ${token}` } }, { title: 'x' }), 401);
+    await expectError(call(app, 'POST', '/books', { id: 'x', roles: ['user'], token, headers: { authorization: `Bearer ${token}` } }, { title: 'x' }), 401);
   });
 });
 

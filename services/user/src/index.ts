@@ -1,4 +1,4 @@
-import { createApi, serveHttp } from '@authorworks/kit';
+import { createApi, serveHttp } from '@authorworks/kit/spin';
 import { version } from '../package.json';
 import { deleteMe, getMe, patchMe, publicProfile, register } from './accounts.ts';
 import { listUsers, setUserStatus } from './admin.ts';

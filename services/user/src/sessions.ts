@@ -5,18 +5,14 @@ import {
   HttpError,
   defineRoute,
   hashPassword,
-  hitRateLimit,
   json,
   needsRehash,
   noContent,
-  peekRateLimit,
   queryOne,
   randomToken,
   randomUuid,
-  resetRateLimit,
   sha256Hex,
   signAccessToken,
-  tooManyRequests,
   transaction,
   unauthorized,
   verifyPassword,
@@ -24,7 +20,7 @@ import {
   type SqlClient,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { REFRESH_TOKEN_TTL_DAYS, loginThrottle, throttleAddress } from './settings.ts';
+import { REFRESH_TOKEN_TTL_DAYS, loginThrottleRules } from './settings.ts';
 import { USER_COLUMNS, UserRow, findUserById, toUser } from './users-table.ts';
 
 /**
@@ -51,11 +47,11 @@ const invalidCredentials = () => new HttpError(401, 'invalid_credentials', 'The 
 export const accountSuspended = () => new HttpError(403, 'account_suspended', 'This account is suspended');
 
 /**
- * `POST /login`. Failed attempts are counted per account and per client address; past either
- * limit the answer is 429 with Retry-After before any password work. A successful login clears the
- * account's counter.
+ * `POST /login`. Failed attempts are counted per account and per client address (the route's
+ * throttle rules, settings.ts); past either limit the answer is 429 with Retry-After before any
+ * password work. A successful login clears the account's counter.
  */
-export const login = defineRoute({ body: LoginRequest }, async (context) => {
+export const login = defineRoute({ body: LoginRequest, throttle: loginThrottleRules }, async (context) => {
   const { body } = context;
   const marks: Record<string, number> = {};
   let last = Date.now();
@@ -64,22 +60,6 @@ export const login = defineRoute({ body: LoginRequest }, async (context) => {
     marks[name] = now - last;
     last = now;
   };
-  const identifier = body.email !== undefined ? `email:${body.email}` : `username:${body.username}`;
-  const throttle = loginThrottle(context);
-  const redis = context.redis();
-  const accountKey = `login-failures:account:${sha256Hex(identifier)}`;
-  const addressKey = `login-failures:address:${throttleAddress(context)}`;
-
-  const [account, address] = await Promise.all([
-    peekRateLimit(redis, accountKey, throttle.perAccount),
-    peekRateLimit(redis, addressKey, throttle.perAddress),
-  ]);
-  mark('throttleCheckMs');
-  if (!account.allowed || !address.allowed) {
-    context.log.warn('login throttled', { accountLimited: !account.allowed, addressLimited: !address.allowed });
-    throw tooManyRequests(Math.max(account.retryAfterSeconds, address.retryAfterSeconds));
-  }
-
   const db = context.db();
   const user = await queryOne(
     db,
@@ -91,13 +71,8 @@ export const login = defineRoute({ body: LoginRequest }, async (context) => {
   // An unknown account still costs one hash, so timing does not reveal which accounts exist.
   const matches = verifyPassword(body.password, user?.password_hash ?? DECOY_PASSWORD_HASH) && user !== null && user.password_hash !== null;
   mark('hashMs');
-  if (!matches || !user) {
-    await Promise.all([hitRateLimit(redis, accountKey, throttle.perAccount), hitRateLimit(redis, addressKey, throttle.perAddress)]);
-    throw invalidCredentials();
-  }
+  if (!matches || !user) throw invalidCredentials();
   if (user.status !== 'active') throw accountSuspended();
-  await resetRateLimit(redis, accountKey);
-  mark('throttleResetMs');
 
   const tokens = await transaction(db, async (tx) => {
     const rehash = needsRehash(user.password_hash!) ? hashPassword(body.password) : null;

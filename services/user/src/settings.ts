@@ -1,4 +1,5 @@
-import { constantTimeEqual, utf8, type RateLimit, type RequestContext } from '@authorworks/kit';
+import type { LoginRequest } from '@authorworks/domain';
+import { constantTimeEqual, sha256Hex, utf8, type RateLimit, type RequestContext, type RouteContext, type ThrottleRule } from '@authorworks/kit';
 
 /** Refresh tokens live 30 days; each use replaces the token. */
 export const REFRESH_TOKEN_TTL_DAYS = 30;
@@ -27,6 +28,28 @@ export function loginThrottle(context: RequestContext): LoginThrottle {
     perAddress: { limit: positiveInteger(context, 'login_max_failures_per_address', 20), windowSeconds },
   };
 }
+
+type LoginContext = RouteContext<undefined, undefined, typeof LoginRequest, undefined>;
+
+/** Only a wrong password counts against the limits; a suspended account or a bad body does not. */
+const failedLogin = (response: Response) => response.status === 401;
+
+/** The login route's throttle: failed attempts per account (cleared by a success) and per client address. */
+export const loginThrottleRules: ThrottleRule<LoginContext>[] = [
+  {
+    name: 'account',
+    key: ({ body }) => `login-failures:account:${sha256Hex(body.email !== undefined ? `email:${body.email}` : `username:${body.username}`)}`,
+    limit: (context) => loginThrottle(context).perAccount,
+    counts: failedLogin,
+    resets: (response) => response.ok,
+  },
+  {
+    name: 'address',
+    key: (context) => `login-failures:address:${throttleAddress(context)}`,
+    limit: (context) => loginThrottle(context).perAddress,
+    counts: failedLogin,
+  },
+];
 
 /**
  * True when the request carries the proxy secret, i.e. it came through our Traefik, which strips

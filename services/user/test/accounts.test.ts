@@ -1,7 +1,7 @@
 import { Page, Preference, PublicProfile, TokenResponse, User } from '@authorworks/domain';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { caller, expectError, newAccount, register, resetState, startUserApp } from './user-app.ts';
+import { caller, expectError, expectJson, newAccount, register, resetState, startUserApp } from './user-app.ts';
 
 let app: TestApp;
 let call: ReturnType<typeof caller>;
@@ -26,10 +26,10 @@ describe('account lifecycle', () => {
     const session = TokenResponse.parse(await loginByUsername.json());
     expect(session.user.lastLoginAt).not.toBeNull();
 
-    const refreshed = TokenResponse.parse(await (await call('/refresh', { body: { refreshToken: session.refreshToken } })).json());
+    const refreshed = await expectJson(call('/refresh', { body: { refreshToken: session.refreshToken } }), 200, TokenResponse);
     expect(refreshed.refreshToken).not.toBe(session.refreshToken);
 
-    const me = User.parse(await (await call('/me', { token: refreshed.accessToken })).json());
+    const me = await expectJson(call('/me', { token: refreshed.accessToken }), 200, User);
     expect(me.id).toBe(registered.user.id);
 
     const patched = await call('/me', {
@@ -37,19 +37,18 @@ describe('account lifecycle', () => {
       token: refreshed.accessToken,
       body: { displayName: 'Ada L.', bio: 'Writes at night.', website: 'https://ada.example', location: 'London' },
     });
-    expect(patched.status).toBe(200);
-    expect(User.parse(await patched.json()).profile).toEqual({ bio: 'Writes at night.', avatarFileId: null, website: 'https://ada.example', location: 'London' });
+    expect((await expectJson(patched, 200, User)).profile).toEqual({ bio: 'Writes at night.', avatarFileId: null, website: 'https://ada.example', location: 'London' });
 
     const put = await call('/me/preferences/editor.fontSize', { method: 'PUT', token: refreshed.accessToken, body: { value: 16 } });
     expect(Preference.parse(await put.json())).toMatchObject({ key: 'editor.fontSize', value: 16 });
     await call('/me/preferences/theme', { method: 'PUT', token: refreshed.accessToken, body: { value: { mode: 'dark', accent: 'teal' } } });
-    const list = Page(Preference).parse(await (await call('/me/preferences', { token: refreshed.accessToken })).json());
+    const list = await expectJson(call('/me/preferences', { token: refreshed.accessToken }), 200, Page(Preference));
     expect(list.items.map((item) => [item.key, item.value])).toEqual([
       ['editor.fontSize', 16],
       ['theme', { mode: 'dark', accent: 'teal' }],
     ]);
     expect(list.nextCursor).toBeNull();
-    const firstPage = Page(Preference).parse(await (await call('/me/preferences?limit=1', { token: refreshed.accessToken })).json());
+    const firstPage = await expectJson(call('/me/preferences?limit=1', { token: refreshed.accessToken }), 200, Page(Preference));
     expect(firstPage.items.map((item) => item.key)).toEqual(['editor.fontSize']);
     const secondPage = Page(Preference).parse(
       await (await call(`/me/preferences?limit=1&cursor=${firstPage.nextCursor}`, { token: refreshed.accessToken })).json(),
@@ -60,7 +59,7 @@ describe('account lifecycle', () => {
     expect((await call('/me/preferences/theme', { method: 'DELETE', token: refreshed.accessToken })).status).toBe(204);
     await expectError(await call('/me/preferences/theme', { token: refreshed.accessToken }), 404, 'not_found');
 
-    const profile = PublicProfile.parse(await (await call(`/${me.id}`)).json());
+    const profile = await expectJson(call(`/${me.id}`), 200, PublicProfile);
     expect(profile).toMatchObject({ username: account.username, displayName: 'Ada L.', bio: 'Writes at night.' });
     expect(profile).not.toHaveProperty('email');
 
@@ -161,10 +160,10 @@ describe('isolation between users', () => {
     const bob = await register(call);
     await call('/me/preferences/secret', { method: 'PUT', token: alice.tokens.accessToken, body: { value: 'alice-only' } });
 
-    const bobMe = User.parse(await (await call('/me', { token: bob.tokens.accessToken })).json());
+    const bobMe = await expectJson(call('/me', { token: bob.tokens.accessToken }), 200, User);
     expect(bobMe.id).toBe(bob.tokens.user.id);
     await expectError(await call('/me/preferences/secret', { token: bob.tokens.accessToken }), 404);
-    const bobList = Page(Preference).parse(await (await call('/me/preferences', { token: bob.tokens.accessToken })).json());
+    const bobList = await expectJson(call('/me/preferences', { token: bob.tokens.accessToken }), 200, Page(Preference));
     expect(bobList.items).toEqual([]);
     await expectError(await call('/me/preferences/secret', { method: 'DELETE', token: bob.tokens.accessToken }), 404);
 

@@ -1,6 +1,6 @@
 // Input an outside attack sent that once came back as a 500: a lone surrogate and deep JSON in a
 // preference, NUL characters, an admin list cursor whose number overflows int8.
-import { signAccessToken } from '@authorworks/kit/portable';
+import { signAccessToken } from '@authorworks/kit';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_SECRET, caller, expectError, register, resetState, startUserApp } from './user-app.ts';

@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { TokenResponse, User } from '@authorworks/domain';
-import { base64UrlEncode, signAccessToken, utf8 } from '@authorworks/kit/portable';
+import { base64UrlEncode, signAccessToken, utf8 } from '@authorworks/kit';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AUTH_SECRET, caller, expectError, register, resetState, startUserApp } from './user-app.ts';
+import { AUTH_SECRET, caller, expectError, expectJson, register, resetState, startUserApp } from './user-app.ts';
 
 let app: TestApp;
 let call: ReturnType<typeof caller>;
@@ -51,11 +51,11 @@ describe('access tokens', () => {
 describe('refresh tokens', () => {
   it('rotate on every use, and a reused one revokes its whole family', async () => {
     const { body, tokens } = await register(call);
-    const first = TokenResponse.parse(await (await call('/refresh', { body: { refreshToken: tokens.refreshToken } })).json());
-    const second = TokenResponse.parse(await (await call('/refresh', { body: { refreshToken: first.refreshToken } })).json());
+    const first = await expectJson(call('/refresh', { body: { refreshToken: tokens.refreshToken } }), 200, TokenResponse);
+    const second = await expectJson(call('/refresh', { body: { refreshToken: first.refreshToken } }), 200, TokenResponse);
 
     // Another device's session is a different family and survives.
-    const otherDevice = TokenResponse.parse(await (await call('/login', { body: { email: body.email, password: body.password } })).json());
+    const otherDevice = await expectJson(call('/login', { body: { email: body.email, password: body.password } }), 200, TokenResponse);
 
     await expectError(await call('/refresh', { body: { refreshToken: tokens.refreshToken } }), 401, 'refresh_token_reused');
     await expectError(await call('/refresh', { body: { refreshToken: second.refreshToken } }), 401, 'invalid_refresh_token');

@@ -4,7 +4,6 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { loadMigrations, runMigrations } from '@authorworks/kit/migrations';
 import type { TestApp } from '@authorworks/spin-local';
 import { listComponentTargets, type ComponentTarget } from '@authorworks/toolchain';
 
@@ -20,25 +19,21 @@ export interface TemplateCase {
   components: Record<string, ComponentTarget['world']>;
   /** Files the rendered service must have (relative to it). */
   files: string[];
-  /** The service's database (its `<name>_db_connection` default); its migrations run before `exercise`. */
+  /** The service's database (its `<name>_db_connection` default); `startApp` migrates it before `exercise`. */
   database: string;
   /** Calls the route or publishes to the channel, and checks the effect (`rows` reads the database). */
   exercise(app: TestApp, rows: (sql: string) => Promise<Record<string, unknown>[]>): Promise<void>;
 }
 
 /**
- * Applies the service's migrations/ to its database on the app's Postgres backend and returns the
- * files recorded in schema_migrations (on a real server the database outlives the run, so some
- * may have been applied by an earlier one).
+ * The migrations recorded in the ledger of `database`, as `<namespace>:<file name>` (on a real
+ * server the database outlives the run, so some may have been applied by an earlier one).
  */
-export async function migrate(app: TestApp, serviceDir: string, database: string): Promise<string[]> {
-  const dir = join(serviceDir, 'migrations');
-  const files = readdirSync(dir).map((fileName) => ({ fileName, sql: readFileSync(join(dir, fileName), 'utf8') }));
+export async function recordedMigrations(app: TestApp, database: string): Promise<string[]> {
   const db = await app.sql(database);
   try {
-    await runMigrations(db, loadMigrations(files));
-    const { rows } = await db.query('SELECT version, name FROM schema_migrations ORDER BY version');
-    return rows.map((row) => `${String(row.version).padStart(3, '0')}_${String(row.name)}.sql`);
+    const { rows } = await db.query('SELECT namespace, version, name FROM schema_migrations ORDER BY namespace, version');
+    return rows.map((row) => `${String(row.namespace)}:${String(row.version).padStart(3, '0')}_${String(row.name)}.sql`);
   } finally {
     await db.close();
   }

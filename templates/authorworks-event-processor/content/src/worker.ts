@@ -1,5 +1,5 @@
 {%- assign E = event-type | pascal_case -%}
-import { createEventConsumer } from '@authorworks/kit';
+import { createEventConsumer } from '@authorworks/kit/spin';
 import { on{{E}} } from './{{event-type | kebab_case}}.ts';
 
 /**

@@ -1,15 +1,12 @@
 {%- assign table = event-type | snake_case | append: "_counts" -%}
-import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadMigrations, runMigrations } from '@authorworks/kit/migrations';
-import { createEvent } from '@authorworks/kit/portable';
+import { createEvent } from '@authorworks/kit';
 import { startApp, type TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 const DB =
   process.env.SPIN_VARIABLE_{{project-name | snake_case | upcase}}_DB_CONNECTION ?? 'postgres://postgres@127.0.0.1:5432/authorworks_{{project-name | snake_case}}';
 const CHANNEL = '{{source-channel}}';
-const migrationsDir = new URL('../migrations/', import.meta.url);
 
 let app: TestApp;
 
@@ -37,14 +34,7 @@ const event = (type: string, subject: string) =>
 
 beforeAll(async () => {
   // Some assertions read the worker's info-level log lines.
-  app = await startApp({ manifest: fileURLToPath(new URL('../spin.toml', import.meta.url)), env: { SPIN_VARIABLE_LOG_LEVEL: 'info' } });
-  const files = readdirSync(migrationsDir).map((fileName) => ({ fileName, sql: readFileSync(new URL(fileName, migrationsDir), 'utf8') }));
-  const db = await app.sql(DB);
-  try {
-    await runMigrations(db, loadMigrations(files));
-  } finally {
-    await db.close();
-  }
+  app = await startApp({ manifest: fileURLToPath(new URL('../spin.toml', import.meta.url)), env: { SPIN_VARIABLE_LOG_LEVEL: 'info' }, migrate: true });
 });
 afterAll(() => app?.close());
 beforeEach(async () => {

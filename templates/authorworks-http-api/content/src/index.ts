@@ -4,7 +4,7 @@
 {%- assign S = singular | pascal_case -%}
 {%- assign P = resource | pascal_case -%}
 {%- assign prefix = http-prefix | default: project-name | kebab_case -%}
-import { createApi, serveHttp } from '@authorworks/kit';
+import { createApi, serveHttp } from '@authorworks/kit/spin';
 import { version } from '../package.json';
 import { create{{S}}, get{{S}}, list{{P}} } from './{{resource}}.ts';
 

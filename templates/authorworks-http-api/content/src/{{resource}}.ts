@@ -6,6 +6,7 @@
 {%- assign table = resource | snake_case -%}
 import { Id, PageQuery, Timestamp, type Page } from '@authorworks/domain';
 import {
+  changeWithEvents,
   created,
   decodeCursor,
   defineRoute,
@@ -16,7 +17,6 @@ import {
   queryOne,
   queryRows,
   randomUuid,
-  transaction,
 } from '@authorworks/kit';
 import { z } from 'zod';
 
@@ -48,8 +48,9 @@ const Cursor = z.object({ createdAt: Timestamp, id: Id });
  * the same transaction (the kit's outbox) and published on {{project-name | kebab_case}}-events once the handler returns,
  * so the change and its event never disagree.
  */
-export const create{{S}} = defineRoute({ auth: 'required', body: New{{S}} }, async ({ body, principal, db, events, url }) => {
-  const item = await transaction(db(), async (tx) => {
+export const create{{S}} = defineRoute({ auth: 'required', body: New{{S}} }, async (context) => {
+  const { body, principal } = context;
+  const item = await changeWithEvents(context, '{{project-name | kebab_case}}-events', async (tx, emit) => {
     const row = await queryOne(
       tx,
       {{S}},
@@ -57,10 +58,10 @@ export const create{{S}} = defineRoute({ auth: 'required', body: New{{S}} }, asy
       [randomUuid(), principal.userId, body.title, body.body],
     );
     if (!row) throw new Error('INSERT … RETURNING gave no row');
-    await events.record(tx, '{{project-name | kebab_case}}-events', '{{ singular | snake_case }}.created', row.id, { id: row.id, ownerId: row.ownerId });
+    await emit({ type: '{{ singular | snake_case }}.created', subject: row.id, data: { id: row.id, ownerId: row.ownerId } });
     return row;
   });
-  return created(item, `${url.pathname}/${item.id}`);
+  return created(item, `${context.url.pathname}/${item.id}`);
 });
 
 /** GET /{{resource}}/:id: the caller's own {{ singular }}; someone else's is a 404, so its existence does not leak. */

@@ -1,5 +1,5 @@
 {%- assign K = job-kind | pascal_case -%}
-import { createEventConsumer } from '@authorworks/kit';
+import { createEventConsumer } from '@authorworks/kit/spin';
 import { on{{K}}Requested } from './{{job-kind | kebab_case}}-jobs.ts';
 
 /** The Redis trigger's entry: Spin calls it once per message on {{project-name | kebab_case}}-jobs. */

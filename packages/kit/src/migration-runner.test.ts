@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MigrationError, loadMigrations, runMigrations, type MigrationClient } from './migrations.ts';
+import { MigrationError, loadMigrations, runMigrations, type MigrationClient } from './migration-runner.ts';
 
 /** A fake connection that understands the runner's statements and records the rest. */
 class FakeDatabase {
@@ -28,7 +28,7 @@ class FakeDatabase {
           return { rows: [] };
         }
         expect(holdsLock).toBe(true);
-        if (sql.startsWith('CREATE TABLE IF NOT EXISTS schema_migrations')) return { rows: [] };
+        if (sql.startsWith('CREATE TABLE IF NOT EXISTS schema_migrations') || sql.startsWith('DO $$')) return { rows: [] };
         if (sql.startsWith('SELECT version, name, checksum')) {
           return { rows: [...this.applied].map(([version, row]) => ({ version, ...row })) };
         }
@@ -46,8 +46,13 @@ class FakeDatabase {
           this.pending = null;
           return { rows: [] };
         }
+        if (sql.startsWith('UPDATE schema_migrations SET checksum')) {
+          const [checksum, , version] = params as [string, string, number];
+          this.applied.get(version)!.checksum = checksum;
+          return { rows: [] };
+        }
         if (sql.startsWith('INSERT INTO schema_migrations')) {
-          this.pending!.records.push(params as [number, string, string]);
+          this.pending!.records.push(params.slice(1) as [number, string, string]);
           return { rows: [] };
         }
         await new Promise((resolve) => setTimeout(resolve, 1));
@@ -112,7 +117,26 @@ describe('migrations', () => {
     await runMigrations(database.client(), loadMigrations(files));
     const edited = files.map((file) => (file.fileName.startsWith('001') ? { ...file, sql: 'CREATE TABLE users (id int);' } : file));
     await expect(runMigrations(database.client(), loadMigrations(edited))).rejects.toThrow(/001_create_users was changed/);
+    const renumbered = files.map((file) => (file.fileName.startsWith('001') ? { ...file, fileName: '001_create_authors.sql' } : file));
+    await expect(runMigrations(database.client(), loadMigrations(renumbered))).rejects.toThrow(/reuses version 1, already applied as 001_create_users/);
     expect(() => loadMigrations([{ fileName: 'create.sql', sql: '' }])).toThrow(MigrationError);
     expect(() => loadMigrations([{ fileName: '001_a.sql', sql: '' }, { fileName: '001_b.sql', sql: '' }])).toThrow(/Two migrations have version 1/);
+  });
+
+  it('takes an edited migration that names the checksum it replaces, and runs nothing for it', async () => {
+    const database = new FakeDatabase();
+    const [first] = loadMigrations(files);
+    await runMigrations(database.client(), loadMigrations(files));
+    const amendedSql = `-- replaces checksum ${first!.checksum}\nCREATE TABLE users ();\n`;
+    const amended = files.map((file) => (file.fileName.startsWith('001') ? { ...file, sql: amendedSql } : file));
+    const lines: string[] = [];
+    const report = await runMigrations(database.client(), loadMigrations(amended), { log: (line) => lines.push(line) });
+    expect(report).toEqual({ applied: [], alreadyApplied: 3 });
+    expect(database.executed).toHaveLength(3);
+    expect(database.applied.get(1)!.checksum).toBe(loadMigrations(amended)[0]!.checksum);
+    expect(lines).toEqual(['amended 001_create_users (its earlier text was applied)']);
+    // A text that replaces some other checksum is still refused.
+    const unrelated = files.map((file) => (file.fileName.startsWith('001') ? { ...file, sql: `-- replaces checksum ${'0'.repeat(64)}\nCREATE TABLE x ();` } : file));
+    await expect(runMigrations(database.client(), loadMigrations(unrelated))).rejects.toThrow(/001_create_users was changed/);
   });
 });

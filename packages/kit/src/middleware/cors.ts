@@ -1,4 +1,7 @@
-import { HttpError } from './errors.ts';
+import type { Config } from '../config.ts';
+import { HttpError, errorResponse } from '../errors.ts';
+import { withHeaders } from '../responses.ts';
+import type { Middleware } from './pipeline.ts';
 
 const ALLOWED_METHODS = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
 const ALLOWED_HEADERS = ['authorization', 'content-type', 'x-request-id', 'if-match', 'if-none-match', 'last-event-id'];
@@ -39,6 +42,15 @@ export function isPreflight(request: Request): boolean {
  * in the error envelope otherwise (the browser then blocks the real request).
  */
 export function preflightResponse(request: Request, origins: readonly string[]): Response {
+  try {
+    return allowedPreflight(request, origins);
+  } catch (error) {
+    if (error instanceof HttpError) return errorResponse(error);
+    throw error;
+  }
+}
+
+function allowedPreflight(request: Request, origins: readonly string[]): Response {
   const origin = allowedOrigin(request, origins);
   if (origin === null) throw new HttpError(403, 'cors_origin_not_allowed', 'This origin may not call the API');
   const requested = (request.headers.get('access-control-request-headers') ?? '')
@@ -57,4 +69,16 @@ export function preflightResponse(request: Request, origins: readonly string[]):
       ...(origin === '*' ? {} : { vary: 'Origin' }),
     },
   });
+}
+
+/**
+ * CORS from the `cors_origins` variable: answers preflights itself, and adds the allow-origin
+ * headers to every other answer, failures included, so a browser can read the error envelope.
+ */
+export function cors(): Middleware<{ readonly request: Request; readonly config: Config }> {
+  return async (context, next) => {
+    const origins = context.config.corsOrigins;
+    const response = isPreflight(context.request) ? preflightResponse(context.request, origins) : await next();
+    return withHeaders(response, corsHeaders(context.request, origins));
+  };
 }

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryRedis } from '../in-memory-host.ts';
+import { createLogger } from '../logging.ts';
+import type { RedisClient } from '../redis.ts';
+import type { SqlClient } from '../sql.ts';
+import { healthRoute, readinessRoute } from './health.ts';
+
+const log = createLogger({ level: 'error', sink: () => undefined });
+const workingDb: SqlClient = { query: async () => ({ rows: [{ ok: 1 }] }) };
+const brokenDb: SqlClient = {
+  query: async () => {
+    throw new Error('connection refused');
+  },
+};
+
+describe('health and readiness', () => {
+  it('health names the service and version', async () => {
+    const response = await healthRoute({ service: 'demo', version: '1.2.3' })();
+    expect(await response.json()).toEqual({ status: 'ok', service: 'demo', version: '1.2.3' });
+  });
+
+  it('is ready when the database and Redis answer', async () => {
+    const redis = new InMemoryRedis();
+    const response = await readinessRoute({ service: 'demo' })({ db: () => workingDb, redis: () => redis, log });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ready', service: 'demo', checks: { database: { ok: true }, redis: { ok: true } } });
+  });
+
+  it('answers 503 naming the backend that failed and why', async () => {
+    const redis: RedisClient = new InMemoryRedis();
+    const dbDown = await readinessRoute({ service: 'demo' })({ db: () => brokenDb, redis: () => redis, log });
+    expect(dbDown.status).toBe(503);
+    expect(await dbDown.json()).toMatchObject({ status: 'unavailable', checks: { database: { ok: false, error: 'connection refused' }, redis: { ok: true } } });
+    const noRedis = await readinessRoute({ service: 'demo' })({
+      db: () => workingDb,
+      redis: () => {
+        throw new Error('redis_address is not set');
+      },
+      log,
+    });
+    expect(await noRedis.json()).toMatchObject({ checks: { redis: { ok: false, error: 'redis_address is not set' } } });
+  });
+});

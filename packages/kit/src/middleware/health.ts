@@ -1,0 +1,34 @@
+import type { RequestContext } from '../context.ts';
+import { json } from '../responses.ts';
+
+/** `GET <base>/health`: the process answers; says nothing about its backends. */
+export function healthRoute(options: { service: string; version: string }): () => Promise<Response> {
+  return async () => json({ status: 'ok', service: options.service, version: options.version });
+}
+
+interface Check {
+  ok: boolean;
+  error?: string;
+}
+
+async function check(probe: () => Promise<unknown>): Promise<Check> {
+  try {
+    await probe();
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** `GET <base>/ready`: the database answers `SELECT 1` and Redis `PING`, else 503 naming which failed. */
+export function readinessRoute(options: { service: string }): (context: Pick<RequestContext, 'db' | 'redis' | 'log'>) => Promise<Response> {
+  return async (context) => {
+    const checks: Record<string, Check> = {
+      database: await check(() => context.db().query('SELECT 1 AS ok')),
+      redis: await check(() => context.redis().execute('PING', [])),
+    };
+    const ready = Object.values(checks).every((result) => result.ok);
+    if (!ready) context.log.warn('not ready', { checks });
+    return json({ status: ready ? 'ready' : 'unavailable', service: options.service, checks }, { status: ready ? 200 : 503 });
+  };
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { InMemoryRedis } from '../in-memory-host.ts';
+import { createLogger } from '../logging.ts';
+import type { SqlClient } from '../sql.ts';
+import { outboxFlush } from './outbox-flush.ts';
+import { compose } from './pipeline.ts';
+
+/** A database whose outbox holds one unpublished event; it records every statement. */
+function outboxDatabase(statements: string[]): SqlClient {
+  return {
+    async query(sql) {
+      statements.push(sql.replace(/\s+/g, ' ').trim());
+      if (sql.includes('FROM outbox') && sql.includes('published_at IS NULL')) {
+        return {
+          rows: [{ id: 'e-1', channel: 'demo-events', type: 'demo.done', subject: 's', data: '{"ok":true}', correlation_id: 'req-1', time: '2026-12-02T00:00:00.000Z' }],
+        };
+      }
+      return { rows: [] };
+    },
+  };
+}
+
+function run(recorded: boolean) {
+  const statements: string[] = [];
+  const redis = new InMemoryRedis();
+  const db = outboxDatabase(statements);
+  const context = {
+    service: 'demo',
+    requestId: 'req-1',
+    log: createLogger({ level: 'error', sink: () => undefined }),
+    db: () => db,
+    redis: () => redis,
+    outboxPending: () => recorded,
+  };
+  const done = compose<typeof context>([outboxFlush()], async () => {
+    statements.push('handler');
+    return new Response('ok');
+  })(context);
+  return { statements, redis, done };
+}
+
+describe('outbox flush', () => {
+  it('publishes what the request recorded, after the handler', async () => {
+    const { statements, redis, done } = run(true);
+    expect(await (await done).text()).toBe('ok');
+    expect(statements[0]).toBe('handler');
+    expect(statements.some((sql) => sql.startsWith('UPDATE outbox SET published_at'))).toBe(true);
+    expect(redis.published.map((message) => [message.channel, JSON.parse(message.payload).id])).toEqual([['demo-events', 'e-1']]);
+  });
+
+  it('touches neither database nor Redis when nothing was recorded', async () => {
+    const { statements, redis, done } = run(false);
+    await done;
+    expect(statements).toEqual(['handler']);
+    expect(redis.published).toEqual([]);
+  });
+});

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger, type LogLevel } from '../logging.ts';
+import { compose } from './pipeline.ts';
+import { requestLog } from './request-log.ts';
+
+function logged(status: number) {
+  const lines: { level: LogLevel; record: Record<string, unknown> }[] = [];
+  const log = createLogger({ level: 'info', sink: (level, line) => void lines.push({ level, record: JSON.parse(line) as Record<string, unknown> }) });
+  let clock = 1_000;
+  const context = {
+    request: new Request('http://x/v1/demo/things?secret=1', { method: 'PATCH' }),
+    url: new URL('http://x/v1/demo/things?secret=1'),
+    log,
+    requestId: 'req-1',
+    now: () => clock,
+  };
+  const run = compose<typeof context>([requestLog()], async () => {
+    clock += 42;
+    return new Response(null, { status });
+  });
+  return { lines, done: run(context) };
+}
+
+describe('request log', () => {
+  it('writes one info line with method, path (no query), status and the time the rest took', async () => {
+    const { lines, done } = logged(204);
+    expect((await done).status).toBe(204);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.level).toBe('info');
+    expect(lines[0]!.record).toMatchObject({ msg: 'request', method: 'PATCH', path: '/v1/demo/things', status: 204, ms: 42 });
+  });
+
+  it('logs a 5xx at error level', async () => {
+    const { lines, done } = logged(503);
+    await done;
+    expect(lines.map((line) => [line.level, line.record.msg])).toEqual([['error', 'request failed']]);
+  });
+});

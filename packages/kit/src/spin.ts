@@ -1,0 +1,21 @@
+// The Spin binding: the kit's API and event consumer bound to Spin's host interfaces
+// (`fermyon:spin/*` imports, which exist only inside a component). Only a component's entry —
+// `src/index.ts` (HTTP) or `src/worker.ts` (Redis) — imports this; everything else imports
+// `@authorworks/kit`, which runs anywhere.
+import { createApiWithHost, type Api, type ApiOptions } from './api.ts';
+import { createEventConsumer as createEventConsumerWithHost, type EventConsumerOptions } from './events.ts';
+import type { Host } from './host.ts';
+import { spinHost } from './spin-host.ts';
+
+export { serveHttp, type FetchEvent, type FetchHandler } from './fetch-event.ts';
+export { spinHost } from './spin-host.ts';
+
+/** A service's HTTP API bound to the Spin host (or `host`, for tests). */
+export function createApi(options: ApiOptions & { host?: Host }): Api {
+  return createApiWithHost(options, options.host ?? spinHost);
+}
+
+/** A Redis-trigger consumer bound to the Spin host: `export const inboundRedis = createEventConsumer({...})`. */
+export function createEventConsumer(options: Omit<EventConsumerOptions, 'host'> & { host?: Host }) {
+  return createEventConsumerWithHost({ ...options, host: options.host ?? spinHost });
+}
