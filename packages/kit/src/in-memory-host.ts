@@ -59,6 +59,12 @@ export class InMemoryRedis implements RedisClient {
         this.values.set(key, { value: utf8(value), expiresAt });
         return ['OK'];
       }
+      case 'DECR': {
+        const entry = this.live(text[0]!);
+        const next = (entry ? Number(decoder.decode(entry.value)) : 0) - 1;
+        this.values.set(text[0]!, { value: utf8(String(next)), expiresAt: entry?.expiresAt ?? null });
+        return [next];
+      }
       case 'EXPIRE': {
         const entry = this.live(text[0]!);
         if (!entry) return [0];

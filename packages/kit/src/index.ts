@@ -57,7 +57,7 @@ export { CursorBigint, CursorInteger, CursorTimestamp, decodeCursor, encodeCurso
 export { MAX_INPUT_DEPTH, assertStorableInput, inputProblem, unstorableText } from './input-text.ts';
 export { DECOY_PASSWORD_HASH, PASSWORD_HASH_PARAMETERS, hashPassword, needsRehash, verifyPassword, type ScryptParameters } from './passwords.ts';
 export { randomBytes, randomToken, randomUuid } from './random.ts';
-export { hitRateLimit, peekRateLimit, resetRateLimit, type RateLimit, type RateLimitState } from './rate-limit.ts';
+export { hitRateLimit, peekRateLimit, refundRateLimit, resetRateLimit, type RateLimit, type RateLimitState } from './rate-limit.ts';
 export {
   expire,
   redisNumber,

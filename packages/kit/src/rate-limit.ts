@@ -39,6 +39,13 @@ export async function hitRateLimit(redis: RedisClient, key: string, rule: RateLi
   return { allowed: false, attempts, retryAfterSeconds: Math.max(1, ttl) };
 }
 
+/** Gives back one attempt counted by `hitRateLimit` (an answer that turned out not to count). */
+export async function refundRateLimit(redis: RedisClient, key: string): Promise<void> {
+  const [reply] = await redis.execute('DECR', [key]);
+  // The window may have expired in between: DECR then made a fresh key at -1 with no expiry.
+  if ((redisNumber(reply) ?? 0) <= 0) await redis.del([key]);
+}
+
 export async function resetRateLimit(redis: RedisClient, key: string): Promise<void> {
   await redis.del([key]);
 }

@@ -21,7 +21,7 @@ import {
 } from '@authorworks/kit';
 import { z } from 'zod';
 import { REFRESH_TOKEN_TTL_DAYS, loginThrottleRules } from './settings.ts';
-import { USER_COLUMNS, UserRow, findUserById, toUser } from './users-table.ts';
+import { USER_COLUMNS, UserRow, findUserById, findUserByLogin, toUser } from './users-table.ts';
 
 /**
  * Issues an access token and a refresh token for `user`. `familyId` continues a device's family
@@ -61,12 +61,7 @@ export const login = defineRoute({ body: LoginRequest, throttle: loginThrottleRu
     last = now;
   };
   const db = context.db();
-  const user = await queryOne(
-    db,
-    UserRow,
-    `SELECT ${USER_COLUMNS} FROM users WHERE ${body.email !== undefined ? 'email' : 'username'} = $1::text`,
-    [body.email ?? body.username ?? ''],
-  );
+  const user = await findUserByLogin(db, body);
   mark('lookupMs');
   // An unknown account still costs one hash, so timing does not reveal which accounts exist.
   const matches = verifyPassword(body.password, user?.password_hash ?? DECOY_PASSWORD_HASH) && user !== null && user.password_hash !== null;

@@ -1,4 +1,5 @@
 import type { LoginRequest } from '@authorworks/domain';
+import { findUserByLogin } from './users-table.ts';
 import { constantTimeEqual, sha256Hex, utf8, type RateLimit, type RequestContext, type RouteContext, type ThrottleRule } from '@authorworks/kit';
 
 /** Refresh tokens live 30 days; each use replaces the token. */
@@ -38,7 +39,13 @@ const failedLogin = (response: Response) => response.status === 401;
 export const loginThrottleRules: ThrottleRule<LoginContext>[] = [
   {
     name: 'account',
-    key: ({ body }) => `login-failures:account:${sha256Hex(body.email !== undefined ? `email:${body.email}` : `username:${body.username}`)}`,
+    // Keyed by the account, so its email and its username share one counter; names that match no
+    // account are counted by the name (an unknown name costs the attacker the same as a known one).
+    key: async (context) => {
+      const { body } = context;
+      const user = await findUserByLogin(context.db(), body);
+      return user ? `login-failures:account:${user.id}` : `login-failures:name:${sha256Hex(body.email !== undefined ? `email:${body.email}` : `username:${body.username}`)}`;
+    },
     limit: (context) => loginThrottle(context).perAccount,
     counts: failedLogin,
     resets: (response) => response.ok,

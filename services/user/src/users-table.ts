@@ -64,6 +64,13 @@ export async function findUserById(db: SqlClient, id: string): Promise<UserRow |
 }
 
 /** The signed-in user's row; a token whose account was deleted since finds nothing (404). */
+/** The user a login names, by email or by username; the one lookup the login and its throttle share. */
+export async function findUserByLogin(db: SqlClient, login: { email?: string | undefined; username?: string | undefined }): Promise<UserRow | null> {
+  return login.email !== undefined
+    ? queryOne(db, UserRow, `SELECT ${USER_COLUMNS} FROM users WHERE email = $1::text`, [login.email])
+    : queryOne(db, UserRow, `SELECT ${USER_COLUMNS} FROM users WHERE username = $1::text`, [login.username ?? '']);
+}
+
 export async function requireUser(db: SqlClient, id: string): Promise<UserRow> {
   const row = await findUserById(db, id);
   if (!row) throw notFound('This account no longer exists');

@@ -36,6 +36,20 @@ describe('login throttling', () => {
     expect((await call('/login', { body: { email: body.email, password: body.password } })).status).toBe(200);
   });
 
+  it('lets exactly the limit of a parallel burst of wrong passwords be checked', async () => {
+    const { body } = await register(call);
+    const answers = await Promise.all(Array.from({ length: 8 }, () => call('/login', { body: { email: body.email, password: 'wrong password' } })));
+    expect(answers.map((a) => a.status).sort()).toEqual([401, 401, 401, 429, 429, 429, 429, 429]);
+  });
+
+  it('counts an account once, whether it is named by email or by username', async () => {
+    const { body } = await register(call);
+    await expectError(await call('/login', { body: { email: body.email, password: 'wrong password' } }), 401, 'invalid_credentials');
+    await expectError(await call('/login', { body: { username: body.username, password: 'wrong password' } }), 401, 'invalid_credentials');
+    await expectError(await call('/login', { body: { email: body.email, password: 'wrong password' } }), 401, 'invalid_credentials');
+    await expectError(await call('/login', { body: { username: body.username, password: body.password } }), 429, 'too_many_requests');
+  });
+
   it('engages per client address across accounts, keyed by spin-client-addr, not X-Forwarded-For', async () => {
     const { body } = await register(call);
     for (let i = 0; i < 4; i++) {

@@ -69,4 +69,36 @@ describe('throttle', () => {
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toBe('300');
   });
+
+  it('lets exactly `limit` of a parallel burst reach the handler', async () => {
+    const redis = new InMemoryRedis();
+    const route = loginRoute([{ ...perAccount, limit: () => ({ limit: 5, windowSeconds: 60 }) }], redis);
+    const answers = await Promise.all(Array.from({ length: 16 }, () => route.attempt('wrong')));
+    expect(answers.filter((a) => a.status === 401)).toHaveLength(5);
+    expect(answers.filter((a) => a.status === 429)).toHaveLength(11);
+    expect(route.handled()).toBe(5);
+  });
+
+  it('gives back the attempt of an answer that does not count', async () => {
+    const redis = new InMemoryRedis();
+    const perAddress: ThrottleRule<RouteInput> = { ...perAccount, name: 'address', key: () => 'failures:address:1.2.3.4', resets: undefined };
+    const route = loginRoute([perAddress], redis);
+    for (let i = 0; i < 5; i++) expect((await route.attempt('right')).status).toBe(200);
+    expect(await redis.get('failures:address:1.2.3.4')).toBeNull();
+    expect((await route.attempt('wrong')).status).toBe(401);
+    expect((await route.attempt('wrong')).status).toBe(401);
+    expect((await route.attempt('right')).status).toBe(429);
+  });
+
+  it('may key a counter by something it looks up', async () => {
+    const redis = new InMemoryRedis();
+    const aliases: Record<string, string> = { ada: 'user-1', 'ada@example.com': 'user-1' };
+    const byAccount: ThrottleRule<RouteInput> = { ...perAccount, key: async (ctx) => `failures:account:${aliases[ctx.request.headers.get('x-account') ?? ''] ?? 'unknown'}` };
+    const route = loginRoute([byAccount], redis);
+    expect((await route.attempt('wrong', 'ada')).status).toBe(401);
+    expect((await route.attempt('wrong', 'ada@example.com')).status).toBe(401);
+    // Both names are one account: its two failures are used up.
+    expect((await route.attempt('right', 'ada')).status).toBe(429);
+  });
 });
+
