@@ -7,6 +7,7 @@ import type { Host } from './host.ts';
 import { authenticateAs } from './middleware/authenticate.ts';
 import { cors } from './middleware/cors.ts';
 import { healthRoute, readinessRoute } from './middleware/health.ts';
+import { hostHeader } from './middleware/host-header.ts';
 import { outboxFlush } from './middleware/outbox-flush.ts';
 import { compose, type Middleware } from './middleware/pipeline.ts';
 import { requestId } from './middleware/request-id.ts';
@@ -70,7 +71,7 @@ export interface Api {
 }
 
 /** What every request goes through, outermost first; the router answers at the centre. */
-const REQUEST_PIPELINE: readonly Middleware<RequestContext>[] = [requestLog(), requestId(), cors(), outboxFlush()];
+const REQUEST_PIPELINE: readonly Middleware<RequestContext>[] = [requestLog(), requestId(), hostHeader(), cors(), outboxFlush()];
 
 /** A route's own steps before its handler: who calls, what they sent, whether they may try again. */
 function routePipeline(spec: RouteSpec<unknown, unknown, unknown, unknown>, defaultMaxBodyBytes: number): Middleware<RouteInput>[] {

@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { type TestApp, startApp } from './harness.ts';
@@ -15,7 +15,37 @@ afterAll(async () => {
 
 type Echo = { method: string; url: string; path: string; headers: Record<string, string>; body: string };
 
+/** Sends `head` as it is (Node's fetch would refuse or rewrite a bad Host) and returns the status line. */
+function rawStatusLine(head: string): Promise<string> {
+  const { port } = new URL(app.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write(`${head}\r\n\r\n`));
+    let answer = '';
+    socket.on('data', (chunk) => {
+      answer += chunk.toString('latin1');
+      if (answer.includes('\r\n')) {
+        socket.destroy();
+        resolve(answer.split('\r\n')[0]!);
+      }
+    });
+    socket.on('error', reject);
+    socket.on('end', () => resolve(answer.split('\r\n')[0] ?? ''));
+  });
+}
+
 describe('HTTP trigger', () => {
+  // Spin parses Host as an authority and fails the request otherwise (server.rs `set_req_uri`,
+  // v4.0.2): a Host that would move the path the guest reads never reaches a component.
+  it.each(['x/probe/echo?', 'a b', '[::1', ''])('refuses Host %j with 400 before any component runs', async (host) => {
+    const before = app.logs.text('request').split('\n').filter((line) => line.includes('-> probe')).length;
+    expect(await rawStatusLine(`GET /probe/health HTTP/1.1\r\nHost: ${host}\r\nConnection: close`)).toBe('HTTP/1.1 400 Bad Request');
+    expect(app.logs.text('request').split('\n').filter((line) => line.includes('-> probe')).length).toBe(before);
+  });
+
+  it('refuses a request without Host (HTTP/1.0) as Spin does', async () => {
+    expect(await rawStatusLine('GET /probe/health HTTP/1.0')).toMatch(/^HTTP\/1\.[01] 400 Bad Request$/);
+  });
+
   it('routes by the manifest and sets the spin-* request headers', async () => {
     const response = await app.fetch('/probe/nested/echo?q=1', { headers: { 'x-custom': 'yes' } });
     expect(response.status).toBe(200);

@@ -25,6 +25,9 @@ export interface HttpTriggerOptions {
 
 const encoder = new TextEncoder();
 const wellKnownPrefix = '/.well-known/spin/';
+
+/** What the `http` crate parses as an authority: optional userinfo, a name or [IP literal], optional port. */
+const AUTHORITY = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:%]*@)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]+)(?::\d{0,5})?$/;
 const decoder = new TextDecoder();
 
 function headerListFrom(req: IncomingMessage, extra: [string, string][]): HeaderList {
@@ -115,7 +118,18 @@ export function createHttpTrigger(options: HttpTriggerOptions): Server {
       return;
     }
     const component = match.entry.component;
-    const authority = req.headers.host ?? 'localhost';
+    // Spin parses Host as an `http::uri::Authority` once a route matched, and fails the request
+    // when it is missing or is not one (server.rs `set_req_uri`): hyper then closes the connection
+    // without an answer. spin-local answers an empty 400 instead (a closed connection helps no
+    // client; behind Traefik the client gets Traefik's 400 first). Never routing a request whose
+    // Host would change the URL the guest sees is what matters: `Host: x/v1/users/me?` once made
+    // the component read another path than the one routed.
+    const authority = req.headers.host;
+    if (authority === undefined || !AUTHORITY.test(authority)) {
+      res.writeHead(400).end();
+      logger.request(`${method} ${pathWithQuery} -> (bad Host ${JSON.stringify(authority ?? null)}) 400 ${elapsed()}`);
+      return;
+    }
     const clientAddr = formatClientAddr(req.socket.remoteAddress, req.socket.remotePort);
     const fullUrl = `http://${authority}${pathWithQuery}`;
     const head: HttpRequestHead = {
