@@ -1,9 +1,8 @@
 // Input an outside attack sent that once came back as a 500: a lone surrogate and deep JSON in a
 // preference, NUL characters, an admin list cursor whose number overflows int8.
-import { signAccessToken } from '@authorworks/kit';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUTH_SECRET, caller, expectError, register, resetState, startUserApp } from './user-app.ts';
+import { caller, expectError, promoteToAdmin, register, resetState, startUserApp } from './user-app.ts';
 
 let app: TestApp;
 let call: ReturnType<typeof caller>;
@@ -43,13 +42,7 @@ describe('hostile input', () => {
 
   it('answers 400 invalid_cursor to an admin list cursor whose number overflows', async () => {
     const admin = await register(call);
-    const db = await app.sql(process.env.SPIN_VARIABLE_USER_DB_CONNECTION ?? 'postgres://postgres@127.0.0.1:5432/authorworks_users');
-    try {
-      await db.query("UPDATE users SET roles = ARRAY['user','admin'] WHERE id = $1::uuid", [admin.tokens.user.id]);
-    } finally {
-      await db.close();
-    }
-    const token = signAccessToken({ sub: admin.tokens.user.id, roles: ['user', 'admin'] }, { secret: AUTH_SECRET });
+    const token = await promoteToAdmin(app, admin.tokens.user.id);
     for (const createdUs of ['99999999999999999999999', '-1', '1e9']) {
       await expectError(await call(`/?cursor=${cursor({ createdUs, id: admin.tokens.user.id })}`, { token }), 400, 'invalid_cursor');
     }

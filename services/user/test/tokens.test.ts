@@ -3,7 +3,7 @@ import { TokenResponse, User } from '@authorworks/domain';
 import { base64UrlEncode, signAccessToken, utf8 } from '@authorworks/kit';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AUTH_SECRET, caller, expectError, expectJson, register, resetState, startUserApp } from './user-app.ts';
+import { AUTH_SECRET, caller, expectError, expectJson, promoteToAdmin, register, resetState, startUserApp } from './user-app.ts';
 
 let app: TestApp;
 let call: ReturnType<typeof caller>;
@@ -86,13 +86,7 @@ describe('forwardAuth verify', () => {
 describe('admin', () => {
   it('lists users with filters and pages, and suspends one, ending their sessions', async () => {
     const admin = await register(call);
-    const db = await app.sql(process.env.SPIN_VARIABLE_USER_DB_CONNECTION ?? 'postgres://postgres@127.0.0.1:5432/authorworks_users');
-    try {
-      await db.query("UPDATE users SET roles = ARRAY['user','admin'] WHERE id = $1::uuid", [admin.tokens.user.id]);
-    } finally {
-      await db.close();
-    }
-    const adminToken = signAccessToken({ sub: admin.tokens.user.id, roles: ['user', 'admin'] }, { secret: AUTH_SECRET });
+    const adminToken = await promoteToAdmin(app, admin.tokens.user.id);
     const writers = [await register(call), await register(call), await register(call)];
 
     const firstPage = await (await call('/?limit=2', { token: adminToken })).json();

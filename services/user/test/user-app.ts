@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { TokenResponse } from '@authorworks/domain';
 import type { TestApp } from '@authorworks/spin-local';
 import { expectJson, fetchAs, startService } from '@authorworks/spin-local/testing';
+import { signAccessToken } from '@authorworks/kit';
 import Redis from 'ioredis';
 
 export { expectError, expectJson } from '@authorworks/spin-local/testing';
@@ -53,4 +54,15 @@ export function newAccount(overrides: Partial<{ email: string; username: string;
 
 export async function register(call: ReturnType<typeof caller>, body = newAccount()) {
   return { body, tokens: await expectJson(call('/register', { body }), 201, TokenResponse) };
+}
+
+/** Makes a registered user an admin in the database and returns an access token carrying the role. */
+export async function promoteToAdmin(app: TestApp, userId: string): Promise<string> {
+  const db = await app.sql(DB);
+  try {
+    await db.query("UPDATE users SET roles = ARRAY['user','admin'] WHERE id = $1::uuid", [userId]);
+  } finally {
+    await db.close();
+  }
+  return signAccessToken({ sub: userId, roles: ['user', 'admin'] }, { secret: AUTH_SECRET });
 }
