@@ -31,6 +31,9 @@ import { createScratchWorkspace, repoRoot, runServiceTests, templatesDir, typech
 import { spinSchemaErrors } from './spin-manifest-schema.ts';
 
 const AUTH_SECRET = TEST_ENV.SPIN_VARIABLE_AUTH_SECRET;
+// Access tokens name users by id, a UUID (the kit refuses any other subject).
+const READER_1 = '3f1e6b2a-8c4d-4e5f-9a6b-7c8d9e0f1a2b';
+const READER_2 = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
 const bearer = (userId: string) => ({ authorization: `Bearer ${signAccessToken({ sub: userId, roles: ['user'] }, { secret: AUTH_SECRET })}` });
 
 const cases: TemplateCase[] = [
@@ -56,22 +59,22 @@ const cases: TemplateCase[] = [
 
       const create = await app.fetch('/v1/reading/shelves', {
         method: 'POST',
-        headers: { ...bearer('reader-1'), 'content-type': 'application/json' },
+        headers: { ...bearer(READER_1), 'content-type': 'application/json' },
         body: JSON.stringify({ title: 'To read', body: 'Next winter' }),
       });
       expect(create.status).toBe(201);
       const shelf = (await create.json()) as { id: string };
-      expect(shelf).toMatchObject({ ownerId: 'reader-1', title: 'To read', body: 'Next winter' });
+      expect(shelf).toMatchObject({ ownerId: READER_1, title: 'To read', body: 'Next winter' });
 
-      const read = await app.fetch(`/v1/reading/shelves/${shelf.id}`, { headers: bearer('reader-1') });
+      const read = await app.fetch(`/v1/reading/shelves/${shelf.id}`, { headers: bearer(READER_1) });
       expect(await read.json()).toEqual(shelf);
-      expect((await app.fetch(`/v1/reading/shelves/${shelf.id}`, { headers: bearer('reader-2') })).status).toBe(404);
+      expect((await app.fetch(`/v1/reading/shelves/${shelf.id}`, { headers: bearer(READER_2) })).status).toBe(404);
       expect(await rows('SELECT type, subject, published_at IS NOT NULL AS published FROM outbox')).toEqual([
         { type: 'shelf.created', subject: shelf.id, published: true },
       ]);
       const invalid = await app.fetch('/v1/reading/shelves', {
         method: 'POST',
-        headers: { ...bearer('reader-1'), 'content-type': 'application/json' },
+        headers: { ...bearer(READER_1), 'content-type': 'application/json' },
         body: '{"title": 42}',
       });
       expect(invalid.status).toBe(400);
