@@ -9,7 +9,7 @@ async function recordRun(db: () => SqlClient, jobId: string, attempt: number): P
 }
 
 const Flaky = z.object({ failTimes: z.number().int().min(0).max(10) });
-const Slow = z.object({ sleepMs: z.number().int().min(0).max(60_000) });
+const Slow = z.object({ sleepMs: z.number().int().min(0).max(60_000), firstAttemptOnly: z.boolean().default(false) });
 const Quick = z.object({ n: z.number().int().optional() });
 
 export const demoJobHandlers = {
@@ -23,8 +23,10 @@ export const demoJobHandlers = {
   slow: job(Slow, async (payload, ctx) => {
     await recordRun(ctx.db, ctx.job.id, ctx.job.attempt);
     if (!(await ctx.heartbeat({ phase: 'sleeping' }))) return { stopped: true };
-    await new Promise((resolve) => setTimeout(resolve, payload.sleepMs));
-    return { slept: payload.sleepMs };
+    const sleepMs = payload.firstAttemptOnly && ctx.job.attempt > 1 ? 0 : payload.sleepMs;
+    ctx.log.info('job sleeping', { sleepMs });
+    await new Promise((resolve) => setTimeout(resolve, sleepMs));
+    return { slept: sleepMs };
   }),
   quick: job(Quick, async (payload, ctx) => {
     await recordRun(ctx.db, ctx.job.id, ctx.job.attempt);
