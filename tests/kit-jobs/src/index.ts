@@ -6,7 +6,8 @@ import { DEMO_QUEUE, enqueueDemoJobs, getDemoJob } from './demo-jobs.ts';
 
 const admin = jobAdminRoutes(DEMO_QUEUE);
 
-const api = createApi({ service: 'jobs-demo', base: '/v1/jobs-demo', version })
+// `jobs`: every request also runs the rate-limited jobs sweep.
+const api = createApi({ service: 'jobs-demo', base: '/v1/jobs-demo', version, jobs: DEMO_QUEUE })
   .post('/jobs', enqueueDemoJobs)
   .get('/jobs/:id', getDemoJob)
   .post('/admin/jobs/sweep', admin.sweep)
