@@ -128,6 +128,21 @@ describe('createJobWorker', () => {
     const handOn = redis.published.filter((message) => message.channel === 'demo-jobs').map((message) => JSON.parse(message.payload).type);
     expect(handOn).toContain('job.sweep');
   });
+
+  it('hands a message on once, however many replicas handled it', async () => {
+    const redis = new InMemoryRedis();
+    const message = nudge();
+    for (const replica of [1, 2]) {
+      const database = new ScriptedJobsDatabase(['a', 'b', 'c'].map((id) => ({ id: `${replica}${id}`, kind: 'echo', payload: { text: id } })));
+      const host = inMemoryHost({ variables, redis, sql: database });
+      const echo = job(z.object({ text: z.string() }), async () => null);
+      await createJobWorker({ consumer: 'demo-worker', queue: 'demo-jobs', eventsChannel: 'demo-events', handlers: { echo }, host, maxJobsPerMessage: 1 }).handleMessage(message);
+      expect(database.settled).toHaveLength(1);
+    }
+    const handOns = redis.published.filter((published) => published.channel === 'demo-jobs' && JSON.parse(published.payload).type === 'job.sweep');
+    // One from the rate-limited sweep (the first replica's), one hand-on.
+    expect(handOns).toHaveLength(2);
+  });
 });
 
 describe('sweepJobs', () => {

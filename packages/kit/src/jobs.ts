@@ -441,6 +441,9 @@ export function job<Schema extends z.ZodType>(payload: Schema, run: JobHandler<S
   return { payload, run };
 }
 
+/** How long a message's hand-on mark is kept: longer than any replica takes to reach it. */
+const HAND_ON_MARK_SECONDS = 600;
+
 export interface JobWorkerOptions {
   /** The worker component, e.g. `render-worker`; the source of its events and its log lines. */
   consumer: string;
@@ -499,8 +502,15 @@ export function createJobWorker(options: JobWorkerOptions): { handleMessage(mess
         await runClaimedJob(claimed, { options, config, log, db, redis });
       }
       await flushOutbox(db(), redis, { source: options.consumer, log });
-      // Out of budget with work left: a short message now, and the rest in the next ones.
-      if (ran > 0 && (ran >= maxJobs || Date.now() - started > budgetMs) && (await hasClaimableJobs(db(), options.queue))) {
+      // Out of budget with work left: a short message now, and the rest in the next ones. Every
+      // replica gets every message, so only the first to finish this message hands on (SET NX on
+      // its envelope id): a chain stays one nudge long instead of doubling with each generation.
+      if (
+        ran > 0 &&
+        (ran >= maxJobs || Date.now() - started > budgetMs) &&
+        (await hasClaimableJobs(db(), options.queue)) &&
+        (await setIfAbsent(redis(), `jobs:hand-on:${options.queue}:${decoded.event.id}`, options.consumer, HAND_ON_MARK_SECONDS))
+      ) {
         await publishSweepNudge(redis(), sweep);
       }
     },
