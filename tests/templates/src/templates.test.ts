@@ -31,6 +31,9 @@ import { createScratchWorkspace, repoRoot, runServiceTests, templatesDir, typech
 import { spinSchemaErrors } from './spin-manifest-schema.ts';
 
 const AUTH_SECRET = TEST_ENV.SPIN_VARIABLE_AUTH_SECRET;
+// Token subjects are user ids, which the kit requires to be UUIDs.
+const READER_1 = '7d0c3f5e-2b1a-4c8e-9f6d-1a2b3c4d5e6f';
+const READER_2 = '0f9e8d7c-6b5a-4f3e-8d2c-1b0a9f8e7d6c';
 const bearer = (userId: string) => ({ authorization: `Bearer ${signAccessToken({ sub: userId, roles: ['user'] }, { secret: AUTH_SECRET })}` });
 
 const cases: TemplateCase[] = [
@@ -56,22 +59,22 @@ const cases: TemplateCase[] = [
 
       const create = await app.fetch('/v1/reading/shelves', {
         method: 'POST',
-        headers: { ...bearer('reader-1'), 'content-type': 'application/json' },
+        headers: { ...bearer(READER_1), 'content-type': 'application/json' },
         body: JSON.stringify({ title: 'To read', body: 'Next winter' }),
       });
       expect(create.status).toBe(201);
       const shelf = (await create.json()) as { id: string };
-      expect(shelf).toMatchObject({ ownerId: 'reader-1', title: 'To read', body: 'Next winter' });
+      expect(shelf).toMatchObject({ ownerId: READER_1, title: 'To read', body: 'Next winter' });
 
-      const read = await app.fetch(`/v1/reading/shelves/${shelf.id}`, { headers: bearer('reader-1') });
+      const read = await app.fetch(`/v1/reading/shelves/${shelf.id}`, { headers: bearer(READER_1) });
       expect(await read.json()).toEqual(shelf);
-      expect((await app.fetch(`/v1/reading/shelves/${shelf.id}`, { headers: bearer('reader-2') })).status).toBe(404);
+      expect((await app.fetch(`/v1/reading/shelves/${shelf.id}`, { headers: bearer(READER_2) })).status).toBe(404);
       expect(await rows('SELECT type, subject, published_at IS NOT NULL AS published FROM outbox')).toEqual([
         { type: 'shelf.created', subject: shelf.id, published: true },
       ]);
       const invalid = await app.fetch('/v1/reading/shelves', {
         method: 'POST',
-        headers: { ...bearer('reader-1'), 'content-type': 'application/json' },
+        headers: { ...bearer(READER_1), 'content-type': 'application/json' },
         body: '{"title": 42}',
       });
       expect(invalid.status).toBe(400);
@@ -126,12 +129,18 @@ const cases: TemplateCase[] = [
     ],
     database: 'postgres://postgres@127.0.0.1:5432/authorworks_cover_render',
     async exercise(app, rows) {
-      const job = createEvent({ type: 'cover_render.requested', source: 'graphics', subject: 'job-7', data: { input: { bookId: 'b1' } }, correlationId: 'r2' });
-      await app.publish('cover-render-jobs', JSON.stringify(job));
-      await app.publish('cover-render-jobs', JSON.stringify(job));
-      expect(await rows(`SELECT id, requested_by AS "requestedBy", input::text AS input, (result->>'inputKeys')::int AS "inputKeys" FROM cover_render_jobs`)).toEqual([
-        { id: 'job-7', requestedBy: 'graphics', input: '{"bookId": "b1"}', inputKeys: 1 },
+      // A job row as enqueueJob writes it, then its nudge, twice: one run, one outcome.
+      const [{ id }] = (await rows(
+        `INSERT INTO jobs (queue, kind, payload, max_attempts, lease_seconds, backoff_seconds, correlation_id)
+         VALUES ('cover-render-jobs', 'cover_render', '{"input": {"bookId": "b1"}}', 5, 60, 5, 'r2') RETURNING id::text AS id`,
+      )) as [{ id: string }];
+      const nudge = createEvent({ type: 'job.requested', source: 'graphics', subject: id, data: {}, correlationId: 'r2' });
+      await app.publish('cover-render-jobs', JSON.stringify(nudge));
+      await app.publish('cover-render-jobs', JSON.stringify(nudge));
+      expect(await rows(`SELECT id, input::text AS input, (result->>'inputKeys')::int AS "inputKeys" FROM cover_render_jobs`)).toEqual([
+        { id, input: '{"bookId": "b1"}', inputKeys: 1 },
       ]);
+      expect(await rows('SELECT state, attempts FROM jobs')).toEqual([{ state: 'succeeded', attempts: 1 }]);
       expect(componentLog(app, 'cover-render-worker').filter((l) => l.msg === 'job done')).toHaveLength(1);
       expect(app.logs.text('error')).toBe('');
     },
