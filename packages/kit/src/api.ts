@@ -8,6 +8,7 @@ import { authenticateAs } from './middleware/authenticate.ts';
 import { cors } from './middleware/cors.ts';
 import { healthRoute, readinessRoute } from './middleware/health.ts';
 import { hostHeader } from './middleware/host-header.ts';
+import { jobSweep, type JobSweepOptions } from './middleware/job-sweep.ts';
 import { outboxFlush } from './middleware/outbox-flush.ts';
 import { compose, type Middleware } from './middleware/pipeline.ts';
 import { requestId } from './middleware/request-id.ts';
@@ -26,6 +27,8 @@ export interface ApiOptions {
   maxBodyBytes?: number;
   /** Clock in milliseconds; tests move it. */
   now?: () => number;
+  /** The service's job queue: every request also runs the rate-limited jobs sweep (middleware/job-sweep.ts). */
+  jobs?: JobSweepOptions;
 }
 
 export interface RouteSpec<Params, Query, Body, Auth> {
@@ -127,7 +130,8 @@ export function createApiWithHost(options: ApiOptions, host: Host): Api {
     return new HttpError(404, 'not_found', `No route for ${request.method} ${url.pathname}`);
   }
 
-  const dispatch = compose(REQUEST_PIPELINE, async (context: RequestContext) => {
+  const pipeline = options.jobs ? [...REQUEST_PIPELINE, jobSweep(options.jobs)] : REQUEST_PIPELINE;
+  const dispatch = compose(pipeline, async (context: RequestContext) => {
     const routed: unknown = await router.fetch(context.request as IRequest, context);
     if (routed instanceof Response) return routed;
     if (routed === undefined) throw noRoute(context.request, context.url);

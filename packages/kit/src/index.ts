@@ -41,6 +41,30 @@ export {
 } from './events.ts';
 export type { Host } from './host.ts';
 export {
+  JOB_LIMITS,
+  JOB_STATES,
+  JobEventType,
+  JobView,
+  cancelJob,
+  claimJob,
+  completeJob,
+  createJobWorker,
+  enqueueJob,
+  failJob,
+  getJob,
+  heartbeatJob,
+  job,
+  sweepJobs,
+  type ClaimedJob,
+  type JobContext,
+  type JobHandler,
+  type JobSpec,
+  type JobState,
+  type JobWorkerOptions,
+  type SweepResult,
+} from './jobs.ts';
+export { jobAdminRoutes } from './jobs-admin.ts';
+export {
   ACCESS_TOKEN_TTL_SECONDS,
   AccessTokenClaims,
   CLOCK_SKEW_SECONDS,

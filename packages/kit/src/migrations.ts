@@ -53,6 +53,36 @@ CREATE TABLE IF NOT EXISTS processed_events (
 );
 `,
   },
+  {
+    fileName: '003_jobs.sql',
+    sql: `-- Durable jobs (jobs.ts): enqueued in the caller's transaction, claimed with a lease, retried
+-- with back-off, re-driven when a lease expires. The message on <svc>-jobs is only a nudge.
+CREATE TABLE IF NOT EXISTS jobs (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  queue text NOT NULL,
+  kind text NOT NULL,
+  payload jsonb NOT NULL,
+  state text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+  attempts integer NOT NULL DEFAULT 0,
+  max_attempts integer NOT NULL CHECK (max_attempts BETWEEN 1 AND 100),
+  lease_seconds integer NOT NULL CHECK (lease_seconds BETWEEN 1 AND 3600),
+  backoff_seconds integer NOT NULL CHECK (backoff_seconds BETWEEN 0 AND 3600),
+  run_after timestamptz NOT NULL DEFAULT now(),
+  lease_token text,
+  lease_expires_at timestamptz,
+  progress jsonb,
+  result jsonb,
+  last_error text,
+  correlation_id text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  finished_at timestamptz
+);
+-- What a claim looks for: due queued jobs, and running ones whose lease has expired.
+CREATE INDEX IF NOT EXISTS jobs_queued_idx ON jobs (queue, run_after) WHERE state = 'queued';
+CREATE INDEX IF NOT EXISTS jobs_leased_idx ON jobs (queue, lease_expires_at) WHERE state = 'running';
+`,
+  },
 ];
 
 /** The ledger namespace of the kit's migrations; a service's own are in `service`. */

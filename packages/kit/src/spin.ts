@@ -5,6 +5,7 @@
 import { createApiWithHost, type Api, type ApiOptions } from './api.ts';
 import { createEventConsumer as createEventConsumerWithHost, type EventConsumerOptions } from './events.ts';
 import type { Host } from './host.ts';
+import { createJobWorker as createJobWorkerWithHost, type JobWorkerOptions } from './jobs.ts';
 import { spinHost } from './spin-host.ts';
 
 export { serveHttp, type FetchEvent, type FetchHandler } from './fetch-event.ts';
@@ -18,4 +19,9 @@ export function createApi(options: ApiOptions & { host?: Host }): Api {
 /** A Redis-trigger consumer bound to the Spin host: `export const inboundRedis = createEventConsumer({...})`. */
 export function createEventConsumer(options: Omit<EventConsumerOptions, 'host'> & { host?: Host }) {
   return createEventConsumerWithHost({ ...options, host: options.host ?? spinHost });
+}
+
+/** A job worker bound to the Spin host: `export const inboundRedis = createJobWorker({...})` (see jobs.ts). */
+export function createJobWorker(options: Omit<JobWorkerOptions, 'host'> & { host?: Host }) {
+  return createJobWorkerWithHost({ ...options, host: options.host ?? spinHost });
 }

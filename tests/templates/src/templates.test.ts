@@ -129,12 +129,18 @@ const cases: TemplateCase[] = [
     ],
     database: 'postgres://postgres@127.0.0.1:5432/authorworks_cover_render',
     async exercise(app, rows) {
-      const job = createEvent({ type: 'cover_render.requested', source: 'graphics', subject: 'job-7', data: { input: { bookId: 'b1' } }, correlationId: 'r2' });
-      await app.publish('cover-render-jobs', JSON.stringify(job));
-      await app.publish('cover-render-jobs', JSON.stringify(job));
-      expect(await rows(`SELECT id, requested_by AS "requestedBy", input::text AS input, (result->>'inputKeys')::int AS "inputKeys" FROM cover_render_jobs`)).toEqual([
-        { id: 'job-7', requestedBy: 'graphics', input: '{"bookId": "b1"}', inputKeys: 1 },
+      // A job row as enqueueJob writes it, then its nudge, twice: one run, one outcome.
+      const [{ id }] = (await rows(
+        `INSERT INTO jobs (queue, kind, payload, max_attempts, lease_seconds, backoff_seconds, correlation_id)
+         VALUES ('cover-render-jobs', 'cover_render', '{"input": {"bookId": "b1"}}', 5, 60, 5, 'r2') RETURNING id::text AS id`,
+      )) as [{ id: string }];
+      const nudge = createEvent({ type: 'job.requested', source: 'graphics', subject: id, data: {}, correlationId: 'r2' });
+      await app.publish('cover-render-jobs', JSON.stringify(nudge));
+      await app.publish('cover-render-jobs', JSON.stringify(nudge));
+      expect(await rows(`SELECT id, input::text AS input, (result->>'inputKeys')::int AS "inputKeys" FROM cover_render_jobs`)).toEqual([
+        { id, input: '{"bookId": "b1"}', inputKeys: 1 },
       ]);
+      expect(await rows('SELECT state, attempts FROM jobs')).toEqual([{ state: 'succeeded', attempts: 1 }]);
       expect(componentLog(app, 'cover-render-worker').filter((l) => l.msg === 'job done')).toHaveLength(1);
       expect(app.logs.text('error')).toBe('');
     },
@@ -195,7 +201,7 @@ describe.each(cases)('$template', (c) => {
       );
       // The kit's tables (outbox, processed_events) come from the kit's migrations, the service's own after them.
       const migrations = c.files.filter((f) => f.startsWith('migrations/')).map((f) => `service:${f.slice('migrations/'.length)}`);
-      expect(await recordedMigrations(app, c.database)).toEqual(['kit:001_outbox.sql', 'kit:002_processed_events.sql', ...migrations]);
+      expect(await recordedMigrations(app, c.database)).toEqual(['kit:001_outbox.sql', 'kit:002_processed_events.sql', 'kit:003_jobs.sql', ...migrations]);
       await app.reset(); // a real database keeps rows from earlier runs
       await timed(`${c.template}: exercise`, () => c.exercise(app!, databaseReader(app!, c.database)));
     } finally {

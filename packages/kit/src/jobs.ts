@@ -1,0 +1,560 @@
+import { z } from 'zod';
+import { Config } from './config.ts';
+import { utf8 } from './encoding.ts';
+import { decodeEvent, createEvent, createEventPublisher, type EventPublisher } from './events.ts';
+import type { Host } from './host.ts';
+import { createLogger, type Logger } from './logging.ts';
+import { flushOutbox, recordEvent } from './outbox.ts';
+import { randomUuid } from './random.ts';
+import { setIfAbsent, type RedisClient } from './redis.ts';
+import { isoTimestamp, queryOne, queryRows, sqlBool, sqlInt, sqlJson, transaction, type SqlClient } from './sql.ts';
+
+// Durable jobs. The `jobs` table (the kit's migration 003) is the record; a message on the queue's
+// channel (`<svc>-jobs`) is only a nudge that makes a worker look. Spin has no timer trigger and
+// nothing survives the end of a message, so nothing here waits in the background:
+// - enqueue records the row and a `job.requested` nudge in the caller's transaction (the outbox
+//   publishes the nudge after commit);
+// - a worker message claims due jobs one at a time (FOR UPDATE SKIP LOCKED, a lease with a fresh
+//   token), runs them, and settles each: succeeded, or back to queued with exponential back-off,
+//   or failed after the last attempt; `job.completed` / `job.failed` go through the outbox;
+// - a running job whose lease expired is claimable again (re-driven by the next message); one on
+//   its last attempt is failed instead;
+// - a message stops after a budget of jobs and time and, if more are due, publishes `job.sweep` to
+//   its own queue, so a backlog drains as a chain of short messages (Spin handles one message at a
+//   time per Redis server: one long message would hold up every other);
+// - `sweepJobs` (the admin route, and any request or message that calls it, at most once per
+//   interval through Redis `SET NX EX`) fails expired last attempts and nudges when jobs are due.
+
+export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+/** Bounds on what an enqueue may ask for (the table's CHECKs hold the same). */
+export const JOB_LIMITS = {
+  maxAttempts: { min: 1, max: 100, default: 5 },
+  leaseSeconds: { min: 1, max: 3600, default: 60 },
+  backoffSeconds: { min: 0, max: 3600, default: 5 },
+  delaySeconds: { min: 0, max: 7 * 24 * 3600, default: 0 },
+  /** The longest wait between two attempts, whatever the back-off doubles to. */
+  maxBackoffSeconds: 3600,
+  payloadBytes: 64 * 1024,
+  errorChars: 2000,
+} as const;
+
+/** Event types the jobs API publishes. */
+export const JobEventType = {
+  requested: 'job.requested',
+  sweep: 'job.sweep',
+  completed: 'job.completed',
+  failed: 'job.failed',
+} as const;
+
+export interface JobSpec {
+  /** The queue, which is also the nudge channel, e.g. `render-jobs`. */
+  queue: string;
+  /** Picks the worker's handler, e.g. `cover_render`. */
+  kind: string;
+  payload: unknown;
+  maxAttempts?: number;
+  leaseSeconds?: number;
+  /** First retry after this many seconds, doubling each attempt (at most an hour). */
+  backoffSeconds?: number;
+  /** Not before this many seconds from now. */
+  delaySeconds?: number;
+}
+
+function bounded(name: keyof typeof JOB_LIMITS, value: number | undefined): number {
+  const limit = JOB_LIMITS[name] as { min: number; max: number; default: number };
+  const chosen = value ?? limit.default;
+  if (!Number.isInteger(chosen) || chosen < limit.min || chosen > limit.max) {
+    throw new RangeError(`${name} must be an integer from ${limit.min} to ${limit.max}`);
+  }
+  return chosen;
+}
+
+const NAME = /^[a-z][a-z0-9_.-]{0,62}$/;
+
+/**
+ * Records a job in the caller's transaction, with its `job.requested` nudge in the outbox: both
+ * commit with the caller's change or neither exists. Returns the job id.
+ */
+export async function enqueueJob(
+  tx: SqlClient,
+  context: { events: Pick<EventPublisher, 'record'>; requestId: string },
+  spec: JobSpec,
+): Promise<string> {
+  if (!NAME.test(spec.queue) || !NAME.test(spec.kind)) throw new RangeError('queue and kind must be short lower-case names');
+  const payload = JSON.stringify(spec.payload ?? null);
+  if (utf8(payload).length > JOB_LIMITS.payloadBytes) throw new RangeError(`A job payload is at most ${JOB_LIMITS.payloadBytes} bytes of JSON`);
+  const row = await queryOne(
+    tx,
+    z.object({ id: z.string() }),
+    `INSERT INTO jobs (queue, kind, payload, max_attempts, lease_seconds, backoff_seconds, run_after, correlation_id)
+     VALUES ($1::text, $2::text, $3::text::jsonb, $4::int8, $5::int8, $6::int8, now() + make_interval(secs => $7::int8), $8::text)
+     RETURNING id::text AS id`,
+    [
+      spec.queue,
+      spec.kind,
+      payload,
+      bounded('maxAttempts', spec.maxAttempts),
+      bounded('leaseSeconds', spec.leaseSeconds),
+      bounded('backoffSeconds', spec.backoffSeconds),
+      bounded('delaySeconds', spec.delaySeconds),
+      context.requestId,
+    ],
+  );
+  await context.events.record(tx, spec.queue, JobEventType.requested, row!.id, { kind: spec.kind });
+  return row!.id;
+}
+
+/** A job this worker holds the lease of; `token` proves it on every later write. */
+export interface ClaimedJob {
+  id: string;
+  queue: string;
+  kind: string;
+  payload: unknown;
+  attempt: number;
+  maxAttempts: number;
+  token: string;
+  correlationId: string;
+}
+
+const ClaimedRow = z.object({
+  id: z.string(),
+  queue: z.string(),
+  kind: z.string(),
+  payload: sqlJson(z.unknown()),
+  attempts: sqlInt,
+  max_attempts: sqlInt,
+  correlation_id: z.string(),
+});
+
+/** What is claimable: due queued jobs, and running ones whose lease expired (their worker is gone). */
+const CLAIMABLE = `((state = 'queued' AND run_after <= now()) OR (state = 'running' AND lease_expires_at <= now()))
+      AND attempts < max_attempts`;
+
+/**
+ * Takes the next claimable job of `queue` (oldest due first) with a lease of the job's
+ * `lease_seconds`; two workers never get the same job (SKIP LOCKED), and a re-driven job gets a
+ * new token, so the worker that lost it can no longer settle it. Null when nothing is due.
+ */
+export async function claimJob(db: SqlClient, queue: string): Promise<ClaimedJob | null> {
+  const token = randomUuid();
+  const row = await queryOne(
+    db,
+    ClaimedRow,
+    `UPDATE jobs
+        SET state = 'running', attempts = attempts + 1, lease_token = $2::text,
+            lease_expires_at = now() + make_interval(secs => lease_seconds), updated_at = now()
+      WHERE id = (SELECT id FROM jobs
+                   WHERE queue = $1::text AND ${CLAIMABLE}
+                   ORDER BY run_after, created_at
+                   LIMIT 1
+                   FOR UPDATE SKIP LOCKED)
+      RETURNING id::text AS id, queue, kind, payload::text AS payload, attempts, max_attempts, correlation_id`,
+    [queue, token],
+  );
+  if (!row) return null;
+  return {
+    id: row.id,
+    queue: row.queue,
+    kind: row.kind,
+    payload: row.payload,
+    attempt: row.attempts,
+    maxAttempts: row.max_attempts,
+    token,
+    correlationId: row.correlation_id,
+  };
+}
+
+/**
+ * Extends the lease by the job's `lease_seconds` and stores `progress` (any JSON) if given.
+ * False when the lease is no longer this worker's (cancelled, or re-driven elsewhere): stop work.
+ */
+export async function heartbeatJob(db: SqlClient, job: Pick<ClaimedJob, 'id' | 'token'>, progress?: unknown): Promise<boolean> {
+  const rows = await queryRows(
+    db,
+    z.object({ id: z.string() }),
+    `UPDATE jobs SET lease_expires_at = now() + make_interval(secs => lease_seconds),
+                     progress = COALESCE($3::text::jsonb, progress), updated_at = now()
+      WHERE id = $1::text::uuid AND lease_token = $2::text AND state = 'running'
+      RETURNING id::text AS id`,
+    [job.id, job.token, progress === undefined ? null : JSON.stringify(progress)],
+  );
+  return rows.length === 1;
+}
+
+/** Marks the job succeeded with `result` and records `job.completed` on `eventsChannel`; false if the lease was lost. */
+export async function completeJob(db: SqlClient, job: ClaimedJob, result: unknown, eventsChannel: string): Promise<boolean> {
+  return transaction(db, async (tx) => {
+    const rows = await queryRows(
+      tx,
+      z.object({ attempts: sqlInt }),
+      `UPDATE jobs SET state = 'succeeded', result = $3::text::jsonb, lease_token = NULL, lease_expires_at = NULL,
+                       finished_at = now(), updated_at = now()
+        WHERE id = $1::text::uuid AND lease_token = $2::text AND state = 'running'
+        RETURNING attempts`,
+      [job.id, job.token, JSON.stringify(result ?? null)],
+    );
+    if (rows.length === 0) return false;
+    await recordEvent(tx, {
+      channel: eventsChannel,
+      type: JobEventType.completed,
+      subject: job.id,
+      data: { id: job.id, queue: job.queue, kind: job.kind, attempts: rows[0]!.attempts, result: result ?? null },
+      correlationId: job.correlationId,
+    });
+    return true;
+  });
+}
+
+export function errorText(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length > JOB_LIMITS.errorChars ? `${text.slice(0, JOB_LIMITS.errorChars - 1)}…` : text;
+}
+
+/**
+ * Settles a failed attempt: back to `queued` after `backoff_seconds * 2^(attempt-1)` (at most an
+ * hour), or `failed` with `job.failed` recorded when this was the last attempt or `permanent`.
+ * Null if the lease was lost.
+ */
+export async function failJob(
+  db: SqlClient,
+  job: ClaimedJob,
+  error: unknown,
+  eventsChannel: string,
+  options: { permanent?: boolean } = {},
+): Promise<{ state: 'queued' | 'failed'; runAfter: string } | null> {
+  const message = errorText(error);
+  return transaction(db, async (tx) => {
+    const row = await queryOne(
+      tx,
+      z.object({ state: z.enum(['queued', 'failed']), attempts: sqlInt, run_after: z.string() }),
+      `UPDATE jobs SET
+              state = CASE WHEN $4::bool OR attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+              run_after = CASE WHEN $4::bool OR attempts >= max_attempts THEN run_after
+                               ELSE now() + make_interval(secs => LEAST(backoff_seconds * power(2, attempts - 1), ${JOB_LIMITS.maxBackoffSeconds})) END,
+              finished_at = CASE WHEN $4::bool OR attempts >= max_attempts THEN now() END,
+              last_error = $3::text, lease_token = NULL, lease_expires_at = NULL, updated_at = now()
+        WHERE id = $1::text::uuid AND lease_token = $2::text AND state = 'running'
+        RETURNING state, attempts, ${isoTimestamp('run_after')} AS run_after`,
+      [job.id, job.token, message, options.permanent === true],
+    );
+    if (!row) return null;
+    if (row.state === 'failed') {
+      await recordEvent(tx, {
+        channel: eventsChannel,
+        type: JobEventType.failed,
+        subject: job.id,
+        data: { id: job.id, queue: job.queue, kind: job.kind, attempts: row.attempts, error: message },
+        correlationId: job.correlationId,
+      });
+    }
+    return { state: row.state, runAfter: row.run_after };
+  });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Cancels a queued or running job (a running one learns it at its next heartbeat); false if it was neither. */
+export async function cancelJob(db: SqlClient, id: string): Promise<boolean> {
+  if (!UUID.test(id)) return false;
+  const rows = await queryRows(
+    db,
+    z.object({ id: z.string() }),
+    `UPDATE jobs SET state = 'cancelled', lease_token = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
+      WHERE id = $1::text::uuid AND state IN ('queued', 'running')
+      RETURNING id::text AS id`,
+    [id],
+  );
+  return rows.length === 1;
+}
+
+export const JobView = z.object({
+  id: z.string(),
+  queue: z.string(),
+  kind: z.string(),
+  state: z.enum(JOB_STATES),
+  attempts: z.number().int(),
+  maxAttempts: z.number().int(),
+  progress: z.unknown(),
+  result: z.unknown(),
+  lastError: z.string().nullable(),
+  runAfter: z.string(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+export type JobView = z.output<typeof JobView>;
+
+const JobRow = z.object({
+  id: z.string(),
+  queue: z.string(),
+  kind: z.string(),
+  state: z.enum(JOB_STATES),
+  attempts: sqlInt,
+  max_attempts: sqlInt,
+  progress: sqlJson(z.unknown()).nullable(),
+  result: sqlJson(z.unknown()).nullable(),
+  last_error: z.string().nullable(),
+  run_after: z.string(),
+  created_at: z.string(),
+  finished_at: z.string().nullable(),
+});
+
+/** One job as callers may see it (no lease token), or null. */
+export async function getJob(db: SqlClient, id: string): Promise<JobView | null> {
+  if (!UUID.test(id)) return null;
+  const row = await queryOne(
+    db,
+    JobRow,
+    `SELECT id::text AS id, queue, kind, state, attempts, max_attempts, progress::text AS progress, result::text AS result, last_error,
+            ${isoTimestamp('run_after')} AS run_after, ${isoTimestamp('created_at')} AS created_at, ${isoTimestamp('finished_at')} AS finished_at
+       FROM jobs WHERE id = $1::text::uuid`,
+    [id],
+  );
+  if (!row) return null;
+  return {
+    id: row.id,
+    queue: row.queue,
+    kind: row.kind,
+    state: row.state,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    progress: row.progress,
+    result: row.result,
+    lastError: row.last_error,
+    runAfter: row.run_after,
+    createdAt: row.created_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+/**
+ * Fails (with `job.failed` in the outbox) up to 100 running jobs of `queue` whose lease expired on
+ * their last attempt: nobody may claim them again. Returns how many.
+ */
+export async function failExpiredJobs(db: SqlClient, queue: string, eventsChannel: string): Promise<number> {
+  return transaction(db, async (tx) => {
+    const rows = await queryRows(
+      tx,
+      z.object({ id: z.string(), kind: z.string(), attempts: sqlInt, last_error: z.string(), correlation_id: z.string() }),
+      `UPDATE jobs SET state = 'failed', last_error = 'lease expired on the last attempt', lease_token = NULL,
+                       lease_expires_at = NULL, finished_at = now(), updated_at = now()
+        WHERE id IN (SELECT id FROM jobs
+                      WHERE queue = $1::text AND state = 'running' AND lease_expires_at <= now() AND attempts >= max_attempts
+                      LIMIT 100
+                      FOR UPDATE SKIP LOCKED)
+        RETURNING id::text AS id, kind, attempts, last_error, correlation_id`,
+      [queue],
+    );
+    for (const row of rows) {
+      await recordEvent(tx, {
+        channel: eventsChannel,
+        type: JobEventType.failed,
+        subject: row.id,
+        data: { id: row.id, queue, kind: row.kind, attempts: row.attempts, error: row.last_error },
+        correlationId: row.correlation_id,
+      });
+    }
+    return rows.length;
+  });
+}
+
+/** True when `queue` has a job a worker could claim now. */
+export async function hasClaimableJobs(db: SqlClient, queue: string): Promise<boolean> {
+  const row = await queryOne(db, z.object({ due: sqlBool }), `SELECT EXISTS (SELECT 1 FROM jobs WHERE queue = $1::text AND ${CLAIMABLE}) AS due`, [queue]);
+  return row?.due === true;
+}
+
+export interface SweepOptions {
+  queue: string;
+  eventsChannel: string;
+  /** The envelope's source, e.g. the service or worker name. */
+  source: string;
+  correlationId: string;
+  log: Logger;
+  /** Sweep only if no sweep of this queue ran in the last `seconds` (Redis `SET NX EX`). */
+  atMostEverySeconds?: number;
+}
+
+export interface SweepResult {
+  /** False when skipped: another sweep ran within the interval. */
+  swept: boolean;
+  /** Expired last attempts marked failed. */
+  failed: number;
+  /** Whether a `job.sweep` nudge was published because jobs are due. */
+  nudged: boolean;
+}
+
+/**
+ * The sweep: fails expired last attempts, publishes their `job.failed` events, and nudges the
+ * queue's workers with `job.sweep` when jobs are due (new, backed off and now due, or with an
+ * expired lease). Runs from anything that runs: the admin route, a worker's messages, a request.
+ */
+export async function sweepJobs(db: SqlClient, redis: () => RedisClient, options: SweepOptions): Promise<SweepResult> {
+  if (options.atMostEverySeconds !== undefined) {
+    const seconds = Math.min(Math.max(Math.ceil(options.atMostEverySeconds), 1), 3600);
+    if (!(await setIfAbsent(redis(), `jobs:sweep:${options.queue}`, new Date().toISOString(), seconds))) {
+      return { swept: false, failed: 0, nudged: false };
+    }
+  }
+  const failed = await failExpiredJobs(db, options.queue, options.eventsChannel);
+  if (failed > 0) {
+    options.log.warn('jobs failed: lease expired on the last attempt', { queue: options.queue, failed });
+    await flushOutbox(db, redis, { source: options.source, log: options.log });
+  }
+  const nudged = await hasClaimableJobs(db, options.queue);
+  if (nudged) await publishSweepNudge(redis(), options);
+  return { swept: true, failed, nudged };
+}
+
+async function publishSweepNudge(redis: RedisClient, options: Pick<SweepOptions, 'queue' | 'source' | 'correlationId' | 'log'>): Promise<void> {
+  const event = createEvent({ type: JobEventType.sweep, source: options.source, subject: options.queue, data: {}, correlationId: options.correlationId });
+  try {
+    await redis.publish(options.queue, utf8(JSON.stringify(event)));
+  } catch (error) {
+    // A lost nudge only delays the work: the next message or sweep finds the jobs.
+    options.log.error('job.sweep nudge not published', { queue: options.queue, error });
+  }
+}
+
+/** What a job's handler gets. */
+export interface JobContext {
+  job: Omit<ClaimedJob, 'token' | 'payload'>;
+  log: Logger;
+  config: Config;
+  db(): SqlClient;
+  redis(): RedisClient;
+  events: Pick<EventPublisher, 'publish'>;
+  /** Extends the lease (and stores `progress`); false means the job was cancelled or taken over: stop. */
+  heartbeat(progress?: unknown): Promise<boolean>;
+}
+
+export interface JobHandler<Schema extends z.ZodType> {
+  /** The payload's schema; a payload that does not match fails the job at once (retrying cannot fix it). */
+  payload: Schema;
+  /** Does the work and returns the result (JSON) stored on the job and sent with `job.completed`; throwing retries. */
+  run(payload: z.output<Schema>, context: JobContext): Promise<unknown>;
+}
+
+/** Keeps the type link between a handler's payload schema and its `run`. */
+export function job<Schema extends z.ZodType>(payload: Schema, run: JobHandler<Schema>['run']): JobHandler<Schema> {
+  return { payload, run };
+}
+
+/** How long a message's hand-on mark is kept: longer than any replica takes to reach it. */
+const HAND_ON_MARK_SECONDS = 600;
+
+export interface JobWorkerOptions {
+  /** The worker component, e.g. `render-worker`; the source of its events and its log lines. */
+  consumer: string;
+  /** The queue it works, also the channel its trigger listens on, e.g. `render-jobs`. */
+  queue: string;
+  /** Where `job.completed` / `job.failed` go, e.g. `render-events`. */
+  eventsChannel: string;
+  handlers: Record<string, JobHandler<z.ZodType>>;
+  host: Host;
+  /** Jobs one message runs at most before handing on with a `job.sweep` nudge (1–100, default 10). */
+  maxJobsPerMessage?: number;
+  /** No new job is started after this many milliseconds of one message (default 10 s). */
+  messageBudgetMs?: number;
+  /** The rate-limited sweep each message also runs (default every 30 s). */
+  sweepEverySeconds?: number;
+}
+
+/**
+ * The Redis-trigger entry of a job worker (`export const inboundRedis = createJobWorker({...})` from
+ * `@authorworks/kit/spin`). Every `job.requested` or `job.sweep` message makes it claim and run
+ * due jobs of its queue — not just the one the message names — until none is due or its budget is
+ * spent, then hand on to itself if more are due. Other messages are ignored.
+ */
+export function createJobWorker(options: JobWorkerOptions): { handleMessage(message: Uint8Array): Promise<void> } {
+  const maxJobs = Math.min(Math.max(Math.floor(options.maxJobsPerMessage ?? 10), 1), 100);
+  const budgetMs = Math.min(Math.max(options.messageBudgetMs ?? 10_000, 0), 60_000);
+  return {
+    async handleMessage(message) {
+      const config = new Config(options.host.variables);
+      const baseLog = createLogger({ level: config.logLevel, fields: { component: options.consumer, queue: options.queue } });
+      const decoded = decodeEvent(message);
+      if (!decoded.ok) {
+        baseLog.warn('message dropped: not an event envelope', { reason: decoded.reason });
+        return;
+      }
+      if (decoded.event.type !== JobEventType.requested && decoded.event.type !== JobEventType.sweep) {
+        baseLog.debug('message ignored: not a job nudge', { eventType: decoded.event.type });
+        return;
+      }
+      const correlationId = decoded.event.correlationId;
+      let database: SqlClient | undefined;
+      let redisClient: RedisClient | undefined;
+      const db = () => (database ??= options.host.openPostgres(config.dbConnection));
+      const redis = () => (redisClient ??= options.host.openRedis(config.redisAddress));
+      const log = baseLog.child({ requestId: correlationId });
+
+      const sweep = { queue: options.queue, eventsChannel: options.eventsChannel, source: options.consumer, correlationId, log };
+      await sweepJobs(db(), redis, { ...sweep, atMostEverySeconds: options.sweepEverySeconds ?? 30 });
+
+      const started = Date.now();
+      let ran = 0;
+      while (ran < maxJobs && Date.now() - started <= budgetMs) {
+        const claimed = await claimJob(db(), options.queue);
+        if (!claimed) break;
+        ran++;
+        await runClaimedJob(claimed, { options, config, log, db, redis });
+      }
+      await flushOutbox(db(), redis, { source: options.consumer, log });
+      // Out of budget with work left: a short message now, and the rest in the next ones. Every
+      // replica gets every message, so only the first to finish this message hands on (SET NX on
+      // its envelope id): a chain stays one nudge long instead of doubling with each generation.
+      if (
+        ran > 0 &&
+        (ran >= maxJobs || Date.now() - started > budgetMs) &&
+        (await hasClaimableJobs(db(), options.queue)) &&
+        (await setIfAbsent(redis(), `jobs:hand-on:${options.queue}:${decoded.event.id}`, options.consumer, HAND_ON_MARK_SECONDS))
+      ) {
+        await publishSweepNudge(redis(), sweep);
+      }
+    },
+  };
+}
+
+async function runClaimedJob(
+  claimed: ClaimedJob,
+  env: { options: JobWorkerOptions; config: Config; log: Logger; db: () => SqlClient; redis: () => RedisClient },
+): Promise<void> {
+  const { options } = env;
+  const log = env.log.child({ jobId: claimed.id, jobKind: claimed.kind, attempt: claimed.attempt });
+  const handler = options.handlers[claimed.kind];
+  if (!handler) {
+    await failJob(env.db(), claimed, new Error(`no handler for job kind ${claimed.kind}`), options.eventsChannel, { permanent: true });
+    log.error('job failed: no handler for its kind');
+    return;
+  }
+  const payload = handler.payload.safeParse(claimed.payload);
+  if (!payload.success) {
+    const issues = payload.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    await failJob(env.db(), claimed, new Error(`payload does not match: ${issues}`), options.eventsChannel, { permanent: true });
+    log.error('job failed: payload does not match', { issues });
+    return;
+  }
+  const context: JobContext = {
+    job: { id: claimed.id, queue: claimed.queue, kind: claimed.kind, attempt: claimed.attempt, maxAttempts: claimed.maxAttempts, correlationId: claimed.correlationId },
+    log,
+    config: env.config,
+    db: env.db,
+    redis: env.redis,
+    events: createEventPublisher({ source: options.consumer, correlationId: claimed.correlationId, redis: env.redis, log }),
+    heartbeat: (progress) => heartbeatJob(env.db(), claimed, progress),
+  };
+  let result: unknown;
+  try {
+    result = await handler.run(payload.data, context);
+  } catch (error) {
+    const settled = await failJob(env.db(), claimed, error, options.eventsChannel);
+    if (settled === null) log.warn('job attempt failed after its lease was lost', { error: errorText(error) });
+    else if (settled.state === 'failed') log.error('job failed: no attempts left', { error: errorText(error) });
+    else log.warn('job attempt failed; retrying later', { error: errorText(error), runAfter: settled.runAfter });
+    return;
+  }
+  if (await completeJob(env.db(), claimed, result, options.eventsChannel)) log.info('job done');
+  else log.warn('job finished after its lease was lost (cancelled or re-driven); result dropped');
+}

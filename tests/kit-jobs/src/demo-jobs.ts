@@ -1,0 +1,61 @@
+import { JobView, created, defineRoute, enqueueJob, getJob, job, json, notFound, transaction, type SqlClient } from '@authorworks/kit';
+import { z } from 'zod';
+
+export const DEMO_QUEUE = { queue: 'jobs-demo-jobs', eventsChannel: 'jobs-demo-events' } as const;
+
+/** Every attempt a handler starts leaves a row, which is what the tests count. */
+async function recordRun(db: () => SqlClient, jobId: string, attempt: number): Promise<void> {
+  await db().query('INSERT INTO job_runs (job_id, attempt) VALUES ($1::text, $2::int8)', [jobId, attempt]);
+}
+
+const Flaky = z.object({ failTimes: z.number().int().min(0).max(10) });
+const Slow = z.object({ sleepMs: z.number().int().min(0).max(60_000), firstAttemptOnly: z.boolean().default(false) });
+const Quick = z.object({ n: z.number().int().optional() });
+
+export const demoJobHandlers = {
+  /** Throws on its first `failTimes` attempts. */
+  flaky: job(Flaky, async (payload, ctx) => {
+    await recordRun(ctx.db, ctx.job.id, ctx.job.attempt);
+    if (ctx.job.attempt <= payload.failTimes) throw new Error(`flaky failure ${ctx.job.attempt}`);
+    return { attempt: ctx.job.attempt };
+  }),
+  /** Heartbeats, then sleeps inside the message (a worker killed now leaves its lease to expire). */
+  slow: job(Slow, async (payload, ctx) => {
+    await recordRun(ctx.db, ctx.job.id, ctx.job.attempt);
+    if (!(await ctx.heartbeat({ phase: 'sleeping' }))) return { stopped: true };
+    const sleepMs = payload.firstAttemptOnly && ctx.job.attempt > 1 ? 0 : payload.sleepMs;
+    ctx.log.info('job sleeping', { sleepMs });
+    await new Promise((resolve) => setTimeout(resolve, sleepMs));
+    return { slept: sleepMs };
+  }),
+  quick: job(Quick, async (payload, ctx) => {
+    await recordRun(ctx.db, ctx.job.id, ctx.job.attempt);
+    return { n: payload.n ?? null };
+  }),
+};
+
+const EnqueueRequest = z.object({
+  kind: z.enum(['flaky', 'slow', 'quick']),
+  payload: z.record(z.string(), z.json()),
+  count: z.number().int().min(1).max(100).default(1),
+  maxAttempts: z.number().int().min(1).max(10).optional(),
+  leaseSeconds: z.number().int().min(1).max(600).optional(),
+  backoffSeconds: z.number().int().min(0).max(60).optional(),
+});
+
+/** Enqueues `count` jobs in one transaction; their nudges go out after the commit. */
+export const enqueueDemoJobs = defineRoute({ auth: 'required', body: EnqueueRequest }, async (ctx) => {
+  const { kind, payload, count, ...options } = ctx.body;
+  const ids = await transaction(ctx.db(), async (tx) => {
+    const made: string[] = [];
+    for (let i = 0; i < count; i++) made.push(await enqueueJob(tx, ctx, { ...DEMO_QUEUE, kind, payload, ...options }));
+    return made;
+  });
+  return created({ ids }, `/v1/jobs-demo/jobs/${ids[0]}`);
+});
+
+export const getDemoJob = defineRoute({ auth: 'required', params: z.object({ id: z.uuid() }) }, async (ctx) => {
+  const found = await getJob(ctx.db(), ctx.params.id);
+  if (!found) throw notFound('No such job');
+  return json(JobView.parse(found));
+});

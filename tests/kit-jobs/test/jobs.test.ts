@@ -1,0 +1,124 @@
+// The kit's durable jobs on the compiled components (embedded backends, or the real servers under
+// DB_CONNECTION / REDIS_ADDRESS): retries with back-off, the retry limit, a dead worker's job
+// re-driven after its lease, cancel, and the outbox events.
+import { claimJob, completeJob, heartbeatJob } from '@authorworks/kit';
+import { startService } from '@authorworks/spin-local/testing';
+import type { TestApp } from '@authorworks/spin-local';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AUTH_SECRET, MANIFEST, admin, demoClient, kitDatabase, rows, sweepUntil, user } from './demo-app.ts';
+
+let app: TestApp;
+let demo: ReturnType<typeof demoClient>;
+
+beforeAll(async () => {
+  app = await startService({ manifest: MANIFEST, authSecret: AUTH_SECRET });
+  demo = demoClient(app);
+});
+afterAll(() => app?.close());
+beforeEach(async () => {
+  await app.reset();
+});
+
+const runsOf = async (id: string) =>
+  (await rows(app, 'SELECT attempt, extract(epoch FROM started_at)::float8 AS at FROM job_runs WHERE job_id = $1 ORDER BY attempt', [id])) as { attempt: number; at: number }[];
+
+const outboxOf = async (id: string) =>
+  rows(app, `SELECT channel, type, data->>'attempts' AS attempts, published_at IS NOT NULL AS published FROM outbox WHERE subject = $1 ORDER BY created_at`, [id]);
+
+describe('durable jobs', () => {
+  it('retries a job that throws twice, with doubling back-off, and then records it done', async () => {
+    const [id] = await demo.enqueue({ kind: 'flaky', payload: { failTimes: 2 }, backoffSeconds: 1, maxAttempts: 5 });
+    await sweepUntil(app, async () => (await demo.job(id!)).state === 'succeeded');
+
+    const done = await demo.job(id!);
+    expect(done).toMatchObject({ state: 'succeeded', attempts: 3, result: { attempt: 3 }, lastError: 'Error: flaky failure 2' });
+    const runs = await runsOf(id!);
+    expect(runs.map((run) => run.attempt)).toEqual([1, 2, 3]);
+    // Back-off of 1 s, then 2 s (database clock; lower bounds only).
+    expect(runs[1]!.at - runs[0]!.at).toBeGreaterThanOrEqual(1);
+    expect(runs[2]!.at - runs[1]!.at).toBeGreaterThanOrEqual(2);
+    expect(await outboxOf(id!)).toEqual([
+      { channel: 'jobs-demo-jobs', type: 'job.requested', attempts: null, published: true },
+      { channel: 'jobs-demo-events', type: 'job.completed', attempts: '3', published: true },
+    ]);
+  });
+
+  it('fails a job with its error once its attempts are spent, and records job.failed', async () => {
+    const [id] = await demo.enqueue({ kind: 'flaky', payload: { failTimes: 10 }, backoffSeconds: 0, maxAttempts: 2 });
+    await app.waitForIdle();
+    expect(await demo.job(id!)).toMatchObject({ state: 'failed', attempts: 2, lastError: 'Error: flaky failure 2' });
+    expect((await runsOf(id!)).map((run) => run.attempt)).toEqual([1, 2]);
+    expect(await outboxOf(id!)).toEqual([
+      { channel: 'jobs-demo-jobs', type: 'job.requested', attempts: null, published: true },
+      { channel: 'jobs-demo-events', type: 'job.failed', attempts: '2', published: true },
+    ]);
+  });
+
+  it('re-drives the job of a worker that died mid-job once its lease expires; the dead worker can no longer settle it', async () => {
+    const db = await kitDatabase(app);
+    try {
+      // A job recorded without its nudge, claimed by a worker (us) that then dies.
+      const [{ id }] = (await db.query(
+        `INSERT INTO jobs (queue, kind, payload, max_attempts, lease_seconds, backoff_seconds, correlation_id)
+         VALUES ('jobs-demo-jobs', 'quick', '{"n": 7}', 3, 1, 0, 'test') RETURNING id::text AS id`,
+      )).rows as [{ id: string }];
+      const dead = await claimJob(db, 'jobs-demo-jobs');
+      expect(dead?.id).toBe(id);
+      expect(await demo.job(id!)).toMatchObject({ state: 'running', attempts: 1 });
+
+      await sweepUntil(app, async () => (await demo.job(id!)).state === 'succeeded');
+      expect(await demo.job(id!)).toMatchObject({ state: 'succeeded', attempts: 2, result: { n: 7 } });
+      expect((await runsOf(id!)).map((run) => run.attempt)).toEqual([2]);
+      // The dead worker wakes up: its lease token is stale.
+      expect(await heartbeatJob(db, dead!)).toBe(false);
+      expect(await completeJob(db, dead!, { n: 0 }, 'jobs-demo-events')).toBe(false);
+      expect(await demo.job(id!)).toMatchObject({ state: 'succeeded', result: { n: 7 } });
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('fails a job whose lease expired on its last attempt', async () => {
+    const db = await kitDatabase(app);
+    try {
+      await db.query(
+        `INSERT INTO jobs (queue, kind, payload, max_attempts, lease_seconds, backoff_seconds, correlation_id, state, attempts, lease_token, lease_expires_at)
+         VALUES ('jobs-demo-jobs', 'quick', '{}', 1, 1, 0, 'test', 'running', 1, 'gone', now() - interval '1 second')`,
+      );
+      expect(await demo.sweep()).toEqual({ swept: true, failed: 1, nudged: false });
+      const [failed] = await rows(app, "SELECT state, last_error AS \"lastError\" FROM jobs WHERE queue = 'jobs-demo-jobs'");
+      expect(failed).toEqual({ state: 'failed', lastError: 'lease expired on the last attempt' });
+      expect(await rows(app, "SELECT type, published_at IS NOT NULL AS published FROM outbox WHERE type = 'job.failed'")).toEqual([
+        { type: 'job.failed', published: true },
+      ]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('cancels a running job: its worker learns it at the next heartbeat and cannot complete it', async () => {
+    const db = await kitDatabase(app);
+    try {
+      await db.query(
+        `INSERT INTO jobs (queue, kind, payload, max_attempts, lease_seconds, backoff_seconds, correlation_id)
+         VALUES ('jobs-demo-jobs', 'quick', '{}', 3, 60, 0, 'test')`,
+      );
+      const claimed = await claimJob(db, 'jobs-demo-jobs');
+      expect(await heartbeatJob(db, claimed!, { percent: 50 })).toBe(true);
+      expect(await demo.job(claimed!.id)).toMatchObject({ state: 'running', progress: { percent: 50 } });
+      const answer = await demo.call('POST', `/admin/jobs/${claimed!.id}/cancel`, { as: admin });
+      expect(answer).toMatchObject({ status: 200, body: { cancelled: true } });
+      expect(await heartbeatJob(db, claimed!)).toBe(false);
+      expect(await completeJob(db, claimed!, {}, 'jobs-demo-events')).toBe(false);
+      expect(await demo.job(claimed!.id)).toMatchObject({ state: 'cancelled' });
+      expect(await claimJob(db, 'jobs-demo-jobs')).toBeNull();
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('keeps the admin routes for admins', async () => {
+    expect((await demo.call('POST', '/admin/jobs/sweep', { as: user })).status).toBe(403);
+    expect((await demo.call('POST', '/admin/jobs/sweep')).status).toBe(401);
+  });
+});
