@@ -72,6 +72,9 @@ export function objectStoreFromConfig(config: Config, now?: () => number): Objec
 /** S3's limit for a presigned URL's lifetime. */
 export const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
+/** Derived signing keys by secret, day, region and service (aws4fetch's cache key): 4 HMACs fewer per request. */
+const signingKeys = new Map<string, ArrayBuffer>();
+
 /** SigV4 over aws4fetch: `UNSIGNED-PAYLOAD` for headers, a query signature for presigned URLs. */
 export async function signS3Request(request: {
   method: string;
@@ -94,6 +97,7 @@ export async function signS3Request(request: {
     region: request.region,
     datetime: new Date(request.time).toISOString().replace(/[:-]|\.\d{3}/g, ''),
     signQuery: request.signQuery ?? false,
+    cache: signingKeys,
   });
   const signed = await signer.sign();
   return { url: signed.url.toString(), headers: signed.headers };
