@@ -130,6 +130,17 @@ export function findRepoRoot(from: string): string {
 }
 
 export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
+  // The embedded object server listens on a port: a start-up that fails later must not leave it running.
+  const opened: ObjectBackend[] = [];
+  try {
+    return await startSpinAppWith(options, opened);
+  } catch (error) {
+    await Promise.all(opened.map((backend) => backend.close()));
+    throw error;
+  }
+}
+
+async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]): Promise<SpinApp> {
   const logger = options.logger ?? consoleLogger;
   const env = options.env ?? process.env;
   trace('start');
@@ -169,6 +180,7 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
         dataDir: options.backends?.dataDir === null ? null : join(repoRoot, '.data', 's3'),
       })
     : undefined;
+  if (objects) opened.push(objects);
   const objectVariables = Object.fromEntries(Object.entries(objects?.variables() ?? {}).filter(([name]) => manifest.variables[name]));
   let appVariables: Record<string, string>;
   try {
@@ -176,7 +188,6 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
     appVariables = { ...resolveAppVariables(manifest, { env: { ...env, ...objectEnv }, workingDirDotenv, dotenv, providers: runtimeConfig.variablesProviders }), ...objectVariables };
     if (objects && appVariables.minio_bucket) await objects.ensureBucket(appVariables.minio_bucket);
   } catch (error) {
-    await objects?.close();
     if (error instanceof VariableError) throw new StartupError(`${manifestFile}: ${error.message}`);
     throw error;
   }

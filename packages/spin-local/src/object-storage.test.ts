@@ -6,7 +6,7 @@
  * (packages/kit/src/object-store.test.ts), and here once more inside the engine.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -228,5 +228,18 @@ describe('MINIO_ENDPOINT selects a real server', () => {
     const direct = createObjectStore({ endpoint, bucket: 'probe-objects', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
     const object = await direct.get('real/1');
     expect(await new Response(object.body).text()).toBe('on the real server');
+  });
+});
+
+describe('a start-up that fails after the object server started', () => {
+  it('stops it and removes its folder', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'objects-manifest-'));
+    const broken = join(dir, 'spin.toml');
+    writeFileSync(broken, 'spin_manifest_version = 2\n[application]\nname = "broken"\n[variables]\nminio_endpoint = { default = "http://127.0.0.1:9000" }\n[[trigger.http]]\nroute = "/..."\ncomponent = "missing"\n[component.missing]\nsource = "missing.wasm"\n');
+    const serverFolders = () => new Set(readdirSync(tmpdir()).filter((name) => name.startsWith('spin-local-s3-')));
+    const before = serverFolders();
+    await expect(startApp({ manifest: broken, env: { MINIO_ENDPOINT: '' } })).rejects.toThrow(/missing\.wasm does not exist/);
+    expect([...serverFolders()].filter((name) => !before.has(name))).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
