@@ -20,6 +20,7 @@ export interface ObjectStoreOptions {
 
 export interface ObjectInfo {
   key: string;
+  /** Bytes in this answer: the object's size, or the part's for a range. */
   size: number;
   etag: string;
   contentType: string | null;
