@@ -75,6 +75,18 @@ export {
   verifyAccessToken,
   type TokenFailure,
 } from './jwt.ts';
+export {
+  MAX_PRESIGN_SECONDS,
+  createObjectStore,
+  objectStoreFromConfig,
+  signS3Request,
+  type ObjectBody,
+  type ObjectInfo,
+  type ObjectStore,
+  type ObjectStoreOptions,
+  type PutOptions,
+  type StoredObject,
+} from './object-store.ts';
 export { LOG_LEVELS, consoleSink, createLogger, parseLogLevel, type LogLevel, type Logger, type LogSink } from './logging.ts';
 export { changeWithEvents, flushOutbox, recordEvent, type FlushResult, type OutboxEvent, type PendingEvent } from './outbox.ts';
 export { CursorBigint, CursorInteger, CursorTimestamp, decodeCursor, encodeCursor, pageOf } from './pagination.ts';

@@ -25,7 +25,7 @@ if (!existsSync(outFile)) {
     format: 'esm',
     target: 'node20',
     outfile: `${outFile}.tmp.mjs`,
-    external: ['@bytecodealliance/*', '@electric-sql/*', 'ioredis', 'ioredis-mock', 'pg', 'pg-protocol', 'smol-toml', 'zod', 'tsx', 'esbuild', 'jco-1.4'],
+    external: ['@bytecodealliance/*', '@electric-sql/*', 'ioredis', 'ioredis-mock', 'pg', 'pg-protocol', 's3rver', 'smol-toml', 'zod', 'tsx', 'esbuild', 'jco-1.4'],
     logLevel: 'error',
   });
   renameSync(`${outFile}.tmp.mjs`, outFile);

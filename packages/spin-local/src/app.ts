@@ -10,16 +10,17 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { type Manifest, loadManifest } from '@authorworks/spin-manifest';
 import { KeyValueStores } from './backends/key-value.ts';
+import { ObjectBackend } from './backends/objects.ts';
 import { PostgresBackend, type SqlClient, openSqlClientOn } from './backends/postgres.ts';
 import { RedisBackend, type RedisParameter, redisError } from './backends/redis.ts';
 import { ExecutorPool } from './executor-pool.ts';
 import type { ExecutorComponent } from './executor-worker.ts';
-import type { ErrorCode, OutboundRequestData, OutboundResponseData } from './guest/http.ts';
 import { WitError } from './host-bridge.ts';
 import { createHttpTrigger, describeFailure, listen } from './http-trigger.ts';
 import { type Logger, consoleLogger } from './logger.ts';
 import { type HttpTriggerSpec, RouteTable } from './routes.ts';
 import { resolveAllowedHosts } from './outbound-hosts.ts';
+import { outboundHttpHandlers } from './outbound-http.ts';
 import { loadRuntimeConfig } from './runtime-config.ts';
 import { loadTranspiled } from './transpile-cache.ts';
 import { VariableError, componentVariables, expandTemplate, readDotenv, resolveAppVariables } from './variables.ts';
@@ -77,6 +78,8 @@ export interface SpinApp {
   readonly manifest: Manifest;
   readonly routes: RouteTable;
   readonly backends: { postgres: 'real' | 'embedded'; redis: 'real' | 'embedded' };
+  /** The S3 endpoint behind the app's `minio_*` variables, when it declares `minio_endpoint`. */
+  readonly objectStorage: { kind: 'real' | 'embedded'; endpoint: string } | undefined;
   /** Publishes to a channel on the app's Redis (the trigger's address by default). */
   publish(channel: string, payload: string | Uint8Array, address?: string): Promise<void>;
   /** Resolves when no request or Redis message is being handled. */
@@ -126,36 +129,18 @@ export function findRepoRoot(from: string): string {
   }
 }
 
-const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-function outboundErrorOf(error: unknown): ErrorCode {
-  const code = (error as { cause?: { code?: string } }).cause?.code;
-  if (code === 'ECONNREFUSED') return { tag: 'connection-refused' };
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { tag: 'destination-not-found' };
-  return { tag: 'internal-error', val: error instanceof Error ? error.message : String(error) };
-}
-
-async function sendExternal(request: OutboundRequestData): Promise<{ ok: OutboundResponseData } | { err: ErrorCode }> {
-  const headers = new Headers();
-  for (const [name, value] of request.headers) headers.append(name, decoder.decode(value));
+export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
+  // The embedded object server listens on a port: a start-up that fails later must not leave it running.
+  const opened: ObjectBackend[] = [];
   try {
-    const response = await fetch(`${request.scheme}://${request.authority}${request.pathWithQuery}`, {
-      method: request.method,
-      headers,
-      body: request.body.length > 0 && request.method !== 'GET' && request.method !== 'HEAD' ? new Blob([new Uint8Array(request.body)]) : null,
-      redirect: 'manual',
-    });
-    const body = new Uint8Array(await response.arrayBuffer());
-    const list: [string, Uint8Array][] = [];
-    response.headers.forEach((value, name) => list.push([name, encoder.encode(value)]));
-    return { ok: { status: response.status, headers: list, body } };
+    return await startSpinAppWith(options, opened);
   } catch (error) {
-    return { err: outboundErrorOf(error) };
+    await Promise.all(opened.map((backend) => backend.close()));
+    throw error;
   }
 }
 
-export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
+async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]): Promise<SpinApp> {
   const logger = options.logger ?? consoleLogger;
   const env = options.env ?? process.env;
   trace('start');
@@ -185,9 +170,23 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
   const runtimeConfig = await loadRuntimeConfig(options.runtimeConfigFile, workingDir);
   const dotenv = Object.assign({}, ...(options.envFiles ?? []).map((f) => readDotenv(resolve(f)))) as Record<string, string>;
   const workingDirDotenv = readDotenv(join(workingDir, '.env'));
+  // An app that declares `minio_endpoint` gets object storage, its variables pointing there
+  // (whatever else sets them), as DB_CONNECTION redirects every Postgres address.
+  const objects = manifest.variables.minio_endpoint
+    ? await ObjectBackend.start({
+        realEndpoint: env.MINIO_ENDPOINT || undefined,
+        accessKey: env.MINIO_ACCESS_KEY,
+        secretKey: env.MINIO_SECRET_KEY,
+        dataDir: options.backends?.dataDir === null ? null : join(repoRoot, '.data', 's3'),
+      })
+    : undefined;
+  if (objects) opened.push(objects);
+  const objectVariables = Object.fromEntries(Object.entries(objects?.variables() ?? {}).filter(([name]) => manifest.variables[name]));
   let appVariables: Record<string, string>;
   try {
-    appVariables = resolveAppVariables(manifest, { env, workingDirDotenv, dotenv, providers: runtimeConfig.variablesProviders });
+    const objectEnv = Object.fromEntries(Object.entries(objectVariables).map(([name, value]) => [`SPIN_VARIABLE_${name.toUpperCase()}`, value]));
+    appVariables = { ...resolveAppVariables(manifest, { env: { ...env, ...objectEnv }, workingDirDotenv, dotenv, providers: runtimeConfig.variablesProviders }), ...objectVariables };
+    if (objects && appVariables.minio_bucket) await objects.ensureBucket(appVariables.minio_bucket);
   } catch (error) {
     if (error instanceof VariableError) throw new StartupError(`${manifestFile}: ${error.message}`);
     throw error;
@@ -301,7 +300,7 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
     'pg.query': (id: number, statement: string, params: never[]) => postgres.query(id, statement, params),
     'pg.execute': (id: number, statement: string, params: never[]) => postgres.execute(id, statement, params),
     'pg.close': (id: number) => postgres.closeSession(id),
-    'http.send': (request: OutboundRequestData) => sendExternal(request),
+    ...outboundHttpHandlers(),
   };
 
   let active = 0;
@@ -458,6 +457,7 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
     manifest,
     routes,
     backends: { postgres: postgres.kind, redis: realRedisUrl ? 'real' : 'embedded' },
+    objectStorage: objects ? { kind: objects.kind, endpoint: objects.endpoint } : undefined,
     async publish(channel, payload, address) {
       expectDelivery(channel);
       await redis.publish(address ?? firstRedisAddress, channel, payload);
@@ -486,7 +486,7 @@ export async function startSpinApp(options: SpinAppOptions): Promise<SpinApp> {
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
       server?.closeAllConnections();
       await pool.close();
-      await Promise.all([postgres.close(), redis.close()]);
+      await Promise.all([postgres.close(), redis.close(), objects?.close()]);
     },
   };
 }

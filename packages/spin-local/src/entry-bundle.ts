@@ -25,7 +25,7 @@ function findPackageDir(): string {
 const packageDir = findPackageDir();
 
 /** npm packages stay external; workspace packages (TypeScript sources) are bundled in. */
-const external = ['@bytecodealliance/*', '@electric-sql/*', 'ioredis', 'ioredis-mock', 'pg', 'pg-protocol', 'smol-toml', 'zod', 'tsx', 'esbuild', 'jco-1.4'];
+const external = ['@bytecodealliance/*', '@electric-sql/*', 'ioredis', 'ioredis-mock', 'pg', 'pg-protocol', 's3rver', 'smol-toml', 'zod', 'tsx', 'esbuild', 'jco-1.4'];
 
 async function sourceFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });

@@ -72,7 +72,8 @@ export class ExecutorPool {
   private faults = 0;
   private nextJobId = 1;
   /** Jobs that found an instance prepared ahead, and jobs that had to instantiate first. */
-  readonly stats = { prepared: 0, fresh: 0 };
+  /** Instances prepared ahead or made on demand, and the largest linear memory a job's instance reached. */
+  readonly stats = { prepared: 0, fresh: 0, peakGuestMemoryBytes: 0 };
   private closed = false;
 
   private readonly componentSlots: Map<string, number>;
@@ -236,6 +237,7 @@ export class ExecutorPool {
             : undefined;
         if (pending.job.type !== 'prepare') thread.lastComponent = pending.job.component;
         if (pending.job.type !== 'prepare') {
+          if (message.guestMemoryBytes !== undefined) this.stats.peakGuestMemoryBytes = Math.max(this.stats.peakGuestMemoryBytes, message.guestMemoryBytes);
           if (message.warm) this.stats.prepared++;
           else this.stats.fresh++;
         }

@@ -40,6 +40,7 @@ export type ExecutorMessage =
   | { type: 'degraded'; op: string; reason: 'deadline' | 'out-of-step'; detail: string }
   | { type: 'head'; jobId: number; status: number; headers: HeaderList }
   | { type: 'chunk'; jobId: number; bytes: Uint8Array }
-  | { type: 'done'; jobId: number; head?: { status: number; headers: HeaderList }; bytes?: Uint8Array; failure?: GuestFailure; warm?: boolean }
+  /** `guestMemoryBytes`: the linear memory the job's instance ended with (it only grows). */
+  | { type: 'done'; jobId: number; head?: { status: number; headers: HeaderList }; bytes?: Uint8Array; failure?: GuestFailure; warm?: boolean; guestMemoryBytes?: number }
   | { type: 'log'; component: string; stream: 'stdout' | 'stderr' | 'host'; line: string }
   | { type: 'guest-error'; component: string; route: string; failure: GuestFailure };

@@ -14,6 +14,7 @@ import {
   type HeaderList,
   IncomingRequest,
   type IncomingRequestData,
+  type OutboundExchange,
   type OutboundRequestData,
   type OutboundResponseData,
   ResponseOutparam,
@@ -60,6 +61,8 @@ interface InstanceScope {
   component: ExecutorComponent;
   handles: InstanceHandles;
   stderrTail: string[];
+  /** The core instances' exported memories, to report how large the guest grew. */
+  memories: WebAssembly.Memory[];
 }
 
 interface PreparedInstance {
@@ -98,7 +101,7 @@ function instantiatorOf(component: ExecutorComponent): Instantiate {
 
 function createInstance(component: ExecutorComponent): PreparedInstance {
   const instantiate = instantiatorOf(component);
-  const scope: InstanceScope = { component, handles: new InstanceHandles(), stderrTail: [] };
+  const scope: InstanceScope = { component, handles: new InstanceHandles(), stderrTail: [], memories: [] };
   const log = (stream: 'stdout' | 'stderr') => (line: string) => {
     if (line.trim() === '') return;
     if (stream === 'stderr') {
@@ -114,6 +117,7 @@ function createInstance(component: ExecutorComponent): PreparedInstance {
       outbound: {
         check: (request) => checkOutbound(component, request),
         send: (request) => sendOutbound(request),
+        open: (head) => openOutbound(head),
       },
     }),
     ...createSpinImports(component, host, scope.handles),
@@ -125,13 +129,19 @@ function createInstance(component: ExecutorComponent): PreparedInstance {
       return module;
     },
     imports,
-    (module, moduleImports) => new WebAssembly.Instance(module, moduleImports),
+    (module, moduleImports) => {
+      const instance = new WebAssembly.Instance(module, moduleImports);
+      for (const value of Object.values(instance.exports)) if (value instanceof WebAssembly.Memory) scope.memories.push(value);
+      return instance;
+    },
   ) as HttpExports & RedisExports;
   return { scope, exports };
 }
 
 /** Whether the last job ran on an instance prepared ahead (reported to the pool for its stats). */
 let lastJobWarm = false;
+/** The linear memory of the last job's instance, in bytes. */
+let lastJobMemory: number | undefined;
 
 function takeInstance(componentId: string): PreparedInstance {
   const ready = prepared.get(componentId);
@@ -198,9 +208,12 @@ function runHttp(componentId: string, request: IncomingRequestData, target: Resp
   } catch (error) {
     return failureOf(error, instance?.scope);
   } finally {
+    if (instance) lastJobMemory = memoryOf(instance.scope);
     instance?.scope.handles.releaseAll(host);
   }
 }
+
+const memoryOf = (scope: InstanceScope) => scope.memories.reduce((sum, memory) => sum + memory.buffer.byteLength, 0);
 
 /**
  * componentize-js catches an exception thrown by the fetch handler itself, prints it to stderr
@@ -318,7 +331,38 @@ function sendOutbound(request: OutboundRequestData): { ok: OutboundResponseData 
     }
     return { ok: { status, headers: responseHeaders, body: sink.bytes() } };
   }
-  return flushThen(() => hostCall<{ ok: OutboundResponseData } | { err: ErrorCode }>('http.send', request));
+  // Requests to other hosts stream through `openOutbound`.
+  return { err: { tag: 'internal-error', val: `${request.authority} is not a component of this app` } };
+}
+
+/** Exchanges the current job opened; the host drops whatever of them is left when the job ends. */
+let openExchanges: number[] = [];
+
+/**
+ * A request to another host streams both ways over the bridge: the body as the guest writes it
+ * (`http.write` waits for the socket), the response body as the guest reads it (`http.read`), so
+ * neither is ever held whole here or in the host. Internal requests run nested (`sendOutbound`).
+ */
+function openOutbound(head: OutboundRequestData): OutboundExchange | undefined {
+  const hostName = head.authority.split(':')[0]?.toLowerCase() ?? '';
+  if (head.authority === '' || internalComponentId(hostName) !== undefined) return undefined;
+  const id = flushThen(() => hostCall<number>('http.start', head));
+  openExchanges.push(id);
+  return {
+    write: (bytes) => flushThen(() => hostCall<void>('http.write', id, bytes)),
+    end: () => flushThen(() => hostCall<void>('http.end', id)),
+    response: () => {
+      const answer = flushThen(() => hostCall<{ ok: { status: number; headers: HeaderList } } | { err: ErrorCode }>('http.send', id));
+      if ('err' in answer) return answer;
+      const body: ByteSource = { pull: (maxBytes) => flushThen(() => hostCall<Uint8Array | null>('http.read', id, maxBytes)) };
+      return { ok: { ...answer.ok, body } };
+    },
+  };
+}
+
+function closeExchanges(): void {
+  for (const id of openExchanges) host.notify('http.close', id);
+  openExchanges = [];
 }
 
 /** Responses are coalesced into few messages; anything pending goes out before the guest blocks. */
@@ -384,7 +428,7 @@ class JobResponse implements ResponseTarget {
   finish(failure: GuestFailure | undefined): void {
     const head = !this.headSent && this.status !== undefined ? { status: this.status, headers: this.headers } : undefined;
     const bytes = this.buffered > 0 ? Buffer.concat(this.chunks) : undefined;
-    post({ type: 'done', jobId: this.jobId, head, bytes, failure, warm: lastJobWarm }, bytes ? [bytes.buffer as ArrayBuffer] : []);
+    post({ type: 'done', jobId: this.jobId, head, bytes, failure, warm: lastJobWarm, guestMemoryBytes: lastJobMemory }, bytes ? [bytes.buffer as ArrayBuffer] : []);
   }
 }
 
@@ -401,6 +445,7 @@ function handleJob(job: ExecutorJob): void {
     flushPending = () => response.flush();
     const body: ByteSource = job.streamedBody ? new StreamedBody(job.jobId) : job.body && job.body.length > 0 ? new BufferSource(job.body) : emptySource;
     const failure = runHttp(job.component, { ...job.request, body }, response);
+    closeExchanges();
     flushPending = undefined;
     response.finish(failure);
   } else if (job.type === 'prepare') {
@@ -417,6 +462,7 @@ function handleJob(job: ExecutorJob): void {
   } else {
     flushPending = undefined;
     const failure = runRedis(job.component, job.payload);
+    closeExchanges();
     post({ type: 'done', jobId: job.jobId, failure, warm: lastJobWarm });
   }
   // Prepare ahead only for a component this thread just served twice in a row: under mixed

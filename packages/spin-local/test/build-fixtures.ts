@@ -17,6 +17,7 @@ export const fixtureComponents = {
   'probe-redis': 'spin-redis',
   'probe-limits': 'spin-http',
   'hello-http': 'spin-http',
+  'probe-objects': 'spin-http',
 } as const;
 export type FixtureName = keyof typeof fixtureComponents;
 
@@ -53,7 +54,7 @@ export async function buildFixtures(names: FixtureName[] = Object.keys(fixtureCo
 
 /** vitest globalSetup entry. */
 export default async function setup(): Promise<void> {
-  await buildFixtures(['probe-http', 'probe-redis', 'probe-limits']);
+  await buildFixtures(['probe-http', 'probe-redis', 'probe-limits', 'probe-objects']);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

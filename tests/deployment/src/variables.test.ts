@@ -8,16 +8,11 @@ const envKey = (variable: string) => `SPIN_VARIABLE_${variable.toUpperCase()}`;
 
 /**
  * Variables docker-compose.yml already provides for features whose services have not declared
- * them yet (storage's MinIO settings, the user service's Authelia mode). Spin ignores environment
+ * them yet (the user service's Authelia mode). Spin ignores environment
  * values for undeclared variables, so these are harmless; the list only keeps the typo check below
  * meaningful. Remove a name once its service declares it.
  */
 const providedAhead = new Set([
-  'minio_endpoint',
-  'minio_public_endpoint',
-  'minio_bucket',
-  'minio_access_key',
-  'minio_secret_key',
   'authelia_integration',
   'proxy_secret',
 ]);

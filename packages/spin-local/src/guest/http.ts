@@ -292,19 +292,51 @@ export class RequestOptions {
   }
 }
 
+/**
+ * An outgoing request's body: held here until the request is handed to `handle`, then passed on
+ * write by write to the exchange that streams it (or kept whole for a request sent in one piece).
+ */
+class OutgoingRequestBody implements ByteSink {
+  private readonly held = new BufferSink();
+  private exchange: OutboundExchange | undefined;
+  finished = false;
+
+  write(bytes: Uint8Array): void {
+    if (this.exchange) this.exchange.write(bytes);
+    else this.held.write(bytes);
+  }
+
+  /** What was written before the request was handed over. */
+  bytes(): Uint8Array {
+    return this.held.bytes();
+  }
+
+  /** From now on bytes go to `exchange`, starting with those held. */
+  streamTo(exchange: OutboundExchange): void {
+    this.exchange = exchange;
+    for (const chunk of this.held.chunks.splice(0)) exchange.write(chunk);
+    if (this.finished) exchange.end();
+  }
+
+  finish(): void {
+    this.finished = true;
+    this.exchange?.end();
+  }
+}
+
 export class OutgoingRequest {
   private methodValue: Method = { tag: 'get' };
   private path: string | undefined;
   private schemeValue: Scheme | undefined;
   private authorityValue: string | undefined;
-  private readonly bodySink = new BufferSink();
+  readonly bodySink = new OutgoingRequestBody();
   private outgoingBody: OutgoingBody | undefined;
 
   constructor(private readonly headerFields: Fields) {}
 
   body(): OutgoingBody {
     if (this.outgoingBody) throw undefined;
-    this.outgoingBody = new OutgoingBody(this.bodySink);
+    this.outgoingBody = new OutgoingBody(this.bodySink, () => this.bodySink.finish());
     return this.outgoingBody;
   }
   method(): Method {
@@ -364,9 +396,22 @@ export interface OutboundResponseData {
   body: Uint8Array;
 }
 
+/** An outbound request whose body streams to the host as the guest writes it. */
+export interface OutboundExchange {
+  /** Blocks until the host has taken the bytes (its socket's back-pressure reaches the guest). */
+  write(bytes: Uint8Array): void;
+  /** The body is complete. */
+  end(): void;
+  /** Ends the body if the guest has not, then blocks for the response head; its body streams from `body`. */
+  response(): { ok: { status: number; headers: HeaderList; body: ByteSource } } | { err: ErrorCode };
+}
+
 export class IncomingResponse {
   private consumed = false;
-  constructor(private readonly data: OutboundResponseData) {}
+  private readonly data: { status: number; headers: HeaderList; body: ByteSource };
+  constructor(data: OutboundResponseData | { status: number; headers: HeaderList; body: ByteSource }) {
+    this.data = data.body instanceof Uint8Array ? { ...data, body: data.body.length > 0 ? new BufferSource(data.body) : emptySource } : (data as { status: number; headers: HeaderList; body: ByteSource });
+  }
   status(): number {
     return this.data.status;
   }
@@ -376,7 +421,7 @@ export class IncomingResponse {
   consume(): IncomingBody {
     if (this.consumed) throw undefined;
     this.consumed = true;
-    return new IncomingBody(this.data.body.length > 0 ? new BufferSource(this.data.body) : emptySource);
+    return new IncomingBody(this.data.body);
   }
 }
 
@@ -411,6 +456,8 @@ export interface OutboundHttp {
   /** Returns an error code when the request may not be made (Spin decides in `handle`). */
   check(request: OutboundRequestData): ErrorCode | undefined;
   send(request: OutboundRequestData): { ok: OutboundResponseData } | { err: ErrorCode };
+  /** A streaming exchange for the request (its head; `body` empty), or undefined to `send` it whole. */
+  open?(head: OutboundRequestData): OutboundExchange | undefined;
 }
 
 export function createOutgoingHandler(outbound: OutboundHttp) {
@@ -419,6 +466,14 @@ export function createOutgoingHandler(outbound: OutboundHttp) {
       const data = request.toData();
       const denied = outbound.check(data);
       if (denied) throw denied;
+      const exchange = outbound.open?.({ ...data, body: new Uint8Array(0) });
+      if (exchange) {
+        request.bodySink.streamTo(exchange);
+        return new FutureIncomingResponse(() => {
+          const answer = exchange.response();
+          return 'ok' in answer ? { tag: 'ok', val: new IncomingResponse(answer.ok) } : { tag: 'err', val: answer.err };
+        });
+      }
       return new FutureIncomingResponse(() => {
         const sent = outbound.send(request.toData());
         return 'ok' in sent ? { tag: 'ok', val: new IncomingResponse(sent.ok) } : { tag: 'err', val: sent.err };

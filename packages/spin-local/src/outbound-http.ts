@@ -1,0 +1,102 @@
+/**
+ * Outbound HTTP to other hosts, streamed: the guest's body goes out write by write (each write
+ * answered once the socket takes it), and the response body is read chunk by chunk as the guest
+ * asks, so a 50 MiB object passes through without being held anywhere. Spin (wasmtime-wasi-http)
+ * streams the same way. The executor's side is `openOutbound` in executor-worker.ts.
+ */
+import { once } from 'node:events';
+import { type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { ErrorCode, HeaderList, OutboundRequestData } from './guest/http.ts';
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+interface Exchange {
+  request: ClientRequest;
+  response: Promise<IncomingMessage>;
+  chunks: AsyncIterator<Buffer> | undefined;
+  leftover: Buffer | undefined;
+  ended: boolean;
+}
+
+export function outboundErrorOf(error: unknown): ErrorCode {
+  const code = (error as { code?: string; cause?: { code?: string } }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+  if (code === 'ECONNREFUSED') return { tag: 'connection-refused' };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { tag: 'destination-not-found' };
+  return { tag: 'internal-error', val: error instanceof Error ? error.message : String(error) };
+}
+
+/** Host handlers `http.start|write|end|send|read|close`. */
+export function outboundHttpHandlers() {
+  const exchanges = new Map<number, Exchange>();
+  let nextId = 1;
+  const exchangeOf = (id: number): Exchange => {
+    const exchange = exchanges.get(id);
+    if (!exchange) throw new Error(`no outbound request ${id}`);
+    return exchange;
+  };
+  const end = (exchange: Exchange) => {
+    if (exchange.ended) return;
+    exchange.ended = true;
+    exchange.request.end();
+  };
+
+  return {
+    'http.start': (head: OutboundRequestData): number => {
+      const url = new URL(`${head.scheme}://${head.authority}${head.pathWithQuery}`);
+      const headers: Record<string, string[]> = {};
+      for (const [name, value] of head.headers) (headers[name] ??= []).push(decoder.decode(value));
+      const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: head.method, headers, setHost: !headers.host });
+      const response = new Promise<IncomingMessage>((resolve, reject) => {
+        request.once('response', resolve);
+        request.once('error', reject);
+      });
+      // Rejections are read by `http.send`; a request dropped earlier must not crash the host.
+      response.catch(() => {});
+      const id = nextId++;
+      exchanges.set(id, { request, response, chunks: undefined, leftover: undefined, ended: false });
+      return id;
+    },
+    'http.write': async (id: number, bytes: Uint8Array): Promise<void> => {
+      const { request } = exchangeOf(id);
+      if (request.destroyed) return;
+      if (!request.write(bytes)) await Promise.race([once(request, 'drain'), once(request, 'close')]);
+    },
+    'http.end': (id: number): void => end(exchangeOf(id)),
+    'http.send': async (id: number): Promise<{ ok: { status: number; headers: HeaderList } } | { err: ErrorCode }> => {
+      const exchange = exchangeOf(id);
+      end(exchange);
+      try {
+        const response = await exchange.response;
+        const headers: HeaderList = [];
+        for (let i = 0; i < response.rawHeaders.length; i += 2) headers.push([response.rawHeaders[i]!.toLowerCase(), encoder.encode(response.rawHeaders[i + 1]!)]);
+        return { ok: { status: response.statusCode ?? 500, headers } };
+      } catch (error) {
+        return { err: outboundErrorOf(error) };
+      }
+    },
+    'http.read': async (id: number, maxBytes: number): Promise<Uint8Array | null> => {
+      const exchange = exchangeOf(id);
+      let chunk = exchange.leftover;
+      exchange.leftover = undefined;
+      if (!chunk) {
+        exchange.chunks ??= (await exchange.response)[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+        const next = await exchange.chunks.next();
+        if (next.done) return null;
+        chunk = next.value;
+      }
+      if (chunk.length > maxBytes) {
+        exchange.leftover = chunk.subarray(maxBytes);
+        chunk = chunk.subarray(0, maxBytes);
+      }
+      return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+    },
+    'http.close': (id: number): void => {
+      const exchange = exchanges.get(id);
+      if (!exchange) return;
+      exchanges.delete(id);
+      exchange.request.destroy();
+    },
+  };
+}
