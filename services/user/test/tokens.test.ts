@@ -142,6 +142,23 @@ describe('platform behaviour on the compiled component', () => {
     await expectError(preflight, 403, 'cors_origin_not_allowed');
     const wrong = await call('/me', { method: 'PUT', body: {} });
     await expectError(wrong.clone(), 405, 'method_not_allowed');
-    expect(wrong.headers.get('allow')).toBe('GET, PATCH, DELETE');
+    expect(wrong.headers.get('allow')).toBe('GET, PATCH, DELETE, HEAD');
+  });
+
+  it('answers HEAD on GET routes as GET without a body; HEAD on a POST-only route is 405', async () => {
+    const { tokens } = await register(call);
+    const health = await call('/health', { method: 'HEAD' });
+    expect(health.status).toBe(200);
+    expect(health.headers.get('content-type')).toContain('application/json');
+    expect(await health.text()).toBe('');
+    const me = await call('/me', { method: 'HEAD', token: tokens.accessToken });
+    expect(me.status).toBe(200);
+    expect(me.headers.get('x-request-id')).toEqual(expect.any(String));
+    expect((await call('/me', { method: 'HEAD' })).status).toBe(401);
+    // As GET would: `/login` is also `/:id` (400 for a bad id); `/auth/authelia` has no GET (405).
+    expect((await call('/login', { method: 'HEAD' })).status).toBe((await call('/login')).status);
+    const postOnly = await call('/auth/authelia', { method: 'HEAD' });
+    expect(postOnly.status).toBe(405);
+    expect(postOnly.headers.get('allow')).toBe('POST');
   });
 });
