@@ -118,7 +118,22 @@ describe('routing and validation', () => {
     expect((await envelope(missing)).code).toBe('not_found');
     const wrongMethod = await makeApi().api.fetch(new Request(url('/me'), { method: 'DELETE' }));
     expect(wrongMethod.status).toBe(405);
-    expect(wrongMethod.headers.get('allow')).toBe('GET');
+    expect(wrongMethod.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it('answers HEAD on a GET route as the GET, without a body; HEAD on a POST-only route is 405', async () => {
+    const { api } = makeApi();
+    const head = await api.fetch(new Request(url('/maybe'), { method: 'HEAD' }));
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-type')).toContain('application/json');
+    expect(head.headers.get('x-request-id')).toEqual(expect.any(String));
+    expect(head.body).toBeNull();
+    const unauthenticated = await api.fetch(new Request(url('/me'), { method: 'HEAD' }));
+    expect(unauthenticated.status).toBe(401);
+    expect(unauthenticated.body).toBeNull();
+    const postOnly = await api.fetch(new Request(url('/publish'), { method: 'HEAD' }));
+    expect(postOnly.status).toBe(405);
+    expect(postOnly.headers.get('allow')).toBe('POST');
   });
 });
 

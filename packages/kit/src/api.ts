@@ -6,6 +6,7 @@ import { HttpError } from './errors.ts';
 import type { Host } from './host.ts';
 import { authenticateAs } from './middleware/authenticate.ts';
 import { cors } from './middleware/cors.ts';
+import { headAsGet } from './middleware/head-as-get.ts';
 import { healthRoute, readinessRoute } from './middleware/health.ts';
 import { hostHeader } from './middleware/host-header.ts';
 import { jobSweep, type JobSweepOptions } from './middleware/job-sweep.ts';
@@ -122,6 +123,8 @@ export function createApiWithHost(options: ApiOptions, host: Host): Api {
       .filter(([, pattern]) => pattern.test(url.pathname))
       .map(([method]) => method)
       .filter((method): method is string => typeof method === 'string' && method !== 'ALL');
+    // Every GET route answers HEAD too (middleware/head-as-get.ts).
+    if (allowed.includes('GET')) allowed.push('HEAD');
     if (allowed.length > 0) {
       return new HttpError(405, 'method_not_allowed', `${request.method} is not allowed here`, {
         headers: { allow: [...new Set(allowed)].join(', ') },
@@ -146,7 +149,7 @@ export function createApiWithHost(options: ApiOptions, host: Host): Api {
     put: register('put'),
     patch: register('patch'),
     delete: register('delete'),
-    fetch: (request) => dispatch(createRequestContext(request, host, { service: options.service, now })),
+    fetch: headAsGet((request) => dispatch(createRequestContext(request, host, { service: options.service, now }))),
   };
   return api;
 }

@@ -11,6 +11,17 @@ export { type Middleware } from './middleware/pipeline.ts';
 export { requestIdOf } from './middleware/request-id.ts';
 export { type ThrottleRule } from './middleware/throttle.ts';
 export { authenticate, bearerToken, hasRole, requireRole, type Principal } from './auth.ts';
+export { verifyCaller } from './middleware/authenticate.ts';
+export {
+  REVOCATION_TTL_SECONDS,
+  assertNotRevoked,
+  endedSessionKey,
+  issuedAtMs,
+  revokeSessionTokens,
+  revokeUserTokens,
+  tokenRevoked,
+  userEpochKey,
+} from './revocation.ts';
 export { DEFAULT_MAX_BODY_BYTES, isJsonMediaType, readBodyBytes, readJsonBody } from './body.ts';
 export { Config, ConfigError, MIN_AUTH_SECRET_LENGTH, type VariableSource } from './config.ts';
 export { sha256Hex } from './digest.ts';

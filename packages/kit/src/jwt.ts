@@ -23,6 +23,10 @@ export const AccessTokenClaims = z.object({
   nbf: z.number().int().optional(),
   exp: z.number().int(),
   jti: z.string().optional(),
+  /** The session (refresh-token family) the token belongs to; logging that session out revokes it (revocation.ts). */
+  sid: z.string().max(64).optional(),
+  /** `iat` in milliseconds: revocation compares it with a user's epoch, which a second would blur (revocation.ts). */
+  iat_ms: z.number().int().optional(),
 });
 export type AccessTokenClaims = z.infer<typeof AccessTokenClaims>;
 
@@ -56,8 +60,9 @@ export interface SignOptions {
 }
 
 /** Issues an HS256 access token for `sub` with `roles`, valid from now for `ttlSeconds`. */
-export function signAccessToken(subject: { sub: string; roles: Role[] }, options: SignOptions): string {
-  const issuedAt = Math.floor((options.now ?? Date.now()) / 1000);
+export function signAccessToken(subject: { sub: string; roles: Role[]; sid?: string }, options: SignOptions): string {
+  const issuedAtMs = Math.floor(options.now ?? Date.now());
+  const issuedAt = Math.floor(issuedAtMs / 1000);
   const claims: AccessTokenClaims = {
     sub: subject.sub,
     roles: subject.roles,
@@ -67,6 +72,8 @@ export function signAccessToken(subject: { sub: string; roles: Role[] }, options
     nbf: issuedAt,
     exp: issuedAt + (options.ttlSeconds ?? ACCESS_TOKEN_TTL_SECONDS),
     jti: randomToken(12),
+    ...(subject.sid === undefined ? {} : { sid: subject.sid }),
+    iat_ms: issuedAtMs,
   };
   const signingInput = `${HEADER}.${base64UrlEncode(utf8(JSON.stringify(claims)))}`;
   return `${signingInput}.${base64UrlEncode(sign(signingInput, options.secret))}`;

@@ -77,6 +77,18 @@ describe('HTTP trigger', () => {
     expect((await app.fetch('/')).status).toBe(404);
   });
 
+  // Spin's HTTP/1 head limit is hyper's read buffer (417,792 bytes by default; crates/trigger-http/
+  // src/server.rs `serve_connection` only changes it for --http1-max-buf-size): a 20 KB header
+  // reaches the component, a head past the buffer is an empty 431.
+  it('takes request heads up to hyper\'s buffer size and answers an empty 431 past it', async () => {
+    const big = 'x'.repeat(20 * 1024);
+    const echo = (await (await app.fetch('/probe/echo', { headers: { 'x-big': big } })).json()) as Echo;
+    expect(echo.headers['x-big']).toBe(big);
+    const tooLarge = await app.fetch('/probe/echo', { headers: { 'x-huge': 'y'.repeat(8192 + 4096 * 100) } });
+    expect(tooLarge.status).toBe(431);
+    expect(await tooLarge.text()).toBe('');
+  });
+
   // crates/trigger-http/src/server.rs `handle` and crates/http/src/app_info.rs (`AppInfo`).
   it('serves /.well-known/spin/health and /.well-known/spin/info as Spin does', async () => {
     const health = await app.fetch('/.well-known/spin/health');

@@ -177,7 +177,7 @@ export function createHttpTrigger(options: HttpTriggerOptions): Server {
     logger.request(`${method} ${pathWithQuery} -> ${component} ${status} ${elapsed()}`);
   }
 
-  return createServer((req, res) => {
+  return createServer({ maxHeaderSize: http1MaxBufSize(process.env) }, (req, res) => {
     options.onActivity(1);
     handle(req, res)
       .catch((error: unknown) => {
@@ -187,6 +187,17 @@ export function createHttpTrigger(options: HttpTriggerOptions): Server {
       })
       .finally(() => options.onActivity(-1));
   });
+}
+
+/**
+ * How large a request head may be before the answer is an empty 431, as in Spin: hyper's HTTP/1
+ * read buffer, `DEFAULT_MAX_BUFFER_SIZE` = 8192 + 4096 × 100 bytes unless `SPIN_HTTP1_MAX_BUF_SIZE`
+ * (`spin up --http1-max-buf-size`, v4.0.2 crates/trigger-http/src/lib.rs and server.rs
+ * `serve_connection`) sets another. Node's own default (16 KiB) refused heads Spin accepts.
+ */
+export function http1MaxBufSize(env: Record<string, string | undefined>): number {
+  const configured = Number(env.SPIN_HTTP1_MAX_BUF_SIZE);
+  return Number.isSafeInteger(configured) && configured > 0 ? configured : 8192 + 4096 * 100;
 }
 
 export function listen(server: Server, host: string, port: number): Promise<AddressInfo> {

@@ -106,4 +106,16 @@ describe('service routes', () => {
     await expectError(call(app, 'POST', '/admin/reconcile?limit=5000', newUser(['admin'])), 400, 'validation_failed');
     await expectError(call(app, 'POST', '/admin/reconcile', null), 401);
   });
+
+  it('answers HEAD on every GET route as the GET would, without a body', async () => {
+    const paths = ['/health', ...routes.filter((route) => route.method === 'GET').map((route) => route.path(randomUUID()))];
+    for (const path of paths) {
+      const head = await app.fetch(`/v1/content${path}`, { method: 'HEAD', headers: user.headers });
+      const get = await app.fetch(`/v1/content${path}`, { headers: user.headers });
+      expect([path, head.status]).toEqual([path, get.status]);
+      expect(head.headers.get('content-type')).toBe(get.headers.get('content-type'));
+      expect(await head.text()).toBe('');
+      await get.text();
+    }
+  });
 });

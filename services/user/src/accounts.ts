@@ -11,9 +11,10 @@ import {
   queryOne,
   transaction,
   verifyPassword,
+  type SqlClient,
   type SqlParam,
 } from '@authorworks/kit';
-import { accountSuspended, issueTokens, revokeAllSessions } from './sessions.ts';
+import { accountSuspended, issueTokens, withTokensRevoked } from './sessions.ts';
 import {
   USER_COLUMNS,
   UserRow,
@@ -121,17 +122,18 @@ export const patchMe = defineRoute({ auth: 'required', body: UpdateMeRequest, ma
     changed.push('password');
   }
 
-  const updated = await transaction(db, async (tx) => {
+  const write = async (tx: SqlClient) => {
     const row = await queryOne(
       tx,
       UserRow,
       `UPDATE users SET ${assignments.join(', ')}, updated_at = now() WHERE id = $1::text::uuid RETURNING ${USER_COLUMNS}`,
       params,
     );
-    if (passwordHash !== null) await revokeAllSessions(tx, current.id);
     if (row) await recordUserUpdated(context, tx, row, changed);
     return row;
-  }).catch(async (error: unknown) => {
+  };
+  // A new password ends every session and refuses every access token issued before it.
+  const updated = await (passwordHash !== null ? withTokensRevoked(context, current.id, write) : transaction(db, write)).catch(async (error: unknown) => {
     // A concurrent request took the email or username between the check and the update.
     const nowTaken = await takenFields(db, { email: body.email, username: body.username }, current.id);
     if (nowTaken.length > 0) throw duplicateError(nowTaken);
@@ -141,10 +143,10 @@ export const patchMe = defineRoute({ auth: 'required', body: UpdateMeRequest, ma
   return json(toUser(updated));
 });
 
-/** `DELETE /me`: removes the account with its sessions and preferences. */
+/** `DELETE /me`: removes the account with its sessions and preferences; its access tokens stop working everywhere. */
 export const deleteMe = defineRoute({ auth: 'required' }, async (context) => {
   const userId = context.principal.userId;
-  const deleted = await transaction(context.db(), async (tx) => {
+  const deleted = await withTokensRevoked(context, userId, async (tx) => {
     const { rows } = await tx.query('DELETE FROM users WHERE id = $1::text::uuid RETURNING id::text AS id', [userId]);
     if (rows.length > 0) await recordUserDeleted(context, tx, userId);
     return rows.length > 0;

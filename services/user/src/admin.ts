@@ -10,9 +10,10 @@ import {
   transaction,
   pageOf,
   unprocessable,
+  type SqlClient,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { revokeAllSessions } from './sessions.ts';
+import { withTokensRevoked } from './sessions.ts';
 import { USER_COLUMNS, UserRow, recordUserUpdated, toUser } from './users-table.ts';
 
 /** Newest first; the cursor holds the last row's creation time in microseconds and its id. */
@@ -45,18 +46,18 @@ export const setUserStatus = defineRoute({ auth: 'admin', params: UserParams, bo
   if (context.params.id === context.principal.userId) {
     throw unprocessable('cannot_change_own_status', 'An admin cannot change their own status');
   }
-  const db = context.db();
-  const updated = await transaction(db, async (tx) => {
+  const write = async (tx: SqlClient) => {
     const row = await queryOne(
       tx,
       UserRow,
       `UPDATE users SET status = $2::text, updated_at = now() WHERE id = $1::text::uuid RETURNING ${USER_COLUMNS}`,
       [context.params.id, context.body.status],
     );
-    if (row && context.body.status === 'suspended') await revokeAllSessions(tx, row.id);
     if (row) await recordUserUpdated(context, tx, row, ['status']);
     return row;
-  });
+  };
+  // Suspending ends the user's sessions and refuses their access tokens in every service at once.
+  const updated = await (context.body.status === 'suspended' ? withTokensRevoked(context, context.params.id, write) : transaction(context.db(), write));
   if (!updated) throw notFound('No such user');
   context.log.info('user status changed', { userId: updated.id, status: updated.status, by: context.principal.userId, reason: context.body.reason });
   return json(toUser(updated));

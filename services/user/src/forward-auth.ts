@@ -1,11 +1,11 @@
 import {
   ConfigError,
   HttpError,
-  authenticate,
   defineRoute,
   json,
   queryOne,
   transaction,
+  verifyCaller,
   type RequestContext,
 } from '@authorworks/kit';
 import { z } from 'zod';
@@ -14,13 +14,13 @@ import { fromTrustedProxy } from './settings.ts';
 import { USER_COLUMNS, UserRow, recordUserCreated, recordUserUpdated } from './users-table.ts';
 
 /**
- * `GET /auth/verify` for Traefik's forwardAuth: 200 with X-User-Id and X-User-Roles for a valid
- * bearer token, 401 otherwise. CORS preflights (X-Forwarded-Method: OPTIONS) carry no token by
+ * `GET /auth/verify` for Traefik's forwardAuth: 200 with X-User-Id and X-User-Roles for a valid,
+ * unrevoked bearer token, 401 otherwise (503 when revocation cannot be checked). CORS preflights (X-Forwarded-Method: OPTIONS) carry no token by
  * design and pass without identity; the service behind still checks its own tokens.
  */
 export const verify = defineRoute({}, async (context) => {
   if (context.request.headers.get('x-forwarded-method')?.toUpperCase() === 'OPTIONS') return new Response(null, { status: 200 });
-  const principal = authenticate(context.request, context.config.authSecret, context.now());
+  const principal = await verifyCaller(context);
   return json(
     { userId: principal.userId, roles: principal.roles },
     { headers: { 'x-user-id': principal.userId, 'x-user-roles': principal.roles.join(',') } },

@@ -4,7 +4,7 @@ import { deleteMe, getMe, patchMe, publicProfile, register } from './accounts.ts
 import { listUsers, setUserStatus } from './admin.ts';
 import { autheliaSession, verify } from './forward-auth.ts';
 import { deletePreference, getPreference, listPreferences, putPreference } from './preferences.ts';
-import { login, logout, refresh } from './sessions.ts';
+import { login, logout, logoutEverywhere, refresh } from './sessions.ts';
 
 // Literal paths come before `/:id`, which would otherwise match them.
 const api = createApi({ service: 'user', base: '/v1/users', version, maxBodyBytes: 16 * 1024 })
@@ -12,6 +12,7 @@ const api = createApi({ service: 'user', base: '/v1/users', version, maxBodyByte
   .post('/login', login)
   .post('/refresh', refresh)
   .post('/logout', logout)
+  .post('/logout-all', logoutEverywhere)
   .get('/auth/verify', verify)
   .post('/auth/authelia', autheliaSession)
   .get('/me', getMe)

@@ -11,6 +11,8 @@ import {
   queryOne,
   randomToken,
   randomUuid,
+  revokeSessionTokens,
+  revokeUserTokens,
   sha256Hex,
   signAccessToken,
   transaction,
@@ -34,13 +36,31 @@ export async function issueTokens(context: RequestContext, db: SqlClient, user: 
      VALUES ($1::text::uuid, $2::text::uuid, $3::text, now() + make_interval(days => $4::int8::int4))`,
     [user.id, familyId, sha256Hex(refreshToken), REFRESH_TOKEN_TTL_DAYS],
   );
-  const accessToken = signAccessToken({ sub: user.id, roles: user.roles as Role[] }, { secret: context.config.authSecret, now: context.now() });
+  // `sid` lets logging this device out revoke its access tokens too (kit revocation.ts).
+  const accessToken = signAccessToken({ sub: user.id, roles: user.roles as Role[], sid: familyId }, { secret: context.config.authSecret, now: context.now() });
   return { accessToken, refreshToken, expiresIn: ACCESS_TOKEN_TTL_SECONDS, user: toUser(user) };
 }
 
 /** Ends every session of a user (password change, suspension). */
 export async function revokeAllSessions(db: SqlClient, userId: string): Promise<void> {
   await db.query('UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1::text::uuid AND revoked_at IS NULL', [userId]);
+}
+
+/**
+ * Ends every session of a user and refuses, in every service, each access token issued so far
+ * (logout everywhere, password change, suspension, deletion). `change` runs in a transaction that
+ * ends with the revocation, so when Redis cannot record it nothing is changed (the request fails);
+ * the revocation is recorded again after the commit, for a token a racing refresh signed before it.
+ */
+export async function withTokensRevoked<T>(context: RequestContext, userId: string, change: (tx: SqlClient) => Promise<T>): Promise<T> {
+  const result = await transaction(context.db(), async (tx) => {
+    const value = await change(tx);
+    await revokeAllSessions(tx, userId);
+    await revokeUserTokens(context.redis(), userId, context.now());
+    return value;
+  });
+  await revokeUserTokens(context.redis(), userId, context.now());
+  return result;
 }
 
 const invalidCredentials = () => new HttpError(401, 'invalid_credentials', 'The email, username or password is wrong');
@@ -66,20 +86,23 @@ export const login = defineRoute({ body: LoginRequest, throttle: loginThrottleRu
   // An unknown account still costs one hash, so timing does not reveal which accounts exist.
   const matches = verifyPassword(body.password, user?.password_hash ?? DECOY_PASSWORD_HASH) && user !== null && user.password_hash !== null;
   mark('hashMs');
-  if (!matches || !user) throw invalidCredentials();
-  if (user.status !== 'active') throw accountSuspended();
+  // A suspended account gets the answer of a wrong password, so it cannot confirm a guessed one.
+  if (!matches || !user || user.status !== 'active') throw invalidCredentials();
 
   const tokens = await transaction(db, async (tx) => {
     const rehash = needsRehash(user.password_hash!) ? hashPassword(body.password) : null;
+    // Still active, still the password just checked: a suspension, deletion or password change
+    // that committed meanwhile (and revoked every token) is not undone by this login.
     const updated = await queryOne(
       tx,
       UserRow,
       `UPDATE users SET last_login_at = now(), password_hash = COALESCE($2::text, password_hash)
-       WHERE id = $1::text::uuid RETURNING ${USER_COLUMNS}`,
-      [user.id, rehash],
+       WHERE id = $1::text::uuid AND status = 'active' AND password_hash = $3::text RETURNING ${USER_COLUMNS}`,
+      [user.id, rehash, user.password_hash],
     );
-    return issueTokens(context, tx, updated ?? user);
+    return updated ? issueTokens(context, tx, updated) : null;
   });
+  if (!tokens) throw invalidCredentials();
   mark('sessionMs');
   context.log.info('logged in', { userId: user.id, ...marks });
   return json(tokens);
@@ -115,7 +138,7 @@ export const refresh = defineRoute({ body: RefreshRequest }, async (context) => 
     if (token.used || token.revoked) {
       const wasActiveFamily = token.used && !token.revoked;
       await tx.query('UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1::text::uuid AND revoked_at IS NULL', [token.family_id]);
-      return { kind: wasActiveFamily ? ('reused' as const) : ('invalid' as const), userId: token.user_id };
+      return { kind: wasActiveFamily ? ('reused' as const) : ('invalid' as const), userId: token.user_id, familyId: token.family_id };
     }
     if (token.expired) return { kind: 'invalid' as const };
     const user = await findUserById(tx, token.user_id);
@@ -128,6 +151,7 @@ export const refresh = defineRoute({ body: RefreshRequest }, async (context) => 
     case 'issued':
       return json(outcome.tokens);
     case 'reused':
+      await revokeSessionTokens(context.redis(), outcome.familyId);
       context.log.warn('refresh token reused; family revoked', { userId: outcome.userId });
       throw unauthorized('refresh_token_reused', 'This refresh token was already used; every session of this device was ended for safety');
     case 'suspended':
@@ -137,12 +161,29 @@ export const refresh = defineRoute({ body: RefreshRequest }, async (context) => 
   }
 });
 
-/** `POST /logout`: ends the device's session (the token's family). Unknown tokens are fine: 204 either way. */
+const FamilyRow = z.object({ family_id: z.string() });
+
+/**
+ * `POST /logout`: ends the device's session (the token's family) and its access tokens in every
+ * service. Unknown tokens are fine: 204 either way.
+ */
 export const logout = defineRoute({ body: LogoutRequest }, async (context) => {
-  await context.db().query(
-    `UPDATE refresh_tokens SET revoked_at = now()
-     WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1::text) AND revoked_at IS NULL`,
+  const session = await queryOne(
+    context.db(),
+    FamilyRow,
+    'SELECT family_id::text AS family_id FROM refresh_tokens WHERE token_hash = $1::text',
     [sha256Hex(context.body.refreshToken)],
   );
+  if (session) {
+    await revokeSessionTokens(context.redis(), session.family_id);
+    await context.db().query('UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1::text::uuid AND revoked_at IS NULL', [session.family_id]);
+  }
+  return noContent();
+});
+
+/** `POST /logout-all` (signed in): ends every session of the caller and refuses every access token issued so far. */
+export const logoutEverywhere = defineRoute({ auth: 'required' }, async (context) => {
+  await withTokensRevoked(context, context.principal.userId, async () => undefined);
+  context.log.info('logged out everywhere', { userId: context.principal.userId });
   return noContent();
 });

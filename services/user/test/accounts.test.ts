@@ -66,8 +66,12 @@ describe('account lifecycle', () => {
     expect((await call('/logout', { body: { refreshToken: refreshed.refreshToken } })).status).toBe(204);
     await expectError(await call('/refresh', { body: { refreshToken: refreshed.refreshToken } }), 401);
 
-    expect((await call('/me', { method: 'DELETE', token: refreshed.accessToken })).status).toBe(204);
-    await expectError(await call('/me', { token: refreshed.accessToken }), 404);
+    // Logging out ends the session's access token too.
+    await expectError(await call('/me', { method: 'DELETE', token: refreshed.accessToken }), 401, 'token_revoked');
+
+    const again = await expectJson(call('/login', { body: { email: account.email, password: account.password } }), 200, TokenResponse);
+    expect((await call('/me', { method: 'DELETE', token: again.accessToken })).status).toBe(204);
+    await expectError(await call('/me', { token: again.accessToken }), 401, 'token_revoked');
     await expectError(await call('/login', { body: { email: account.email, password: account.password } }), 401, 'invalid_credentials');
   });
 

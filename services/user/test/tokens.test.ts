@@ -104,16 +104,11 @@ describe('admin', () => {
     const onlySuspended = await (await call('/?status=suspended', { token: adminToken })).json();
     expect(onlySuspended.items.map((user: User) => user.id)).toEqual([target.tokens.user.id]);
     await expectError(await call('/refresh', { body: { refreshToken: target.tokens.refreshToken } }), 401);
-    await expectError(await call('/login', { body: { email: target.body.email, password: target.body.password } }), 403, 'account_suspended');
+    await expectError(await call('/login', { body: { email: target.body.email, password: target.body.password } }), 401, 'invalid_credentials');
     await expectError(await call(`/${target.tokens.user.id}`), 404);
-    // The suspended user's unexpired access token may still read, but not change anything.
-    expect((await call('/me', { token: target.tokens.accessToken })).status).toBe(200);
-    await expectError(await call('/me', { method: 'PATCH', token: target.tokens.accessToken, body: { bio: 'still here' } }), 403, 'account_suspended');
-    await expectError(
-      await call('/me/preferences/theme', { method: 'PUT', token: target.tokens.accessToken, body: { value: 'dark' } }),
-      403,
-      'account_suspended',
-    );
+    // The suspended user's unexpired access token is refused at once (revocation.test.ts has more).
+    await expectError(await call('/me', { token: target.tokens.accessToken }), 401, 'token_revoked');
+    await expectError(await call('/me', { method: 'PATCH', token: target.tokens.accessToken, body: { bio: 'still here' } }), 401, 'token_revoked');
 
     await expectError(await call('/?limit=0', { token: adminToken }), 400, 'validation_failed');
     await expectError(await call('/?status=banned', { token: adminToken }), 400, 'validation_failed');
@@ -141,6 +136,23 @@ describe('platform behaviour on the compiled component', () => {
     await expectError(preflight, 403, 'cors_origin_not_allowed');
     const wrong = await call('/me', { method: 'PUT', body: {} });
     await expectError(wrong.clone(), 405, 'method_not_allowed');
-    expect(wrong.headers.get('allow')).toBe('GET, PATCH, DELETE');
+    expect(wrong.headers.get('allow')).toBe('GET, PATCH, DELETE, HEAD');
+  });
+
+  it('answers HEAD on GET routes as GET without a body; HEAD on a POST-only route is 405', async () => {
+    const { tokens } = await register(call);
+    const health = await call('/health', { method: 'HEAD' });
+    expect(health.status).toBe(200);
+    expect(health.headers.get('content-type')).toContain('application/json');
+    expect(await health.text()).toBe('');
+    const me = await call('/me', { method: 'HEAD', token: tokens.accessToken });
+    expect(me.status).toBe(200);
+    expect(me.headers.get('x-request-id')).toEqual(expect.any(String));
+    expect((await call('/me', { method: 'HEAD' })).status).toBe(401);
+    // As GET would: `/login` is also `/:id` (400 for a bad id); `/auth/authelia` has no GET (405).
+    expect((await call('/login', { method: 'HEAD' })).status).toBe((await call('/login')).status);
+    const postOnly = await call('/auth/authelia', { method: 'HEAD' });
+    expect(postOnly.status).toBe(405);
+    expect(postOnly.headers.get('allow')).toBe('POST');
   });
 });

@@ -1,8 +1,10 @@
 import { ErrorEnvelope } from '@authorworks/domain';
 import { describe, expect, it } from 'vitest';
 import type { AuthRequirement, RouteInput } from '../context.ts';
-import { inMemoryRouteInput } from '../in-memory-host.ts';
+import { InMemoryRedis, inMemoryRouteInput } from '../in-memory-host.ts';
 import { signAccessToken } from '../jwt.ts';
+import type { RedisValue } from '../redis.ts';
+import { revokeSessionTokens, revokeUserTokens } from '../revocation.ts';
 import { json } from '../responses.ts';
 import { authenticateAs } from './authenticate.ts';
 import { compose } from './pipeline.ts';
@@ -11,8 +13,8 @@ const secret = 'authenticate-test-secret-0123456789abcdef';
 const userId = '4f1c2b7e-0a4e-4a51-9d1b-6f1f1e9f2a10';
 const bearer = (roles: ('user' | 'admin')[]) => `Bearer ${signAccessToken({ sub: userId, roles }, { secret })}`;
 
-async function call(auth: AuthRequirement | undefined, headers: Record<string, string> = {}) {
-  const input = inMemoryRouteInput(new Request('http://x/v1/demo/me', { headers }), { variables: { auth_secret: secret, log_level: 'error' } });
+async function call(auth: AuthRequirement | undefined, headers: Record<string, string> = {}, redis = new InMemoryRedis()) {
+  const input = inMemoryRouteInput(new Request('http://x/v1/demo/me', { headers }), { variables: { auth_secret: secret, log_level: 'error', redis_address: 'redis://127.0.0.1:6379' }, redis });
   const response = await compose([authenticateAs(auth)], async (ctx: RouteInput) => json({ userId: ctx.principal?.userId ?? null }))(input);
   const body: unknown = await response.json();
   return { status: response.status, body, code: response.ok ? null : ErrorEnvelope.parse(body).error.code };
@@ -37,5 +39,57 @@ describe('authenticateAs', () => {
 
   it('no requirement: the token is not even read', async () => {
     expect(await call(undefined, { authorization: 'Bearer junk' })).toMatchObject({ status: 200, body: { userId: null } });
+  });
+});
+
+/** A Redis that is down: every command fails as Spin's host call would. */
+class UnreachableRedis extends InMemoryRedis {
+  override async execute(): Promise<RedisValue[]> {
+    throw new Error('connection refused');
+  }
+}
+
+describe('revoked tokens', () => {
+  const otherUserId = '9a0d5c1e-2b3f-4c5d-8e9f-0a1b2c3d4e5f';
+  const tokenOf = (sub: string, now: number, sid?: string) =>
+    `Bearer ${signAccessToken({ sub, roles: ['user'], ...(sid ? { sid } : {}) }, { secret, now })}`;
+
+  it("a user's epoch refuses that user's tokens issued up to it, not later ones nor another user's", async () => {
+    const redis = new InMemoryRedis();
+    const issued = Date.now() - 5_000;
+    const before = tokenOf(userId, issued);
+    const other = tokenOf(otherUserId, issued);
+    await revokeUserTokens(redis, userId, issued + 1);
+    const after = tokenOf(userId, issued + 2);
+    expect(await call('required', { authorization: before }, redis)).toMatchObject({ status: 401, code: 'token_revoked' });
+    expect(await call('optional', { authorization: before }, redis)).toMatchObject({ status: 401, code: 'token_revoked' });
+    expect(await call('required', { authorization: after }, redis)).toMatchObject({ status: 200, body: { userId } });
+    expect(await call('required', { authorization: other }, redis)).toMatchObject({ status: 200, body: { userId: otherUserId } });
+  });
+
+  it('an earlier epoch never replaces a later one', async () => {
+    const redis = new InMemoryRedis();
+    const issued = Date.now() - 5_000;
+    await revokeUserTokens(redis, userId, issued + 10);
+    await revokeUserTokens(redis, userId, issued - 10);
+    expect(await call('required', { authorization: tokenOf(userId, issued) }, redis)).toMatchObject({ status: 401, code: 'token_revoked' });
+  });
+
+  it("an ended session refuses its tokens and leaves the user's other sessions alone", async () => {
+    const redis = new InMemoryRedis();
+    await revokeSessionTokens(redis, 'family-a');
+    expect(await call('required', { authorization: tokenOf(userId, Date.now(), 'family-a') }, redis)).toMatchObject({ status: 401, code: 'token_revoked' });
+    expect(await call('required', { authorization: tokenOf(userId, Date.now(), 'family-b') }, redis)).toMatchObject({ status: 200, body: { userId } });
+  });
+
+  it('fails closed: 503 auth_unavailable with Retry-After when Redis cannot answer', async () => {
+    const input = inMemoryRouteInput(new Request('http://x/v1/demo/me', { headers: { authorization: bearer(['user']) } }), {
+      variables: { auth_secret: secret, log_level: 'error', redis_address: 'redis://127.0.0.1:6379' },
+      redis: new UnreachableRedis(),
+    });
+    const response = await compose([authenticateAs('required')], async () => json({ reached: true }))(input);
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('5');
+    expect(ErrorEnvelope.parse(await response.json()).error.code).toBe('auth_unavailable');
   });
 });

@@ -1,0 +1,15 @@
+/**
+ * Answers `HEAD` as the same request's `GET` without a body (RFC 9110 §9.3.2), so every GET route
+ * also serves HEAD. Spin passes HEAD to the component unchanged (the wasi-http method `head`), and
+ * itty-router's `get` matches GET only: without this, HEAD was a 405. It wraps the API's whole
+ * fetch rather than being a pipeline step, because the request itself changes; the status and
+ * headers are the GET's, the request log and request id included.
+ */
+export function headAsGet(fetch: (request: Request) => Promise<Response>): (request: Request) => Promise<Response> {
+  return async (request) => {
+    if (request.method !== 'HEAD') return fetch(request);
+    const response = await fetch(new Request(request.url, { method: 'GET', headers: request.headers }));
+    await response.body?.cancel();
+    return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
+  };
+}
