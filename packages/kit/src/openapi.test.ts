@@ -57,6 +57,9 @@ describe('GET <base>/openapi.json', () => {
     const result = await new Validator().validate(document as unknown as Record<string, unknown>);
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
+    // The validator is not a rubber stamp: the same document without its required `info` fails.
+    const { info: _info, ...withoutInfo } = document as unknown as Record<string, unknown>;
+    expect((await new Validator().validate(withoutInfo)).valid).toBe(false);
   });
 
   it('lists every registered route and the kit\'s own, paths relative to the base', async () => {
