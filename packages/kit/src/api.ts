@@ -16,6 +16,7 @@ import { requestId } from './middleware/request-id.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { throttle, type ThrottleRule } from './middleware/throttle.ts';
 import { validateInput } from './middleware/validate-input.ts';
+import { openApiDocument, type RegisteredRoute } from './openapi.ts';
 
 export interface ApiOptions {
   /** Service name as it appears in health answers and logs, e.g. `content`. */
@@ -90,7 +91,8 @@ function routePipeline(spec: RouteSpec<unknown, unknown, unknown, unknown>, defa
 }
 
 /**
- * A service's HTTP API on itty-router under `base`: `GET <base>/health` and `<base>/ready`, each
+ * A service's HTTP API on itty-router under `base`: `GET <base>/health`, `<base>/ready` and
+ * `<base>/openapi.json` (the route table as OpenAPI 3.1, openapi.ts), each
  * route run through its pipeline (auth, validation, throttling), every request through the
  * request pipeline (log line, request id, CORS, outbox flush); failures become the error envelope,
  * an unknown path 404, a known path with another method 405 with `Allow`.
@@ -99,9 +101,12 @@ export function createApiWithHost(options: ApiOptions, host: Host): Api {
   const router = Router<IRequest, [RequestContext]>({ base: options.base });
   const now = options.now ?? (() => Date.now());
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const registered: RegisteredRoute[] = [];
 
   function register(method: Method): RouteRegistrar {
     return (path, route) => {
+      const { params, query, body, auth, throttle: rules } = route.spec as RouteSpec<z.ZodType, z.ZodType, z.ZodType, AuthRequirement>;
+      registered.push({ method, path, params, query, body, auth, throttled: rules !== undefined });
       const handle = route.handler as RouteHandler<unknown, unknown, unknown, unknown>;
       const run = compose(routePipeline(route.spec, maxBodyBytes), (input: RouteInput) =>
         handle(input as RouteContext<unknown, unknown, unknown, unknown>),
@@ -117,6 +122,12 @@ export function createApiWithHost(options: ApiOptions, host: Host): Api {
   const readiness = readinessRoute(options);
   router.get('/health', () => health());
   router.get('/ready', (_request: IRequest, context: RequestContext) => readiness(context));
+  // Built on the first request for it only: a fresh instance serves each request, and no other route pays for it.
+  let openApi: string | undefined;
+  router.get('/openapi.json', () => {
+    openApi ??= JSON.stringify(openApiDocument(options, registered));
+    return new Response(openApi, { headers: { 'content-type': 'application/json' } });
+  });
 
   function noRoute(request: Request, url: URL): HttpError {
     const allowed = router.routes

@@ -377,7 +377,11 @@ export class PostgresBackend {
     try {
       await admin.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
     } catch (error) {
-      if ((error as { code?: string }).code !== '42P04') throw error;
+      // 42P04: it exists. 23505: another connection created it at the same moment (two first
+      // requests to a service whose database is new race here; the loser's unique index on
+      // pg_database fires before the duplicate_database check).
+      const code = (error as { code?: string }).code;
+      if (code !== '42P04' && code !== '23505') throw error;
     } finally {
       await admin.end();
     }
