@@ -83,11 +83,11 @@ export async function flushOutbox(
         OutboxRow,
         `SELECT id::text AS id, channel, type, subject, data::text AS data, correlation_id, ${isoTimestamp('created_at')} AS time
            FROM outbox
-          WHERE published_at IS NULL AND created_at <= now() - make_interval(secs => $2::float8)
+          WHERE published_at IS NULL AND created_at <= now() - $2::int8 * interval '1 second'
           ORDER BY created_at, id
           LIMIT $1::int8
           FOR UPDATE SKIP LOCKED`,
-        [options.limit ?? 50, options.olderThanSeconds ?? 0],
+        [options.limit ?? 50, Math.max(0, Math.ceil(options.olderThanSeconds ?? 0))],
       );
       if (rows.length === 0) return 0;
       const client = redis();
