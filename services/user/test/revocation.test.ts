@@ -2,10 +2,9 @@
 // its session ends or its account is suspended, deleted, re-passworded or logged out everywhere.
 // Two users throughout: one user's revocation never touches the other's tokens.
 import { ErrorEnvelope, TokenResponse, User } from '@authorworks/domain';
-import { signAccessToken } from '@authorworks/kit';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AUTH_SECRET, DB, caller, expectError, expectJson, register, resetState, startUserApp } from './user-app.ts';
+import { caller, expectError, expectJson, promoteToAdmin, register, resetState, startUserApp } from './user-app.ts';
 
 let app: TestApp;
 let call: ReturnType<typeof caller>;
@@ -35,16 +34,6 @@ async function expectRevoked(token: string) {
 
 async function loginAs(account: { email: string; password: string }) {
   return expectJson(call('/login', { body: { email: account.email, password: account.password } }), 200, TokenResponse);
-}
-
-async function makeAdmin(userId: string): Promise<string> {
-  const db = await app.sql(DB);
-  try {
-    await db.query("UPDATE users SET roles = ARRAY['user','admin'] WHERE id = $1::uuid", [userId]);
-  } finally {
-    await db.close();
-  }
-  return signAccessToken({ sub: userId, roles: ['user', 'admin'] }, { secret: AUTH_SECRET });
 }
 
 describe('revoking access tokens', () => {
@@ -105,7 +94,7 @@ describe('revoking access tokens', () => {
 
   it('suspension refuses the tokens at once and the login answer cannot confirm a guessed password', async () => {
     const admin = await register(call);
-    const adminToken = await makeAdmin(admin.tokens.user.id);
+    const adminToken = await promoteToAdmin(app, admin.tokens.user.id);
     const alice = await register(call);
     const bob = await register(call);
 
