@@ -11,6 +11,8 @@ import { healthRoute, readinessRoute } from './middleware/health.ts';
 import { hostHeader } from './middleware/host-header.ts';
 import { jobSweep, type JobSweepOptions } from './middleware/job-sweep.ts';
 import { outboxFlush } from './middleware/outbox-flush.ts';
+import { outboxSweep } from './middleware/outbox-sweep.ts';
+import type { OutboxSweepOptions } from './outbox.ts';
 import { compose, type Middleware } from './middleware/pipeline.ts';
 import { requestId } from './middleware/request-id.ts';
 import { requestLog } from './middleware/request-log.ts';
@@ -31,6 +33,8 @@ export interface ApiOptions {
   now?: () => number;
   /** The service's job queue: every request also runs the rate-limited jobs sweep (middleware/job-sweep.ts). */
   jobs?: JobSweepOptions;
+  /** Every request also publishes outbox rows a crash left behind, at most once per interval (middleware/outbox-sweep.ts). */
+  outboxSweep?: OutboxSweepOptions;
 }
 
 export interface RouteSpec<Params, Query, Body, Auth> {
@@ -144,7 +148,11 @@ export function createApiWithHost(options: ApiOptions, host: Host): Api {
     return new HttpError(404, 'not_found', `No route for ${request.method} ${url.pathname}`);
   }
 
-  const pipeline = options.jobs ? [...REQUEST_PIPELINE, jobSweep(options.jobs)] : REQUEST_PIPELINE;
+  const pipeline = [
+    ...REQUEST_PIPELINE,
+    ...(options.outboxSweep ? [outboxSweep(options.outboxSweep)] : []),
+    ...(options.jobs ? [jobSweep(options.jobs)] : []),
+  ];
   const dispatch = compose(pipeline, async (context: RequestContext) => {
     const routed: unknown = await router.fetch(context.request as IRequest, context);
     if (routed instanceof Response) return routed;

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { utf8 } from './encoding.ts';
-import { createEvent, createEventConsumer, on } from './events.ts';
+import { createEvent, createEventConsumer, on, TICK_EVENT_TYPE } from './events.ts';
 import { inMemoryHost } from './in-memory-host.ts';
 
 const data = z.object({ bookId: z.uuid() });
@@ -108,5 +108,59 @@ describe('event consumer', () => {
     await inboundRedis.handleMessage(event);
     expect(handled).toHaveLength(1);
     expect(statements).toEqual(['BEGIN', 'INSERT', 'UPDATE', 'COMMIT', 'BEGIN', 'INSERT', 'COMMIT']);
+  });
+
+  describe('maintenance (the rate-limited upkeep after every message)', () => {
+    function maintained(run: () => Promise<void>) {
+      const statements: string[] = [];
+      const host = inMemoryHost({
+        variables: { log_level: 'error', db_connection: 'postgres://x', redis_address: 'redis://x' },
+        sql: {
+          async query(sql) {
+            statements.push(sql.trim().split(/\s+/).slice(0, 2).join(' '));
+            return { rows: [] };
+          },
+        },
+      });
+      const inboundRedis = createEventConsumer({
+        consumer: 'test-worker',
+        idempotency: 'redis',
+        host,
+        handlers: { 'content.updated': on(data, async () => undefined) },
+        maintenance: { outbox: { everySeconds: 20 }, everySeconds: 40, run },
+      });
+      return { inboundRedis, host, statements };
+    }
+
+    it('runs after any message, a tick or garbage included, at most once per interval', async () => {
+      let runs = 0;
+      const { inboundRedis, host, statements } = maintained(async () => {
+        runs++;
+      });
+      await inboundRedis.handleMessage(message({ type: TICK_EVENT_TYPE }));
+      expect(runs).toBe(1);
+      expect(statements.filter((statement) => statement === 'SELECT id::text')).toHaveLength(1);
+      await inboundRedis.handleMessage(utf8('not an envelope'));
+      await inboundRedis.handleMessage(message());
+      expect(runs).toBe(1);
+      expect(statements.filter((statement) => statement === 'SELECT id::text')).toHaveLength(1);
+      const [outboxTtl] = await host.redis.execute('TTL', ['outbox:sweep:test-worker']);
+      expect(outboxTtl).toBeGreaterThan(10);
+      expect(outboxTtl).toBeLessThanOrEqual(20);
+      const [maintenanceTtl] = await host.redis.execute('TTL', ['maintenance:test-worker']);
+      expect(maintenanceTtl).toBeGreaterThan(30);
+      expect(maintenanceTtl).toBeLessThanOrEqual(40);
+    });
+
+    it('runs even when the handler throws, and its own failure is logged, not thrown', async () => {
+      vi.spyOn(console, 'error').mockImplementation(() => undefined);
+      let runs = 0;
+      const { inboundRedis } = maintained(async () => {
+        runs++;
+        throw new Error('reconcile failed');
+      });
+      await expect(inboundRedis.handleMessage(message({ type: TICK_EVENT_TYPE }))).resolves.toBeUndefined();
+      expect(runs).toBe(1);
+    });
   });
 });

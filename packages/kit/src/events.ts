@@ -8,7 +8,7 @@ import { createLogger, type Logger } from './logging.ts';
 import { randomUuid } from './random.ts';
 import { setIfAbsent, type RedisClient } from './redis.ts';
 import { transaction, type SqlClient } from './sql.ts';
-import { recordEvent } from './outbox.ts';
+import { recordEvent, sweepOutbox, type OutboxSweepOptions } from './outbox.ts';
 
 export function createEvent<Data>(fields: {
   type: string;
@@ -140,7 +140,21 @@ export interface EventConsumerOptions {
   handlers: Record<string, EventHandler<z.ZodType>>;
   idempotency: Idempotency;
   host: Host;
+  /** Upkeep after every message, whatever it was (a tick, an event, garbage), at most once per interval. */
+  maintenance?: ConsumerMaintenance;
 }
+
+/** What a consumer does after its messages, rate-limited across all replicas (Redis `SET NX EX`). */
+export interface ConsumerMaintenance {
+  /** Publish outbox rows a crash left behind in this consumer's database (`sweepOutbox`). */
+  outbox?: OutboxSweepOptions;
+  /** Repairs of the consumer's own, at most once per `everySeconds` (default 30) per consumer. */
+  run?: (context: Pick<EventContext, 'log' | 'config' | 'db' | 'redis'>) => Promise<void>;
+  everySeconds?: number;
+}
+
+/** The event type of the deployment's clock (the compose `ticker`): no handler needs it; any message runs upkeep. */
+export const TICK_EVENT_TYPE = 'platform.tick';
 
 /**
  * A Redis-trigger handler (`export const inboundRedis = createEventConsumer(...)`). Messages that
@@ -153,70 +167,92 @@ export function createEventConsumer(options: EventConsumerOptions): { handleMess
     async handleMessage(message) {
       const config = new Config(options.host.variables);
       const baseLog = createLogger({ level: config.logLevel, fields: { component: options.consumer } });
-      const decoded = decodeEvent(message);
-      if (!decoded.ok) {
-        baseLog.warn('message dropped: not an event envelope', { reason: decoded.reason });
-        return;
-      }
-      const event = decoded.event;
-      const log = baseLog.child({ eventId: event.id, eventType: event.type, requestId: event.correlationId });
-      const handler = options.handlers[event.type];
-      if (!handler) {
-        log.debug('event ignored: no handler for its type');
-        return;
-      }
-      const data = handler.data.safeParse(event.data);
-      if (!data.success) {
-        log.warn('event dropped: data does not match', {
-          issues: data.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-        });
-        return;
-      }
-      const typed = { ...event, data: data.data };
-
       let database: SqlClient | undefined;
       let redisClient: RedisClient | undefined;
       const db = () => (database ??= options.host.openPostgres(config.dbConnection));
       const redis = () => (redisClient ??= options.host.openRedis(config.redisAddress));
-      const events = createEventPublisher({ source: options.consumer, correlationId: event.correlationId, redis, log });
-
       try {
-        if (options.idempotency === 'postgres') {
-          const handled = await transaction(db(), async (tx) => {
-            const { rows } = await tx.query(
-              'INSERT INTO processed_events (consumer, event_id) VALUES ($1::text, $2::text) ON CONFLICT DO NOTHING RETURNING event_id',
-              [options.consumer, event.id],
-            );
-            if (rows.length === 0) return false;
-            await handler.handle(typed, { log, config, db: () => tx, redis, events });
-            return true;
-          });
-          log.info(handled ? 'event handled' : 'event skipped: already handled');
-          return;
-        }
-
-        const mark = `processed:${options.consumer}:${event.id}`;
-        if (options.idempotency === 'redis' && !(await setIfAbsent(redis(), mark, new Date().toISOString(), PROCESSED_TTL_SECONDS))) {
-          log.info('event skipped: already handled');
-          return;
-        }
-        try {
-          await handler.handle(typed, { log, config, db, redis, events });
-        } catch (error) {
-          if (options.idempotency === 'redis') {
-            try {
-              await redis().del([mark]);
-            } catch {
-              // The mark expires on its own; the event just cannot be retried before then.
-            }
-          }
-          throw error;
-        }
-        log.info('event handled');
-      } catch (error) {
-        log.error('event handler failed', { error });
-        throw error;
+        await handleOne(message, config, baseLog, db, redis);
+      } finally {
+        if (options.maintenance) await maintain(options.consumer, options.maintenance, { log: baseLog, config, db, redis });
       }
     },
   };
+
+  async function handleOne(message: Uint8Array, config: Config, baseLog: Logger, db: () => SqlClient, redis: () => RedisClient): Promise<void> {
+    const decoded = decodeEvent(message);
+    if (!decoded.ok) {
+      baseLog.warn('message dropped: not an event envelope', { reason: decoded.reason });
+      return;
+    }
+    const event = decoded.event;
+    const log = baseLog.child({ eventId: event.id, eventType: event.type, requestId: event.correlationId });
+    const handler = options.handlers[event.type];
+    if (!handler) {
+      log.debug('event ignored: no handler for its type');
+      return;
+    }
+    const data = handler.data.safeParse(event.data);
+    if (!data.success) {
+      log.warn('event dropped: data does not match', {
+        issues: data.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
+      });
+      return;
+    }
+    const typed = { ...event, data: data.data };
+
+    const events = createEventPublisher({ source: options.consumer, correlationId: event.correlationId, redis, log });
+
+    try {
+      if (options.idempotency === 'postgres') {
+        const handled = await transaction(db(), async (tx) => {
+          const { rows } = await tx.query(
+            'INSERT INTO processed_events (consumer, event_id) VALUES ($1::text, $2::text) ON CONFLICT DO NOTHING RETURNING event_id',
+            [options.consumer, event.id],
+          );
+          if (rows.length === 0) return false;
+          await handler.handle(typed, { log, config, db: () => tx, redis, events });
+          return true;
+        });
+        log.info(handled ? 'event handled' : 'event skipped: already handled');
+        return;
+      }
+
+      const mark = `processed:${options.consumer}:${event.id}`;
+      if (options.idempotency === 'redis' && !(await setIfAbsent(redis(), mark, new Date().toISOString(), PROCESSED_TTL_SECONDS))) {
+        log.info('event skipped: already handled');
+        return;
+      }
+      try {
+        await handler.handle(typed, { log, config, db, redis, events });
+      } catch (error) {
+        if (options.idempotency === 'redis') {
+          try {
+            await redis().del([mark]);
+          } catch {
+            // The mark expires on its own; the event just cannot be retried before then.
+          }
+        }
+        throw error;
+      }
+      log.info('event handled');
+    } catch (error) {
+      log.error('event handler failed', { error });
+      throw error;
+    }
+  }
+}
+
+/** The consumer's upkeep: the outbox sweep, then its own repairs, each at most once per interval; never throws. */
+async function maintain(consumer: string, maintenance: ConsumerMaintenance, context: Pick<EventContext, 'log' | 'config' | 'db' | 'redis'>): Promise<void> {
+  if (maintenance.outbox) await sweepOutbox(context.db, context.redis, { ...maintenance.outbox, source: consumer, log: context.log });
+  const run = maintenance.run;
+  if (!run) return;
+  try {
+    const seconds = Math.min(Math.max(Math.ceil(maintenance.everySeconds ?? 30), 1), 3600);
+    if (!(await setIfAbsent(context.redis(), `maintenance:${consumer}`, new Date().toISOString(), seconds))) return;
+    await run(context);
+  } catch (error) {
+    context.log.error('consumer maintenance failed', { error });
+  }
 }

@@ -44,6 +44,8 @@ export {
   createEventPublisher,
   decodeEvent,
   on,
+  TICK_EVENT_TYPE,
+  type ConsumerMaintenance,
   type EventConsumerOptions,
   type EventContext,
   type EventHandler,
@@ -99,7 +101,16 @@ export {
   type StoredObject,
 } from './object-store.ts';
 export { LOG_LEVELS, consoleSink, createLogger, parseLogLevel, type LogLevel, type Logger, type LogSink } from './logging.ts';
-export { changeWithEvents, flushOutbox, recordEvent, type FlushResult, type OutboxEvent, type PendingEvent } from './outbox.ts';
+export {
+  changeWithEvents,
+  flushOutbox,
+  recordEvent,
+  sweepOutbox,
+  type FlushResult,
+  type OutboxEvent,
+  type OutboxSweepOptions,
+  type PendingEvent,
+} from './outbox.ts';
 export { CursorBigint, CursorInteger, CursorTimestamp, decodeCursor, encodeCursor, pageOf } from './pagination.ts';
 export { MAX_INPUT_DEPTH, assertStorableInput, inputProblem, unstorableText } from './input-text.ts';
 export { DECOY_PASSWORD_HASH, PASSWORD_HASH_PARAMETERS, hashPassword, needsRehash, verifyPassword, type ScryptParameters } from './passwords.ts';

@@ -1,13 +1,13 @@
 import { EventEnvelope } from '@authorworks/domain';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createApiWithHost, defineRoute } from './api.ts';
+import { createApiWithHost, defineRoute, type ApiOptions } from './api.ts';
 import { inMemoryHost } from './in-memory-host.ts';
 import { json } from './responses.ts';
 import { transaction, type SqlClient, type SqlParam } from './sql.ts';
 
 /** Just enough of Postgres for the outbox statements, with transactions that really roll back. */
 class FakeOutboxDatabase implements SqlClient {
-  rows: { id: string; channel: string; type: string; subject: string; data: string; correlation_id: string; published: boolean }[] = [];
+  rows: { id: string; channel: string; type: string; subject: string; data: string; correlation_id: string; published: boolean; ageSeconds: number }[] = [];
   private snapshot: string | null = null;
   private next = 1;
 
@@ -21,9 +21,10 @@ class FakeOutboxDatabase implements SqlClient {
     } else if (statement.startsWith('INSERT INTO outbox')) {
       const [channel, type, subject, data, correlationId] = params as string[];
       const id = `00000000-0000-4000-8000-${String(this.next++).padStart(12, '0')}`;
-      this.rows.push({ id, channel: channel!, type: type!, subject: subject!, data: data!, correlation_id: correlationId!, published: false });
+      this.rows.push({ id, channel: channel!, type: type!, subject: subject!, data: data!, correlation_id: correlationId!, published: false, ageSeconds: 0 });
     } else if (statement.startsWith('SELECT id::text AS id, channel')) {
-      return { rows: this.rows.filter((row) => !row.published).map((row) => ({ ...row, time: '2026-11-28T10:00:00.000Z' })) };
+      const olderThan = Number(params[1] ?? 0);
+      return { rows: this.rows.filter((row) => !row.published && row.ageSeconds >= olderThan).map((row) => ({ ...row, time: '2026-11-28T10:00:00.000Z' })) };
     } else if (statement.startsWith('UPDATE outbox SET published_at')) {
       const ids = JSON.parse(params[0] as string) as string[];
       for (const row of this.rows) if (ids.includes(row.id)) row.published = true;
@@ -36,13 +37,14 @@ class FakeOutboxDatabase implements SqlClient {
 
 afterEach(() => vi.restoreAllMocks());
 
-function setup() {
+function setup(options: Pick<ApiOptions, 'outboxSweep'> = {}) {
   const database = new FakeOutboxDatabase();
   const host = inMemoryHost({
     variables: { log_level: 'error', redis_address: 'redis://x', db_connection: 'postgres://x', auth_secret: 'x'.repeat(32) },
     sql: database,
   });
-  const api = createApiWithHost({ service: 'demo', base: '/v1/demo', version: '1' }, host)
+  const api = createApiWithHost({ service: 'demo', base: '/v1/demo', version: '1', ...options }, host)
+    .get('/read', defineRoute({}, async () => json({ ok: true })))
     .post('/commit', defineRoute({}, async ({ db, events }) => {
       await transaction(db(), async (tx) => {
         await tx.query('UPDATE things SET x = 1');
@@ -91,5 +93,43 @@ describe('transactional outbox', () => {
     await api.fetch(new Request('http://x/v1/demo/commit', { method: 'POST' }));
     expect(host.redis.published.map((message) => JSON.parse(message.payload).subject)).toEqual(['thing-1', 'thing-1']);
     expect(database.rows.every((row) => row.published)).toBe(true);
+  });
+
+  describe('the outbox sweep (ApiOptions.outboxSweep)', () => {
+    /** A row a killed request committed but never published, `ageSeconds` old. */
+    async function leftBehind(database: FakeOutboxDatabase, subject: string, ageSeconds: number) {
+      await database.query('INSERT INTO outbox', ['demo-events', 'thing.changed', subject, '{}', 'killed-request']);
+      database.rows.at(-1)!.ageSeconds = ageSeconds;
+    }
+    const read = () => new Request('http://x/v1/demo/read');
+
+    it('publishes left-over rows with a request that recorded nothing, at most once per interval', async () => {
+      const { api, host, database } = setup({ outboxSweep: { everySeconds: 60, olderThanSeconds: 5 } });
+      await leftBehind(database, 'orphan-1', 30);
+      expect((await api.fetch(read())).status).toBe(200);
+      expect(host.redis.published.map((message) => JSON.parse(message.payload).subject)).toEqual(['orphan-1']);
+      expect(database.rows.map((row) => row.published)).toEqual([true]);
+      await leftBehind(database, 'orphan-2', 30);
+      await api.fetch(read());
+      expect(host.redis.published).toHaveLength(1);
+      const [outboxTtl] = await host.redis.execute('TTL', ['outbox:sweep:demo']);
+      expect(outboxTtl).toBeGreaterThan(50);
+      expect(outboxTtl).toBeLessThanOrEqual(60);
+    });
+
+    it('leaves rows younger than olderThanSeconds to the request that is flushing them', async () => {
+      const { api, host, database } = setup({ outboxSweep: { olderThanSeconds: 5 } });
+      await leftBehind(database, 'in-flight', 1);
+      await api.fetch(read());
+      expect(host.redis.published).toEqual([]);
+      expect(database.rows.map((row) => row.published)).toEqual([false]);
+    });
+
+    it('is off unless the service asks for it: a read alone publishes nothing', async () => {
+      const { api, host, database } = setup();
+      await leftBehind(database, 'orphan', 30);
+      await api.fetch(read());
+      expect(host.redis.published).toEqual([]);
+    });
   });
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { RequestContext } from './context.ts';
 import type { Logger } from './logging.ts';
 import { utf8 } from './encoding.ts';
-import type { RedisClient } from './redis.ts';
+import { setIfAbsent, type RedisClient } from './redis.ts';
 import { isoTimestamp, queryRows, transaction, type SqlClient } from './sql.ts';
 
 // The transactional outbox. Spin components have no background loop, so there is no relay
@@ -74,7 +74,7 @@ export interface FlushResult {
 export async function flushOutbox(
   db: SqlClient,
   redis: () => RedisClient,
-  options: { source: string; log: Logger; limit?: number },
+  options: { source: string; log: Logger; limit?: number; olderThanSeconds?: number },
 ): Promise<FlushResult> {
   try {
     const published = await transaction(db, async (tx) => {
@@ -83,11 +83,11 @@ export async function flushOutbox(
         OutboxRow,
         `SELECT id::text AS id, channel, type, subject, data::text AS data, correlation_id, ${isoTimestamp('created_at')} AS time
            FROM outbox
-          WHERE published_at IS NULL
+          WHERE published_at IS NULL AND created_at <= now() - $2::int8 * interval '1 second'
           ORDER BY created_at, id
           LIMIT $1::int8
           FOR UPDATE SKIP LOCKED`,
-        [options.limit ?? 50],
+        [options.limit ?? 50, Math.max(0, Math.ceil(options.olderThanSeconds ?? 0))],
       );
       if (rows.length === 0) return 0;
       const client = redis();
@@ -118,4 +118,39 @@ export async function flushOutbox(
     options.log.error('outbox not flushed; the events stay queued for the next request', { error });
     return { published: 0, failed: true };
   }
+}
+
+/** The outbox sweep (`ApiOptions.outboxSweep`, `EventConsumerOptions.maintenance.outbox`). */
+export interface OutboxSweepOptions {
+  /** At most one sweep per interval across all instances and replicas (Redis `SET NX EX`); default 15 s. */
+  everySeconds?: number;
+  /** Only rows at least this old: younger ones belong to a request that is still flushing; default 5 s. */
+  olderThanSeconds?: number;
+}
+
+/**
+ * Publishes rows a crashed or killed request left behind, without waiting for the next write: at
+ * most once per interval per source (`SET outbox:sweep:<source> NX EX n`), up to `limit` rows older
+ * than `olderThanSeconds`. Returns null when another sweep ran within the interval. Never throws.
+ */
+export async function sweepOutbox(
+  db: () => SqlClient,
+  redis: () => RedisClient,
+  options: OutboxSweepOptions & { source: string; log: Logger; limit?: number },
+): Promise<FlushResult | null> {
+  const seconds = Math.min(Math.max(Math.ceil(options.everySeconds ?? 15), 1), 3600);
+  try {
+    if (!(await setIfAbsent(redis(), `outbox:sweep:${options.source}`, new Date().toISOString(), seconds))) return null;
+  } catch (error) {
+    options.log.error('outbox sweep skipped: Redis did not answer', { error });
+    return null;
+  }
+  const result = await flushOutbox(db(), redis, {
+    source: options.source,
+    log: options.log,
+    limit: options.limit ?? 200,
+    olderThanSeconds: options.olderThanSeconds ?? 5,
+  });
+  if (result.published > 0) options.log.warn('outbox sweep published left-over events', { published: result.published });
+  return result;
 }

@@ -1,6 +1,6 @@
 import { flushOutbox, json, defineRoute } from '@authorworks/kit';
 import { z } from 'zod';
-import { recomputeBook, staleBookIds } from './book-stats.ts';
+import { reconcileStaleBooks } from './book-stats.ts';
 import { countUnpublished } from './outbox.ts';
 
 // Repair endpoints for admins (and cron-like callers holding an admin token): Spin has no
@@ -22,10 +22,7 @@ export const flushOutboxNow = defineRoute({ query: BatchQuery, auth: 'admin' }, 
 /** Recomputes statistics and search documents of books whose derived rows are missing or stale. */
 export const reconcileBooks = defineRoute({ query: BatchQuery, auth: 'admin' }, async (context) => {
   const db = context.db();
-  const stale = await staleBookIds(db, context.query.limit);
-  let repaired = 0;
-  for (const bookId of stale) if (await recomputeBook(db, bookId)) repaired++;
-  const more = (await staleBookIds(db, 1)).length > 0;
+  const { checked, repaired, more } = await reconcileStaleBooks(db, context.query.limit);
   context.log.info('reconciled book statistics', { repaired });
-  return json({ checked: stale.length, repaired, more });
+  return json({ checked, repaired, more });
 });

@@ -110,6 +110,15 @@ export async function staleBookIds(db: SqlClient, limit: number): Promise<string
   return rows.map((row) => row.id);
 }
 
+/** Recomputes up to `limit` stale books (the admin reconcile and the worker's scheduled upkeep). */
+export async function reconcileStaleBooks(db: SqlClient, limit: number): Promise<{ checked: number; repaired: number; more: boolean }> {
+  const stale = await staleBookIds(db, limit);
+  let repaired = 0;
+  for (const bookId of stale) if (await recomputeBook(db, bookId)) repaired++;
+  const more = (await staleBookIds(db, 1)).length > 0;
+  return { checked: stale.length, repaired, more };
+}
+
 /** Marks a change that affects statistics or search; call it in the change's transaction. */
 export async function bumpRevision(db: SqlClient, bookId: string): Promise<void> {
   await db.query('UPDATE books SET revision = revision + 1, updated_at = now() WHERE id = $1::text::uuid', [bookId]);

@@ -11,7 +11,7 @@ import * as collaborators from './collaborators.ts';
 import * as collections from './collections.ts';
 import * as scenes from './scenes.ts';
 
-const api = createApi({ service: 'content', base: '/v1/content', version });
+const api = createApi({ service: 'content', base: '/v1/content', version, outboxSweep: { everySeconds: 10, olderThanSeconds: 5 } });
 
 api
   // Books

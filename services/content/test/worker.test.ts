@@ -4,6 +4,7 @@ import type { SqlClient, TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DB_ADDRESS, call, createBook, expectError, expectJson, newUser, startContentApp } from './content-app.ts';
+import { allRight, booksTruth, tickUntil } from './self-healing.ts';
 
 const Stats = z.object({
   bookId: z.uuid(),
@@ -221,4 +222,41 @@ describe('outbox', () => {
     await app.waitForIdle();
     expect(await handled(second)).toEqual({ n: 1 });
   });
+});
+
+// Issue 18 item 5: stale statistics and outbox rows a crash left behind converge with nothing but
+// the deployment's clock (platform.tick on content-events, as the compose ticker publishes).
+describe('self-healing content (ticks only)', () => {
+  it('recomputes stale statistics and publishes left-over outbox rows without any request', async () => {
+    const books = [await createBook(app, author, {}, 2), await createBook(app, author, {}, 1), await createBook(app, author, {}, 1)];
+    await app.waitForIdle();
+    const ids = books.map((book) => book.id);
+    // A crash after the commit and before the event reached the worker: the chapters changed,
+    // the book's revision moved on, the statistics did not.
+    for (const [index, book] of books.entries()) {
+      await sql.query('UPDATE chapters SET word_count = $2::int WHERE id = $1::uuid', [book.chapterIds[0], 100 + index]);
+      await sql.query('UPDATE books SET revision = revision + 1, updated_at = now() WHERE id = $1::uuid', [book.id]);
+    }
+    // ... and an event committed a minute ago whose request was killed before publishing it.
+    const { rows } = await sql.query(
+      `INSERT INTO outbox (channel, type, subject, data, correlation_id, created_at)
+       VALUES ('content-events', 'content.updated', $1::text, '{}'::jsonb, 'killed-request', now() - interval '1 minute')
+       RETURNING id::text AS id`,
+      [ids[0]!],
+    );
+    const leftOver = String(rows[0]!.id);
+    const before = await booksTruth(sql, ids);
+    expect(before.map((book) => book.fresh)).toEqual([false, false, false]);
+    expect(before.map((book) => book.truth).sort()).toEqual([100, 101, 102]);
+
+    const published = async () => (await sql.query('SELECT published_at IS NOT NULL AS done FROM outbox WHERE id = $1::uuid', [leftOver])).rows[0]?.done === true;
+    const after = await tickUntil(
+      app,
+      async () => ({ books: await booksTruth(sql, ids), published: await published() }),
+      (state) => allRight(state.books) && state.published,
+    );
+    expect(after.books.map((book) => [book.shown, book.fresh])).toEqual(after.books.map((book) => [book.truth, true]));
+    expect(after.books.map((book) => book.truth).sort()).toEqual([100, 101, 102]);
+    expect(after.published, app.logs.text('guest').split('\n').filter((line) => /outbox|stale|maint/.test(line)).join('\n').slice(-3000)).toBe(true);
+  }, 150_000);
 });

@@ -33,9 +33,9 @@ describe('docker-compose.yml', () => {
     expect(schemaErrors(validateCompose, loadComposeData())).toEqual([]);
   });
 
-  it('has the platform: Traefik, the Spin runtime, Redis, PostgreSQL, MinIO and the one-shot setup jobs', () => {
+  it('has the platform: Traefik, the Spin runtime, Redis, PostgreSQL, MinIO, the ticker and the one-shot setup jobs', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['db-setup', 'migrate', 'minio', 'minio-init', 'postgres', 'redis', 'spin', 'spin-worker', 'traefik'].sort(),
+      ['db-setup', 'migrate', 'minio', 'minio-init', 'postgres', 'redis', 'spin', 'spin-worker', 'ticker', 'traefik'].sort(),
     );
   });
 
