@@ -80,6 +80,8 @@ export interface SpinApp {
   readonly backends: { postgres: 'real' | 'embedded'; redis: 'real' | 'embedded' };
   /** The S3 endpoint behind the app's `minio_*` variables, when it declares `minio_endpoint`. */
   readonly objectStorage: { kind: 'real' | 'embedded'; endpoint: string } | undefined;
+  /** The Redis channels this app's triggers subscribe to, with their expanded addresses. */
+  readonly redisSubscriptions: readonly { address: string; channel: string }[];
   /** Publishes to a channel on the app's Redis (the trigger's address by default). */
   publish(channel: string, payload: string | Uint8Array, address?: string): Promise<void>;
   /** Resolves when no request or Redis message is being handled. */
@@ -458,6 +460,7 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
     routes,
     backends: { postgres: postgres.kind, redis: realRedisUrl ? 'real' : 'embedded' },
     objectStorage: objects ? { kind: objects.kind, endpoint: objects.endpoint } : undefined,
+    redisSubscriptions: [...channelsByAddress].flatMap(([address, channels]) => [...channels.keys()].map((channel) => ({ address, channel }))),
     async publish(channel, payload, address) {
       expectDelivery(channel);
       await redis.publish(address ?? firstRedisAddress, channel, payload);

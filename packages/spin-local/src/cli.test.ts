@@ -62,4 +62,15 @@ describe('spin-local up', () => {
       await sql.close();
     }
   });
+
+  it('refuses a --tick that is not a number of seconds between 1 and 3600, before starting anything', async () => {
+    for (const value of ['0', 'soon', '86400']) {
+      const child = spawn(process.execPath, [bin, 'up', '-f', fixtureManifest, '--tick', value, '--no-dev-secrets'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (exit) => resolve(exit)));
+      expect(code).toBe(1);
+      expect(output).toContain(`error: --tick expects seconds between 1 and 3600, got "${value}"`);
+    }
+  });
 });

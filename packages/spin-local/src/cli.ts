@@ -10,9 +10,10 @@ import { loadManifest } from '@authorworks/spin-manifest';
 import { StartupError, findRepoRoot, startSpinApp } from './app.ts';
 import { ensureDevSecrets } from './dev-secrets.ts';
 import { consoleLogger } from './logger.ts';
+import { startTicker } from './ticker.ts';
 import { readDotenv } from './variables.ts';
 
-const usage = `usage: spin-local up -f <manifest> [--listen host:port] [--runtime-config-file <file>] [--env-file <file>]... [--component-id <id>]... [--threads <n>] [--data-dir <dir>] [--no-dev-secrets]`;
+const usage = `usage: spin-local up -f <manifest> [--listen host:port] [--runtime-config-file <file>] [--env-file <file>]... [--component-id <id>]... [--threads <n>] [--data-dir <dir>] [--no-dev-secrets] [--tick <seconds>]`;
 
 function parseListen(value: string): { host: string; port: number } {
   const match = /^(.*):(\d+)$/.exec(value);
@@ -37,8 +38,14 @@ export async function main(argv: string[]): Promise<number> {
       'no-dev-secrets': { type: 'boolean', default: false },
       'data-dir': { type: 'string' },
       'component-id': { type: 'string', short: 'c', multiple: true, default: [] },
+      // Not a `spin up` flag: plays the deployment's `ticker` container (ticker.ts).
+      tick: { type: 'string' },
     },
   });
+  const tickSeconds = values.tick === undefined ? undefined : Number(values.tick);
+  if (tickSeconds !== undefined && !(Number.isFinite(tickSeconds) && tickSeconds > 0 && tickSeconds <= 3600)) {
+    throw new StartupError(`--tick expects seconds between 1 and 3600, got ${JSON.stringify(values.tick)}`);
+  }
   const manifestFile = resolve(values.from);
   const listen = parseListen(values.listen);
   const envFiles = values['env-file'].map((f) => resolve(f));
@@ -75,6 +82,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   const selected = values['component-id'];
   for (const trigger of (app.manifest.trigger.redis ?? []).filter((t) => selected.length === 0 || selected.includes(t.component))) console.log(`  ${trigger.component}: redis channel "${trigger.channel}"`);
+  const stopTicker =
+    tickSeconds !== undefined && app.redisSubscriptions.length > 0
+      ? startTicker({ seconds: tickSeconds, subscriptions: app.redisSubscriptions, publish: (channel, payload, address) => app.publish(channel, payload, address), onError: (line) => consoleLogger.error(line) })
+      : () => {};
+  if (tickSeconds !== undefined) console.log(`Ticking ${app.redisSubscriptions.map((s) => `"${s.channel}"`).join(', ') || 'no channel'} every ${tickSeconds} s (the deployment's ticker)`);
 
   await new Promise<void>((resolveStop) => {
     let stopping = false;
@@ -84,6 +96,7 @@ export async function main(argv: string[]): Promise<number> {
         process.exit(130);
       }
       stopping = true;
+      stopTicker();
       console.log(`${signal}: stopping (closing databases so nothing written is lost)...`);
       app.close().then(resolveStop, (error: unknown) => {
         console.error(error);

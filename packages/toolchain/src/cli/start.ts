@@ -40,6 +40,9 @@ try {
 
 const spinLocal = join(root, 'packages', 'spin-local', 'bin', 'spin-local.mjs');
 const args = process.argv.slice(2);
+// The deployment's ticker (docker-compose.yml), played by the runtime: what a crash left behind
+// converges at start-up and every 30 s without anyone calling an admin route (docs/deploy.md).
+if (!args.some((arg) => arg === '--tick' || arg.startsWith('--tick='))) args.push('--tick', '30');
 // Two malloc arenas instead of one per thread: the executor threads otherwise keep ~70 MB of
 // freed memory each (measured by bench/spin-local); an explicit setting wins.
 const env = { MALLOC_ARENA_MAX: '2', ...process.env };

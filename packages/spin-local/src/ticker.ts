@@ -1,0 +1,56 @@
+// The platform's clock for `spin-local up --tick <seconds>` — not a Spin feature. Spin has no timer
+// trigger, so the deployment runs a `ticker` container (docker-compose.yml) that publishes a
+// `platform.tick` envelope to every worker channel and a `job.sweep` to every `<svc>-jobs` queue;
+// any message runs a consumer's rate-limited upkeep (docs/deploy.md, "What runs when"). `pnpm start`
+// has no such container and its embedded Redis lives in this process, so the runtime plays it.
+
+/** Queues of the kit's durable jobs are named `<svc>-jobs`; they get `job.sweep`, the rest `platform.tick`. */
+export const isJobQueue = (channel: string) => channel.endsWith('-jobs');
+
+/** What the compose ticker publishes (tests/deployment checks the same shape on its script). */
+export function tickEnvelope(channel: string, now = new Date()): string {
+  return JSON.stringify({
+    id: crypto.randomUUID(),
+    type: isJobQueue(channel) ? 'job.sweep' : 'platform.tick',
+    source: 'ticker',
+    time: now.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    subject: channel,
+    data: {},
+    correlationId: 'ticker',
+  });
+}
+
+export interface TickerOptions {
+  seconds: number;
+  subscriptions: readonly { address: string; channel: string }[];
+  publish(channel: string, payload: string, address: string): Promise<void>;
+  onError(message: string): void;
+}
+
+/**
+ * Publishes one round at once (the start-up tick: what a crash left behind converges without
+ * waiting) and then one every `seconds`. A round still publishing when the next is due is not
+ * doubled. Returns the function that stops it.
+ */
+export function startTicker(options: TickerOptions): () => void {
+  if (!Number.isFinite(options.seconds) || options.seconds <= 0) throw new RangeError(`tick interval must be a positive number of seconds, got ${options.seconds}`);
+  let running = false;
+  const round = async () => {
+    if (running) return;
+    running = true;
+    try {
+      for (const { address, channel } of options.subscriptions) {
+        try {
+          await options.publish(channel, tickEnvelope(channel), address);
+        } catch (error) {
+          options.onError(`tick to "${channel}" not published: ${(error as Error).message}`);
+        }
+      }
+    } finally {
+      running = false;
+    }
+  };
+  void round();
+  const timer = setInterval(() => void round(), options.seconds * 1000);
+  return () => clearInterval(timer);
+}
