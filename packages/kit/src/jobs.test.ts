@@ -150,10 +150,10 @@ describe('sweepJobs', () => {
     const database = new ScriptedJobsDatabase([{ id: 'a', kind: 'echo', payload: {} }]);
     const redis = new InMemoryRedis();
     const options = { queue: 'demo-jobs', eventsChannel: 'demo-events', source: 'demo', correlationId: 'r1', log: createLogger({ level: 'error' }), atMostEverySeconds: 30 };
-    expect(await sweepJobs(database, () => redis, options)).toEqual({ swept: true, failed: 0, nudged: true });
+    expect(await sweepJobs(database, () => redis, options)).toEqual({ swept: true, failed: 0, nudged: true, pruned: 0 });
     expect(redis.published.map((message) => [message.channel, JSON.parse(message.payload).type])).toEqual([['demo-jobs', 'job.sweep']]);
     const asked = database.statements.length;
-    expect(await sweepJobs(database, () => redis, options)).toEqual({ swept: false, failed: 0, nudged: false });
+    expect(await sweepJobs(database, () => redis, options)).toEqual({ swept: false, failed: 0, nudged: false, pruned: 0 });
     expect(database.statements).toHaveLength(asked);
   });
 });

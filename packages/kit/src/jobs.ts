@@ -38,6 +38,10 @@ export const JOB_LIMITS = {
   maxBackoffSeconds: 3600,
   payloadBytes: 64 * 1024,
   errorChars: 2000,
+  /** How long a finished job (succeeded, failed, cancelled) stays readable before a sweep deletes it. */
+  keepFinishedSeconds: { min: 60, max: 365 * 24 * 3600, default: 7 * 24 * 3600 },
+  /** Finished jobs one sweep deletes at most (the next sweep takes the rest). */
+  prunePerSweep: 500,
 } as const;
 
 /** Event types the jobs API publishes. */
@@ -374,6 +378,8 @@ export interface SweepOptions {
   log: Logger;
   /** Sweep only if no sweep of this queue ran in the last `seconds` (Redis `SET NX EX`). */
   atMostEverySeconds?: number;
+  /** Finished jobs older than this are deleted (`JOB_LIMITS.keepFinishedSeconds`, default 7 days). */
+  keepFinishedSeconds?: number;
 }
 
 export interface SweepResult {
@@ -383,6 +389,8 @@ export interface SweepResult {
   failed: number;
   /** Whether a `job.sweep` nudge was published because jobs are due. */
   nudged: boolean;
+  /** Finished jobs past their retention deleted. */
+  pruned: number;
 }
 
 /**
@@ -394,17 +402,41 @@ export async function sweepJobs(db: SqlClient, redis: () => RedisClient, options
   if (options.atMostEverySeconds !== undefined) {
     const seconds = Math.min(Math.max(Math.ceil(options.atMostEverySeconds), 1), 3600);
     if (!(await setIfAbsent(redis(), `jobs:sweep:${options.queue}`, new Date().toISOString(), seconds))) {
-      return { swept: false, failed: 0, nudged: false };
+      return { swept: false, failed: 0, nudged: false, pruned: 0 };
     }
   }
   const failed = await failExpiredJobs(db, options.queue, options.eventsChannel);
+  const pruned = await pruneFinishedJobs(db, options.queue, options.keepFinishedSeconds ?? JOB_LIMITS.keepFinishedSeconds.default);
+  if (pruned > 0) options.log.info('finished jobs past their retention deleted', { queue: options.queue, pruned });
   if (failed > 0) {
     options.log.warn('jobs failed: lease expired on the last attempt', { queue: options.queue, failed });
     await flushOutbox(db, redis, { source: options.source, log: options.log });
   }
   const nudged = await hasClaimableJobs(db, options.queue);
   if (nudged) await publishSweepNudge(redis(), options);
-  return { swept: true, failed, nudged };
+  return { swept: true, failed, nudged, pruned };
+}
+
+/**
+ * Deletes up to `JOB_LIMITS.prunePerSweep` jobs of `queue` that finished more than `keepSeconds`
+ * ago, oldest first, so the table stays bounded without anyone calling an admin route. Returns how many.
+ */
+export async function pruneFinishedJobs(db: SqlClient, queue: string, keepSeconds: number): Promise<number> {
+  const { min, max } = JOB_LIMITS.keepFinishedSeconds;
+  if (!Number.isInteger(keepSeconds) || keepSeconds < min || keepSeconds > max) throw new RangeError(`keepFinishedSeconds must be an integer from ${min} to ${max}`);
+  const rows = await queryRows(
+    db,
+    z.object({ id: z.string() }),
+    `DELETE FROM jobs
+      WHERE id IN (SELECT id FROM jobs
+                    WHERE queue = $1::text AND finished_at IS NOT NULL AND finished_at < now() - $2::int8 * interval '1 second'
+                    ORDER BY finished_at
+                    LIMIT $3::int8
+                    FOR UPDATE SKIP LOCKED)
+      RETURNING id::text AS id`,
+    [queue, keepSeconds, JOB_LIMITS.prunePerSweep],
+  );
+  return rows.length;
 }
 
 async function publishSweepNudge(redis: RedisClient, options: Pick<SweepOptions, 'queue' | 'source' | 'correlationId' | 'log'>): Promise<void> {

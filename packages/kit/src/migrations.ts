@@ -83,6 +83,12 @@ CREATE INDEX IF NOT EXISTS jobs_queued_idx ON jobs (queue, run_after) WHERE stat
 CREATE INDEX IF NOT EXISTS jobs_leased_idx ON jobs (queue, lease_expires_at) WHERE state = 'running';
 `,
   },
+  {
+    fileName: '004_jobs_finished.sql',
+    sql: `-- What the sweep prunes (jobs.ts pruneFinishedJobs): finished jobs past their retention, oldest first.
+CREATE INDEX IF NOT EXISTS jobs_finished_idx ON jobs (queue, finished_at) WHERE finished_at IS NOT NULL;
+`,
+  },
 ];
 
 /** The ledger namespace of the kit's migrations; a service's own are in `service`. */

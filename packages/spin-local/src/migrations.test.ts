@@ -98,16 +98,17 @@ describe('migrations: the kit first, then the service', () => {
     await withDatabase(plan!.address, emptySchema);
     const first = await applyMigrations([plan!], open);
     expect(first.get('fresh')).toEqual({
-      kit: { applied: [{ version: 1, name: 'outbox' }, { version: 2, name: 'processed_events' }, { version: 3, name: 'jobs' }], alreadyApplied: 0 },
+      kit: { applied: [{ version: 1, name: 'outbox' }, { version: 2, name: 'processed_events' }, { version: 3, name: 'jobs' }, { version: 4, name: 'jobs_finished' }], alreadyApplied: 0 },
       service: { applied: [{ version: 1, name: 'things' }], alreadyApplied: 0 },
     });
     const again = await applyMigrations([plan!], open);
-    expect(again.get('fresh')).toEqual({ kit: { applied: [], alreadyApplied: 3 }, service: { applied: [], alreadyApplied: 1 } });
+    expect(again.get('fresh')).toEqual({ kit: { applied: [], alreadyApplied: 4 }, service: { applied: [], alreadyApplied: 1 } });
     await withDatabase(plan!.address, async (db) => {
       expect(await ledger(db)).toEqual([
         { namespace: 'kit', version: 1, name: 'outbox' },
         { namespace: 'kit', version: 2, name: 'processed_events' },
         { namespace: 'kit', version: 3, name: 'jobs' },
+        { namespace: 'kit', version: 4, name: 'jobs_finished' },
         { namespace: 'service', version: 1, name: 'things' },
       ]);
       expect(await outboxIndexes(db)).toContainEqual({
@@ -129,7 +130,7 @@ describe('migrations: the kit first, then the service', () => {
     });
     const report = await applyMigrations([plan!], open);
     expect(report.get('legacy')).toEqual({
-      kit: { applied: [{ version: 1, name: 'outbox' }, { version: 2, name: 'processed_events' }, { version: 3, name: 'jobs' }], alreadyApplied: 0 },
+      kit: { applied: [{ version: 1, name: 'outbox' }, { version: 2, name: 'processed_events' }, { version: 3, name: 'jobs' }, { version: 4, name: 'jobs_finished' }], alreadyApplied: 0 },
       service: { applied: [], alreadyApplied: 1 },
     });
     await withDatabase(plan!.address, async (db) => {
@@ -137,6 +138,7 @@ describe('migrations: the kit first, then the service', () => {
         { namespace: 'kit', version: 1, name: 'outbox' },
         { namespace: 'kit', version: 2, name: 'processed_events' },
         { namespace: 'kit', version: 3, name: 'jobs' },
+        { namespace: 'kit', version: 4, name: 'jobs_finished' },
         { namespace: 'service', version: 1, name: 'things' },
       ]);
       // The unpublished event survived, and the index now matches what the flush orders by.
@@ -145,6 +147,6 @@ describe('migrations: the kit first, then the service', () => {
       expect(await outboxIndexes(db)).toEqual(fresh);
     });
     // The ledger took the new text's checksum: the next run is quiet.
-    expect((await applyMigrations([plan!], open)).get('legacy')).toEqual({ kit: { applied: [], alreadyApplied: 3 }, service: { applied: [], alreadyApplied: 1 } });
+    expect((await applyMigrations([plan!], open)).get('legacy')).toEqual({ kit: { applied: [], alreadyApplied: 4 }, service: { applied: [], alreadyApplied: 1 } });
   });
 });

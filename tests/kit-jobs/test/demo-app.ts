@@ -32,7 +32,7 @@ export function demoClient(app: TestApp) {
     call,
     enqueue: async (request: EnqueueRequest) => (await expectJson(call('POST', '/jobs', { as: user, body: request }), 201, Enqueued)).ids,
     job: (id: string) => expectJson(call('GET', `/admin/jobs/${id}`, { as: admin }), 200, JobView),
-    sweep: () => expectJson(call('POST', '/admin/jobs/sweep', { as: admin }), 200, z.object({ swept: z.boolean(), failed: z.number(), nudged: z.boolean() })),
+    sweep: () => expectJson(call('POST', '/admin/jobs/sweep', { as: admin }), 200, z.object({ swept: z.boolean(), failed: z.number(), nudged: z.boolean(), pruned: z.number() })),
   };
 }
 

@@ -85,11 +85,37 @@ describe('durable jobs', () => {
         `INSERT INTO jobs (queue, kind, payload, max_attempts, lease_seconds, backoff_seconds, correlation_id, state, attempts, lease_token, lease_expires_at)
          VALUES ('jobs-demo-jobs', 'quick', '{}', 1, 1, 0, 'test', 'running', 1, 'gone', now() - interval '1 second')`,
       );
-      expect(await demo.sweep()).toEqual({ swept: true, failed: 1, nudged: false });
+      expect(await demo.sweep()).toEqual({ swept: true, failed: 1, nudged: false, pruned: 0 });
       const [failed] = await rows(app, "SELECT state, last_error AS \"lastError\" FROM jobs WHERE queue = 'jobs-demo-jobs'");
       expect(failed).toEqual({ state: 'failed', lastError: 'lease expired on the last attempt' });
       expect(await rows(app, "SELECT type, published_at IS NOT NULL AS published FROM outbox WHERE type = 'job.failed'")).toEqual([
         { type: 'job.failed', published: true },
+      ]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('deletes finished jobs past their retention in the sweep, and nothing else', async () => {
+    const db = await kitDatabase(app);
+    try {
+      const insert = (state: string, finishedAgo: string | null, queue = 'jobs-demo-jobs') =>
+        db.query(
+          `INSERT INTO jobs (queue, kind, payload, max_attempts, lease_seconds, backoff_seconds, correlation_id, state, finished_at)
+           VALUES ($1::text, 'quick', '{}', 1, 60, 0, 'test', $2::text, now() - $3::text::interval)`,
+          [queue, state, finishedAgo],
+        );
+      for (const state of ['succeeded', 'failed', 'cancelled']) await insert(state, '8 days');
+      await insert('succeeded', '6 days'); // within the 7 days kept
+      await insert('succeeded', '30 days', 'another-queue'); // another queue's sweep prunes it
+      await insert('queued', null);
+      const result = await demo.sweep();
+      expect(result).toMatchObject({ swept: true, failed: 0, pruned: 3 });
+      const left = await rows(app, "SELECT queue, state, finished_at IS NULL AS open FROM jobs ORDER BY queue, state");
+      expect(left).toEqual([
+        { queue: 'another-queue', state: 'succeeded', open: false },
+        { queue: 'jobs-demo-jobs', state: 'queued', open: true },
+        { queue: 'jobs-demo-jobs', state: 'succeeded', open: false },
       ]);
     } finally {
       await db.close();
