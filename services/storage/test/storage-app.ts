@@ -1,6 +1,7 @@
 // The storage service on the local Spin runtime with its database migrated and object storage
 // (embedded s3rver, or MINIO_ENDPOINT), and the steps its tests share. Embedded PGlite and Redis
 // unless DB_CONNECTION / REDIS_ADDRESS name real servers.
+import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { StoredFile } from '@authorworks/domain';
 import { signS3Request } from '@authorworks/kit';
@@ -91,3 +92,33 @@ export function patternBytes(length: number, seed = 7): Uint8Array {
 }
 
 export { StoredFile };
+
+/**
+ * One HTTP/1.1 exchange over a bare socket, for what fetch will not send: a Content-Length the
+ * body does not match, a body that breaks off. Resolves with the status (0 if the server closed
+ * without answering) once the server answers or closes, or after `waitMs`.
+ */
+export function rawExchange(app: TestApp, head: string, body: Uint8Array = new Uint8Array(0), options: { cut?: boolean; waitMs?: number } = {}): Promise<{ status: number; text: string }> {
+  const url = new URL(app.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: url.hostname, port: Number(url.port) });
+    let received = '';
+    let settled = false;
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      socket.destroy();
+      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(received)?.[1] ?? 0), text: received });
+    };
+    socket.on('data', (chunk) => {
+      received += chunk.toString('latin1');
+      if (/\r\n\r\n/.test(received)) setTimeout(finish, 50);
+    });
+    socket.on('close', finish);
+    socket.on('error', (error) => (settled ? undefined : received ? finish() : reject(error)));
+    socket.write(head.replace(/\n/g, '\r\n') + '\r\n');
+    if (body.length > 0) socket.write(body);
+    if (options.cut) setTimeout(() => socket.end(), 100);
+    setTimeout(finish, options.waitMs ?? 10_000);
+  });
+}
