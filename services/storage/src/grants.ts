@@ -41,7 +41,7 @@ export const listGrants = defineRoute({ params: FileParams, auth: 'required' }, 
 /** `DELETE /files/{id}/grants/{grantId}`: the owner revokes a grant; it stops working at once. */
 export const revokeGrant = defineRoute({ params: GrantParams, auth: 'required' }, async (context) => {
   const file = await fileFor(context.db(), context.params.id, context.principal, 'owner');
-  const { rows } = await context.db().query('DELETE FROM grants WHERE id = $1::text::uuid AND file_id = $2::text::uuid RETURNING id', [context.params.grantId, file.id]);
+  const { rows } = await context.db().query('DELETE FROM grants WHERE id = $1::text::uuid AND file_id = $2::text::uuid RETURNING id::text AS id', [context.params.grantId, file.id]);
   if (rows.length === 0) throw notFound('No such grant on this file');
   return noContent();
 });

@@ -46,7 +46,7 @@ export async function sweepNow(context: Pick<RequestContext, 'db' | 'config' | '
   for (const fileId of new Set(deleted.map((row) => row.fileId))) {
     const { rows } = await db.query(`DELETE FROM files f WHERE f.id = $1::text::uuid AND f.status = 'deleted'
       AND NOT EXISTS (SELECT 1 FROM file_versions v WHERE v.file_id = f.id AND v.object_key <> ALL (SELECT json_array_elements_text($2::text::json)))
-      RETURNING id`, [fileId, JSON.stringify(deleted.filter((row) => row.fileId === fileId).map((row) => row.objectKey))]);
+      RETURNING id::text AS id`, [fileId, JSON.stringify(deleted.filter((row) => row.fileId === fileId).map((row) => row.objectKey))]);
     result.deleted += rows.length;
   }
   if (result.abandoned + result.deleted > 0) context.log.info('storage sweep', { ...result });
