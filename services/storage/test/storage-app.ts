@@ -32,7 +32,7 @@ export const newUser = (): User => signIn(AUTH_SECRET);
 export const storage = (app: TestApp) => fetchAs(app, '/v1/storage');
 
 /** Sends `bytes` as a raw upload body (`POST /files?filename=…` unless `path` says otherwise). */
-export function sendBytes(app: TestApp, as: User | null, bytes: Uint8Array | string, options: { path?: string; headers?: Record<string, string> } = {}): Promise<Response> {
+export function sendBytes(app: TestApp, as: User | null, bytes: Uint8Array<ArrayBuffer> | string, options: { path?: string; headers?: Record<string, string> } = {}): Promise<Response> {
   const body = typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes;
   return app.fetch(`/v1/storage${options.path ?? '/files?filename=file.bin'}`, {
     method: 'POST',
@@ -42,7 +42,7 @@ export function sendBytes(app: TestApp, as: User | null, bytes: Uint8Array | str
 }
 
 /** Uploads and returns the record. */
-export async function upload(app: TestApp, as: User, bytes: Uint8Array | string, filename = 'file.bin', headers: Record<string, string> = {}) {
+export async function upload(app: TestApp, as: User, bytes: Uint8Array<ArrayBuffer> | string, filename = 'file.bin', headers: Record<string, string> = {}) {
   return expectJson(sendBytes(app, as, bytes, { path: `/files?filename=${encodeURIComponent(filename)}`, headers }), 201, StoredFile);
 }
 
@@ -82,10 +82,10 @@ export async function ledger(app: TestApp, ownerId: string) {
   };
 }
 
-export const sha256Hex = async (bytes: Uint8Array) => Buffer.from(await crypto.subtle.digest('SHA-256', bytes)).toString('hex');
+export const sha256Hex = async (bytes: Uint8Array<ArrayBuffer>) => Buffer.from(await crypto.subtle.digest('SHA-256', bytes)).toString('hex');
 
 /** `length` bytes of a repeating pattern that no sniffer mistakes for a format. */
-export function patternBytes(length: number, seed = 7): Uint8Array {
+export function patternBytes(length: number, seed = 7): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(length);
   for (let i = 0; i < length; i++) bytes[i] = (i * 31 + seed) & 0xff;
   return bytes;
@@ -98,7 +98,7 @@ export { StoredFile };
  * body does not match, a body that breaks off. Resolves with the status (0 if the server closed
  * without answering) once the server answers or closes, or after `waitMs`.
  */
-export function rawExchange(app: TestApp, head: string, body: Uint8Array = new Uint8Array(0), options: { cut?: boolean; waitMs?: number } = {}): Promise<{ status: number; text: string }> {
+export function rawExchange(app: TestApp, head: string, body: Uint8Array<ArrayBuffer> = new Uint8Array(0), options: { cut?: boolean; waitMs?: number } = {}): Promise<{ status: number; text: string }> {
   const url = new URL(app.url);
   return new Promise((resolve, reject) => {
     const socket = connect({ host: url.hostname, port: Number(url.port) });
