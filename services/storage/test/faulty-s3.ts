@@ -1,3 +1,4 @@
+/// <reference path="../../../packages/spin-local/src/types/s3rver.d.ts" />
 // An S3 server whose failures a test chooses: s3rver behind a proxy that, for the object requests
 // a test names, refuses the connection, answers 500, or lets the request through and then cuts
 // the answer off (the object is written, the service never hears so).
