@@ -33,6 +33,9 @@ import type { StorageSettings } from './settings.ts';
 // If 4 or 5 fails, the object is deleted, then the pending row and its reservation. If even that
 // fails (storage or database gone), the pending row's expiry lets the sweep (sweep.ts) finish it.
 
+/** Versions per file: the list is served whole. */
+export const MAX_VERSIONS = 1000;
+
 /** Envelope allowance for multipart bodies when checking the declared length (headers, boundaries). */
 const MULTIPART_OVERHEAD = 64 * 1024;
 
@@ -171,6 +174,7 @@ export async function storeVersion(
       await reserveBytes(tx, ownerId, size, settings.quotaBytes);
       const { rows } = await tx.query('SELECT COALESCE(max(version), 0)::int8 AS v FROM file_versions WHERE file_id = $1::text::uuid', [fileId]);
       version = Number(rows[0]!.v) + 1;
+      if (version > MAX_VERSIONS) throw conflict('too_many_versions', `A file keeps at most ${MAX_VERSIONS} versions; upload a new file`);
     }
     const objectKey = objectKeyFor(ownerId, fileId);
     await tx.query(

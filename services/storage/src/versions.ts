@@ -3,7 +3,7 @@ import { created, defineRoute, isoTimestamp, json, queryRows, sqlInt } from '@au
 import { z } from 'zod';
 import { fileFor, fileView } from './records.ts';
 import { storageSettings } from './settings.ts';
-import { filenameFor, readIncomingFile, storeVersion, UploadQuery } from './upload.ts';
+import { filenameFor, MAX_VERSIONS, readIncomingFile, storeVersion, UploadQuery } from './upload.ts';
 
 // Versions: each upload to an existing file adds one (owner or a writer; the owner's quota pays);
 // the newest available one is the file's current version. Downloading one is download.ts.
@@ -27,7 +27,7 @@ export const listVersions = defineRoute({ params: FileParams, auth: 'optional' }
     context.db(),
     VersionRow,
     `SELECT version, status, size, content_type AS "contentType", declared_type AS "declaredType", sha256, ${isoTimestamp('created_at')} AS "createdAt"
-       FROM file_versions WHERE file_id = $1::text::uuid AND ($2::bool OR status = 'available') ORDER BY version DESC LIMIT 1000`,
+       FROM file_versions WHERE file_id = $1::text::uuid AND ($2::bool OR status = 'available') ORDER BY version DESC LIMIT ${MAX_VERSIONS}`,
     [file.id, file.canWrite],
   );
   return json({ items });
