@@ -97,6 +97,7 @@ export {
   type ObjectInfo,
   type ObjectStore,
   type ObjectStoreOptions,
+  type PresignedResponseHeaders,
   type PutOptions,
   type StoredObject,
 } from './object-store.ts';

@@ -44,6 +44,11 @@ export interface PutOptions {
   contentType?: string;
 }
 
+export interface PresignedResponseHeaders {
+  contentType?: string;
+  contentDisposition?: string;
+}
+
 export interface ObjectStore {
   put(key: string, body: ObjectBody, options?: PutOptions): Promise<{ etag: string }>;
   /** The object, or 404 `not_found`; `range` is an HTTP Range value (`bytes=0-99`). */
@@ -52,8 +57,11 @@ export interface ObjectStore {
   head(key: string): Promise<ObjectInfo | null>;
   /** Deleting a missing key succeeds, as in S3. */
   delete(key: string): Promise<void>;
-  /** A URL anyone can GET until it expires (1 s to 7 days). */
-  presignGet(key: string, options: { expiresInSeconds: number }): Promise<string>;
+  /**
+   * A URL anyone can GET until it expires (1 s to 7 days). `response` sets the Content-Type and
+   * Content-Disposition S3 answers with (signed into the URL as `response-content-*`).
+   */
+  presignGet(key: string, options: { expiresInSeconds: number; response?: PresignedResponseHeaders }): Promise<string>;
   /** A URL anyone can PUT the object to until it expires (with any Content-Type: it is not signed). */
   presignPut(key: string, options: { expiresInSeconds: number }): Promise<string>;
 }
@@ -139,12 +147,14 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
     throw await storageError(response, method, key);
   }
 
-  async function presign(method: 'GET' | 'PUT', key: string, expiresInSeconds: number): Promise<string> {
+  async function presign(method: 'GET' | 'PUT', key: string, expiresInSeconds: number, response: PresignedResponseHeaders = {}): Promise<string> {
     if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > MAX_PRESIGN_SECONDS) {
       throw new RangeError(`expiresInSeconds must be an integer from 1 to ${MAX_PRESIGN_SECONDS}`);
     }
     const url = new URL(objectUrl(options.publicEndpoint ?? options.endpoint, key));
     url.searchParams.set('X-Amz-Expires', String(expiresInSeconds));
+    if (response.contentType) url.searchParams.set('response-content-type', response.contentType);
+    if (response.contentDisposition) url.searchParams.set('response-content-disposition', response.contentDisposition);
     return (await sign(method, url.toString(), {}, true)).url;
   }
 
@@ -181,7 +191,7 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
       const response = await send('DELETE', key, {});
       await response.body?.cancel();
     },
-    presignGet: (key, { expiresInSeconds }) => presign('GET', key, expiresInSeconds),
+    presignGet: (key, { expiresInSeconds, response }) => presign('GET', key, expiresInSeconds, response),
     presignPut: (key, { expiresInSeconds }) => presign('PUT', key, expiresInSeconds),
   };
 }

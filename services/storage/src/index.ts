@@ -1,6 +1,36 @@
+// storage-api: the route table of /v1/storage. Each route (its spec and handler) lives with its
+// resource, in one file per resource with its SQL.
 import { createApi, serveHttp } from '@authorworks/kit/spin';
 import { version } from '../package.json';
+import { getContent, getVersionContent } from './download.ts';
+import * as files from './files.ts';
+import * as grants from './grants.ts';
+import { getQuota } from './quota.ts';
+import * as uploads from './uploads.ts';
+import * as versions from './versions.ts';
 
 const api = createApi({ service: 'storage', base: '/v1/storage', version });
+
+api
+  // Files: small uploads, records, downloads
+  .post('/files', files.uploadFile)
+  .get('/files', files.listFiles)
+  .get('/files/:id', files.getFile)
+  .patch('/files/:id', files.updateFile)
+  .delete('/files/:id', files.deleteFile)
+  .get('/files/:id/content', getContent)
+  // Versions
+  .post('/files/:id/versions', versions.uploadVersion)
+  .get('/files/:id/versions', versions.listVersions)
+  .get('/files/:id/versions/:version/content', getVersionContent)
+  // Grants
+  .post('/files/:id/grants', grants.createGrant)
+  .get('/files/:id/grants', grants.listGrants)
+  .delete('/files/:id/grants/:grantId', grants.revokeGrant)
+  // Large uploads through presigned URLs
+  .post('/uploads', uploads.createUpload)
+  .post('/uploads/:id/complete', uploads.completeUpload)
+  // Quota
+  .get('/quota', getQuota);
 
 serveHttp(api);

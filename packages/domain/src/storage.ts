@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { Id, PageQuery, Timestamp } from './common.ts';
+import { eventOf } from './events.ts';
+
+// The storage service's contracts: the file record other services read (graphics, audio and video
+// fetch a file's metadata and check access with the caller's token), quotas, grants and events.
+
+export const FILE_ACCESS = ['private', 'public'] as const;
+export const FileAccess = z.enum(FILE_ACCESS);
+export type FileAccess = z.infer<typeof FileAccess>;
+
+export const FILE_STATUSES = ['pending', 'available', 'deleted'] as const;
+export const FileStatus = z.enum(FILE_STATUSES);
+export type FileStatus = z.infer<typeof FileStatus>;
+
+/** The top-level media type a list can filter on (`image/png` → `image`). */
+export const CONTENT_FAMILIES = ['image', 'audio', 'video', 'text', 'font', 'model', 'application'] as const;
+export const ContentFamily = z.enum(CONTENT_FAMILIES);
+
+export const GRANT_PERMISSIONS = ['read', 'write'] as const;
+export const GrantPermission = z.enum(GRANT_PERMISSIONS);
+export type GrantPermission = z.infer<typeof GrantPermission>;
+
+/** The lowercase hex SHA-256 of a file's bytes. */
+export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** A file as the API shows it: the record and its current version. */
+export const StoredFile = z.object({
+  id: Id,
+  ownerId: Id,
+  filename: z.string(),
+  access: FileAccess,
+  status: FileStatus,
+  version: z.number().int().min(1),
+  size: z.number().int().min(0),
+  /** Detected from the bytes (never the client's word). */
+  contentType: z.string(),
+  /** What the client said it was, kept for diagnosis only. */
+  declaredType: z.string().nullable(),
+  sha256: Sha256Hex.nullable(),
+  /** What the caller may do with it. */
+  permissions: z.object({ read: z.boolean(), write: z.boolean(), owner: z.boolean() }),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export type StoredFile = z.infer<typeof StoredFile>;
+
+export const StoredFileList = z.object({ items: z.array(StoredFile), nextCursor: z.string().nullable() });
+
+export const FileParams = z.object({ id: Id });
+export const FileVersionParams = z.object({ id: Id, version: z.coerce.number().int().min(1).max(2_147_483_647) });
+export const GrantParams = z.object({ id: Id, grantId: Id });
+
+export const ListFilesQuery = PageQuery.extend({
+  family: ContentFamily.optional(),
+  status: z.enum(['pending', 'available']).optional(),
+});
+
+export const UpdateFileRequest = z
+  .object({
+    filename: z.string().min(1).max(255).optional(),
+    access: FileAccess.optional(),
+  })
+  .strict()
+  .refine((body) => body.filename !== undefined || body.access !== undefined, 'Send filename or access');
+
+export const FileVersion = z.object({
+  version: z.number().int().min(1),
+  status: FileStatus,
+  size: z.number().int().min(0),
+  contentType: z.string(),
+  declaredType: z.string().nullable(),
+  sha256: Sha256Hex.nullable(),
+  createdAt: Timestamp,
+});
+export const FileVersionList = z.object({ items: z.array(FileVersion) });
+
+export const Quota = z.object({
+  usedBytes: z.number().int().min(0),
+  allowedBytes: z.number().int().min(0),
+  files: z.number().int().min(0),
+});
+
+/** `POST /v1/storage/uploads`: a large file goes straight to object storage with a presigned PUT. */
+export const CreateUploadRequest = z
+  .object({
+    filename: z.string().min(1).max(255),
+    size: z.number().int().min(1),
+    sha256: Sha256Hex,
+    contentType: z.string().min(1).max(255).optional(),
+    access: FileAccess.optional(),
+    expiresInSeconds: z.number().int().min(60).max(3600).optional(),
+  })
+  .strict();
+
+export const UploadTicket = z.object({
+  file: StoredFile,
+  uploadUrl: z.url(),
+  method: z.literal('PUT'),
+  /** Headers the PUT must carry. */
+  headers: z.record(z.string(), z.string()),
+  expiresAt: Timestamp,
+});
+
+export const Grant = z.object({
+  id: Id,
+  fileId: Id,
+  granteeId: Id,
+  permission: GrantPermission,
+  expiresAt: Timestamp.nullable(),
+  createdAt: Timestamp,
+});
+export type Grant = z.infer<typeof Grant>;
+export const GrantList = z.object({ items: z.array(Grant) });
+
+export const CreateGrantRequest = z
+  .object({
+    granteeId: Id,
+    permission: GrantPermission,
+    /** Seconds from now (1 minute to 1 year); no expiry when absent. */
+    expiresInSeconds: z.number().int().min(60).max(365 * 24 * 3600).optional(),
+  })
+  .strict();
+
+export const StorageEventType = {
+  fileUploaded: 'file.uploaded',
+  fileDeleted: 'file.deleted',
+} as const;
+
+export const FileUploadedData = z.object({
+  id: Id,
+  ownerId: Id,
+  version: z.number().int().min(1),
+  filename: z.string(),
+  contentType: z.string(),
+  size: z.number().int().min(0),
+  sha256: Sha256Hex,
+});
+export const FileDeletedData = z.object({ id: Id, ownerId: Id });
+
+export const FileUploadedEvent = eventOf(StorageEventType.fileUploaded, FileUploadedData);
+export const FileDeletedEvent = eventOf(StorageEventType.fileDeleted, FileDeletedData);

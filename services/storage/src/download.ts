@@ -1,0 +1,93 @@
+import { FileParams, FileVersionParams } from '@authorworks/domain';
+import { conflict, defineRoute, HttpError, notFound, objectStoreFromConfig, queryOne, sqlInt, type Principal, type RequestContext } from '@authorworks/kit';
+import { z } from 'zod';
+import { contentDisposition } from './filenames.ts';
+import { isActiveContent, servedType } from './content-type.ts';
+import { parseRange } from './ranges.ts';
+import { fileFor } from './records.ts';
+import { storageSettings } from './settings.ts';
+
+// Downloads stream from object storage to the client without being held (the engine pipes the
+// body). Ranges (206/416) serve audio and video players; the ETag is the version's SHA-256, so
+// If-None-Match answers 304 without touching storage. Whatever the bytes are, the browser is told
+// not to sniff them and not to run anything: active types (HTML, SVG, XML, JS) only ever download
+// as attachments, and every answer carries a CSP that forbids script and sandboxes the document.
+
+const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; media-src 'self'; sandbox";
+
+const ContentQuery = z.object({ redirect: z.enum(['0', '1', 'true', 'false']).optional() }).strict();
+
+const VersionRow = z.object({ version: sqlInt, size: sqlInt, contentType: z.string(), declaredType: z.string().nullable(), sha256: z.string(), objectKey: z.string() });
+type VersionRow = z.output<typeof VersionRow>;
+
+async function versionOf(context: RequestContext, fileId: string, version: number | null): Promise<VersionRow> {
+  const row = await queryOne(
+    context.db(),
+    VersionRow,
+    `SELECT version, size, content_type AS "contentType", declared_type AS "declaredType", sha256, object_key AS "objectKey"
+       FROM file_versions WHERE file_id = $1::text::uuid AND status = 'available' AND ($2::int8 IS NULL OR version = $2::int8)
+      ORDER BY version DESC LIMIT 1`,
+    [fileId, version],
+  );
+  if (!row) throw version === null ? conflict('file_not_available', 'The file has no finished upload yet') : notFound('No such version of this file');
+  return row;
+}
+
+/** `"a", W/"b"` or `*` against the strong ETag. */
+function matchesEtag(header: string | null, etag: string): boolean {
+  if (header === null) return false;
+  return header.split(',').some((candidate) => {
+    const tag = candidate.trim().replace(/^W\//, '');
+    return tag === '*' || tag === etag;
+  });
+}
+
+async function serve(context: RequestContext, principal: Principal | null, fileId: string, versionNumber: number | null, redirect: boolean): Promise<Response> {
+  const file = await fileFor(context.db(), fileId, principal, 'read');
+  const version = await versionOf(context, file.id, versionNumber);
+  const active = isActiveContent(version.contentType) || isActiveContent(version.declaredType);
+  const disposition = contentDisposition(active ? 'attachment' : 'inline', file.filename);
+  const etag = `"${version.sha256}"`;
+  const headers: Record<string, string> = {
+    etag,
+    'accept-ranges': 'bytes',
+    'cache-control': file.access === 'public' ? 'public, no-cache' : 'private, no-cache',
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': CONTENT_SECURITY_POLICY,
+    'content-disposition': disposition,
+  };
+  if (matchesEtag(context.request.headers.get('if-none-match'), etag)) return new Response(null, { status: 304, headers });
+
+  const store = objectStoreFromConfig(context.config);
+  if (redirect) {
+    const url = await store.presignGet(version.objectKey, {
+      expiresInSeconds: storageSettings(context.config).downloadUrlSeconds,
+      response: { contentType: servedType(version.contentType), contentDisposition: disposition },
+    });
+    return new Response(null, { status: 302, headers: { location: url, 'cache-control': 'no-store' } });
+  }
+
+  // A range applies unless If-Range names another version.
+  const ifRange = context.request.headers.get('if-range');
+  const range = ifRange !== null && ifRange.trim() !== etag ? null : parseRange(context.request.headers.get('range'), version.size);
+  if (range === 'unsatisfiable') {
+    throw new HttpError(416, 'range_not_satisfiable', `The file has ${version.size} bytes`, { headers: { 'content-range': `bytes */${version.size}` } });
+  }
+  const object = await store.get(version.objectKey, range ? { range: `bytes=${range.start}-${range.end}` } : {});
+  headers['content-type'] = servedType(version.contentType);
+  headers['content-length'] = String(range ? range.end - range.start + 1 : version.size);
+  if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${version.size}`;
+  return new Response(object.body, { status: range ? 206 : 200, headers });
+}
+
+const wantsRedirect = (query: z.output<typeof ContentQuery>) => query.redirect === '1' || query.redirect === 'true';
+
+/** `GET /files/{id}/content`: the current version; `Range`, `If-None-Match`, `?redirect=1`. */
+export const getContent = defineRoute({ params: FileParams, query: ContentQuery, auth: 'optional' }, (context) =>
+  serve(context, context.principal, context.params.id, null, wantsRedirect(context.query)),
+);
+
+/** `GET /files/{id}/versions/{version}/content`: one version, as `getContent` serves the current one. */
+export const getVersionContent = defineRoute({ params: FileVersionParams, query: ContentQuery, auth: 'optional' }, (context) =>
+  serve(context, context.principal, context.params.id, context.params.version, wantsRedirect(context.query)),
+);
