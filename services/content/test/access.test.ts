@@ -140,6 +140,20 @@ describe('the access matrix', () => {
           canDelete: who === 'author' || who === 'admin',
         });
       });
+
+      it.each(everyone)('asking what %s may do on a chapter (for the editor service)', async (who) => {
+        const { id, chapterId } = books[state];
+        const caller = people[who];
+        const result = await call(app, 'GET', `/chapters/${chapterId}/permissions`, caller);
+        if (who === 'anonymous') return expect(result.status).toBe(401);
+        if (readStatus(who, state) === 404) return expect(result.status).toBe(404);
+        const byBook = Permissions.parse((await call(app, 'GET', `/books/${id}/permissions`, caller)).body);
+        const byChapter = Permissions.extend({ chapterId: z.uuid(), currentVersion: z.number().int() }).parse(result.body);
+        expect(byChapter).toEqual({ ...byBook, chapterId, currentVersion: expect.any(Number) });
+        const content = await call(app, 'GET', `/chapters/${chapterId}/content`, caller);
+        expect(byChapter.currentVersion).toBe((content.body as { version: number }).version);
+        await expectError(call(app, 'GET', `/chapters/00000000-0000-4000-8000-000000000000/permissions`, caller), 404, 'not_found');
+      });
     });
   }
 
