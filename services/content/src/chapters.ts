@@ -2,6 +2,7 @@ import {
   BookParams,
   Chapter,
   ChapterContent,
+  type ChapterPermissions,
   ChapterParams,
   ChapterVersion,
   ChapterVersionParams,
@@ -33,7 +34,7 @@ import {
   changeWithEvents,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { BookPermissions, loadBookAccess, requireBookAccess, type BookAccess } from './access.ts';
+import { loadBookAccess, requireBookAccess, type BookAccess } from './access.ts';
 import { bumpRevision } from './book-stats.ts';
 import { contentEvent } from './outbox.ts';
 
@@ -88,9 +89,6 @@ export const listChapters = defineRoute({ params: BookParams, query: PageQuery, 
   return json(pageOf(rows, context.query.limit, (last) => ({ p: last.position })));
 });
 
-/** Answer of `GET /v1/content/chapters/{id}/permissions`: the book's permissions, seen through one of its chapters. */
-export const ChapterPermissions = BookPermissions.extend({ chapterId: z.string(), currentVersion: z.number().int().nonnegative() });
-
 /**
  * What the caller may do on a chapter (its book's permissions), for the editor service, which
  * knows chapters only: one call instead of reading the chapter and then its book. Whoever may
@@ -101,7 +99,7 @@ export const chapterPermissions = defineRoute({ params: ChapterParams, auth: 're
   const access = await loadBookAccess(db, { chapter: context.params.id }, context.principal);
   if (!access || !access.permissions.canRead) throw notFound('No chapter with that id');
   const chapter = await selectChapter(db, context.params.id);
-  return json({ ...access.permissions, chapterId: chapter.id, currentVersion: chapter.currentVersion } satisfies z.input<typeof ChapterPermissions>);
+  return json({ ...access.permissions, chapterId: chapter.id, currentVersion: chapter.currentVersion } satisfies ChapterPermissions);
 });
 
 export const getChapter = defineRoute({ params: ChapterParams, auth: 'optional' }, async (context) => {

@@ -1,20 +1,10 @@
-import { Book, Collaborator, CollaboratorList } from '@authorworks/domain';
+import { Book, BookPermissions, Collaborator, CollaboratorList } from '@authorworks/domain';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { call, createBook, expectError, expectJson, newUser, startContentApp, type User } from './content-app.ts';
 
-const Permissions = z.object({
-  bookId: z.uuid(),
-  userId: z.uuid().nullable(),
-  role: z.string().nullable(),
-  canRead: z.boolean(),
-  canComment: z.boolean(),
-  canWrite: z.boolean(),
-  canPublish: z.boolean(),
-  canManageCollaborators: z.boolean(),
-  canDelete: z.boolean(),
-});
+const Permissions = BookPermissions;
 const InviteList = z.object({ items: z.array(Collaborator.extend({ bookTitle: z.string() })), nextCursor: z.string().nullable() });
 
 let app: TestApp;
