@@ -424,3 +424,27 @@ export const CollaboratorAcceptedEvent = eventOf(
   ContentEventType.collaboratorAccepted,
   z.object({ inviteId: Id, bookId: Id, userId: Id, role: CollaboratorRole }),
 );
+
+// ── Permissions (asked of the content service by other services) ─────────
+
+/** The caller's relation to a book: its author, an accepted collaborator's role, or none. */
+export const BookRole = z.enum(['author', ...CollaboratorRole.options]);
+export type BookRole = z.infer<typeof BookRole>;
+
+/** `GET /v1/content/books/{id}/permissions`: what a user may do on a book. */
+export const BookPermissions = z.object({
+  bookId: Id,
+  userId: Id.nullable(),
+  role: BookRole.nullable(),
+  canRead: z.boolean(),
+  canComment: z.boolean(),
+  canWrite: z.boolean(),
+  canPublish: z.boolean(),
+  canManageCollaborators: z.boolean(),
+  canDelete: z.boolean(),
+});
+export type BookPermissions = z.infer<typeof BookPermissions>;
+
+/** `GET /v1/content/chapters/{id}/permissions`: the book's permissions through one of its chapters, with the chapter's content version (the editor service asks this). */
+export const ChapterPermissions = BookPermissions.extend({ chapterId: Id, currentVersion: z.number().int().nonnegative() });
+export type ChapterPermissions = z.infer<typeof ChapterPermissions>;

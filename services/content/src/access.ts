@@ -1,27 +1,6 @@
-import { CollaboratorRole, Id, type BookStatus, type Visibility } from '@authorworks/domain';
+import { BookPermissions, CollaboratorRole, Id, type BookRole, type BookStatus, type Visibility } from '@authorworks/domain';
 import { forbidden, notFound, queryOne, type Principal, type SqlClient } from '@authorworks/kit';
 import { z } from 'zod';
-
-/** The caller's relation to a book: its author, an accepted collaborator's role, or none. */
-export const BookRole = z.enum(['author', ...CollaboratorRole.options]);
-export type BookRole = z.infer<typeof BookRole>;
-
-/**
- * Answer of `GET /v1/content/books/{id}/permissions`: what a user may do on a book. Other services
- * (editor, messaging) ask this instead of re-implementing the rules. Belongs in @authorworks/domain.
- */
-export const BookPermissions = z.object({
-  bookId: Id,
-  userId: Id.nullable(),
-  role: BookRole.nullable(),
-  canRead: z.boolean(),
-  canComment: z.boolean(),
-  canWrite: z.boolean(),
-  canPublish: z.boolean(),
-  canManageCollaborators: z.boolean(),
-  canDelete: z.boolean(),
-});
-export type BookPermissions = z.infer<typeof BookPermissions>;
 
 const BookAccessRow = z.object({
   bookId: Id,

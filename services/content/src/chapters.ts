@@ -2,6 +2,7 @@ import {
   BookParams,
   Chapter,
   ChapterContent,
+  type ChapterPermissions,
   ChapterParams,
   ChapterVersion,
   ChapterVersionParams,
@@ -33,7 +34,7 @@ import {
   changeWithEvents,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { requireBookAccess, type BookAccess } from './access.ts';
+import { loadBookAccess, requireBookAccess, type BookAccess } from './access.ts';
 import { bumpRevision } from './book-stats.ts';
 import { contentEvent } from './outbox.ts';
 
@@ -86,6 +87,19 @@ export const listChapters = defineRoute({ params: BookParams, query: PageQuery, 
     [access.bookId, after?.p ?? 0, context.query.limit + 1],
   );
   return json(pageOf(rows, context.query.limit, (last) => ({ p: last.position })));
+});
+
+/**
+ * What the caller may do on a chapter (its book's permissions), for the editor service, which
+ * knows chapters only: one call instead of reading the chapter and then its book. Whoever may
+ * not read the book gets 404, as for every other chapter route.
+ */
+export const chapterPermissions = defineRoute({ params: ChapterParams, auth: 'required' }, async (context) => {
+  const db = context.db();
+  const access = await loadBookAccess(db, { chapter: context.params.id }, context.principal);
+  if (!access || !access.permissions.canRead) throw notFound('No chapter with that id');
+  const chapter = await selectChapter(db, context.params.id);
+  return json({ ...access.permissions, chapterId: chapter.id, currentVersion: chapter.currentVersion } satisfies ChapterPermissions);
 });
 
 export const getChapter = defineRoute({ params: ChapterParams, auth: 'optional' }, async (context) => {

@@ -29,6 +29,7 @@ api
   .post('/books/:id/chapters', chapters.createChapter)
   .get('/books/:id/chapters', chapters.listChapters)
   .get('/chapters/:id', chapters.getChapter)
+  .get('/chapters/:id/permissions', chapters.chapterPermissions)
   .patch('/chapters/:id', chapters.updateChapter)
   .delete('/chapters/:id', chapters.deleteChapter)
   .put('/chapters/:id/position', chapters.moveChapter)

@@ -1,20 +1,10 @@
-import { Book, Collaborator, CollaboratorList } from '@authorworks/domain';
+import { Book, BookPermissions, Collaborator, CollaboratorList } from '@authorworks/domain';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { call, createBook, expectError, expectJson, newUser, startContentApp, type User } from './content-app.ts';
 
-const Permissions = z.object({
-  bookId: z.uuid(),
-  userId: z.uuid().nullable(),
-  role: z.string().nullable(),
-  canRead: z.boolean(),
-  canComment: z.boolean(),
-  canWrite: z.boolean(),
-  canPublish: z.boolean(),
-  canManageCollaborators: z.boolean(),
-  canDelete: z.boolean(),
-});
+const Permissions = BookPermissions;
 const InviteList = z.object({ items: z.array(Collaborator.extend({ bookTitle: z.string() })), nextCursor: z.string().nullable() });
 
 let app: TestApp;
@@ -139,6 +129,20 @@ describe('the access matrix', () => {
           canManageCollaborators: ['author', 'owner'].includes(who),
           canDelete: who === 'author' || who === 'admin',
         });
+      });
+
+      it.each(everyone)('asking what %s may do on a chapter (for the editor service)', async (who) => {
+        const { id, chapterId } = books[state];
+        const caller = people[who];
+        const result = await call(app, 'GET', `/chapters/${chapterId}/permissions`, caller);
+        if (who === 'anonymous') return expect(result.status).toBe(401);
+        if (readStatus(who, state) === 404) return expect(result.status).toBe(404);
+        const byBook = Permissions.parse((await call(app, 'GET', `/books/${id}/permissions`, caller)).body);
+        const byChapter = Permissions.extend({ chapterId: z.uuid(), currentVersion: z.number().int() }).parse(result.body);
+        expect(byChapter).toEqual({ ...byBook, chapterId, currentVersion: expect.any(Number) });
+        const content = await call(app, 'GET', `/chapters/${chapterId}/content`, caller);
+        expect(byChapter.currentVersion).toBe((content.body as { version: number }).version);
+        await expectError(call(app, 'GET', `/chapters/00000000-0000-4000-8000-000000000000/permissions`, caller), 404, 'not_found');
       });
     });
   }
