@@ -3,3 +3,4 @@ export * from './events.ts';
 export * from './user.ts';
 export * from './content.ts';
 export { countWords, readingTimeMinutes } from './word-count.ts';
+export * from './messaging.ts';
