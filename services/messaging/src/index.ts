@@ -3,7 +3,9 @@
 import { createApi, serveHttp } from '@authorworks/kit/spin';
 import { version } from '../package.json';
 import * as conversations from './conversations.ts';
+import * as follows from './follows.ts';
 import * as messages from './messages.ts';
+import * as notifications from './notifications.ts';
 import { stream } from './stream.ts';
 
 const api = createApi({ service: 'messaging', base: '/v1/messaging', version });
@@ -24,6 +26,16 @@ api
   .get('/messages/:id', messages.getMessage)
   .patch('/messages/:id', messages.editMessage)
   .delete('/messages/:id', messages.deleteMessage)
+  // Notifications, their preferences, and follows (whose published books notify)
+  .get('/notifications', notifications.listNotifications)
+  .post('/notifications/read-all', notifications.markAllNotificationsRead)
+  .post('/notifications/:id/read', notifications.markNotificationRead)
+  .delete('/notifications/:id', notifications.deleteNotification)
+  .get('/notification-preferences', notifications.listPreferences)
+  .put('/notification-preferences/:type', notifications.updatePreference)
+  .get('/follows', follows.listFollows)
+  .post('/follows/:userId', follows.follow)
+  .delete('/follows/:userId', follows.unfollow)
   // Everything for the caller, as Server-Sent Events since Last-Event-ID
   .get('/stream', stream);
 

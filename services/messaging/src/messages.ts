@@ -1,4 +1,4 @@
-import { Id, Message, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX } from '@authorworks/domain';
+import { Id, Message, PageQuery } from '@authorworks/domain';
 import {
   CursorInteger,
   conflict,
@@ -41,9 +41,7 @@ export const PostMessageRequest = z.strictObject({
 export const EditMessageRequest = z.strictObject({ text: Text });
 export const MessageParams = z.object({ id: Id });
 
-export const MessageListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(PAGE_LIMIT_MAX).default(PAGE_LIMIT_DEFAULT),
-  cursor: z.string().min(1).max(512).optional(),
+export const MessageListQuery = PageQuery.extend({
   /** Oldest first, the messages after this seq (what a client that has seen `since` lacks). */
   since: z.coerce.number().int().min(0).max(2_147_483_647).optional(),
   /** Only the replies to this message (its thread). */
