@@ -4,3 +4,4 @@ export * from './user.ts';
 export * from './content.ts';
 export { countWords, readingTimeMinutes } from './word-count.ts';
 export * from './storage.ts';
+export * from './messaging.ts';
