@@ -22,7 +22,7 @@ export const GrantPermission = z.enum(GRANT_PERMISSIONS);
 export type GrantPermission = z.infer<typeof GrantPermission>;
 
 /** The lowercase hex SHA-256 of a file's bytes. */
-export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+export const Sha256Hex = z.string().length(64).regex(/^[0-9a-f]{64}$/);
 
 /** A file as the API shows it: the record and its current version. */
 export const StoredFile = z.object({

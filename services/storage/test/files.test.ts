@@ -1,7 +1,7 @@
 import { Quota, StoredFileList } from '@authorworks/domain';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectError, expectJson, ledger, newUser, objectKeys, patternBytes, sendBytes, sha256Hex, startStorageApp, storage, StoredFile, upload } from './storage-app.ts';
+import { dbQuery, expectError, expectJson, ledger, newUser, objectKeys, patternBytes, sendBytes, sha256Hex, startStorageApp, storage, StoredFile, upload } from './storage-app.ts';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -195,10 +195,11 @@ describe('files', () => {
     expect((await objectKeys(app)).filter((key) => key.includes(file.id))).toEqual([]);
     expect(await expectJson(storage(app)('GET', '/quota', { as: ada }), 200, Quota)).toMatchObject({ usedBytes: 0, files: 0 });
     expect(await ledger(app, ada.id)).toMatchObject({ usedBytes: 0, recountBytes: 0, files: 0 });
-
-    const db = await app.sql('postgres://postgres@127.0.0.1:5432/authorworks_storage');
-    const events = await db.query(`SELECT type, data::text AS data FROM outbox WHERE subject = $1 ORDER BY created_at`, [file.id]);
-    expect(events.rows.map((row) => row.type)).toEqual(['file.uploaded', 'file.deleted']);
+    const events = await dbQuery(app, `SELECT type, data::text AS data, published_at IS NOT NULL AS published FROM outbox WHERE subject = $1 ORDER BY created_at`, [file.id]);
+    expect(events.rows.map((row) => [row.type, row.published])).toEqual([
+      ['file.uploaded', true],
+      ['file.deleted', true],
+    ]);
     expect(JSON.parse(String(events.rows[0]!.data))).toMatchObject({ id: file.id, ownerId: ada.id, size: 5000, contentType: 'application/octet-stream', sha256: file.sha256 });
   });
 });

@@ -2,7 +2,7 @@ import { Quota } from '@authorworks/domain';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultyS3, type FaultyS3 } from './faulty-s3.ts';
-import { DB_ADDRESS, expectError, expectJson, ledger, newUser, objectKeys, patternBytes, sendBytes, startStorageAppAt, storage, upload, type User } from './storage-app.ts';
+import { dbQuery, expectError, expectJson, ledger, newUser, objectKeys, patternBytes, sendBytes, startStorageAppAt, storage, upload, type User } from './storage-app.ts';
 
 // A failure at any step of an upload leaves neither an object nor a record; where the service
 // cannot clean up at once (storage gone), the sweep does once the pending record expires.
@@ -19,8 +19,7 @@ afterAll(async () => {
 });
 afterEach(async () => {
   s3.healAll();
-  const db = await app.sql(DB_ADDRESS);
-  await db.query('DROP TRIGGER IF EXISTS inject_failure ON file_versions');
+  await dbQuery(app, 'DROP TRIGGER IF EXISTS inject_failure ON file_versions');
 });
 
 async function expectNothingStored(user: User) {
@@ -30,10 +29,9 @@ async function expectNothingStored(user: User) {
 
 /** Makes the database refuse `operation` on file_versions for rows declared `application/x-fail`. */
 async function failDatabaseOn(operation: 'INSERT' | 'UPDATE') {
-  const db = await app.sql(DB_ADDRESS);
-  await db.query(`CREATE OR REPLACE FUNCTION inject_failure() RETURNS trigger LANGUAGE plpgsql AS $$
+  await dbQuery(app, `CREATE OR REPLACE FUNCTION inject_failure() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN IF NEW.declared_type = 'application/x-fail' THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$`);
-  await db.query(`CREATE TRIGGER inject_failure BEFORE ${operation} ON file_versions FOR EACH ROW EXECUTE FUNCTION inject_failure()`);
+  await dbQuery(app, `CREATE TRIGGER inject_failure BEFORE ${operation} ON file_versions FOR EACH ROW EXECUTE FUNCTION inject_failure()`);
 }
 
 /** Lets the sweep run on the next request (at most once a second here). */
@@ -61,8 +59,7 @@ describe('no orphans', () => {
     await failDatabaseOn('INSERT');
     expect((await sendBytes(app, ada, patternBytes(3000), { headers: { 'content-type': 'application/x-fail' } })).status).toBe(500);
     await expectNothingStored(ada);
-    const db = await app.sql(DB_ADDRESS);
-    await db.query('DROP TRIGGER inject_failure ON file_versions');
+    await dbQuery(app, 'DROP TRIGGER inject_failure ON file_versions');
     // After the object is written, making the version available fails.
     await failDatabaseOn('UPDATE');
     expect((await sendBytes(app, ada, patternBytes(3000), { headers: { 'content-type': 'application/x-fail' } })).status).toBe(500);
@@ -89,8 +86,7 @@ describe('no orphans', () => {
     await expectJson(storage(app)('GET', '/quota', { as: ada }), 200, Quota);
     expect(await ledger(app, ada.id)).toMatchObject({ files: 1 });
     // Expired (moved back in time): the next request's sweep removes it.
-    const db = await app.sql(DB_ADDRESS);
-    await db.query(`UPDATE file_versions SET expires_at = now() - interval '1 second' WHERE owner_id = $1::uuid`, [ada.id]);
+    await dbQuery(app, `UPDATE file_versions SET expires_at = now() - interval '1 second' WHERE owner_id = $1::uuid`, [ada.id]);
     await nextSweep();
     expect(await expectJson(storage(app)('GET', '/quota', { as: ada }), 200, Quota)).toMatchObject({ usedBytes: 0, files: 0 });
     await expectNothingStored(ada);

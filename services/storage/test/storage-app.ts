@@ -16,14 +16,17 @@ export const DB_ADDRESS = 'postgres://postgres@127.0.0.1:5432/authorworks_storag
 export const MANIFEST = fileURLToPath(new URL('../spin.toml', import.meta.url));
 export const BUCKET = 'authorworks';
 
+/** Sweeps may run every second in tests (the Redis lock of a 30 s interval would outlive a test file). */
+const TEST_VARIABLES = { storage_sweep_every_seconds: '1' };
+
 export function startStorageApp(variables: Record<string, string> = {}): Promise<TestApp> {
-  return startService({ manifest: MANIFEST, authSecret: AUTH_SECRET, variables });
+  return startService({ manifest: MANIFEST, authSecret: AUTH_SECRET, variables: { ...TEST_VARIABLES, ...variables } });
 }
 
 /** The app with its object storage at `endpoint` (a test's own server or proxy), s3rver's keys. */
 export function startStorageAppAt(endpoint: string, variables: Record<string, string> = {}): Promise<TestApp> {
   const env: Record<string, string> = { SPIN_VARIABLE_AUTH_SECRET: AUTH_SECRET, SPIN_VARIABLE_LOG_LEVEL: 'warn', MINIO_ENDPOINT: endpoint, MINIO_ACCESS_KEY: 'S3RVER', MINIO_SECRET_KEY: 'S3RVER' };
-  for (const [name, value] of Object.entries(variables)) env[`SPIN_VARIABLE_${name.toUpperCase()}`] = value;
+  for (const [name, value] of Object.entries({ ...TEST_VARIABLES, ...variables })) env[`SPIN_VARIABLE_${name.toUpperCase()}`] = value;
   return startApp({ manifest: MANIFEST, env, migrate: true });
 }
 
@@ -65,16 +68,26 @@ export async function objectKeys(app: TestApp): Promise<string[]> {
   return [...text.matchAll(/<Key>([^<]*)<\/Key>/g)].map((match) => match[1]!);
 }
 
+/** One statement on the service's database, on a connection closed after it (an open one keeps a real server's test app from closing). */
+export async function dbQuery(app: TestApp, text: string, params: unknown[] = []) {
+  const db = await app.sql(DB_ADDRESS);
+  try {
+    return await db.query(text, params as never);
+  } finally {
+    await db.close();
+  }
+}
+
 /** The service's own records, for checks a client cannot make (quota against a recount). */
 export async function ledger(app: TestApp, ownerId: string) {
-  const db = await app.sql(DB_ADDRESS);
-  const q = await db.query('SELECT used_bytes::text AS used FROM quotas WHERE owner_id = $1::uuid', [ownerId]);
-  const recount = await db.query(
+  const q = await dbQuery(app, 'SELECT used_bytes::text AS used FROM quotas WHERE owner_id = $1::uuid', [ownerId]);
+  const recount = await dbQuery(
+    app,
     `SELECT COALESCE(sum(v.size), 0)::text AS bytes, count(*)::int AS versions FROM file_versions v JOIN files f ON f.id = v.file_id
       WHERE v.owner_id = $1::uuid AND f.status <> 'deleted'`,
     [ownerId],
   );
-  const files = await db.query('SELECT count(*)::int AS n FROM files WHERE owner_id = $1::uuid', [ownerId]);
+  const files = await dbQuery(app, 'SELECT count(*)::int AS n FROM files WHERE owner_id = $1::uuid', [ownerId]);
   return {
     usedBytes: Number(q.rows[0]?.used ?? 0),
     recountBytes: Number(recount.rows[0]!.bytes),

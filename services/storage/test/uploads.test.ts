@@ -1,7 +1,7 @@
 import { Quota, StoredFile, UploadTicket } from '@authorworks/domain';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB_ADDRESS, expectError, expectJson, ledger, newUser, objectKeys, patternBytes, sha256Hex, startStorageApp, storage, type User } from './storage-app.ts';
+import { dbQuery, expectError, expectJson, ledger, newUser, objectKeys, patternBytes, sha256Hex, startStorageApp, storage, type User } from './storage-app.ts';
 
 // Large uploads: a presigned PUT straight to object storage, then a completion that checks it.
 let app: TestApp;
@@ -98,8 +98,7 @@ describe('presigned uploads', () => {
 
     // Never completed: once its time is up, a request's sweep removes record, object and reservation.
     expect((await put(ticket.uploadUrl, bytes)).status).toBe(200);
-    const db = await app.sql(DB_ADDRESS);
-    await db.query(`UPDATE file_versions SET expires_at = now() - interval '1 second' WHERE file_id = $1::uuid`, [ticket.file.id]);
+    await dbQuery(app, `UPDATE file_versions SET expires_at = now() - interval '1 second' WHERE file_id = $1::uuid`, [ticket.file.id]);
     await expectError(complete(ada, ticket.file.id), 409, 'no_pending_upload');
     await new Promise((resolve) => setTimeout(resolve, 1100));
     await expectJson(storage(app)('GET', '/quota', { as: ada }), 200, Quota);

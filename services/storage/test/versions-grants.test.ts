@@ -1,7 +1,7 @@
 import { FileVersionList, Grant, GrantList } from '@authorworks/domain';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DB_ADDRESS, expectError, expectJson, ledger, newUser, objectKeys, sendBytes, startStorageApp, storage, StoredFile, upload } from './storage-app.ts';
+import { dbQuery, expectError, expectJson, ledger, newUser, objectKeys, sendBytes, startStorageApp, storage, StoredFile, upload } from './storage-app.ts';
 
 let app: TestApp;
 beforeAll(async () => {
@@ -76,10 +76,9 @@ describe('grants', () => {
     const grant = grants.items[0]!;
 
     // An expired grant is no grant.
-    const db = await app.sql(DB_ADDRESS);
-    await db.query(`UPDATE grants SET expires_at = now() - interval '1 second' WHERE id = $1::uuid`, [grant.id]);
+    await dbQuery(app, `UPDATE grants SET expires_at = now() - interval '1 second' WHERE id = $1::uuid`, [grant.id]);
     await expectError(storage(app)('GET', `/files/${file.id}/content`, { as: bob }), 404);
-    await db.query(`UPDATE grants SET expires_at = NULL WHERE id = $1::uuid`, [grant.id]);
+    await dbQuery(app, `UPDATE grants SET expires_at = NULL WHERE id = $1::uuid`, [grant.id]);
     expect((await storage(app)('GET', `/files/${file.id}/content`, { as: bob })).status).toBe(200);
 
     // Revoked: gone at once.
