@@ -2,6 +2,7 @@
 // resource, in one file per resource with its SQL.
 import { createApi, serveHttp } from '@authorworks/kit/spin';
 import { version } from '../package.json';
+import * as checkpoints from './checkpoints.ts';
 import * as comments from './comments.ts';
 import * as documents from './documents.ts';
 import * as operations from './operations.ts';
@@ -17,6 +18,10 @@ api
   .post('/documents/:chapterId/operations', operations.postOperations)
   .get('/documents/:chapterId/operations', operations.listOperations)
   .get('/documents/:chapterId/stream', streamDocument)
+  // Checkpoints
+  .post('/documents/:chapterId/checkpoints', checkpoints.createCheckpoint)
+  .get('/documents/:chapterId/checkpoints', checkpoints.listCheckpoints)
+  .post('/documents/:chapterId/checkpoints/:checkpointId/revert', checkpoints.revertToCheckpoint)
   // Comments
   .post('/documents/:chapterId/comments', comments.createComment)
   .get('/documents/:chapterId/comments', comments.listComments)

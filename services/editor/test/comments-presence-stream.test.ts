@@ -1,12 +1,12 @@
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Committed, EditorDocument, chapterWith, editor, expectError, expectJson, newUser, startEditorApp } from './editor-app.ts';
+import { Committed, EditorDocument, chapterWith, content, editor, expectError, expectJson, newUser, startEditorApp } from './editor-app.ts';
 
 let app: TestApp;
 let call: ReturnType<typeof editor>;
 beforeAll(async () => {
-  app = await startEditorApp({ editor_snapshot_every: '4', editor_retained_ops: '4' });
+  app = await startEditorApp({ editor_snapshot_every: '4', editor_retained_ops: '4', editor_requests_per_minute: '30' });
   call = editor(app);
 });
 afterAll(async () => {
@@ -159,7 +159,7 @@ describe('stream', () => {
     await expectError(call('GET', `/documents/${chapterId}/stream`, null), 401);
 
     // After pruning (snapshot every 4, keep 4), a stream from before the kept history says reload.
-    for (let version = 2; version < 10; version++) await commit(chapterId, version, ['.']);
+    for (let version = 2; version < 10; version++) await commit(chapterId, version, ['.'], writer);
     const stale = events(String((await call('GET', `/documents/${chapterId}/stream`, writer, undefined, { 'last-event-id': String(opened.lastEventId) })).body));
     expect(stale.map((e) => e.event)).toEqual(['reload', 'presence']);
   });
@@ -179,5 +179,68 @@ describe('autosave', () => {
     await expectError(call('PUT', `/documents/${chapterId}/content`, viewer, { baseVersion: 2, text: 'x' }), 404);
     await expectError(call('PUT', `/documents/${chapterId}/content`, author, { baseVersion: 2, text: 'a\u0000' }), 400, 'validation_failed');
     await expectError(call('PUT', `/documents/${chapterId}/content`, author, { baseVersion: 2 }), 400, 'validation_failed');
+  });
+});
+
+describe('checkpoints', () => {
+  const Checkpoint = z.object({ id: z.uuid(), chapterId: z.uuid(), name: z.string(), version: z.number(), contentVersion: z.number(), authorId: z.uuid(), createdAt: z.string() });
+  const CheckpointList = z.object({ items: z.array(Checkpoint), nextCursor: z.string().nullable() });
+
+  it('saves the text as a chapter content version, lists checkpoints newest first, and reverts as a new operation', async () => {
+    const { chapterId } = await chapterWith(app, author, 'Draft one.', { editor: [writer], viewer: [viewer] });
+    await expectJson(call('GET', `/documents/${chapterId}`, author), 200, EditorDocument);
+    await commit(chapterId, 0, [6, { d: 3 }, 'two'], writer); // "Draft two."
+    const first = await expectJson(call('POST', `/documents/${chapterId}/checkpoints`, writer, { name: 'Second draft' }), 201, Checkpoint);
+    expect(first).toMatchObject({ name: 'Second draft', version: 1, contentVersion: 2, authorId: writer.id });
+    // In the content service: version 2 holds the editor's text.
+    const Version = z.object({ version: z.number(), content: z.string(), message: z.string(), authorId: z.uuid() });
+    const saved = await expectJson(content(app)('GET', `/chapters/${chapterId}/versions/2`, viewer), 200, Version);
+    expect(saved).toMatchObject({ content: 'Draft two.', message: 'Checkpoint: Second draft', authorId: writer.id });
+
+    await commit(chapterId, 1, [{ d: 5 }, 'Final'], author); // "Final two."
+    const second = await expectJson(call('POST', `/documents/${chapterId}/checkpoints`, author, { name: 'Final' }), 201, Checkpoint);
+    expect(second).toMatchObject({ version: 2, contentVersion: 3 });
+    const list = await expectJson(call('GET', `/documents/${chapterId}/checkpoints?limit=1`, viewer), 200, CheckpointList);
+    const rest = await expectJson(call('GET', `/documents/${chapterId}/checkpoints?limit=1&cursor=${list.nextCursor}`, viewer), 200, CheckpointList);
+    expect([...list.items, ...rest.items].map((c) => c.name)).toEqual(['Final', 'Second draft']);
+
+    await commit(chapterId, 2, [10, ' More.'], writer); // "Final two. More."
+    const reverted = await expectJson(call('POST', `/documents/${chapterId}/checkpoints/${first.id}/revert`, author), 200, Committed);
+    expect(reverted.version).toBe(4);
+    expect((await expectJson(call('GET', `/documents/${chapterId}`, writer), 200, EditorDocument)).text).toBe('Draft two.');
+    // The revert is an ordinary operation in the log: collaborators follow it.
+    const log = await expectJson(call('GET', `/documents/${chapterId}/operations?since=3`, writer), 200, z.object({ items: z.array(z.object({ version: z.number(), authorId: z.uuid() })) }));
+    expect(log.items).toEqual([expect.objectContaining({ version: 4, authorId: author.id })]);
+
+    await expectError(call('POST', `/documents/${chapterId}/checkpoints`, viewer, { name: 'Mine' }), 403);
+    await expectError(call('POST', `/documents/${chapterId}/checkpoints/${first.id}/revert`, viewer), 403);
+    await expectError(call('POST', `/documents/${chapterId}/checkpoints`, author, { name: '' }), 400, 'validation_failed');
+    await expectError(call('POST', `/documents/${chapterId}/checkpoints/00000000-0000-4000-8000-000000000000/revert`, author), 404);
+    await expectError(call('GET', `/documents/${chapterId}/checkpoints`, stranger), 404);
+  });
+});
+
+describe('limits', () => {
+  it('throttles each user’s writes (editor_requests_per_minute, here 30) with 429 and Retry-After, others unaffected', async () => {
+    const busy = newUser();
+    const calm = newUser();
+    const { chapterId } = await chapterWith(app, author, 'x', { editor: [busy, calm] });
+    await expectJson(call('GET', `/documents/${chapterId}`, busy), 200, EditorDocument);
+    const statuses: number[] = [];
+    for (let i = 0; i < 31; i++) statuses.push((await call('PUT', `/documents/${chapterId}/presence`, busy, { version: 0, cursor: 0 })).status);
+    expect(statuses.slice(0, 30).every((status) => status === 200)).toBe(true);
+    expect(statuses[30]).toBe(429);
+    const refused = await call('POST', `/documents/${chapterId}/operations`, busy, { baseVersion: 0, ops: ['y'] });
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    await expectError(Promise.resolve(refused), 429, 'too_many_requests');
+    await expectJson(call('POST', `/documents/${chapterId}/operations`, calm, { baseVersion: 0, ops: ['z'] }), 200, Committed);
+    // Reading is not throttled.
+    await expectJson(call('GET', `/documents/${chapterId}`, busy), 200, EditorDocument);
+  });
+
+  it('publishes its route table as OpenAPI', async () => {
+    const document = await expectJson(call('GET', '/openapi.json', null), 200, z.object({ openapi: z.string(), paths: z.record(z.string(), z.unknown()) }));
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/documents/{chapterId}/operations', '/documents/{chapterId}/stream', '/documents/{chapterId}/checkpoints/{checkpointId}/revert']));
   });
 });
