@@ -7,10 +7,12 @@ import type { SqlClient } from './sql.ts';
 
 const decoder = new TextDecoder();
 
-/** Enough of Redis for the kit: strings with expiry, INCR, DEL, PUBLISH, and the SET/EXPIRE/TTL/GET/PING commands. */
+/** Enough of Redis for the kit: strings with expiry, INCR, DEL, PUBLISH, the SET/EXPIRE/TTL/GET/PING commands, and XADD/XRANGE for the event log. */
 export class InMemoryRedis implements RedisClient {
   readonly published: { channel: string; payload: string }[] = [];
   private readonly values = new Map<string, { value: Uint8Array; expiresAt: number | null }>();
+  /** Streams (XADD/XRANGE with one field per entry, as the event log writes them). */
+  private readonly streams = new Map<string, { ms: number; seq: number; value: Uint8Array }[]>();
 
   constructor(private readonly clock: () => number = () => Date.now()) {}
 
@@ -78,6 +80,28 @@ export class InMemoryRedis implements RedisClient {
         if (entry.expiresAt === null) return [-1];
         const milliseconds = entry.expiresAt - this.clock();
         return [command.toUpperCase() === 'PTTL' ? milliseconds : Math.floor(milliseconds / 1000)];
+      }
+      case 'XADD': {
+        // XADD key MAXLEN ~ <n> * <field> <value>
+        const entries = this.streams.get(text[0]!) ?? [];
+        const last = entries[entries.length - 1];
+        const now = this.clock();
+        const entry = last && last.ms >= now ? { ms: last.ms, seq: last.seq + 1 } : { ms: now, seq: 0 };
+        const value = args[args.length - 1]!;
+        entries.push({ ...entry, value: value instanceof Uint8Array ? value : utf8(String(value)) });
+        const max = Number(text[3]);
+        if (entries.length > max) entries.splice(0, entries.length - max);
+        this.streams.set(text[0]!, entries);
+        return [`${entry.ms}-${entry.seq}`];
+      }
+      case 'XRANGE': {
+        // XRANGE key <start> + COUNT <n>: flattened as Spin does (id, field, value, ...).
+        const [key, start, , , count] = text as [string, string, string, string, string];
+        const [ms, seq = 0] = start === '-' ? [0, 0] : (start.split('-').map(Number) as [number, number?]);
+        return (this.streams.get(key) ?? [])
+          .filter((entry) => entry.ms > ms! || (entry.ms === ms && entry.seq >= seq!))
+          .slice(0, Number(count))
+          .flatMap((entry) => [`${entry.ms}-${entry.seq}`, 'event', entry.value]);
       }
       default:
         throw new Error(`InMemoryRedis: ${command} not implemented`);

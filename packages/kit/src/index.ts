@@ -52,6 +52,15 @@ export {
   type EventPublisher,
   type Idempotency,
 } from './events.ts';
+export {
+  EVENT_LOG_MAX_LENGTH,
+  appendEventLog,
+  eventLogKey,
+  parseEventLogId,
+  readEventLog,
+  type EventLogEntry,
+  type EventLogPosition,
+} from './event-log.ts';
 export type { Host } from './host.ts';
 export {
   JOB_LIMITS,

@@ -1,6 +1,7 @@
 import { EventEnvelope } from '@authorworks/domain';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApiWithHost, defineRoute, type ApiOptions } from './api.ts';
+import { readEventLog } from './event-log.ts';
 import { inMemoryHost } from './in-memory-host.ts';
 import { json } from './responses.ts';
 import { transaction, type SqlClient, type SqlParam } from './sql.ts';
@@ -71,6 +72,13 @@ describe('transactional outbox', () => {
     const event = EventEnvelope.parse(JSON.parse(host.redis.published[0]!.payload));
     expect(event).toMatchObject({ id: database.rows[0]!.id, type: 'thing.changed', source: 'demo', subject: 'thing-1', data: { x: 1 }, correlationId: 'req-9' });
     expect(database.rows[0]!.published).toBe(true);
+  });
+
+  it('also appends each published event to its channel’s event log, for consumers that were down', async () => {
+    const { api, host } = setup();
+    await api.fetch(new Request('http://x/v1/demo/commit', { method: 'POST' }));
+    const logged = await readEventLog(host.redis, 'demo-events', null, 10);
+    expect(logged.map((entry) => new TextDecoder().decode(entry.payload))).toEqual([host.redis.published[0]!.payload]);
   });
 
   it('publishes nothing for a rolled-back transaction', async () => {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { RequestContext } from './context.ts';
 import type { Logger } from './logging.ts';
 import { utf8 } from './encoding.ts';
+import { appendEventLog } from './event-log.ts';
 import { setIfAbsent, type RedisClient } from './redis.ts';
 import { isoTimestamp, queryRows, transaction, type SqlClient } from './sql.ts';
 
@@ -101,7 +102,14 @@ export async function flushOutbox(
           data: JSON.parse(row.data) as unknown,
           correlationId: row.correlation_id,
         };
-        await client.publish(row.channel, utf8(JSON.stringify(envelope)));
+        const payload = utf8(JSON.stringify(envelope));
+        await client.publish(row.channel, payload);
+        // Also kept in the channel's log, for consumers that were down (event-log.ts). The
+        // publish is what must not be repeated for nothing: a log that cannot be written only
+        // loses the catch-up for this event, so it does not hold the row back.
+        await appendEventLog(client, row.channel, payload).catch((error: unknown) => {
+          options.log.warn('event not added to the event log', { channel: row.channel, eventId: row.id, error });
+        });
       }
       await tx.query('UPDATE outbox SET published_at = now() WHERE id IN (SELECT json_array_elements_text($1::text::json)::uuid)', [
         JSON.stringify(rows.map((row) => row.id)),

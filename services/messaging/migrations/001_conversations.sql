@@ -67,7 +67,8 @@ CREATE TABLE feed (
   user_id uuid NOT NULL,
   seq bigint NOT NULL,
   kind text NOT NULL,
-  data jsonb NOT NULL,
+  -- The item as the stream sends it: one line of JSON, kept as written.
+  data text NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (user_id, seq)
 );

@@ -18,7 +18,7 @@ export async function appendFeed(tx: SqlClient, userIds: readonly string[], kind
        SELECT u::uuid, 1 FROM json_array_elements_text($1::text::json) AS u ORDER BY 1
        ON CONFLICT (user_id) DO UPDATE SET last_seq = feed_heads.last_seq + 1
        RETURNING user_id, last_seq)
-     INSERT INTO feed (user_id, seq, kind, data) SELECT user_id, last_seq, $2::text, $3::text::jsonb FROM heads`,
+     INSERT INTO feed (user_id, seq, kind, data) SELECT user_id, last_seq, $2::text, $3::text FROM heads`,
     [JSON.stringify(users), kind, JSON.stringify(data)],
   );
 }

@@ -33,7 +33,7 @@ export const stream = defineRoute({ query: StreamQuery, auth: 'required' }, asyn
   const rows = await queryRows(
     context.db(),
     FeedRow,
-    `SELECT seq, kind, data::text AS data FROM feed WHERE user_id = $1::text::uuid AND seq > $2::int8 ORDER BY seq LIMIT $3::int8`,
+    `SELECT seq, kind, data FROM feed WHERE user_id = $1::text::uuid AND seq > $2::int8 ORDER BY seq LIMIT $3::int8`,
     [context.principal.userId, since, context.query.limit + 1],
   );
   const items = rows.slice(0, context.query.limit);
