@@ -8,7 +8,9 @@
 // Build first: `pnpm build --filter storage`.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { loadavg } from 'node:os';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { signAccessToken, signS3Request } from '@authorworks/kit';
 import { startApp } from '@authorworks/spin-local';
@@ -17,6 +19,7 @@ const rounds = Number(process.argv[2] ?? 7);
 const SECRET = 'bench-secret-bench-secret-bench-secret-00';
 const MiB = 1024 * 1024;
 
+process.setMaxListeners(0);
 const s3 = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('s3-server.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
 const port = await new Promise<number>((resolve) => s3.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
 const endpoint = `http://127.0.0.1:${port}`;
@@ -85,21 +88,59 @@ for (const size of [1 * MiB, 20 * MiB]) {
   }
   line(`upload ${size / MiB} MiB`, size, up, directUp);
   line(`download ${size / MiB} MiB`, size, down, directDown);
+
+  // The service's other paths for the same bytes: a presigned PUT (+ the request for it and the
+  // completion that reads the object back to verify it), and ?redirect=1 then the presigned GET.
+  const sha256 = Buffer.from(await crypto.subtle.digest('SHA-256', bytes)).toString('hex');
+  const presignedUp: number[] = [];
+  const redirectDown: number[] = [];
+  const metadata: number[] = [];
+  for (let round = -1; round < rounds; round++) {
+    const started = performance.now();
+    const ticket = (await (
+      await app.fetch('/v1/storage/uploads', { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'b.bin', size, sha256 }) })
+    ).json()) as { uploadUrl: string; file: { id: string } };
+    await (await fetch(ticket.uploadUrl, { method: 'PUT', body: bytes })).arrayBuffer();
+    const completed = await app.fetch(`/v1/storage/uploads/${ticket.file.id}/complete`, { method: 'POST', headers });
+    if (!completed.ok) throw new Error(`complete: ${completed.status} ${await completed.text()}`);
+    const uploaded = performance.now() - started;
+    const meta = await timed(() => app.fetch(`/v1/storage/files/${ticket.file.id}`, { headers }));
+    const downStarted = performance.now();
+    const redirect = await app.fetch(`/v1/storage/files/${ticket.file.id}/content?redirect=1`, { headers, redirect: 'manual' });
+    const got = await (await fetch(redirect.headers.get('location')!)).arrayBuffer();
+    if (got.byteLength !== size) throw new Error(`redirected download ${got.byteLength} of ${size}`);
+    if (round >= 0) {
+      presignedUp.push(uploaded);
+      redirectDown.push(performance.now() - downStarted);
+      metadata.push(meta.ms);
+    }
+    await app.fetch(`/v1/storage/files/${ticket.file.id}`, { method: 'DELETE', headers });
+  }
+  line(`presigned up ${size / MiB} MiB`, size, presignedUp, directUp);
+  line(`redirect down ${size / MiB} MiB`, size, redirectDown, directDown);
+  console.log(`${'GET /files/{id}'.padEnd(22)} p50 ${median(metadata).toFixed(0)} ms (a request's fixed cost on this runtime)`);
 }
 
-// Peak RSS of this process (the runtime; s3rver is elsewhere) during one 20 MiB upload.
+// Peak RSS of this process (the runtime; s3rver is elsewhere, and the client is curl in its own
+// process, so no client buffer is counted) during 20 MiB uploads.
 const size = 20 * MiB;
-const bytes = new Uint8Array(size).fill(7);
-globalThis.gc?.();
-const baseline = process.memoryUsage().rss;
-let peak = baseline;
-const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
-await timed(() => app.fetch('/v1/storage/files?filename=peak.bin', { method: 'POST', headers, body: bytes }));
-clearInterval(sampler);
-peak = Math.max(peak, process.memoryUsage().rss);
-console.log(
-  `20 MiB upload: runtime RSS ${(baseline / MiB).toFixed(0)} MiB before, peak ${(peak / MiB).toFixed(0)} MiB, rise ${((peak - baseline) / MiB).toFixed(0)} MiB = ${((peak - baseline) / size).toFixed(2)}× the file`,
-);
+const file = join(mkdtempSync(join(tmpdir(), 'bench-storage-')), 'peak.bin');
+writeFileSync(file, new Uint8Array(size).fill(7));
+for (let run = 1; run <= 3; run++) {
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 5);
+  const curl = spawn('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '-X', 'POST', `${app.url}/v1/storage/files?filename=peak.bin`, '-H', `authorization: ${headers.authorization}`, '--data-binary', `@${file}`]);
+  let status = '';
+  curl.stdout.on('data', (chunk: Buffer) => (status += chunk.toString()));
+  await new Promise((resolve) => curl.on('close', resolve));
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  if (status !== '201') throw new Error(`curl upload: ${status}`);
+  console.log(
+    `20 MiB upload #${run}: runtime RSS ${(baseline / MiB).toFixed(0)} MiB before, peak ${(peak / MiB).toFixed(0)} MiB, rise ${((peak - baseline) / MiB).toFixed(0)} MiB = ${((peak - baseline) / size).toFixed(2)}× the file`,
+  );
+}
 console.log(`load average after: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
 await app.close();
 s3.kill('SIGTERM');

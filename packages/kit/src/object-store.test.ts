@@ -91,6 +91,17 @@ describe('the object store', () => {
     expect(url.toString()).not.toContain(encodeURIComponent(example.secretAccessKey));
   });
 
+  it('signs the response headers a presigned GET asks S3 for into the URL', async () => {
+    const disposition = `attachment; filename="a.html"; filename*=UTF-8''a.html`;
+    const plain = new URL(await store.presignGet('a.html', { expiresInSeconds: 60 }));
+    const url = new URL(await store.presignGet('a.html', { expiresInSeconds: 60, response: { contentType: 'text/html', contentDisposition: disposition } }));
+    expect(url.searchParams.get('response-content-disposition')).toBe(disposition);
+    expect(url.searchParams.get('response-content-type')).toBe('text/html');
+    // The parameters are part of the canonical query: changing them breaks the signature.
+    expect(url.searchParams.get('X-Amz-Signature')).not.toBe(plain.searchParams.get('X-Amz-Signature'));
+    expect(plain.searchParams.has('response-content-disposition')).toBe(false);
+  });
+
   it('refuses an expiry S3 would refuse', async () => {
     await expect(store.presignGet('a', { expiresInSeconds: 0 })).rejects.toThrow(RangeError);
     await expect(store.presignGet('a', { expiresInSeconds: MAX_PRESIGN_SECONDS + 1 })).rejects.toThrow(RangeError);

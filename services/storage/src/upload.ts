@@ -91,6 +91,24 @@ export async function readExactly(body: ReadableStream<Uint8Array> | null, lengt
 }
 
 /**
+ * The request body, which must be exactly `length` bytes. The engine reads it natively in one go
+ * (`arrayBuffer()`): measured faster than a reader loop and without a JS chunk per 8 KiB that the
+ * engine would never collect. Its length was bounded before this is called, and HTTP framing
+ * stops the body at Content-Length.
+ */
+async function readRequestBody(request: Request, length: number): Promise<Uint8Array<ArrayBuffer>> {
+  if (!request.body) throw badRequest('empty_body', 'The request has no body');
+  let buffer: ArrayBuffer;
+  try {
+    buffer = await request.arrayBuffer();
+  } catch {
+    throw badRequest('body_incomplete', 'The body broke off before its Content-Length was reached');
+  }
+  if (buffer.byteLength !== length) throw badRequest('body_incomplete', `The body has ${buffer.byteLength} of its ${length} declared bytes`);
+  return new Uint8Array(buffer);
+}
+
+/**
  * Steps 1 and 2: the file in the request (a raw body, or the file part of multipart/form-data),
  * read only once its declared length fits the limit and `ownerId`'s quota.
  */
@@ -110,7 +128,7 @@ export async function readIncomingFile(context: RequestContext, settings: Storag
   }
   await assertRoomFor(context.db(), ownerId, Math.max(1, length - allowance), settings.quotaBytes);
 
-  const body = await readExactly(context.request.body, length);
+  const body = await readRequestBody(context.request, length);
   let file: IncomingFile;
   if (boundary === null) {
     file = { bytes: body, filename: null, declaredType: headers['content-type'] ?? null };
