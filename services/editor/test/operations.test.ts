@@ -1,5 +1,6 @@
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { Committed, EditorDocument, OperationList, chapterWith, editor, expectError, expectJson, newUser, startEditorApp } from './editor-app.ts';
 
 let app: TestApp;
@@ -186,5 +187,28 @@ describe('operations', () => {
     const late = await expectJson(call('POST', `/documents/${chapterId}/operations`, author, { baseVersion: 10, ops: [10, '|'] }), 200, Committed);
     expect(late.ops).toEqual([10, '|']);
     expect((await open(chapterId)).text).toBe('abcdefghij|klmnopqrstuvw');
+  });
+});
+
+describe('events', () => {
+  it('records document.updated batched (the first commit, then not again within 30 s or 50 versions) and comment.added, and publishes them', async () => {
+    const { chapterId, bookId } = await chapterWith(app, author, 'abc');
+    await open(chapterId);
+    for (let version = 0; version < 8; version++) {
+      await expectJson(call('POST', `/documents/${chapterId}/operations`, author, { baseVersion: version, ops: ['.'] }), 200, Committed);
+    }
+    await expectJson(call('POST', `/documents/${chapterId}/comments`, author, { version: 8, range: { start: 0, end: 2 }, body: 'Dots?' }), 201, z.object({ id: z.uuid() }));
+    const sql = await app.sql('postgres://postgres@127.0.0.1:5432/authorworks_editor');
+    const { rows } = await sql.query(
+      `SELECT channel, type, data::text AS data, published_at IS NOT NULL AS published FROM outbox WHERE data->>'chapterId' = $1 ORDER BY created_at`,
+      [chapterId],
+    );
+    await sql.close();
+    expect(rows.map((row) => [row.channel, row.type, row.published])).toEqual([
+      ['editor-events', 'document.updated', true],
+      ['editor-events', 'comment.added', true],
+    ]);
+    expect(JSON.parse(String(rows[0]!.data))).toMatchObject({ chapterId, bookId, version: 1, fromVersion: 0, actorId: author.id });
+    expect(JSON.parse(String(rows[1]!.data))).toMatchObject({ chapterId, bookId, authorId: author.id, parentId: null, range: { start: 0, end: 2 } });
   });
 });
