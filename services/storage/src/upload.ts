@@ -128,7 +128,9 @@ export async function readIncomingFile(context: RequestContext, settings: Storag
   }
   await assertRoomFor(context.db(), ownerId, Math.max(1, length - allowance), settings.quotaBytes);
 
+  const started = context.now();
   const body = await readRequestBody(context.request, length);
+  const read = context.now();
   let file: IncomingFile;
   if (boundary === null) {
     file = { bytes: body, filename: null, declaredType: headers['content-type'] ?? null };
@@ -141,6 +143,7 @@ export async function readIncomingFile(context: RequestContext, settings: Storag
     throw new HttpError(413, 'payload_too_large', `A direct upload may have at most ${settings.maxUploadBytes} bytes`);
   }
   const sha256 = await sha256Of(file.bytes);
+  context.log.debug('upload body', { bytes: length, readMs: read - started, hashMs: context.now() - read });
   const declared = headers['x-checksum-sha256'];
   if (declared !== undefined && declared !== sha256) {
     throw badRequest('checksum_mismatch', 'The body does not match X-Checksum-SHA256; nothing was stored');
@@ -205,7 +208,9 @@ export async function storeVersion(
 
   const store = objectStoreFromConfig(context.config);
   try {
+    const putStarted = context.now();
     await store.put(reserved.objectKey, file.bytes, { contentType });
+    context.log.debug('upload stored', { bytes: size, putMs: context.now() - putStarted });
     await finishVersion(context, reserved, { filename: target.kind === 'version' ? target.filename : null });
   } catch (error) {
     await discardPendingVersion(context, reserved);
