@@ -16,12 +16,28 @@ import {
   sqlInt,
   transaction,
   unprocessable,
+  type RequestContext,
   type SqlClient,
+  type ThrottleRule,
 } from '@authorworks/kit';
 import { z } from 'zod';
 
 /** Members a group may have, its creator included. */
 export const MAX_GROUP_MEMBERS = 50;
+
+/** Conversations one user may start per minute: each can put items in other people's streams. */
+export const CONVERSATIONS_PER_MINUTE = 30;
+
+const createThrottle: ThrottleRule<RequestContext & { principal: { userId: string } }>[] = [
+  {
+    name: 'conversations',
+    key: (context) => `messaging:conversations:${context.principal.userId}`,
+    limit: () => ({ limit: CONVERSATIONS_PER_MINUTE, windowSeconds: 60 }),
+    // Only new conversations count: finding an existing direct or book one is given back after
+    // the answer (while under the limit; over it, the request is refused before it is known).
+    counts: (response) => response.status === 201,
+  },
+];
 
 const Name = z.string().trim().min(1).max(100);
 
@@ -106,7 +122,7 @@ async function createdOrExisting(db: SqlClient, id: string, userId: string, isNe
   return isNew ? created(conversation, `/v1/messaging/conversations/${id}`) : json(conversation);
 }
 
-export const createConversation = defineRoute({ body: CreateConversationRequest, auth: 'required' }, async (context) => {
+export const createConversation = defineRoute({ body: CreateConversationRequest, auth: 'required', throttle: createThrottle }, async (context) => {
   const me = context.principal.userId;
   const body = context.body;
   const db = context.db();

@@ -97,6 +97,20 @@ describe('groups', () => {
     expect(members.items).toEqual([expect.objectContaining({ userId: member.id, role: 'admin' })]);
   });
 
+  it('throttles starting conversations per user (30 a minute); finding an existing one does not use the allowance', async () => {
+    const busy = newUser();
+    const friend = newUser();
+    await direct(app, busy, friend);
+    // Found again: given back to the allowance.
+    await direct(app, busy, friend, 200);
+    await direct(app, busy, friend, 200);
+    const made = await Promise.all(Array.from({ length: 29 }, (_, i) => call(app, 'POST', '/conversations', busy, { kind: 'group', name: `Group ${i}` })));
+    expect(made.map((reply) => reply.status)).toEqual(Array.from({ length: 29 }, () => 201));
+    const refused = await call(app, 'POST', '/conversations', busy, { kind: 'group', name: 'One too many' });
+    await expectError(refused, 429, 'too_many_requests');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
   it('bounds the members a group may have', async () => {
     const admin = newUser();
     const many = Array.from({ length: 50 }, () => newUser());
