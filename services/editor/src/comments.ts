@@ -1,4 +1,4 @@
-import { Channel, Id, PageQuery } from '@authorworks/domain';
+import { Channel, Id, PageQuery, type CommentAddedData } from '@authorworks/domain';
 import {
   CursorInteger,
   HttpError,
@@ -160,13 +160,41 @@ export const createComment = defineRoute({ params: DocumentParams, body: CreateC
     await emit({
       type: 'comment.added',
       subject: id,
-      data: { commentId: id, chapterId: permissions.chapterId, bookId: permissions.bookId, parentId: null, authorId: context.principal.userId, range },
+      data: {
+        commentId: id,
+        chapterId: permissions.chapterId,
+        bookId: permissions.bookId,
+        parentId: null,
+        authorId: context.principal.userId,
+        threadParticipantIds: [],
+        excerpt: excerptOf(context.body.body),
+        range,
+      } satisfies CommentAddedData,
     });
     return { row: (await selectOne(tx, permissions.chapterId, id))!, version: head.version };
   });
   // `version`: the document version the range is at.
   return created({ ...commentView(comment.row), version: comment.version }, `/v1/editor/documents/${permissions.chapterId}/comments/${comment.row.id}`);
 });
+
+/** The start of a comment for `comment.added` (notifications show it), cut between code points. */
+function excerptOf(body: string): string {
+  const points = Array.from(body);
+  return points.length > 200 ? `${points.slice(0, 199).join('')}…` : body;
+}
+
+/** Who wrote in a thread (its first comment and the replies), `commenter` left out; at most 200. */
+async function threadParticipants(tx: SqlClient, threadId: string, commenter: string): Promise<string[]> {
+  const rows = await queryRows(
+    tx,
+    z.object({ id: z.string() }),
+    `SELECT DISTINCT author_id::text AS id FROM comments
+      WHERE (id = $1::text::uuid OR parent_id = $1::text::uuid) AND author_id <> $2::text::uuid
+      ORDER BY id LIMIT 200`,
+    [threadId, commenter],
+  );
+  return rows.map((row) => row.id);
+}
 
 export const CommentParams = z.object({ chapterId: Id, commentId: Id });
 export const ReplyRequest = z.strictObject({ body: CommentBody });
@@ -192,7 +220,15 @@ export const replyToComment = defineRoute({ params: CommentParams, body: ReplyRe
     await emit({
       type: 'comment.added',
       subject: id,
-      data: { commentId: id, chapterId: permissions.chapterId, bookId: permissions.bookId, parentId: threadId, authorId: context.principal.userId, threadAuthorId: thread.authorId },
+      data: {
+        commentId: id,
+        chapterId: permissions.chapterId,
+        bookId: permissions.bookId,
+        parentId: threadId,
+        authorId: context.principal.userId,
+        threadParticipantIds: await threadParticipants(tx, threadId, context.principal.userId),
+        excerpt: excerptOf(context.body.body),
+      } satisfies CommentAddedData,
     });
     return (await selectOne(tx, permissions.chapterId, id))!;
   });

@@ -1,5 +1,6 @@
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CommentAddedData } from '@authorworks/domain';
 import { z } from 'zod';
 import { Committed, EditorDocument, OperationList, chapterWith, editor, expectError, expectJson, newUser, startEditorApp } from './editor-app.ts';
 
@@ -209,6 +210,26 @@ describe('events', () => {
       ['editor-events', 'comment.added', true],
     ]);
     expect(JSON.parse(String(rows[0]!.data))).toMatchObject({ chapterId, bookId, version: 1, fromVersion: 0, actorId: author.id });
-    expect(JSON.parse(String(rows[1]!.data))).toMatchObject({ chapterId, bookId, authorId: author.id, parentId: null, range: { start: 0, end: 2 } });
+    const added = CommentAddedData.parse(JSON.parse(String(rows[1]!.data)));
+    expect(added).toMatchObject({ chapterId, bookId, authorId: author.id, parentId: null, range: { start: 0, end: 2 }, threadParticipantIds: [], excerpt: 'Dots?' });
+  });
+
+  it('names the earlier writers of a thread in a reply’s comment.added, the replier left out', async () => {
+    const critic = newUser();
+    const { chapterId } = await chapterWith(app, author, 'abc', { reviewer: [critic] });
+    await open(chapterId);
+    const thread = await expectJson(call('POST', `/documents/${chapterId}/comments`, critic, { version: 0, range: { start: 0, end: 1 }, body: 'Why "a"?' }), 201, z.object({ id: z.uuid() }));
+    await expectJson(call('POST', `/documents/${chapterId}/comments/${thread.id}/replies`, author, { body: 'Because ' + '🙂'.repeat(250) }), 201, z.object({ id: z.uuid() }));
+    await expectJson(call('POST', `/documents/${chapterId}/comments/${thread.id}/replies`, critic, { body: 'Fair.' }), 201, z.object({ id: z.uuid() }));
+    const sql = await app.sql('postgres://postgres@127.0.0.1:5432/authorworks_editor');
+    const { rows } = await sql.query(`SELECT data::text AS data FROM outbox WHERE type = 'comment.added' AND data->>'chapterId' = $1 ORDER BY created_at`, [chapterId]);
+    await sql.close();
+    const [opened, reply, answer] = rows.map((row) => CommentAddedData.parse(JSON.parse(String(row.data))));
+    expect(opened).toMatchObject({ parentId: null, authorId: critic.id, threadParticipantIds: [] });
+    expect(reply).toMatchObject({ parentId: thread.id, authorId: author.id, threadParticipantIds: [critic.id] });
+    expect(answer).toMatchObject({ parentId: thread.id, authorId: critic.id, threadParticipantIds: [author.id], excerpt: 'Fair.' });
+    // Cut between code points: 199 of them and an ellipsis, no half emoji.
+    expect(Array.from(reply!.excerpt)).toHaveLength(200);
+    expect(reply!.excerpt.endsWith('🙂…')).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import {
   CollaboratorAcceptedEvent,
   CollaboratorInvitedEvent,
+  CommentAddedData,
   ContentEventData,
   ContentEventType,
   Id,
@@ -17,20 +18,6 @@ import { notify } from './notifications.ts';
 // as processed, so an event handled twice changes nothing the second time; data that does not
 // match its schema is logged and dropped by the kit before a handler sees it.
 
-/**
- * `comment.added` on editor-events, as this processor reads it: the commenter, the chapter's
- * author and the people already in the thread. Other fields are ignored.
- */
-export const CommentAddedData = z.object({
-  commentId: Id,
-  bookId: Id,
-  chapterId: Id,
-  /** The commenter. */
-  authorId: Id,
-  chapterAuthorId: Id,
-  threadParticipantIds: z.array(Id).max(200).default([]),
-  excerpt: z.string().max(500).default(''),
-});
 
 /**
  * `job.completed` / `job.failed` as the kit's jobs record them (id, queue, kind), plus the
@@ -127,9 +114,10 @@ const collaboratorAccepted = on(CollaboratorAcceptedEvent.shape.data, async (eve
   }
 });
 
+/** `comment.added` (the editor's, `@authorworks/domain` CommentAddedData): the book's authors and the thread's earlier writers hear of it. */
 const commentAdded = on(CommentAddedData, async (event, context) => {
-  const { commentId, chapterId, authorId, chapterAuthorId, threadParticipantIds, excerpt } = event.data;
-  const recipients = new Set([chapterAuthorId, ...threadParticipantIds]);
+  const { commentId, chapterId, bookId, authorId, threadParticipantIds, excerpt } = event.data;
+  const recipients = new Set([...(await bookAuthors(context.db(), bookId)), ...threadParticipantIds]);
   recipients.delete(authorId);
   for (const recipient of [...recipients].sort()) {
     await notify(context.db(), event.id, {
@@ -137,7 +125,7 @@ const commentAdded = on(CommentAddedData, async (event, context) => {
       type: 'comment_added',
       title: 'New comment on a chapter',
       body: shorten(excerpt || 'Someone commented.', 300),
-      link: `/v1/editor/chapters/${chapterId}/comments/${commentId}`,
+      link: `/v1/editor/documents/${chapterId}/comments`,
     });
   }
 });

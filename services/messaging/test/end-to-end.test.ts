@@ -6,7 +6,7 @@ import { Book, Collaborator, Conversation, Notification, Page } from '@authorwor
 import type { SqlClient, TestApp } from '@authorworks/spin-local';
 import { fetchAs, serviceCaller, startService } from '@authorworks/spin-local/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AUTH_SECRET, DB_ADDRESS, expectJson, newUser, type User } from './messaging-app.ts';
+import { AUTH_SECRET, DB_ADDRESS, expectJson, freshEventLogs, newUser, type User } from './messaging-app.ts';
 
 let app: TestApp;
 let sql: SqlClient;
@@ -17,6 +17,7 @@ beforeAll(async () => {
     components: ['content-api', 'messaging-api', 'messaging-worker'],
     authSecret: AUTH_SECRET,
   });
+  await freshEventLogs(app);
   sql = await app.sql(DB_ADDRESS);
 });
 afterAll(async () => {

@@ -11,8 +11,21 @@ export type User = TestUser;
 export const AUTH_SECRET = 'messaging-tests-secret-0123456789abcdef-xyz';
 export const DB_ADDRESS = 'postgres://postgres@127.0.0.1:5432/authorworks_messaging';
 
-export function startMessagingApp(options: { components?: string[]; variables?: Record<string, string> } = {}): Promise<TestApp> {
-  return startService({ manifest: fileURLToPath(new URL('../spin.toml', import.meta.url)), authSecret: AUTH_SECRET, ...options });
+export async function startMessagingApp(options: { components?: string[]; variables?: Record<string, string> } = {}): Promise<TestApp> {
+  const app = await startService({ manifest: fileURLToPath(new URL('../spin.toml', import.meta.url)), authSecret: AUTH_SECRET, ...options });
+  await freshEventLogs(app);
+  return app;
+}
+
+/**
+ * A real Redis keeps every channel's event log (`event-log:<channel>`, up to ~10,000 entries) from
+ * earlier runs and other services' tests, and a processor with no stored position catches up on
+ * all of it, 100 entries per channel per message. A test file starts from empty logs and no
+ * positions, as a new deployment does (the embedded Redis starts empty anyway).
+ */
+export async function freshEventLogs(app: TestApp): Promise<void> {
+  await app.reset();
+  await app.app.reset({ redis: true });
 }
 
 export const newUser = (): User => signIn(AUTH_SECRET);

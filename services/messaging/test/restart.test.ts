@@ -8,7 +8,7 @@ import { Book, Collaborator, Notification, Page } from '@authorworks/domain';
 import type { TestApp } from '@authorworks/spin-local';
 import { serviceCaller, startService } from '@authorworks/spin-local/testing';
 import { describe, expect, it } from 'vitest';
-import { AUTH_SECRET, DB_ADDRESS, expectJson, newUser, type User } from './messaging-app.ts';
+import { AUTH_SECRET, DB_ADDRESS, expectJson, freshEventLogs, newUser, type User } from './messaging-app.ts';
 
 const realBackends = Boolean(process.env.DB_CONNECTION && process.env.REDIS_ADDRESS);
 
@@ -24,6 +24,7 @@ describe.skipIf(!realBackends)('a stopped processor', () => {
 
     const down = await start(['content-api', 'messaging-api']);
     try {
+      await freshEventLogs(down);
       const content = serviceCaller(down, '/v1/content');
       const book = await expectJson(content('POST', '/books', { as: author, body: { title: 'While You Were Out' } }), 201, Book);
       for (const invitee of invitees) {

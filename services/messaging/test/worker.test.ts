@@ -91,7 +91,9 @@ describe('notifications from events', () => {
     const commenter = newUser();
     const participant = newUser();
     await publish('editor-events', envelope('comment.added', {
-      commentId: randomUUID(), bookId, chapterId: randomUUID(), authorId: commenter.id, chapterAuthorId: writer.id,
+      // The editor's CommentAddedData: the book's author (learnt from content events above) and
+      // the thread's earlier writers are told, the commenter is not.
+      commentId: randomUUID(), bookId, chapterId: randomUUID(), parentId: randomUUID(), authorId: commenter.id,
       threadParticipantIds: [participant.id, commenter.id], excerpt: 'Lovely line',
     }));
     expect((await notificationsOf(writer)).items).toEqual([expect.objectContaining({ type: 'comment_added', body: 'Lovely line' })]);
