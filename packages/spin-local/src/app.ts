@@ -224,7 +224,7 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
     } catch (error) {
       throw new StartupError(`${manifestFile}: component.${id}.allowed_outbound_hosts: ${(error as Error).message}`);
     }
-    components.push({ id, variables, allowedOutboundHosts, keyValueStores: kvStores, jsFile: '', modules: {} });
+    components.push({ id, variables, allowedOutboundHosts, keyValueStores: kvStores, jsFile: '', modules: {}, memoryImages: {} });
   }
   // All at once: a cache hit only compiles (on V8's background threads); transpile-cache limits
   // the CPU-bound transpiles of a cold cache itself. Threads and backends start meanwhile.
@@ -233,6 +233,7 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
       const transpiled = await loadTranspiled(resolve(appDir, manifest.component[c.id]!.source as string), cacheDir);
       c.jsFile = transpiled.jsFile;
       c.modules = transpiled.modules;
+      c.memoryImages = transpiled.memoryImages;
       if (!transpiled.cacheHit) logger.info(`transpiled ${c.id} into ${dirname(transpiled.jsFile)}`);
       trace(`compiled ${c.id}`);
     }),

@@ -73,7 +73,8 @@ export class ExecutorPool {
   private nextJobId = 1;
   /** Jobs that found an instance prepared ahead, and jobs that had to instantiate first. */
   /** Instances prepared ahead or made on demand, and the largest linear memory a job's instance reached. */
-  readonly stats = { prepared: 0, fresh: 0, peakGuestMemoryBytes: 0 };
+  /** And how many jobs' instances started on a finished instance's memory, reset (memory-images.ts), or on a new one. */
+  readonly stats = { prepared: 0, fresh: 0, peakGuestMemoryBytes: 0, memoryReused: 0, memoryNew: 0 };
   private closed = false;
 
   private readonly componentSlots: Map<string, number>;
@@ -240,6 +241,8 @@ export class ExecutorPool {
           if (message.guestMemoryBytes !== undefined) this.stats.peakGuestMemoryBytes = Math.max(this.stats.peakGuestMemoryBytes, message.guestMemoryBytes);
           if (message.warm) this.stats.prepared++;
           else this.stats.fresh++;
+          if (message.reusedMemory === true) this.stats.memoryReused++;
+          else if (message.reusedMemory === false) this.stats.memoryNew++;
         }
         pending.resolve(message.failure);
         if (thread.retiring) this.retire(thread);

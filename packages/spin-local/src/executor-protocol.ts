@@ -41,6 +41,6 @@ export type ExecutorMessage =
   | { type: 'head'; jobId: number; status: number; headers: HeaderList }
   | { type: 'chunk'; jobId: number; bytes: Uint8Array }
   /** `guestMemoryBytes`: the linear memory the job's instance ended with (it only grows). */
-  | { type: 'done'; jobId: number; head?: { status: number; headers: HeaderList }; bytes?: Uint8Array; failure?: GuestFailure; warm?: boolean; guestMemoryBytes?: number }
+  | { type: 'done'; jobId: number; head?: { status: number; headers: HeaderList }; bytes?: Uint8Array; failure?: GuestFailure; warm?: boolean; guestMemoryBytes?: number; reusedMemory?: boolean | undefined }
   | { type: 'log'; component: string; stream: 'stdout' | 'stderr' | 'host'; line: string }
   | { type: 'guest-error'; component: string; route: string; failure: GuestFailure };

@@ -21,6 +21,7 @@ import {
   type ResponseTarget,
 } from './guest/http.ts';
 import { type GuestComponentConfig, InstanceHandles, createSpinImports } from './guest/spin-apis.ts';
+import { MEMORY_IMPORT, type MemoryImage, MemoryPool } from './memory-images.ts';
 import { BufferSink, BufferSource, type ByteSource, LineSink, emptySource } from './guest/streams.ts';
 import { createWasiImports } from './guest/wasi-imports.ts';
 import { internalComponentId, isAllowedOutbound, targetOf } from './outbound-hosts.ts';
@@ -30,6 +31,8 @@ import type { ExecutorJob, ExecutorMessage, GuestFailure } from './executor-prot
 export interface ExecutorComponent extends GuestComponentConfig {
   jsFile: string;
   modules: Record<string, WebAssembly.Module>;
+  /** Modules that import their memory, with its initial image (memory-images.ts). */
+  memoryImages: Record<string, MemoryImage>;
 }
 
 /** What a thread starts with; its components follow in a `load` message once compiled. */
@@ -63,6 +66,8 @@ interface InstanceScope {
   stderrTail: string[];
   /** The core instances' exported memories, to report how large the guest grew. */
   memories: WebAssembly.Memory[];
+  /** Memories from the pool, given back once the instance has run (never before). */
+  pooled: { key: string; image: MemoryImage; memory: WebAssembly.Memory; reused: boolean }[];
 }
 
 interface PreparedInstance {
@@ -99,9 +104,31 @@ function instantiatorOf(component: ExecutorComponent): Instantiate {
   return instantiate;
 }
 
+/** Each thread's memories of finished instances, reset for the next instance of their module. */
+const memoryPool = new MemoryPool();
+
+const moduleNameMaps = new Map<string, Map<WebAssembly.Module, string>>();
+function moduleNames(component: ExecutorComponent): Map<WebAssembly.Module, string> {
+  let names = moduleNameMaps.get(component.id);
+  if (!names) {
+    names = new Map(Object.entries(component.modules).map(([name, module]) => [module, name]));
+    moduleNameMaps.set(component.id, names);
+  }
+  return names;
+}
+
+/** The instance has run and is dropped: its pooled memories serve the next instances. */
+function retireInstance(instance: PreparedInstance): void {
+  lastJobReusedMemory = instance.scope.pooled.length > 0 ? instance.scope.pooled.every((entry) => entry.reused) : undefined;
+  instance.scope.handles.releaseAll(host);
+  for (const { key, image, memory } of instance.scope.pooled) memoryPool.give(key, image, memory);
+  instance.scope.pooled = [];
+}
+
 function createInstance(component: ExecutorComponent): PreparedInstance {
   const instantiate = instantiatorOf(component);
-  const scope: InstanceScope = { component, handles: new InstanceHandles(), stderrTail: [], memories: [] };
+  const scope: InstanceScope = { component, handles: new InstanceHandles(), stderrTail: [], memories: [], pooled: [] };
+  const nameOf = moduleNames(component);
   const log = (stream: 'stdout' | 'stderr') => (line: string) => {
     if (line.trim() === '') return;
     if (stream === 'stderr') {
@@ -130,6 +157,14 @@ function createInstance(component: ExecutorComponent): PreparedInstance {
     },
     imports,
     (module, moduleImports) => {
+      const name = nameOf.get(module);
+      const image = name === undefined ? undefined : component.memoryImages[name];
+      if (image) {
+        const key = `${component.id}/${name}`;
+        const { memory, reused } = memoryPool.take(key, image);
+        scope.pooled.push({ key, image, memory, reused });
+        moduleImports = { ...moduleImports, [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory } };
+      }
       const instance = new WebAssembly.Instance(module, moduleImports);
       for (const value of Object.values(instance.exports)) if (value instanceof WebAssembly.Memory) scope.memories.push(value);
       return instance;
@@ -140,6 +175,8 @@ function createInstance(component: ExecutorComponent): PreparedInstance {
 
 /** Whether the last job ran on an instance prepared ahead (reported to the pool for its stats). */
 let lastJobWarm = false;
+/** Whether the last job's instance started on a reused memory (undefined: not a rewritten module). */
+let lastJobReusedMemory: boolean | undefined;
 /** The linear memory of the last job's instance, in bytes. */
 let lastJobMemory: number | undefined;
 
@@ -208,8 +245,10 @@ function runHttp(componentId: string, request: IncomingRequestData, target: Resp
   } catch (error) {
     return failureOf(error, instance?.scope);
   } finally {
-    if (instance) lastJobMemory = memoryOf(instance.scope);
-    instance?.scope.handles.releaseAll(host);
+    if (instance) {
+      lastJobMemory = memoryOf(instance.scope);
+      retireInstance(instance);
+    }
   }
 }
 
@@ -260,7 +299,7 @@ function runRedis(componentId: string, payload: Uint8Array): GuestFailure | unde
     }
     return failureOf(error, instance?.scope);
   } finally {
-    instance?.scope.handles.releaseAll(host);
+    if (instance) retireInstance(instance);
   }
 }
 
@@ -428,7 +467,7 @@ class JobResponse implements ResponseTarget {
   finish(failure: GuestFailure | undefined): void {
     const head = !this.headSent && this.status !== undefined ? { status: this.status, headers: this.headers } : undefined;
     const bytes = this.buffered > 0 ? Buffer.concat(this.chunks) : undefined;
-    post({ type: 'done', jobId: this.jobId, head, bytes, failure, warm: lastJobWarm, guestMemoryBytes: lastJobMemory }, bytes ? [bytes.buffer as ArrayBuffer] : []);
+    post({ type: 'done', jobId: this.jobId, head, bytes, failure, warm: lastJobWarm, guestMemoryBytes: lastJobMemory, reusedMemory: lastJobReusedMemory }, bytes ? [bytes.buffer as ArrayBuffer] : []);
   }
 }
 
@@ -452,7 +491,7 @@ function handleJob(job: ExecutorJob): void {
     let failure: GuestFailure | undefined;
     try {
       // Only V8's compiled code is wanted: the instance itself (~20 MB) is dropped.
-      if (!prepared.has(job.component)) createInstance(components.get(job.component) as ExecutorComponent);
+      if (!prepared.has(job.component)) retireInstance(createInstance(components.get(job.component) as ExecutorComponent));
     } catch (error) {
       failure = failureOf(error, undefined);
     }
@@ -463,7 +502,7 @@ function handleJob(job: ExecutorJob): void {
     flushPending = undefined;
     const failure = runRedis(job.component, job.payload);
     closeExchanges();
-    post({ type: 'done', jobId: job.jobId, failure, warm: lastJobWarm });
+    post({ type: 'done', jobId: job.jobId, failure, warm: lastJobWarm, reusedMemory: lastJobReusedMemory });
   }
   // Prepare ahead only for a component this thread just served twice in a row: under mixed
   // traffic the next request is usually for another component, and an instance prepared for
@@ -503,6 +542,7 @@ function scheduleCollection(countsAsJob = true): void {
 
 port.once('message', (load: { type: 'load'; components: ExecutorComponent[] }) => {
   components = new Map(load.components.map((c) => [c.id, c]));
+  moduleNameMaps.clear();
   port.on('message', (job: ExecutorJob) => handleJob(job));
   post({ type: 'ready' });
 });

@@ -46,6 +46,18 @@ describe('HTTP trigger', () => {
     expect(await rawStatusLine('GET /probe/health HTTP/1.0')).toMatch(/^HTTP\/1\.[01] 400 Bad Request$/);
   });
 
+  it('gives every request a fresh instance: nothing a request leaves in the guest is there for the next', async () => {
+    const before = { ...app.app.runtimeStats().instances };
+    for (let i = 0; i < 12; i++) {
+      const response = await app.fetch('/probe/state');
+      expect(await response.json()).toEqual({ requestsSeen: 1, leftBehind: 1 });
+    }
+    // The instances started on memories earlier requests used (memory-images.ts), reset to the
+    // module's image: cheaper than new ones, and still nothing of those requests visible.
+    const after = app.app.runtimeStats().instances;
+    expect(after.memoryReused - before.memoryReused).toBeGreaterThan(6);
+  });
+
   it('routes by the manifest and sets the spin-* request headers', async () => {
     const response = await app.fetch('/probe/nested/echo?q=1', { headers: { 'x-custom': 'yes' } });
     expect(response.status).toBe(200);

@@ -13,12 +13,15 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type MemoryImage, splitMemoryImage } from './memory-images.ts';
 
 export interface TranspiledComponent {
   /** jco's instantiate() module, as CommonJS (see writeCommonJsCopy). */
   jsFile: string;
   /** Core modules by the name the generated JS asks for. */
   modules: Record<string, WebAssembly.Module>;
+  /** For each module rewritten to import its memory (memory-images.ts), that memory's image. */
+  memoryImages: Record<string, MemoryImage>;
   exports: string[];
   cacheHit: boolean;
 }
@@ -39,7 +42,28 @@ async function withTranspileSlot<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 const inFlight = new Map<string, Promise<void>>();
-const compiled = new Map<string, Promise<Record<string, WebAssembly.Module>>>();
+const compiled = new Map<string, Promise<CompiledModules>>();
+
+interface CompiledModules {
+  modules: Record<string, WebAssembly.Module>;
+  memoryImages: Record<string, MemoryImage>;
+}
+
+/**
+ * Compiles one core module: rewritten to import its memory when it can be (memory-images.ts), the
+ * original otherwise — also when V8 refuses the rewritten one.
+ */
+async function compileCoreModule(bytes: Uint8Array<ArrayBuffer>): Promise<{ module: WebAssembly.Module; image?: MemoryImage }> {
+  const split = process.env.SPIN_LOCAL_MEMORY_IMAGES === '0' ? null : splitMemoryImage(bytes);
+  if (split) {
+    try {
+      return { module: await WebAssembly.compile(split.module), image: split.image };
+    } catch {
+      // e.g. code that names a data segment: keep the original.
+    }
+  }
+  return { module: await WebAssembly.compile(bytes) };
+}
 
 export type Transpiler = '1.4' | '1.35';
 
@@ -170,16 +194,19 @@ async function loadTranspiledOnce(wasmFile: string, cacheDir: string, transpiler
   const cjsFile = join(dir, 'component.cjs');
   if (!existsSync(cjsFile)) await writeCommonJsCopy(join(dir, 'component.js'), cjsFile);
   const compiledKey = `${hash} ${transpiler}`;
-  let modules = compiled.get(compiledKey);
-  if (!modules) {
-    modules = (async () => {
+  let loaded = compiled.get(compiledKey);
+  if (!loaded) {
+    loaded = (async () => {
       const names = (await readdir(dir)).filter((f) => f.endsWith('.wasm'));
       // A synchronous read (from the page cache, a few ms) hands V8 the bytes at once: with
       // async reads the compilations would wait behind whatever else the main thread is loading.
-      const entries = await Promise.all(names.map(async (name) => [name, await WebAssembly.compile(readFileSync(join(dir, name)))] as const));
-      return Object.fromEntries(entries);
+      const entries = await Promise.all(names.map(async (name) => [name, await compileCoreModule(readFileSync(join(dir, name)) as Uint8Array<ArrayBuffer>)] as const));
+      const memoryImages: Record<string, MemoryImage> = {};
+      for (const [name, { image }] of entries) if (image) memoryImages[name] = image;
+      return { modules: Object.fromEntries(entries.map(([name, { module }]) => [name, module])), memoryImages };
     })();
-    compiled.set(compiledKey, modules);
+    compiled.set(compiledKey, loaded);
   }
-  return { jsFile: cjsFile, modules: await modules, exports: info.exports, cacheHit };
+  const { modules, memoryImages } = await loaded;
+  return { jsFile: cjsFile, modules, memoryImages, exports: info.exports, cacheHit };
 }

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { MEMORY_IMPORT, MAX_REUSED_GROWTH_BYTES, MemoryPool, splitMemoryImage } from './memory-images.ts';
+
+// Hand-assembled modules: one page of memory, exported, with data at 16 and at 1000.
+const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+const MEMORY = [0x05, 0x03, 0x01, 0x00, 0x01];
+const EXPORT_MEMORY = [0x07, 0x0a, 0x01, 0x06, ...new TextEncoder().encode('memory'), 0x02, 0x00];
+const DATA = [0x0b, 0x11, 0x02, 0x00, 0x41, 0x10, 0x0b, 0x03, 0x61, 0x62, 0x63, 0x00, 0x41, 0xe8, 0x07, 0x0b, 0x02, 0x78, 0x79];
+const PLAIN = new Uint8Array([...HEADER, ...MEMORY, ...EXPORT_MEMORY, ...DATA]);
+
+const memoryOf = (instance: WebAssembly.Instance) => new Uint8Array((instance.exports.memory as WebAssembly.Memory).buffer);
+
+describe('splitMemoryImage', () => {
+  it('rewrites a module to import its memory, and the image gives what instantiating the original gives', () => {
+    const split = splitMemoryImage(PLAIN)!;
+    expect(split.image.pages).toBe(1);
+    expect(split.image.bytes.length).toBe(1002); // up to the last non-zero byte
+    expect(WebAssembly.Module.imports(new WebAssembly.Module(split.module))).toEqual([{ module: MEMORY_IMPORT.module, name: MEMORY_IMPORT.name, kind: 'memory' }]);
+
+    const original = memoryOf(new WebAssembly.Instance(new WebAssembly.Module(PLAIN)));
+    const pool = new MemoryPool();
+    const { memory, reused } = pool.take('m', split.image);
+    expect(reused).toBe(false);
+    const rewritten = memoryOf(new WebAssembly.Instance(new WebAssembly.Module(split.module), { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory } }));
+    expect(rewritten).toEqual(original);
+    expect(new TextDecoder().decode(rewritten.subarray(16, 19))).toBe('abc');
+  });
+
+  it("hands a finished instance's memory to the next one exactly as the image, whatever the first wrote", () => {
+    const split = splitMemoryImage(PLAIN)!;
+    const pool = new MemoryPool();
+    const first = pool.take('m', split.image).memory;
+    new Uint8Array(first.buffer).fill(0xee); // a request that scribbled everywhere
+    first.grow(2); // and grew a little
+    pool.give('m', split.image, first);
+    const second = pool.take('m', split.image);
+    expect(second.reused).toBe(true);
+    expect(second.memory).toBe(first);
+    const bytes = new Uint8Array(second.memory.buffer);
+    const expected = new Uint8Array(bytes.length);
+    expected.set(split.image.bytes);
+    expect(bytes).toEqual(expected);
+  });
+
+  it('keeps no memory that grew past the limit', () => {
+    const split = splitMemoryImage(PLAIN)!;
+    const pool = new MemoryPool();
+    const big = pool.take('m', split.image).memory;
+    big.grow(MAX_REUSED_GROWTH_BYTES / 65536 + 1);
+    pool.give('m', split.image, big);
+    expect(pool.take('m', split.image).reused).toBe(false);
+  });
+
+  it('leaves anything but the plain case alone', () => {
+    // A passive data segment (flag 1), which code could name with memory.init.
+    const passive = new Uint8Array([...HEADER, ...MEMORY, ...EXPORT_MEMORY, 0x0b, 0x05, 0x01, 0x01, 0x02, 0x61, 0x62]);
+    expect(WebAssembly.validate(passive)).toBe(true);
+    expect(splitMemoryImage(passive)).toBeNull();
+    // An imported memory.
+    const imported = new Uint8Array([...HEADER, 0x02, 0x0a, 0x01, 0x01, 0x65, 0x03, 0x6d, 0x65, 0x6d, 0x02, 0x00, 0x01, ...DATA]);
+    expect(WebAssembly.validate(imported)).toBe(true);
+    expect(splitMemoryImage(imported)).toBeNull();
+    // No data, truncated bytes, not wasm at all.
+    expect(splitMemoryImage(new Uint8Array([...HEADER, ...MEMORY]))).toBeNull();
+    expect(splitMemoryImage(PLAIN.subarray(0, PLAIN.length - 3))).toBeNull();
+    expect(splitMemoryImage(new TextEncoder().encode('not a module'))).toBeNull();
+  });
+});
