@@ -30,7 +30,7 @@ export const createJob = defineRoute({ auth: 'required', body: CreateVideoJob },
   return json(job, { status: 202, headers: { location: `/v1/video/jobs/${id}` } });
 });
 
-const owned = ownerJobRoutes({ queue: VIDEO_QUEUE, eventsChannel: Channel.mediaEvents });
+const owned = ownerJobRoutes({ queue: VIDEO_QUEUE });
 export const listJobs = owned.list;
 export const getOwnJob = owned.get;
 export const cancelJob = owned.cancel;

@@ -2,8 +2,8 @@
 // `file.uploaded` whose detected type is a video becomes a validate job owned by the uploader.
 // Delivery is at least once: the `auto_validations` primary key (file, version) makes a second
 // delivery insert nothing and enqueue nothing, in the same transaction as the job.
-import { Channel, FileUploadedData, StorageEventType } from '@authorworks/domain';
-import { createEventPublisher, enqueueJob, execute, flushOutbox, on, queryOne, transaction, type EventContext, type EventEnvelope } from '@authorworks/kit';
+import { Channel, FileUploadedData, StorageEventType, type EventEnvelope } from '@authorworks/domain';
+import { createEventPublisher, enqueueJob, execute, flushOutbox, on, queryOne, transaction, type EventContext } from '@authorworks/kit';
 import { z } from 'zod';
 import { VIDEO_JOB_DEFAULTS, VIDEO_QUEUE } from './video-jobs.ts';
 

@@ -18,7 +18,7 @@ beforeAll(async () => {
   call = video(app);
   alice = newUser();
   bob = newUser();
-}, 60_000);
+});
 
 afterAll(async () => {
   await app?.close();
