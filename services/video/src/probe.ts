@@ -52,9 +52,10 @@ export const VideoProbe = z.object({
   audio: AudioStream.nullable(),
   videoTracks: z.number().int(),
   audioTracks: z.number().int(),
-  /** What probing cost: ranged reads and the bytes they asked for. */
+  /** What probing cost: ranged reads, the bytes they asked for, and the time (ms) it took. */
   reads: z.number().int(),
   bytesRead: z.number().int(),
+  milliseconds: z.number().int(),
 });
 export type VideoProbe = z.output<typeof VideoProbe>;
 
@@ -122,6 +123,7 @@ async function audioStream(track: InputAudioTrack): Promise<AudioStream> {
  * `probe_limit_exceeded` (more reads, bytes or time than `budget`).
  */
 export async function probeVideo(reader: RangeReader, budget: ReadBudget = {}): Promise<VideoProbe> {
+  const started = Date.now();
   const counted = budgetedReader(reader, budget);
   const family = await checkContainer(counted);
   const source = new CustomSource({ getSize: () => counted.size, read: (start, end) => counted.read(start, end), maxCacheSize: 4 * 1024 * 1024 });
@@ -151,6 +153,7 @@ export async function probeVideo(reader: RangeReader, budget: ReadBudget = {}): 
       audioTracks: audioTracks.length,
       reads: counted.stats.reads,
       bytesRead: counted.stats.bytesRead,
+      milliseconds: Date.now() - started,
     };
   } catch (error) {
     if (error instanceof VideoError) throw error;
