@@ -109,6 +109,27 @@ describe('video service', () => {
     expect(next.result).toMatchObject({ container: 'webm', video: { codec: 'vp9' }, audio: { codec: 'opus' } });
   });
 
+  it("cancels a deleted user's unfinished jobs", async () => {
+    const carol = newUser();
+    const db = await app.sql(VIDEO_DB);
+    try {
+      // A job due in an hour: still queued when the event arrives.
+      const inserted = await db.query(
+        `INSERT INTO jobs (queue, kind, payload, max_attempts, lease_seconds, backoff_seconds, run_after, correlation_id, owner_id)
+         VALUES ('video-jobs', 'probe', $1::jsonb, 3, 120, 5, now() + interval '1 hour', 'test', $2::uuid) RETURNING id::text AS id`,
+        [JSON.stringify({ fileId }), carol.id],
+      );
+      const id = String(inserted.rows[0]!.id);
+      await app.publish('user-events', JSON.stringify(createEvent({ type: 'user.deleted', source: 'user', subject: carol.id, data: { id: carol.id }, correlationId: 'deleted-user' })));
+      expect(await expectJson(call('GET', `/jobs/${id}`, { as: carol }), 200, JobView)).toMatchObject({ state: 'cancelled' });
+      // Alice's jobs are not touched.
+      const alices = (await call('GET', '/jobs?state=cancelled', { as: alice })).body as { items: unknown[] };
+      expect(alices.items).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('fails poster and trailer with transcoder_not_configured when no transcoder is set', async () => {
     const poster = await expectJson(call('POST', '/jobs', { as: alice, body: { kind: 'poster', payload: { fileId, atSeconds: 1 } } }), 202, JobView);
     const trailer = await expectJson(call('POST', '/jobs', { as: alice, body: { kind: 'trailer', payload: { fileId, durationSeconds: 5 } } }), 202, JobView);

@@ -1,9 +1,11 @@
-// Every video uploaded to storage is validated: the worker also listens on `storage-events`, and a
-// `file.uploaded` whose detected type is a video becomes a validate job owned by the uploader.
+// The worker's event path. Every video uploaded to storage is validated: a `file.uploaded` on
+// `storage-events` whose detected type is a video becomes a validate job owned by the uploader.
 // Delivery is at least once: the `auto_validations` primary key (file, version) makes a second
-// delivery insert nothing and enqueue nothing, in the same transaction as the job.
-import { Channel, FileUploadedData, StorageEventType, type EventEnvelope } from '@authorworks/domain';
-import { createEventPublisher, enqueueJob, execute, flushOutbox, on, queryOne, transaction, type EventContext } from '@authorworks/kit';
+// delivery insert nothing and enqueue nothing, in the same transaction as the job. A deleted user's
+// unfinished jobs are cancelled (`user.deleted` on `user-events`), as the kit asks of services that
+// work for users: their revocation epoch outlives the job only by an access token's lifetime.
+import { FileUploadedData, StorageEventType, UserDeletedEvent, UserEventType, type EventEnvelope } from '@authorworks/domain';
+import { cancelOwnerJobs, createEventPublisher, enqueueJob, execute, flushOutbox, on, queryOne, transaction, type EventContext } from '@authorworks/kit';
 import { z } from 'zod';
 import { VIDEO_JOB_DEFAULTS, VIDEO_QUEUE } from './video-jobs.ts';
 
@@ -44,8 +46,12 @@ async function validateUpload(event: EventEnvelope<Uploaded>, context: EventCont
   await flushOutbox(context.db(), () => context.redis(), { source: 'video-worker', log: context.log });
 }
 
-export const uploadHandlers = {
-  [StorageEventType.fileUploaded]: on(FileUploadedData, validateUpload),
-};
+const userDeleted = on(UserDeletedEvent.shape.data, async (event, context) => {
+  const cancelled = await cancelOwnerJobs(context.db(), event.data.id);
+  if (cancelled > 0) context.log.info('jobs of a deleted user cancelled', { userId: event.data.id, cancelled });
+});
 
-export const UPLOADS_CHANNEL = Channel.storageEvents;
+export const videoEventHandlers = {
+  [StorageEventType.fileUploaded]: on(FileUploadedData, validateUpload),
+  [UserEventType.deleted]: userDeleted,
+};
