@@ -22,12 +22,18 @@ async function failureOf(response: Response, fileId: string): Promise<VideoError
   return new VideoError('storage_error', `Storage answered ${response.status}${code ? ` ${code}` : ''} for file ${fileId}`);
 }
 
-/** The content URL of `fileId` under `storageUrl` (`http://storage-api.spin.internal`). */
-export const contentUrl = (storageUrl: string, fileId: string) => `${storageUrl.replace(/\/+$/, '')}/v1/storage/files/${encodeURIComponent(fileId)}/content`;
+/** The content URL of `fileId` (its current version, or `version`) under `storageUrl` (`http://storage-api.spin.internal`). */
+export const contentUrl = (storageUrl: string, fileId: string, version?: number) =>
+  `${storageUrl.replace(/\/+$/, '')}/v1/storage/files/${encodeURIComponent(fileId)}${version === undefined ? '' : `/versions/${version}`}/content`;
 
-/** Opens `fileId` for ranged reads; throws `file_not_found` / `storage_error` as storage answers. */
-export async function openStorageFile(fetcher: Fetcher, storageUrl: string, fileId: string, options: BlockReaderOptions = {}): Promise<RangeReader & { fetches: number }> {
-  const url = contentUrl(storageUrl, fileId);
+/** Opens `fileId` (its current version, or `version`) for ranged reads; throws `file_not_found` / `storage_error` as storage answers. */
+export async function openStorageFile(
+  fetcher: Fetcher,
+  storageUrl: string,
+  fileId: string,
+  options: BlockReaderOptions & { version?: number } = {},
+): Promise<RangeReader & { fetches: number }> {
+  const url = contentUrl(storageUrl, fileId, options.version);
   const blockBytes = options.blockBytes ?? 64 * 1024;
   const fetchRange = async (start: number, end: number): Promise<{ bytes: Uint8Array; total: number }> => {
     const response = await fetcher(url, { headers: { range: `bytes=${start}-${end - 1}` } });

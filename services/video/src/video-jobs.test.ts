@@ -15,7 +15,7 @@ function storage(bytes: Uint8Array, log: string[] = []): Fetcher {
   return async (url, init) => {
     const headers = new Headers(init?.headers);
     log.push(`${url} ${headers.get('range') ?? ''}`);
-    if (!url.includes(`/v1/storage/files/${FILE_ID}/content`)) return Response.json({ error: { code: 'not_found', message: 'No such file' } }, { status: 404 });
+    if (!url.includes(`/v1/storage/files/${FILE_ID}/content`) && !url.includes(`/v1/storage/files/${FILE_ID}/versions/1/content`)) return Response.json({ error: { code: 'not_found', message: 'No such file' } }, { status: 404 });
     if (url.endsWith('?redirect=1')) return new Response(null, { status: 302, headers: { location: 'http://minio:9000/authorworks/objects/x?X-Amz-Signature=abc' } });
     const match = /^bytes=(\d+)-(\d+)$/.exec(headers.get('range') ?? '');
     if (!match) return new Response(bytes.slice(), { status: 200 });
@@ -66,6 +66,11 @@ describe('video jobs', () => {
     expect(probe).toMatchObject({ fileId: FILE_ID, container: 'mp4', video: { codec: 'h264', codedWidth: 160 }, audio: { codec: 'aac' } });
     const report = await runValidate({ fileId: FILE_ID }, env(storage(mp4), { max_duration_seconds: '1' }));
     expect(report).toMatchObject({ fileId: FILE_ID, valid: false, violations: [{ code: 'duration_too_long' }] });
+    // An upload's own version is read, not whatever is current by then.
+    const log: string[] = [];
+    expect(await runValidate({ fileId: FILE_ID, version: 1 }, env(storage(mp4, log)))).toMatchObject({ fileId: FILE_ID, version: 1, valid: true });
+    expect(log[0]).toContain(`/v1/storage/files/${FILE_ID}/versions/1/content bytes=0-65535`);
+    expect(await codeOf(runValidate({ fileId: FILE_ID, version: 2 }, env(storage(mp4))))).toBe('file_not_found');
   });
 
   it('a corrupt or empty file fails probe with its code and is invalid for validate', async () => {

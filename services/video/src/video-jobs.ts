@@ -55,8 +55,8 @@ function readBudget(config: Pick<Config, 'optional'>): ReadBudget {
   return { maxBytes: Number.isSafeInteger(bytes) && bytes > 0 ? bytes : 16 * 1024 * 1024 };
 }
 
-async function probeFile(fileId: string, env: VideoJobEnv): Promise<VideoProbe> {
-  const reader = await openStorageFile(env.fetchAsOwner, storageUrlOf(env.config), fileId);
+async function probeFile(fileId: string, env: VideoJobEnv, version?: number): Promise<VideoProbe> {
+  const reader = await openStorageFile(env.fetchAsOwner, storageUrlOf(env.config), fileId, version === undefined ? {} : { version });
   return probeVideo(reader, readBudget(env.config));
 }
 
@@ -64,15 +64,16 @@ export async function runProbe(payload: z.output<typeof ProbePayload>, env: Vide
   return { fileId: payload.fileId, ...(await probeFile(payload.fileId, env)) };
 }
 
-export async function runValidate(payload: z.output<typeof ValidatePayload>, env: VideoJobEnv): Promise<ValidationReport & { fileId: string }> {
+/** Validates the file's current version, or `version` (an upload's own, for the automatic validation). */
+export async function runValidate(payload: z.output<typeof ValidatePayload>, env: VideoJobEnv): Promise<ValidationReport & { fileId: string; version?: number }> {
   const limits = videoLimits(env.config);
   let report: ValidationReport;
   try {
-    report = validateProbe(await probeFile(payload.fileId, env), limits);
+    report = validateProbe(await probeFile(payload.fileId, env, payload.version), limits);
   } catch (error) {
     report = reportOfProbeFailure(error, limits);
   }
-  return { fileId: payload.fileId, ...report };
+  return { fileId: payload.fileId, ...(payload.version === undefined ? {} : { version: payload.version }), ...report };
 }
 
 export async function runPoster(payload: z.output<typeof PosterPayload>, env: VideoJobEnv): Promise<TranscoderHandOff> {

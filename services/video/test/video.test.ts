@@ -36,7 +36,7 @@ describe('video service', () => {
     expect(file.contentType).toBe('video/mp4');
     const job = await finishedJobWhere(app, alice, 'kind=validate', (candidate) => (candidate.result as { fileId?: string } | null)?.fileId === file.id);
     expect(job.state).toBe('succeeded');
-    expect(job.result).toMatchObject({ fileId: file.id, valid: true, violations: [], probe: { container: 'mp4', video: { codec: 'h264', codedWidth: 160, codedHeight: 120 } } });
+    expect(job.result).toMatchObject({ fileId: file.id, version: 1, valid: true, violations: [], probe: { container: 'mp4', video: { codec: 'h264', codedWidth: 160, codedHeight: 120 } } });
 
     // A second delivery of the same upload queues nothing.
     const again = createEvent({
