@@ -2,7 +2,7 @@
 // trailer of a storage file the caller can read; list, get and cancel of the caller's own jobs
 // come from the kit (`ownerJobRoutes`: another user's job is 404).
 import { Channel } from '@authorworks/domain';
-import { changeWithEvents, defineRoute, enqueueJob, getJob, HttpError, json, ownerJobRoutes, type RequestContext } from '@authorworks/kit';
+import { changeWithEvents, defineRoute, enqueueJob, getJob, HttpError, json, ownerJobRoutes, type RequestContext, type ThrottleRule } from '@authorworks/kit';
 import { contentUrl } from './storage-reader.ts';
 import { CreateVideoJob, VIDEO_JOB_DEFAULTS, VIDEO_QUEUE } from './video-jobs.ts';
 
@@ -20,7 +20,23 @@ async function assertReadable(context: RequestContext, fileId: string): Promise<
   if (!response.ok) throw new HttpError(503, 'storage_unavailable', 'The storage service could not be asked about the file', { headers: { 'retry-after': '5' } });
 }
 
-export const createJob = defineRoute({ auth: 'required', body: CreateVideoJob }, async (context) => {
+/**
+ * Jobs a user may create per minute (`video_jobs_per_minute`, default 60): each costs the worker
+ * storage reads or a transcode. Only accepted jobs count; a refused request is given back.
+ */
+const createThrottle: ThrottleRule<RequestContext & { principal: { userId: string } }>[] = [
+  {
+    name: 'video-jobs',
+    key: (context) => `video:jobs:${context.principal.userId}`,
+    limit: (context) => {
+      const perMinute = Number(context.config.optional('jobs_per_minute', '60'));
+      return { limit: Number.isSafeInteger(perMinute) && perMinute > 0 ? perMinute : 60, windowSeconds: 60 };
+    },
+    counts: (response) => response.status === 202,
+  },
+];
+
+export const createJob = defineRoute({ auth: 'required', body: CreateVideoJob, throttle: createThrottle }, async (context) => {
   const request = context.body;
   await assertReadable(context, request.payload.fileId);
   const id = await changeWithEvents(context, Channel.mediaEvents, (tx) =>

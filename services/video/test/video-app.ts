@@ -13,13 +13,15 @@ export type User = TestUser;
 
 export const AUTH_SECRET = 'video-tests-secret-0123456789abcdef-xyz';
 export const VIDEO_DB = 'postgres://postgres@127.0.0.1:5432/authorworks_video';
+/** Low enough for one test to reach, above what any other test's user creates. */
+export const JOBS_PER_MINUTE = 8;
 
 export function startVideoApp(variables: Record<string, string> = {}): Promise<TestApp> {
   // Storage sweeps may run every second in tests (a 30 s Redis lock would outlive a test file).
   return startService({
     manifest: fileURLToPath(new URL('./with-storage.spin.toml', import.meta.url)),
     authSecret: AUTH_SECRET,
-    variables: { storage_sweep_every_seconds: '1', ...variables },
+    variables: { storage_sweep_every_seconds: '1', video_jobs_per_minute: String(JOBS_PER_MINUTE), ...variables },
   });
 }
 

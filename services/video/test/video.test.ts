@@ -6,7 +6,7 @@ import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeVideo } from '../src/probe.ts';
 import { bytesReader } from '../src/range-reader.ts';
-import { expectError, expectJson, finishedJobWhere, fixture, newUser, settled, startVideoApp, upload, video, VIDEO_DB, type User } from './video-app.ts';
+import { expectError, expectJson, finishedJobWhere, fixture, JOBS_PER_MINUTE, newUser, settled, startVideoApp, upload, video, VIDEO_DB, type User } from './video-app.ts';
 
 let app: TestApp;
 let call: ReturnType<typeof video>;
@@ -107,6 +107,19 @@ describe('video service', () => {
     const webm = await upload(app, alice, fixture('vp9-opus.webm'), 'next.webm');
     const next = await settled(app, alice, (await expectJson(call('POST', '/jobs', { as: alice, body: { kind: 'probe', payload: { fileId: webm.id } } }), 202, JobView)).id);
     expect(next.result).toMatchObject({ container: 'webm', video: { codec: 'vp9' }, audio: { codec: 'opus' } });
+  });
+
+  it('throttles job creation per user', async () => {
+    const dave = newUser();
+    const file = await upload(app, dave, fixture('hevc-noaudio.mp4'), 'many.mp4');
+    // A refused request does not count.
+    await expectError(call('POST', '/jobs', { as: dave, body: { kind: 'probe', payload: { fileId: '00000000-0000-4000-8000-000000000000' } } }), 404, 'file_not_found');
+    for (let i = 0; i < JOBS_PER_MINUTE; i++) await expectJson(call('POST', '/jobs', { as: dave, body: { kind: 'probe', payload: { fileId: file.id } } }), 202, JobView);
+    const refused = await call('POST', '/jobs', { as: dave, body: { kind: 'probe', payload: { fileId: file.id } } });
+    await expectError(refused, 429, 'too_many_requests');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Others are not held up.
+    await expectJson(call('POST', '/jobs', { as: alice, body: { kind: 'probe', payload: { fileId } } }), 202, JobView);
   });
 
   it("cancels a deleted user's unfinished jobs", async () => {
