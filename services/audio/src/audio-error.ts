@@ -10,12 +10,14 @@ export type AudioErrorCode =
   | 'audio_too_large';
 
 export class AudioError extends Error {
+  readonly permanent = true;
   constructor(
     readonly code: AudioErrorCode,
     message: string,
   ) {
     super(message);
-    this.name = 'AudioError';
+    // The name is the code: a failed job's error then reads `corrupt_audio: …`.
+    this.name = code;
   }
 }
 
