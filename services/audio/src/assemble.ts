@@ -32,7 +32,7 @@ export interface AssemblePlan {
 
 const describe = (wav: WavInfo) => `${wav.encoding === 'pcm' ? 'PCM' : 'float'} ${wav.bitsPerSample}-bit, ${wav.channels} ch, ${wav.sampleRate} Hz`;
 
-export function planAssemble(inputs: ChapterInput[], options: { gapSeconds?: number } = {}): AssemblePlan {
+export function planAssemble(inputs: ChapterInput[], options: { gapSeconds?: number; markers?: boolean } = {}): AssemblePlan {
   if (inputs.length === 0) throw new AudioError('invalid_range', 'no chapters');
   const first = inputs[0]!.wav;
   inputs.forEach((input, index) => {
@@ -58,7 +58,8 @@ export function planAssemble(inputs: ChapterInput[], options: { gapSeconds?: num
   });
   const dataBytes = frame * first.blockAlign;
   const format = { ...first, extensible: first.extensible, channelMask: first.channelMask };
-  const header = wavHeader(format, dataBytes, chapters.map((chapter) => ({ id: chapter.index, frame: chapter.startFrame, label: chapter.title })));
+  const cues = options.markers === false ? [] : chapters.map((chapter) => ({ id: chapter.index, frame: chapter.startFrame, label: chapter.title }));
+  const header = wavHeader(format, dataBytes, cues);
   const silentByte = first.encoding === 'pcm' && first.bitsPerSample === 8 ? 128 : 0;
   return {
     chapters,

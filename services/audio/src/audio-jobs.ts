@@ -5,7 +5,10 @@
 import { job, type JobContext } from '@authorworks/kit';
 import type { z } from 'zod';
 import { planAssemble } from './assemble.ts';
-import { AssemblePayload, NormalisePayload, ProbePayload, TrimPayload, WaveformPayload } from './job-kinds.ts';
+import { ChapterContent } from '@authorworks/domain';
+import { JobFailure } from './job-failure.ts';
+import { AssemblePayload, NarratePayload, NormalisePayload, ProbePayload, TrimPayload, WaveformPayload } from './job-kinds.ts';
+import { narrate, speechText, type TtsProvider } from './narrate.ts';
 import { planNormalise } from './normalise.ts';
 import { computeWaveform, waveformDat } from './peaks.ts';
 import { probeAudio } from './probe.ts';
@@ -22,6 +25,8 @@ const HEARTBEAT_EVERY_MS = 2000;
 const DEFAULT_MAX_INPUT_BYTES = 2 * 1024 * 1024 * 1024;
 
 interface Tools {
+  /** GET a JSON resource of another service as the job's owner (404 → input_not_found). */
+  getAsOwner(url: string): Promise<unknown>;
   open(fileId: string): ReturnType<typeof openStorageFile>;
   upload(filename: string, output: WavOutput): ReturnType<typeof uploadResult>;
   uploadBytes(filename: string, bytes: Uint8Array): ReturnType<typeof uploadResult>;
@@ -40,6 +45,12 @@ function toolsFor(ctx: JobContext): Tools {
     if (!(await ctx.heartbeat({ phase, percent: Math.round(Math.min(1, Math.max(0, fraction)) * 100) }))) throw new JobStopped();
   };
   return {
+    async getAsOwner(url) {
+      const response = await ctx.callServiceAs(url);
+      if (response.status === 404) throw new JobFailure('input_not_found', `${new URL(url).pathname} does not exist or the job's owner may not read it`);
+      if (!response.ok) throw new Error(`${new URL(url).pathname} answered ${response.status}`);
+      return response.json();
+    },
     open: (fileId) => openStorageFile(call, base, fileId, maxInput),
     upload: (filename, output) => uploadResult(call, base, filename, { size: output.size, stream: streamOutput(output, (fraction) => progress('upload', fraction)) }),
     uploadBytes: (filename, bytes) => uploadResult(call, base, filename, { size: bytes.length, stream: bytes }),
@@ -126,7 +137,28 @@ export const audioJobHandlers = {
       chapters: plan.chapters.map((chapter, index) => ({ ...chapter, fileId: payload.chapters[index]!.fileId })),
     };
   }),
+
+  narrate: audioJob(NarratePayload, async (payload, tools, ctx) => {
+    const provider = ttsProvider(ctx.config);
+    if (!provider) throw new JobFailure('tts_provider_not_configured', 'no text-to-speech server is configured (set audio_tts_url to an OpenAI-compatible speech API)');
+    const contentBase = ctx.config.optional('content_url', 'http://content-api.spin.internal').replace(/\/+$/, '');
+    const chapter = ChapterContent.parse(await tools.getAsOwner(`${contentBase}/v1/content/chapters/${payload.chapterId}/content`));
+    const narration = await narrate((url, init) => fetch(url, init), provider, speechText(chapter.content, chapter.format), {
+      ...(payload.voice ? { voice: payload.voice } : {}),
+      onSegment: (done, total) => tools.progress('speech', done / total),
+    });
+    const output = await tools.upload(payload.outputFilename ?? `chapter-${payload.chapterId.slice(0, 8)}.narration.wav`, narration.output);
+    return { chapterId: payload.chapterId, chapterVersion: chapter.version, outputFileId: output.id, segments: narration.segments, characters: narration.characters, durationSeconds: narration.durationSeconds };
+  }),
 };
+
+/** The TTS server from the worker's variables; null when none is configured. */
+export function ttsProvider(config: JobContext['config']): TtsProvider | null {
+  const url = config.optional('tts_url', '').trim();
+  if (!url) return null;
+  const apiKey = config.optional('tts_api_key', '');
+  return { url, model: config.optional('tts_model', 'tts-1'), voice: config.optional('tts_voice', 'af_heart'), ...(apiKey ? { apiKey } : {}) };
+}
 
 function round(value: number, digits: number): number {
   const scale = 10 ** digits;

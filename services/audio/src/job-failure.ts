@@ -2,7 +2,17 @@
 // code, so the job's stored error reads `corrupt_audio: …`.
 import { AudioError } from './audio-error.ts';
 
-export type JobFailureCode = 'input_not_found' | 'input_not_ready' | 'input_too_large' | 'input_changed' | 'result_too_large' | 'tts_provider_not_configured';
+export type JobFailureCode =
+  | 'input_not_found'
+  | 'input_not_ready'
+  | 'input_too_large'
+  | 'input_changed'
+  | 'result_too_large'
+  | 'tts_provider_not_configured'
+  | 'tts_request_refused'
+  | 'tts_bad_audio'
+  | 'nothing_to_narrate'
+  | 'text_too_long';
 
 export class JobFailure extends Error {
   readonly permanent = true;

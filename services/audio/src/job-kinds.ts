@@ -87,7 +87,6 @@ export const AssemblePayload = z
 
 export const NarratePayload = z
   .object({
-    bookId: Id,
     chapterId: Id,
     voice: z.string().regex(/^[\w.-]{1,64}$/).optional(),
     outputFilename: OutputName,

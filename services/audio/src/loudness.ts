@@ -67,7 +67,6 @@ export class LoudnessMeter {
   /** Weighted sum of squares of each finished 100 ms step. */
   private readonly steps: number[] = [];
   private stepSum = 0;
-  private stepFrames = 0;
   private framesSeen = 0;
   private nextStepEnd: number;
   private peak = 0;
@@ -91,6 +90,9 @@ export class LoudnessMeter {
   add(samples: Float32Array, frames: number): void {
     const { channels, state, weights } = this;
     const [s, h] = this.filters;
+    // Coefficients in locals: the engine interprets, and a property read per sample costs.
+    const sb0 = s.b0, sb1 = s.b1, sb2 = s.b2, sa1 = s.a1, sa2 = s.a2;
+    const ha1 = h.a1, ha2 = h.a2;
     let frame = 0;
     while (frame < frames) {
       const until = Math.min(frames, frame + (this.nextStepEnd - this.framesSeen));
@@ -106,12 +108,12 @@ export class LoudnessMeter {
           const x = samples[i]!;
           const magnitude = x < 0 ? -x : x;
           if (magnitude > peak) peak = magnitude;
-          const y = s.b0 * x + z1;
-          z1 = s.b1 * x - s.a1 * y + z2;
-          z2 = s.b2 * x - s.a2 * y;
+          const y = sb0 * x + z1;
+          z1 = sb1 * x - sa1 * y + z2;
+          z2 = sb2 * x - sa2 * y;
           const out = y + w1;
-          w1 = -2 * y - h.a1 * out + w2;
-          w2 = y - h.a2 * out;
+          w1 = -2 * y - ha1 * out + w2;
+          w2 = y - ha2 * out;
           sum += out * out;
         }
         this.peak = peak;
@@ -121,13 +123,11 @@ export class LoudnessMeter {
         state[c * 4 + 3] = w2;
         if (weight !== 0) this.stepSum += weight * sum;
       }
-      this.stepFrames += until - frame;
       this.framesSeen += until - frame;
       frame = until;
       if (this.framesSeen === this.nextStepEnd) {
         this.steps.push(this.stepSum);
         this.stepSum = 0;
-        this.stepFrames = 0;
         this.nextStepEnd = this.stepBoundary(this.steps.length + 1);
       }
     }

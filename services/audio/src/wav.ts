@@ -87,8 +87,11 @@ async function readExactly(source: ByteSource, start: number, end: number, what:
  * metadata chunks it needs). Refuses, with a code: an empty file (`empty_audio`); not RIFF/RF64
  * WAVE, or a sample format other than PCM 8/16/24/32 and float 32/64 (`unsupported_format`); a
  * header that is inconsistent, truncated or declares more data than the file holds (`corrupt_audio`).
+ * `streamed`: the bytes come from a writer that could not seek back to fill the sizes in (espeak-ng
+ * writes 0x7ffff000, others 0 or 0xffffffff): a data chunk that overruns the end runs to the end.
+ * Only for audio this service asked a server for, never for a user's file.
  */
-export async function parseWav(source: ByteSource): Promise<WavInfo> {
+export async function parseWav(source: ByteSource, options: { streamed?: boolean } = {}): Promise<WavInfo> {
   if (source.size === 0) throw new AudioError('empty_audio', 'the file is empty');
   const head = await source.read(0, Math.min(source.size, HEAD_BYTES));
   if (head.length < 12) throw new AudioError('corrupt_audio', `the file is ${source.size} bytes, too short for a WAV header`);
@@ -137,6 +140,11 @@ export async function parseWav(source: ByteSource): Promise<WavInfo> {
         // Written by a streaming encoder that never came back to fill the size in: the data runs to the end.
         size = source.size - body;
         chunks[chunks.length - 1]!.size = size;
+      }
+      if (options.streamed && (body + size > source.size || size === 0)) {
+        size = source.size - body;
+        chunks[chunks.length - 1]!.size = size;
+        riffEnd = Math.max(riffEnd, body + size);
       }
       if (body + size > source.size) {
         throw new AudioError('corrupt_audio', `the data chunk declares ${size} bytes but the file holds ${source.size - body} after its header (truncated, or the header lies about its size)`);

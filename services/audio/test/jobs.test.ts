@@ -110,6 +110,12 @@ describe('audio jobs on storage files', () => {
     expect(after.state).toBe('succeeded');
   }, 30_000);
 
+  it('narrate without a configured TTS server fails with tts_provider_not_configured', async () => {
+    const job = await finished(app, alice, (await submit(app, alice, 'narrate', { chapterId: '00000000-0000-4000-8000-000000000001' })).id);
+    expect(job.state).toBe('failed');
+    expect(job.error).toMatch(/^tts_provider_not_configured: /);
+  });
+
   it('refuses bad payloads with a 400 envelope and needs a token', async () => {
     const call = audio(app);
     const id = '00000000-0000-4000-8000-000000000000';
