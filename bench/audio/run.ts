@@ -55,7 +55,7 @@ try {
 
 const app = await startApp({ manifest: fileURLToPath(new URL('spin.toml', import.meta.url)), env: { SPIN_VARIABLE_LOG_LEVEL: 'warn' } });
 console.log(`audio bench: ${rounds} rounds, load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
-console.log('file | operation | Node ms | component ms | ratio | component body read ms | agree');
+console.log('file | operation | Node ms | component ms | ratio | component body read ms | guest memory peak MiB | agree');
 try {
   for (const file of files) {
     for (const operation of file.operations) {
@@ -76,8 +76,9 @@ try {
         componentSummary = answer.summary;
       }
       const agree = JSON.stringify(nodeSummary) === JSON.stringify(componentSummary);
+      const guestPeak = app.app.runtimeStats().instances.peakGuestMemoryBytes / 1048576;
       console.log(
-        `${file.name} | ${operation} | ${median(node).toFixed(1)} | ${median(inside).toFixed(0)} | ${(median(inside) / median(node)).toFixed(1)}× | ${median(reads)} | ${agree ? 'yes' : `NO: ${JSON.stringify(nodeSummary)} vs ${JSON.stringify(componentSummary)}`}`,
+        `${file.name} | ${operation} | ${median(node).toFixed(1)} | ${median(inside).toFixed(0)} | ${(median(inside) / median(node)).toFixed(1)}× | ${median(reads)} | ${guestPeak.toFixed(0)} | ${agree ? 'yes' : `NO: ${JSON.stringify(nodeSummary)} vs ${JSON.stringify(componentSummary)}`}`,
       );
     }
   }
