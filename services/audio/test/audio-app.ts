@@ -1,11 +1,11 @@
-// The audio service with the storage service it reads and writes through, as spin-all.toml
-// composes them (audio-api, audio-worker, storage-api), and the steps its tests share. Embedded
+// The audio service with the storage (and content) services it reads and writes through
+// (with-storage.spin.toml), and the steps its tests share. Embedded
 // PGlite, Redis and S3 unless DB_CONNECTION / REDIS_ADDRESS name real servers.
 import { fileURLToPath } from 'node:url';
 import { StoredFile } from '@authorworks/domain';
 import { JobView } from '@authorworks/kit';
 import type { TestApp } from '@authorworks/spin-local';
-import { expectJson, fetchAs, signIn, startService, type TestUser } from '@authorworks/spin-local/testing';
+import { expectJson, fetchAs, serviceCaller, signIn, startService, type TestUser } from '@authorworks/spin-local/testing';
 import { expect } from 'vitest';
 
 export { expectError, expectJson } from '@authorworks/spin-local/testing';
@@ -15,15 +15,16 @@ export const AUTH_SECRET = 'audio-tests-secret-0123456789abcdef-xyz';
 
 export function startAudioApp(): Promise<TestApp> {
   return startService({
-    manifest: fileURLToPath(new URL('../../../spin-all.toml', import.meta.url)),
-    components: ['storage-api', 'audio-api', 'audio-worker'],
+    // audio, storage and content as spin-all.toml composes them, and only their databases migrated.
+    manifest: fileURLToPath(new URL('with-storage.spin.toml', import.meta.url)),
     authSecret: AUTH_SECRET,
     variables: { storage_sweep_every_seconds: '1' },
   });
 }
 
 export const newUser = (): User => signIn(AUTH_SECRET);
-export const audio = (app: TestApp) => fetchAs(app, '/v1/audio');
+/** Answers come back read, with the runtime's error lines on a 5xx. */
+export const audio = (app: TestApp) => serviceCaller(app, '/v1/audio');
 export const storage = (app: TestApp) => fetchAs(app, '/v1/storage');
 
 export async function upload(app: TestApp, as: User, bytes: Uint8Array<ArrayBuffer>, filename: string): Promise<StoredFile> {
