@@ -2,12 +2,15 @@
 // M4A, FLAC, OGG through mediabunny when ffmpeg is installed to make them), waveform peaks,
 // EBU R128 loudness and loudness normalisation of a 10-minute WAV (44.1 kHz mono 16-bit, the
 // usual audiobook master). Medians over `rounds` repeats; ratios component / Node.
+// Then the same WAV through the service: uploaded to storage, probe / waveform / normalise jobs
+// done by audio-worker over ranged reads, with each job's time and the instances' peak memory.
 //   (cd bench/audio && npx --yes pnpm@10.34.8 exec authorworks-build) && npx --yes pnpm@10.34.8 --filter @authorworks/bench-audio bench [rounds] [minutes]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { JobView, signAccessToken } from '@authorworks/kit';
 import { startApp } from '@authorworks/spin-local';
 import { encodeWav } from '../../services/audio/src/wav.ts';
 import { type Operation, runOperation } from './src/operations.ts';
@@ -87,3 +90,44 @@ try {
   rmSync(scratch, { recursive: true, force: true });
 }
 console.log(`load average after: ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
+
+// --- through the service ------------------------------------------------------------------------
+const SECRET = 'bench-secret-bench-secret-bench-secret-00';
+const service = await startApp({
+  manifest: fileURLToPath(new URL('../../services/audio/test/with-storage.spin.toml', import.meta.url)),
+  env: {
+    SPIN_VARIABLE_AUTH_SECRET: SECRET,
+    SPIN_VARIABLE_LOG_LEVEL: 'warn',
+    SPIN_VARIABLE_STORAGE_MAX_UPLOAD_BYTES: String(128 * 1048576),
+    SPIN_VARIABLE_STORAGE_QUOTA_BYTES: String(8 * 1024 * 1048576),
+  },
+  migrate: true,
+});
+const headers = { authorization: `Bearer ${signAccessToken({ sub: crypto.randomUUID(), roles: ['user'] }, { secret: SECRET })}` };
+try {
+  const uploaded = await service.fetch('/v1/storage/files?filename=book.wav', { method: 'POST', headers: { ...headers, 'content-type': 'application/octet-stream' }, body: wav as Uint8Array<ArrayBuffer> });
+  const file = (await uploaded.json()) as { id: string };
+  if (uploaded.status !== 201) throw new Error(`upload: ${uploaded.status} ${JSON.stringify(file)}`);
+  console.log(`\nthrough the service (audio-worker reading storage in 256 KiB ranges), ${wav.length} bytes, load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
+  console.log('job | ms (submit → succeeded) | guest memory peak MiB | result');
+  for (const [kind, payload] of [
+    ['probe', { fileId: file.id }],
+    ['waveform', { fileId: file.id, buckets: 1000 }],
+    ['normalise', { fileId: file.id, target: { mode: 'loudness', lufs: -18, ceilingDbfs: -1 } }],
+  ] as const) {
+    const started = performance.now();
+    const submitted = await service.fetch('/v1/audio/jobs', { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ kind, payload }) });
+    const job = JobView.parse(await submitted.json());
+    let view = job;
+    while (view.state === 'queued' || view.state === 'running') {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      view = JobView.parse(await (await service.fetch(`/v1/audio/jobs/${job.id}`, { headers })).json());
+    }
+    const ms = performance.now() - started;
+    const peak = service.app.runtimeStats().instances.peakGuestMemoryBytes / 1048576;
+    const summary = view.state === 'succeeded' ? JSON.stringify(view.result).slice(0, 160) : `${view.state}: ${view.lastError}`;
+    console.log(`${kind} | ${ms.toFixed(0)} | ${peak.toFixed(0)} | ${summary}`);
+  }
+} finally {
+  await service.close();
+}

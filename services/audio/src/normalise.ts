@@ -46,11 +46,9 @@ export function gainOutput(source: ByteSource, wav: WavInfo, gainDb: number): Wa
       await sink(header);
       let out: Uint8Array | undefined;
       for await (const chunk of readFrames(source, wav)) {
-        const samples = chunk.samples;
-        for (let i = 0; i < samples.length; i++) samples[i] = samples[i]! * gain;
         const bytes = chunk.frames * wav.blockAlign;
         if (!out || out.length < bytes) out = new Uint8Array(bytes);
-        encodeSamples(samples, wav, out.subarray(0, bytes));
+        encodeSamples(chunk.samples.subarray(0, chunk.frames * wav.channels), wav, out.subarray(0, bytes), gain);
         await sink(out.subarray(0, bytes));
         await onProgress?.((chunk.firstFrame + chunk.frames) / wav.frames);
       }

@@ -286,56 +286,41 @@ export function decodeSamples(bytes: Uint8Array, format: WavFormat, out?: Float3
 }
 
 /**
- * Encodes floats as the format's samples: integers rounded and clipped to their range, floats as is.
- * Returns how many integer samples were clipped (a gain that clips is reported, not hidden).
+ * Encodes floats (times `gain`) as the format's samples: integers rounded (half away from zero) and
+ * clipped to their range, floats as is. Returns how many samples were clipped (a gain that clips is
+ * reported, not hidden). `Math.round` and a separate gain loop cost the engine twice as much.
  */
-export function encodeSamples(samples: Float32Array, format: WavFormat, out: Uint8Array): number {
+export function encodeSamples(samples: Float32Array, format: WavFormat, out: Uint8Array, gain = 1): number {
   const count = samples.length;
   const { buffer, byteOffset } = out;
   let clipped = 0;
   if (format.encoding === 'float') {
     const view = format.bitsPerSample === 32 ? new Float32Array(buffer, byteOffset, count) : new Float64Array(buffer, byteOffset, count);
-    for (let i = 0; i < count; i++) view[i] = samples[i]!;
+    for (let i = 0; i < count; i++) view[i] = samples[i]! * gain;
     return 0;
   }
-  switch (format.bitsPerSample) {
-    case 8:
-      for (let i = 0; i < count; i++) {
-        let value = Math.round(samples[i]! * 128);
-        if (value > 127) (value = 127), clipped++;
-        else if (value < -128) (value = -128), clipped++;
-        out[i] = value + 128;
-      }
-      break;
-    case 16: {
-      const view = new Int16Array(buffer, byteOffset, count);
-      for (let i = 0; i < count; i++) {
-        let value = Math.round(samples[i]! * 32768);
-        if (value > 32767) (value = 32767), clipped++;
-        else if (value < -32768) (value = -32768), clipped++;
-        view[i] = value;
-      }
-      break;
+  const bits = format.bitsPerSample;
+  const scale = 2 ** (bits - 1) * gain;
+  const max = 2 ** (bits - 1) - 1;
+  const min = -(2 ** (bits - 1));
+  const write =
+    bits === 16 ? new Int16Array(buffer, byteOffset, count) : bits === 32 ? new Int32Array(buffer, byteOffset, count) : null;
+  for (let i = 0, b = 0; i < count; i++, b += 3) {
+    let v = samples[i]! * scale;
+    if (v > max) {
+      v = max;
+      clipped++;
+    } else if (v < min) {
+      v = min;
+      clipped++;
     }
-    case 24:
-      for (let i = 0, b = 0; i < count; i++, b += 3) {
-        let value = Math.round(samples[i]! * 8388608);
-        if (value > 8388607) (value = 8388607), clipped++;
-        else if (value < -8388608) (value = -8388608), clipped++;
-        out[b] = value & 0xff;
-        out[b + 1] = (value >> 8) & 0xff;
-        out[b + 2] = (value >> 16) & 0xff;
-      }
-      break;
-    case 32: {
-      const view = new Int32Array(buffer, byteOffset, count);
-      for (let i = 0; i < count; i++) {
-        let value = Math.round(samples[i]! * 2147483648);
-        if (value > 2147483647) (value = 2147483647), clipped++;
-        else if (value < -2147483648) (value = -2147483648), clipped++;
-        view[i] = value;
-      }
-      break;
+    const value = v < 0 ? (v - 0.5) | 0 : (v + 0.5) | 0;
+    if (write) write[i] = value;
+    else if (bits === 8) out[i] = value + 128;
+    else {
+      out[b] = value & 0xff;
+      out[b + 1] = (value >> 8) & 0xff;
+      out[b + 2] = (value >> 16) & 0xff;
     }
   }
   return clipped;
