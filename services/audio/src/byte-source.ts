@@ -7,6 +7,8 @@ export interface ByteSource {
   readonly size: number;
   /** Bytes [start, end) — end exclusive, within [0, size]. May return fewer only at the end of the source. */
   read(start: number, end: number): Promise<Uint8Array>;
+  /** How many bytes one read should ask for when streaming (each read of a remote source is a request). */
+  readonly chunkBytes?: number;
 }
 
 export type ByteSink = (chunk: Uint8Array) => Promise<void> | void;

@@ -342,7 +342,7 @@ export async function* readFrameBytes(
 ): AsyncGenerator<{ bytes: Uint8Array; firstFrame: number; frames: number }> {
   const startFrame = options.startFrame ?? 0;
   const endFrame = Math.min(options.endFrame ?? wav.frames, wav.frames);
-  const framesPerChunk = Math.max(1, Math.floor((options.chunkBytes ?? DEFAULT_CHUNK_BYTES) / wav.blockAlign));
+  const framesPerChunk = Math.max(1, Math.floor((options.chunkBytes ?? source.chunkBytes ?? DEFAULT_CHUNK_BYTES) / wav.blockAlign));
   for (let frame = startFrame; frame < endFrame; frame += framesPerChunk) {
     const frames = Math.min(framesPerChunk, endFrame - frame);
     const start = wav.dataOffset + frame * wav.blockAlign;

@@ -5,13 +5,14 @@ import { fileURLToPath } from 'node:url';
 import { StoredFile } from '@authorworks/domain';
 import { JobView } from '@authorworks/kit';
 import type { TestApp } from '@authorworks/spin-local';
-import { expectJson, fetchAs, serviceCaller, signIn, startService, type TestUser } from '@authorworks/spin-local/testing';
+import { expectJson, serviceCaller, signIn, startService, type TestUser } from '@authorworks/spin-local/testing';
 import { expect } from 'vitest';
 
 export { expectError, expectJson } from '@authorworks/spin-local/testing';
 export type User = TestUser;
 
 export const AUTH_SECRET = 'audio-tests-secret-0123456789abcdef-xyz';
+export const DB_ADDRESS = 'postgres://postgres@127.0.0.1:5432/authorworks_audio';
 
 export function startAudioApp(): Promise<TestApp> {
   return startService({
@@ -25,7 +26,6 @@ export function startAudioApp(): Promise<TestApp> {
 export const newUser = (): User => signIn(AUTH_SECRET);
 /** Answers come back read, with the runtime's error lines on a 5xx. */
 export const audio = (app: TestApp) => serviceCaller(app, '/v1/audio');
-export const storage = (app: TestApp) => fetchAs(app, '/v1/storage');
 
 export async function upload(app: TestApp, as: User, bytes: Uint8Array<ArrayBuffer>, filename: string): Promise<StoredFile> {
   const response = await app.fetch(`/v1/storage/files?filename=${encodeURIComponent(filename)}`, {

@@ -1,11 +1,12 @@
 // The audio service end to end on the compiled components: a user uploads recordings to storage,
 // submits jobs, and reads the results the worker wrote to storage as them.
-import { JobView } from '@authorworks/kit';
+import { randomUUID } from 'node:crypto';
+import { createEvent, JobView } from '@authorworks/kit';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memorySource } from '../src/byte-source.ts';
 import { encodeWav, parseWav, readFrames, type WavFormat } from '../src/wav.ts';
-import { audio, download, expectError, expectJson, finished, newUser, storage, submit, upload, startAudioApp, type User } from './audio-app.ts';
+import { audio, DB_ADDRESS, download, expectError, expectJson, finished, newUser, submit, upload, startAudioApp, type User } from './audio-app.ts';
 
 let app: TestApp;
 const alice: User = newUser();
@@ -115,7 +116,36 @@ describe('audio jobs on storage files', () => {
     const job = await finished(app, alice, (await submit(app, alice, 'narrate', { chapterId: '00000000-0000-4000-8000-000000000001' })).id);
     expect(job.state).toBe('failed');
     expect(job.lastError).toMatch(/^tts_provider_not_configured: /);
-  });
+  }, 30_000);
+
+  it('a deleted user’s waiting jobs are cancelled (user.deleted on user-events); others’ are not', async () => {
+    const carol = newUser();
+    const db = await app.sql(DB_ADDRESS);
+    const due = async (owner: User) => {
+      // A job due in an hour (as a back-off would leave it): still queued when its owner goes.
+      const { rows } = await db.query(
+        `INSERT INTO jobs (queue, kind, payload, owner_id, run_after, max_attempts, lease_seconds, backoff_seconds, correlation_id)
+         VALUES ('audio-jobs', 'probe', $1::text::jsonb, $2::text::uuid, now() + interval '1 hour', 3, 120, 5, 'test') RETURNING id::text AS id`,
+        [JSON.stringify({ fileId: randomUUID() }), owner.id],
+      );
+      return String((rows[0] as { id: string }).id);
+    };
+    let carols: string;
+    let alices: string;
+    try {
+      carols = await due(carol);
+      alices = await due(alice);
+    } finally {
+      await db.close();
+    }
+    const state = async (as: User, id: string) => (await expectJson(audio(app)('GET', `/jobs/${id}`, { as }), 200, JobView)).state;
+    expect(await state(carol, carols)).toBe('queued');
+    const deleted = createEvent({ type: 'user.deleted', source: 'user-api', subject: carol.id, data: { id: carol.id }, correlationId: randomUUID() });
+    await app.publish('user-events', JSON.stringify(deleted));
+    expect(await state(carol, carols)).toBe('cancelled');
+    expect(await state(alice, alices)).toBe('queued');
+    expect((await expectJson(audio(app)('DELETE', `/jobs/${alices}`, { as: alice }), 200, JobView)).state).toBe('cancelled');
+  }, 30_000);
 
   it('refuses bad payloads with a 400 envelope and needs a token', async () => {
     const call = audio(app);
@@ -139,5 +169,5 @@ describe('audio jobs on storage files', () => {
     }
     await expectError(call('POST', '/jobs', { as: alice, rawBody: '{"kind":' }), 400);
     await expectError(call('GET', '/jobs/not-a-uuid', { as: alice }), 400);
-  });
+  }, 30_000);
 });
