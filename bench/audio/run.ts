@@ -4,7 +4,8 @@
 // usual audiobook master). Medians over `rounds` repeats; ratios component / Node.
 // Then the same WAV through the service: uploaded to storage, probe / waveform / normalise jobs
 // done by audio-worker over ranged reads, with each job's time and the instances' peak memory.
-//   (cd bench/audio && npx --yes pnpm@10.34.8 exec authorworks-build) && npx --yes pnpm@10.34.8 --filter @authorworks/bench-audio bench [rounds] [minutes]
+//   (cd bench/audio && npx --yes pnpm@10.34.8 exec authorworks-build) && npx --yes pnpm@10.34.8 --filter @authorworks/bench-audio bench [rounds] [minutes] [core|service]
+// (the service part needs `pnpm build --filter audio --filter storage --filter content`).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -17,6 +18,8 @@ import { type Operation, runOperation } from './src/operations.ts';
 
 const rounds = Number(process.argv[2] ?? 3);
 const minutes = Number(process.argv[3] ?? 10);
+/** `core`, `service` or both (default). */
+const part = process.argv[4] ?? 'all';
 const rate = 44100;
 
 function speechLike(seconds: number): Float32Array {
@@ -56,6 +59,7 @@ try {
   console.log('ffmpeg not installed: compressed formats skipped (apt-get install -y ffmpeg)');
 }
 
+if (part === 'service') files.length = 0;
 const app = await startApp({ manifest: fileURLToPath(new URL('spin.toml', import.meta.url)), env: { SPIN_VARIABLE_LOG_LEVEL: 'warn' } });
 console.log(`audio bench: ${rounds} rounds, load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
 console.log('file | operation | Node ms | component ms | ratio | component body read ms | guest memory peak MiB | agree');
@@ -92,6 +96,7 @@ try {
 console.log(`load average after: ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
 
 // --- through the service ------------------------------------------------------------------------
+if (part === 'core') process.exit(0);
 const SECRET = 'bench-secret-bench-secret-bench-secret-00';
 const service = await startApp({
   manifest: fileURLToPath(new URL('../../services/audio/test/with-storage.spin.toml', import.meta.url)),
@@ -108,7 +113,7 @@ try {
   const uploaded = await service.fetch('/v1/storage/files?filename=book.wav', { method: 'POST', headers: { ...headers, 'content-type': 'application/octet-stream' }, body: wav as Uint8Array<ArrayBuffer> });
   const file = (await uploaded.json()) as { id: string };
   if (uploaded.status !== 201) throw new Error(`upload: ${uploaded.status} ${JSON.stringify(file)}`);
-  console.log(`\nthrough the service (audio-worker reading storage in 256 KiB ranges), ${wav.length} bytes, load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
+  console.log(`\nthrough the service (audio-worker reading storage in 4 MiB ranges), ${wav.length} bytes, load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
   console.log('job | ms (submit → succeeded) | guest memory peak MiB | result');
   for (const [kind, payload] of [
     ['probe', { fileId: file.id }],
