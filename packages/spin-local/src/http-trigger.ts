@@ -177,7 +177,10 @@ export function createHttpTrigger(options: HttpTriggerOptions): Server {
     logger.request(`${method} ${pathWithQuery} -> ${component} ${status} ${elapsed()}`);
   }
 
-  return createServer({ maxHeaderSize: http1MaxBufSize(process.env) }, (req, res) => {
+  // Idle keep-alive connections stay open a minute, as behind a proxy (Traefik keeps its own
+  // pool): with Node's default of 5 s a client that reused a connection just as the server shut
+  // it lost its request to ECONNRESET (seen under load, where a client's own 3–4 s limit slips).
+  return createServer({ maxHeaderSize: http1MaxBufSize(process.env), keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
     options.onActivity(1);
     handle(req, res)
       .catch((error: unknown) => {
@@ -188,6 +191,9 @@ export function createHttpTrigger(options: HttpTriggerOptions): Server {
       .finally(() => options.onActivity(-1));
   });
 }
+
+/** How long an idle keep-alive connection stays open (clients close theirs sooner). */
+export const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /**
  * How large a request head may be before the answer is an empty 431, as in Spin: hyper's HTTP/1
