@@ -1,0 +1,169 @@
+// The worker's job handlers: each reads its inputs from storage as the job's owner (ranged reads),
+// does the work in chunks, heartbeats its progress, and writes results as new storage files owned
+// by the same user. Errors no retry can fix (broken audio, a missing input) carry a code and fail
+// the job at once; anything else (storage briefly away) is retried by the kit with back-off.
+import { job, type JobContext } from '@authorworks/kit';
+import type { z } from 'zod';
+import { planAssemble } from './assemble.ts';
+import { ChapterContent } from '@authorworks/domain';
+import { isPermanent, JobFailure } from './job-failure.ts';
+import { AssemblePayload, NarratePayload, NormalisePayload, ProbePayload, TrimPayload, WaveformPayload } from './job-kinds.ts';
+import { narrate, speechText, type TtsProvider } from './narrate.ts';
+import { planNormalise } from './normalise.ts';
+import { computeWaveform, waveformDat } from './peaks.ts';
+import { probeAudio } from './probe.ts';
+import { openStorageFile, streamOutput, uploadResult, type CallStorage } from './storage-files.ts';
+import { planTrim } from './trim.ts';
+import type { WavOutput } from './wav-output.ts';
+import { parseWav } from './wav.ts';
+
+/** Thrown when a heartbeat says the job was cancelled or taken over: stop, write nothing more. */
+class JobStopped extends Error {}
+
+/** Heartbeats at most this often while working (the lease is 120 s). */
+const HEARTBEAT_EVERY_MS = 2000;
+const DEFAULT_MAX_INPUT_BYTES = 2 * 1024 * 1024 * 1024;
+
+interface Tools {
+  /** GET a JSON resource of another service as the job's owner (404 → input_not_found). */
+  getAsOwner(url: string): Promise<unknown>;
+  open(fileId: string): ReturnType<typeof openStorageFile>;
+  upload(filename: string, output: WavOutput): ReturnType<typeof uploadResult>;
+  uploadBytes(filename: string, bytes: Uint8Array): ReturnType<typeof uploadResult>;
+  /** Reports progress (0–1 within `phase`), heartbeating when due; throws JobStopped when cancelled. */
+  progress(phase: string, fraction: number): Promise<void>;
+}
+
+function toolsFor(ctx: JobContext): Tools {
+  const base = ctx.config.optional('storage_url', 'http://storage-api.spin.internal').replace(/\/+$/, '');
+  const maxInput = Number(ctx.config.optional('audio_max_input_bytes', String(DEFAULT_MAX_INPUT_BYTES)));
+  const call: CallStorage = (url, init) => ctx.callServiceAs(url, init);
+  let last = Date.now();
+  const progress = async (phase: string, fraction: number) => {
+    if (Date.now() - last < HEARTBEAT_EVERY_MS) return;
+    last = Date.now();
+    if (!(await ctx.heartbeat({ phase, percent: Math.round(Math.min(1, Math.max(0, fraction)) * 100) }))) throw new JobStopped();
+  };
+  return {
+    async getAsOwner(url) {
+      const response = await ctx.callServiceAs(url);
+      if (response.status === 404) throw new JobFailure('input_not_found', `${new URL(url).pathname} does not exist or the job's owner may not read it`);
+      if (!response.ok) throw new Error(`${new URL(url).pathname} answered ${response.status}`);
+      return response.json();
+    },
+    open: (fileId) => openStorageFile(call, base, fileId, maxInput),
+    upload: (filename, output) => uploadResult(call, base, filename, { size: output.size, stream: streamOutput(output, (fraction) => progress('upload', fraction)) }),
+    uploadBytes: (filename, bytes) => uploadResult(call, base, filename, { size: bytes.length, stream: bytes }),
+    progress,
+  };
+}
+
+function audioJob<Schema extends z.ZodType>(schema: Schema, run: (payload: z.output<Schema>, tools: Tools, ctx: JobContext) => Promise<unknown>) {
+  return job(schema, async (payload, ctx) => {
+    try {
+      return await run(payload, toolsFor(ctx), ctx);
+    } catch (error) {
+      if (error instanceof JobStopped) {
+        ctx.log.info('job stopped: cancelled or taken over');
+        return null;
+      }
+      // Broken or missing input: another attempt would fail the same way, so this attempt is made
+      // the last and the kit fails the job now (state failed, job.failed) instead of backing off.
+      if (isPermanent(error)) await ctx.db().query("UPDATE jobs SET max_attempts = attempts WHERE id = $1::text::uuid AND state = 'running'", [ctx.job.id]);
+      throw error;
+    }
+  });
+}
+
+const stem = (filename: string) => filename.replace(/\.[^.]*$/, '').slice(0, 100) || 'audio';
+
+export const audioJobHandlers = {
+  probe: audioJob(ProbePayload, async (payload, tools) => {
+    const input = await tools.open(payload.fileId);
+    return { fileId: payload.fileId, probe: await probeAudio(input) };
+  }),
+
+  waveform: audioJob(WaveformPayload, async (payload, tools) => {
+    const input = await tools.open(payload.fileId);
+    const wav = await parseWav(input);
+    const waveform = await computeWaveform(input, wav, payload.buckets, (done) => tools.progress('peaks', done / wav.frames));
+    const name = stem(input.file.filename);
+    const json = await tools.uploadBytes(`${name}.waveform.json`, new TextEncoder().encode(JSON.stringify(waveform)));
+    const dat = payload.dat ? await tools.uploadBytes(`${name}.dat`, waveformDat(waveform)) : null;
+    return {
+      fileId: payload.fileId,
+      waveformFileId: json.id,
+      datFileId: dat?.id ?? null,
+      buckets: waveform.buckets,
+      samplesPerBucket: waveform.samplesPerBucket,
+      durationSeconds: wav.durationSeconds,
+    };
+  }),
+
+  normalise: audioJob(NormalisePayload, async (payload, tools) => {
+    const input = await tools.open(payload.fileId);
+    const wav = await parseWav(input);
+    const plan = await planNormalise(input, wav, payload.target, (fraction) => tools.progress('measure', fraction));
+    const output = await tools.upload(payload.outputFilename ?? `${stem(input.file.filename)}.normalised.wav`, plan.output);
+    return {
+      fileId: payload.fileId,
+      outputFileId: output.id,
+      gainDb: round(plan.gainDb, 3),
+      limitedByCeiling: plan.limitedByCeiling,
+      measured: {
+        integratedLufs: plan.measured.integratedLufs === null ? null : round(plan.measured.integratedLufs, 2),
+        samplePeakDbfs: plan.measured.samplePeakDbfs === null ? null : round(plan.measured.samplePeakDbfs, 2),
+      },
+      durationSeconds: wav.durationSeconds,
+    };
+  }),
+
+  trim: audioJob(TrimPayload, async (payload, tools) => {
+    const input = await tools.open(payload.fileId);
+    const wav = await parseWav(input);
+    const plan = await planTrim(input, wav, payload, (fraction) => tools.progress('silence', fraction));
+    const output = await tools.upload(payload.outputFilename ?? `${stem(input.file.filename)}.trimmed.wav`, plan.output);
+    return { fileId: payload.fileId, outputFileId: output.id, startSeconds: plan.startSeconds, durationSeconds: plan.durationSeconds };
+  }),
+
+  assemble: audioJob(AssemblePayload, async (payload, tools) => {
+    const inputs = [];
+    for (const chapter of payload.chapters) {
+      const source = await tools.open(chapter.fileId);
+      inputs.push({ title: chapter.title, source, wav: await parseWav(source) });
+    }
+    const plan = planAssemble(inputs, { gapSeconds: payload.gapSeconds });
+    const output = await tools.upload(payload.outputFilename ?? 'audiobook.wav', plan.output);
+    return {
+      outputFileId: output.id,
+      durationSeconds: plan.durationSeconds,
+      chapters: plan.chapters.map((chapter, index) => ({ ...chapter, fileId: payload.chapters[index]!.fileId })),
+    };
+  }),
+
+  narrate: audioJob(NarratePayload, async (payload, tools, ctx) => {
+    const provider = ttsProvider(ctx.config);
+    if (!provider) throw new JobFailure('tts_provider_not_configured', 'no text-to-speech server is configured (set audio_tts_url to an OpenAI-compatible speech API)');
+    const contentBase = ctx.config.optional('content_url', 'http://content-api.spin.internal').replace(/\/+$/, '');
+    const chapter = ChapterContent.parse(await tools.getAsOwner(`${contentBase}/v1/content/chapters/${payload.chapterId}/content`));
+    const narration = await narrate((url, init) => fetch(url, init), provider, speechText(chapter.content, chapter.format), {
+      ...(payload.voice ? { voice: payload.voice } : {}),
+      onSegment: (done, total) => tools.progress('speech', done / total),
+    });
+    const output = await tools.upload(payload.outputFilename ?? `chapter-${payload.chapterId.slice(0, 8)}.narration.wav`, narration.output);
+    return { chapterId: payload.chapterId, chapterVersion: chapter.version, outputFileId: output.id, segments: narration.segments, characters: narration.characters, durationSeconds: narration.durationSeconds };
+  }),
+};
+
+/** The TTS server from the worker's variables; null when none is configured. */
+export function ttsProvider(config: JobContext['config']): TtsProvider | null {
+  const url = config.optional('tts_url', '').trim();
+  if (!url) return null;
+  const apiKey = config.optional('tts_api_key', '');
+  return { url, model: config.optional('tts_model', 'tts-1'), voice: config.optional('tts_voice', 'af_heart'), ...(apiKey ? { apiKey } : {}) };
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
