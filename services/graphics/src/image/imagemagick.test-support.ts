@@ -8,7 +8,7 @@ export const hasImageMagick = existsSync(CONVERT);
 export const skipReason = 'ImageMagick is absent: apt-get install -y imagemagick (binary /usr/bin/convert) to run the reference comparisons';
 
 export function convert(args: string[], input?: Uint8Array): Buffer {
-  return execFileSync(CONVERT, args, { input, maxBuffer: 512 * 1024 * 1024 });
+  return execFileSync(CONVERT, args, { input, maxBuffer: 512 * 1024 * 1024, env: { ...process.env, MAGICK_THREAD_LIMIT: '1' } });
 }
 
 /** Decodes with ImageMagick to 8-bit RGB (`alpha: false`) or RGBA. */

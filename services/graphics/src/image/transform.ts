@@ -102,10 +102,10 @@ export async function transformImage(bytes: Uint8Array, spec: TransformSpec, onS
   }
   await onStage?.('decoded');
   raster = applyOrientation(raster, info.orientation);
-  // The decoded raster may be a scaled one: map the rect (displayed pixels) onto it.
-  const fx = raster.width / info.displayWidth;
-  const fy = raster.height / info.displayHeight;
-  const rect = { x: target.rect.x * fx, y: target.rect.y * fy, width: target.rect.width * fx, height: target.rect.height * fy };
+  // A JPEG decoded at 1/s: each of its pixels is an s×s area of the source (its last row and
+  // column may cover less), so the rect in displayed pixels maps by 1/s on both axes.
+  const f = 1 / scale;
+  const rect = { x: target.rect.x * f, y: target.rect.y * f, width: target.rect.width * f, height: target.rect.height * f };
   const resized = rect.x === 0 && rect.y === 0 && rect.width === raster.width && rect.height === raster.height && raster.width === target.width && raster.height === target.height
     ? raster
     : resampleArea(raster, target.width, target.height, rect);
