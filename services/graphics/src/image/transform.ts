@@ -82,36 +82,57 @@ export function chooseScale(rect: SourceRect, outW: number, outH: number): Decod
   return 1;
 }
 
+export interface RenderedImage {
+  bytes: Uint8Array;
+  contentType: 'image/png' | 'image/jpeg';
+  width: number;
+  height: number;
+}
+
 /**
- * Probe → (pixel limit) → decode (JPEG at reduced scale when the output is smaller) → EXIF
- * orientation → crop + area resample → encode. `onStage` is awaited between stages (the worker
- * heartbeats there).
+ * Probe → (pixel limit) → decode once (a JPEG at the smallest scale every output allows) → EXIF
+ * orientation → for each spec: crop + area resample → encode. `onStage` is awaited between
+ * stages (the worker heartbeats there).
  */
-export async function transformImage(bytes: Uint8Array, spec: TransformSpec, onStage?: (stage: Stage) => Promise<void>): Promise<TransformResult> {
+export async function renderImages(
+  bytes: Uint8Array,
+  specs: TransformSpec[],
+  onStage?: (stage: Stage, done: number) => Promise<void>,
+): Promise<{ info: ImageInfo; decodeScale: DecodeScale; outputs: RenderedImage[] }> {
   const info = probeImage(bytes)!;
-  const maxPixels = spec.maxPixels ?? DEFAULT_MAX_PIXELS;
+  const maxPixels = Math.min(...specs.map((s) => s.maxPixels ?? DEFAULT_MAX_PIXELS));
   if (info.width * info.height > maxPixels) throw new ImageError('image_too_large', `${info.width}×${info.height} is over the limit of ${maxPixels} pixels`);
-  const target = plan(info.displayWidth, info.displayHeight, spec);
+  const targets = specs.map((spec) => plan(info.displayWidth, info.displayHeight, spec));
   let raster: Raster;
   let scale: DecodeScale = 1;
   if (info.format === 'jpeg') {
-    scale = chooseScale(target.rect, target.width, target.height);
+    scale = Math.min(...targets.map((t) => chooseScale(t.rect, t.width, t.height))) as DecodeScale;
     raster = decodeJpeg(bytes, { scale, maxPixels });
   } else {
     raster = await decodePng(bytes, { maxPixels });
   }
-  await onStage?.('decoded');
+  await onStage?.('decoded', 0);
   raster = applyOrientation(raster, info.orientation);
   // A JPEG decoded at 1/s: each of its pixels is an s×s area of the source (its last row and
-  // column may cover less), so the rect in displayed pixels maps by 1/s on both axes.
+  // column may cover less), so a rect in displayed pixels maps by 1/s on both axes.
   const f = 1 / scale;
-  const rect = { x: target.rect.x * f, y: target.rect.y * f, width: target.rect.width * f, height: target.rect.height * f };
-  const resized = rect.x === 0 && rect.y === 0 && rect.width === raster.width && rect.height === raster.height && raster.width === target.width && raster.height === target.height
-    ? raster
-    : resampleArea(raster, target.width, target.height, rect);
-  await onStage?.('resized');
-  const format = spec.format === 'same' ? info.format : spec.format;
-  const out = format === 'jpeg' ? encodeJpeg(resized, spec.quality ?? 82) : await encodePng(resized);
-  await onStage?.('encoded');
-  return { bytes: out, contentType: format === 'jpeg' ? 'image/jpeg' : 'image/png', width: resized.width, height: resized.height, decodeScale: scale, info };
+  const outputs: RenderedImage[] = [];
+  for (const [i, spec] of specs.entries()) {
+    const target = targets[i]!;
+    const rect = { x: target.rect.x * f, y: target.rect.y * f, width: target.rect.width * f, height: target.rect.height * f };
+    const same = rect.x === 0 && rect.y === 0 && rect.width === raster.width && rect.height === raster.height && raster.width === target.width && raster.height === target.height;
+    const resized = same ? raster : resampleArea(raster, target.width, target.height, rect);
+    await onStage?.('resized', i);
+    const format = spec.format === 'same' ? info.format : spec.format;
+    const out = format === 'jpeg' ? encodeJpeg(resized, spec.quality ?? 82) : await encodePng(resized);
+    outputs.push({ bytes: out, contentType: format === 'jpeg' ? 'image/jpeg' : 'image/png', width: resized.width, height: resized.height });
+    await onStage?.('encoded', i + 1);
+  }
+  return { info, decodeScale: scale, outputs };
+}
+
+/** One output: `renderImages` with one spec. */
+export async function transformImage(bytes: Uint8Array, spec: TransformSpec, onStage?: (stage: Stage) => Promise<void>): Promise<TransformResult> {
+  const { info, decodeScale, outputs } = await renderImages(bytes, [spec], onStage && ((stage) => onStage(stage)));
+  return { ...outputs[0]!, decodeScale, info };
 }
