@@ -57,6 +57,9 @@ describe('decodeJpeg', () => {
           const ours = decodeJpeg(v.bytes, { scale });
           const reference = referencePixels(v.bytes, ['-scale', `${ours.width}x${ours.height}!`]);
           expect(psnr(ours, reference), `${v.sampling} 1/${scale}`).toBeGreaterThanOrEqual(40);
+          // Chroma left at its own resolution (replicated), for outputs shrunk ≥ 1.8× more: lower here, at the decoded size (see transform.test.ts for the thumbnail).
+          const coarse = decodeJpeg(v.bytes, { scale, coarseChroma: true });
+          expect(psnr(coarse, reference), `${v.sampling} 1/${scale} coarse chroma`).toBeGreaterThanOrEqual(v.sampling === '4:4:4' || v.sampling === 'grey' ? 40 : 27);
         }
       }
     });

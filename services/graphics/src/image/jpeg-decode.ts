@@ -21,8 +21,12 @@ const ZIGZAG = new Int32Array([
 export type DecodeScale = 1 | 2 | 4 | 8;
 
 interface Huffman {
-  /** 9-bit lookahead: (length << 8) | symbol, 0 when the code is longer. */
-  lut: Uint16Array;
+  /**
+   * FAST_BITS of lookahead decode a code *and* its value bits at once (libjpeg-turbo's trick):
+   * (total length << 24) | (kind << 20) | (run << 16) | (value + 32768), kind 1 = a coefficient,
+   * 2 = end of block (or a zero DC difference), 3 = sixteen zeros; 0 = take the slow path.
+   */
+  fast: Int32Array;
   maxcode: Int32Array;
   valptr: Int32Array;
   mincode: Int32Array;
@@ -52,17 +56,16 @@ interface Component {
   /** replication to reach the luma-scaled grid (1 unless subsampled at full scale) */
   repX: number;
   repY: number;
-  plane: Uint8Array;
+  plane: Uint8ClampedArray;
   planeWidth: number;
   pred: number;
   dc: Huffman | null;
   ac: Huffman | null;
 }
 
-const LUT_BITS = 9;
+const FAST_BITS = 11;
 
 function buildHuffman(counts: Uint8Array, values: Uint8Array): Huffman {
-  const lut = new Uint16Array(1 << LUT_BITS);
   const maxcode = new Int32Array(18).fill(-1);
   const valptr = new Int32Array(17);
   const mincode = new Int32Array(17);
@@ -73,11 +76,6 @@ function buildHuffman(counts: Uint8Array, values: Uint8Array): Huffman {
     valptr[len] = k;
     mincode[len] = code;
     for (let i = 0; i < n; i++) {
-      if (len <= LUT_BITS) {
-        const shift = LUT_BITS - len;
-        const base = code << shift;
-        for (let j = 0; j < 1 << shift; j++) lut[base + j] = (len << 8) | values[k]!;
-      }
       code++;
       k++;
     }
@@ -86,7 +84,31 @@ function buildHuffman(counts: Uint8Array, values: Uint8Array): Huffman {
     code <<= 1;
   }
   maxcode[17] = 0x7fffffff;
-  return { lut, maxcode, valptr, mincode, values };
+  const fast = new Int32Array(1 << FAST_BITS);
+  code = 0;
+  k = 0;
+  for (let len = 1; len <= 16; len++) {
+    for (let i = 0; i < counts[len - 1]!; i++, code++, k++) {
+      if (len > FAST_BITS) continue;
+      const rs = values[k]!;
+      const run = rs >> 4;
+      const size = rs & 15;
+      const spare = FAST_BITS - len;
+      const base = code << spare;
+      if (size === 0) {
+        const kind = run === 0 ? 2 : run === 15 ? 3 : 0;
+        if (kind) for (let j = 0; j < 1 << spare; j++) fast[base + j] = (len << 24) | (kind << 20);
+      } else if (len + size <= FAST_BITS) {
+        for (let j = 0; j < 1 << spare; j++) {
+          const bits = j >> (spare - size);
+          const value = bits < 1 << (size - 1) ? bits - (1 << size) + 1 : bits;
+          fast[base + j] = ((len + size) << 24) | (1 << 20) | (run << 16) | (value + 32768);
+        }
+      }
+    }
+    code <<= 1;
+  }
+  return { fast, maxcode, valptr, mincode, values };
 }
 
 /**
@@ -112,6 +134,12 @@ for (const n of [1, 2, 4, 8]) {
 export interface JpegDecodeOptions {
   /** 1 = full size, 8 = one eighth. */
   scale?: DecodeScale;
+  /**
+   * Keep subsampled chroma at its own (lower) resolution and replicate it, instead of decoding it
+   * at the luma's: about half the transform work at reduced scales, for callers that shrink the
+   * result by 2× or more anyway (thumbnails), where the difference averages out.
+   */
+  coarseChroma?: boolean;
   maxPixels?: number;
 }
 
@@ -202,7 +230,7 @@ export function decodeJpeg(data: Uint8Array, options: JpegDecodeOptions = {}): R
           const h = data[o + 1]! >> 4;
           const v = data[o + 1]! & 15;
           if (h < 1 || h > 4 || v < 1 || v > 4) throw corrupt('JPEG sampling factor out of range');
-          comps.push({ id: data[o]!, h, v, tq: data[o + 2]!, blocksPerLine: 0, blocksPerColumn: 0, nx: 0, ny: 0, repX: 1, repY: 1, plane: new Uint8Array(0), planeWidth: 0, pred: 0, dc: null, ac: null });
+          comps.push({ id: data[o]!, h, v, tq: data[o + 2]!, blocksPerLine: 0, blocksPerColumn: 0, nx: 0, ny: 0, repX: 1, repY: 1, plane: new Uint8ClampedArray(0), planeWidth: 0, pred: 0, dc: null, ac: null });
         }
         const hmax = Math.max(...comps.map((c) => c.h));
         const vmax = Math.max(...comps.map((c) => c.v));
@@ -214,14 +242,14 @@ export function decodeJpeg(data: Uint8Array, options: JpegDecodeOptions = {}): R
           c.blocksPerColumn = mcusY * c.v;
           const wantX = (N * hmax) / c.h;
           const wantY = (N * vmax) / c.v;
-          c.nx = Math.min(8, wantX);
-          c.ny = Math.min(8, wantY);
+          c.nx = Math.min(8, options.coarseChroma ? N : wantX);
+          c.ny = Math.min(8, options.coarseChroma ? N : wantY);
           if (c.nx !== 1 && c.nx !== 2 && c.nx !== 4 && c.nx !== 8) throw new ImageError('unsupported_encoding', 'JPEG sampling factors are not supported at this scale');
           if (c.ny !== 1 && c.ny !== 2 && c.ny !== 4 && c.ny !== 8) throw new ImageError('unsupported_encoding', 'JPEG sampling factors are not supported at this scale');
           c.repX = wantX / c.nx;
           c.repY = wantY / c.ny;
           c.planeWidth = c.blocksPerLine * c.nx;
-          c.plane = new Uint8Array(c.planeWidth * c.blocksPerColumn * c.ny);
+          c.plane = new Uint8ClampedArray(c.planeWidth * c.blocksPerColumn * c.ny);
         }
         frame = { width, height, comps, hmax, vmax, mcusX, mcusY };
         break;
@@ -277,26 +305,101 @@ function decodeScan(
   let bitCnt = 0;
   let zeroFill = 0;
   const length = data.length;
-  const coef = new Float32Array(64);
 
   const tmp = new Float32Array(64);
-  const touched = new Int32Array(64);
+  const rows = new Int32Array(8);
+  // Per component: which coefficients reach the output at its size (AREA has exact zeros, e.g.
+  // every even frequency above 0 at 2×2), and the matrices.
+  const useful = comps.map((c) => {
+    const mx = AREA[c.nx]!;
+    const my = AREA[c.ny]!;
+    const m = new Uint8Array(64);
+    for (let z = 0; z < 64; z++) {
+      let colUsed = false;
+      let rowUsed = false;
+      for (let x = 0; x < c.nx; x++) if (Math.abs(mx[x * 8 + (z & 7)]!) > 1e-7) colUsed = true;
+      for (let y = 0; y < c.ny; y++) if (Math.abs(my[y * 8 + (z >> 3)]!) > 1e-7) rowUsed = true;
+      m[z] = colUsed && rowUsed ? 1 : 0;
+    }
+    return m;
+  });
 
-  const decodeBlock = (c: Component, q: Int32Array, row: number, col: number) => {
+  /** Slow path: a code longer than the fast table, or a value too long to fit with it. */
+  const slowSymbol = (t: Huffman, buf: number, cnt: number): number => {
+    const code16 = (buf >>> (cnt - 16)) & 0xffff;
+    for (let l = 1; l <= 16; l++) {
+      const cd = code16 >>> (16 - l);
+      if (cd <= t.maxcode[l]!) return (l << 8) | t.values[t.valptr[l]! + cd - t.mincode[l]!]!;
+    }
+    throw corrupt('JPEG entropy data has an invalid Huffman code');
+  };
+
+  const decodeBlock = (c: Component, q: Int32Array, usefulZ: Uint8Array, row: number, col: number) => {
     const nx = c.nx;
     const ny = c.ny;
     const dcOnly = nx === 1 && ny === 1;
+    const mx = AREA[nx]!;
     // The entropy decoding is written inline with the bit reader in locals: the component's
     // interpreter pays for every call and every closure-variable access (docs/decisions.md).
     let buf = bitBuf;
     let cnt = bitCnt;
     let p = pos;
+    let rowMask = 0;
     const dcT = c.dc!;
     const acT = c.ac!;
-    let maxRow = 0;
-    let maxCol = 0;
-    let nTouched = 0;
-    let k = 0;
+    // DC difference
+    if (cnt < 16) {
+      while (cnt <= 24) {
+        let byte = 0;
+        if (p < length) {
+          byte = data[p]!;
+          if (byte === 0xff) {
+            if (data[p + 1] === 0) p += 2;
+            else { byte = 0; zeroFill++; }
+          } else p++;
+        } else zeroFill++;
+        buf = (buf << 8) | byte;
+        cnt += 8;
+      }
+    }
+    let e = dcT.fast[(buf >>> (cnt - FAST_BITS)) & 2047]!;
+    let diff = 0;
+    if (e) {
+      cnt -= e >>> 24;
+      if (((e >> 20) & 15) === 1) diff = (e & 0xffff) - 32768;
+    } else {
+      const ls = slowSymbol(dcT, buf, cnt);
+      cnt -= ls >> 8;
+      const size = ls & 255;
+      if (size > 16) throw corrupt('JPEG DC difference out of range');
+      if (size) {
+        if (cnt < size) {
+          while (cnt <= 24) {
+            let byte = 0;
+            if (p < length) {
+              byte = data[p]!;
+              if (byte === 0xff) {
+                if (data[p + 1] === 0) p += 2;
+                else { byte = 0; zeroFill++; }
+              } else p++;
+            } else zeroFill++;
+            buf = (buf << 8) | byte;
+            cnt += 8;
+          }
+        }
+        diff = (buf >>> (cnt - size)) & ((1 << size) - 1);
+        cnt -= size;
+        if (diff < 1 << (size - 1)) diff = diff - (1 << size) + 1;
+      }
+    }
+    c.pred += diff;
+    const dc = c.pred * q[0]!;
+    if (!dcOnly) {
+      for (let x = 0; x < nx; x++) tmp[x] = dc * mx[x * 8]!;
+      rowMask = 1;
+    }
+    // AC coefficients
+    let k = 1;
     while (k < 64) {
       if (cnt < 16) {
         while (cnt <= 24) {
@@ -312,42 +415,26 @@ function decodeScan(
           cnt += 8;
         }
       }
-      const t = k === 0 ? dcT : acT;
-      let sym: number;
-      const e = t.lut[(buf >>> (cnt - LUT_BITS)) & 511]!;
+      e = acT.fast[(buf >>> (cnt - FAST_BITS)) & 2047]!;
+      let v: number;
       if (e) {
-        cnt -= e >> 8;
-        sym = e & 255;
+        cnt -= e >>> 24;
+        const kind = (e >> 20) & 15;
+        if (kind === 2) break;
+        if (kind === 3) { k += 16; continue; }
+        k += (e >> 16) & 15;
+        v = (e & 0xffff) - 32768;
       } else {
-        const code16 = (buf >>> (cnt - 16)) & 0xffff;
-        sym = -1;
-        for (let l = LUT_BITS + 1; l <= 16; l++) {
-          const cd = code16 >>> (16 - l);
-          if (cd <= t.maxcode[l]!) {
-            cnt -= l;
-            sym = t.values[t.valptr[l]! + cd - t.mincode[l]!]!;
-            break;
-          }
-        }
-        if (sym < 0) throw corrupt('JPEG entropy data has an invalid Huffman code');
-      }
-      let s: number;
-      if (k === 0) {
-        if (sym > 16) throw corrupt('JPEG DC difference out of range');
-        s = sym;
-      } else {
-        s = sym & 15;
-        const r = sym >> 4;
-        if (s === 0) {
-          if (r === 15) { k += 16; continue; }
+        const ls = slowSymbol(acT, buf, cnt);
+        cnt -= ls >> 8;
+        const rs = ls & 255;
+        const size = rs & 15;
+        if (size === 0) {
+          if (rs === 0xf0) { k += 16; continue; }
           break;
         }
-        k += r;
-        if (k > 63) throw corrupt('JPEG block has more than 64 coefficients');
-      }
-      let v = 0;
-      if (s) {
-        if (cnt < s) {
+        k += rs >> 4;
+        if (cnt < size) {
           while (cnt <= 24) {
             let byte = 0;
             if (p < length) {
@@ -361,55 +448,56 @@ function decodeScan(
             cnt += 8;
           }
         }
-        v = (buf >>> (cnt - s)) & ((1 << s) - 1);
-        cnt -= s;
-        if (v < 1 << (s - 1)) v = v - (1 << s) + 1;
+        v = (buf >>> (cnt - size)) & ((1 << size) - 1);
+        cnt -= size;
+        if (v < 1 << (size - 1)) v = v - (1 << size) + 1;
       }
-      if (k === 0) {
-        c.pred += v;
-        coef[0] = c.pred * q[0]!;
-      } else if (!dcOnly) {
+      if (k > 63) throw corrupt('JPEG block has more than 64 coefficients');
+      if (!dcOnly) {
         const z = ZIGZAG[k]!;
-        coef[z] = v * q[k]!;
-        touched[nTouched++] = z;
-        if (z >> 3 > maxRow) maxRow = z >> 3;
-        if ((z & 7) > maxCol) maxCol = z & 7;
+        if (usefulZ[z]) {
+          // Row pass as the coefficients arrive: tmp[r][x] += F[r][u]·AREA[x][u].
+          const val = v * q[k]!;
+          const r8 = z & 56;
+          const u = z & 7;
+          const bit = 1 << (z >> 3);
+          if (!(rowMask & bit)) {
+            for (let x = 0; x < nx; x++) tmp[r8 + x] = 0;
+            rowMask |= bit;
+          }
+          for (let x = 0; x < nx; x++) tmp[r8 + x] = tmp[r8 + x]! + val * mx[x * 8 + u]!;
+        }
       }
       k++;
     }
     bitBuf = buf;
     bitCnt = cnt;
     pos = p;
+
     const plane = c.plane;
     const pw = c.planeWidth;
     let out = row * ny * pw + col * nx;
     if (dcOnly) {
-      const v = Math.round(coef[0]! / 8 + 128);
+      const v = Math.round(dc / 8 + 128);
       plane[out] = v < 0 ? 0 : v > 255 ? 255 : v;
       return;
     }
-    const mx = AREA[nx]!;
+    // Column pass over the rows that got anything.
+    let nRows = 0;
+    for (let r = 0; r < 8; r++) if (rowMask & (1 << r)) rows[nRows++] = r;
     const my = AREA[ny]!;
-    for (let r = 0; r <= maxRow; r++) {
-      const cr = r * 8;
-      for (let x = 0; x < nx; x++) {
-        let sum = 0;
-        const tb = x * 8;
-        for (let u = 0; u <= maxCol; u++) sum += coef[cr + u]! * mx[tb + u]!;
-        tmp[cr + x] = sum;
-      }
-    }
     for (let y = 0; y < ny; y++) {
       const tb = y * 8;
       for (let x = 0; x < nx; x++) {
-        let sum = 0;
-        for (let r = 0; r <= maxRow; r++) sum += tmp[r * 8 + x]! * my[tb + r]!;
-        const v = Math.round(sum + 128);
-        plane[out + x] = v < 0 ? 0 : v > 255 ? 255 : v;
+        let sum = 128;
+        for (let i = 0; i < nRows; i++) {
+          const r = rows[i]!;
+          sum += tmp[r * 8 + x]! * my[tb + r]!;
+        }
+        plane[out + x] = sum; // a Uint8ClampedArray rounds and clamps
       }
       out += pw;
     }
-    for (let i = 0; i < nTouched; i++) coef[touched[i]!] = 0;
   };
 
   const restart = () => {
@@ -433,7 +521,7 @@ function decodeScan(
     for (let row = 0; row < h; row++) {
       for (let col = 0; col < w; col++) {
         if (restartInterval && n > 0 && n % restartInterval === 0) restart();
-        decodeBlock(c, q, row, col);
+        decodeBlock(c, q, useful[0]!, row, col);
         n++;
       }
       if (zeroFill > 4) throw corrupt('JPEG image data is truncated');
@@ -447,7 +535,8 @@ function decodeScan(
         for (let i = 0; i < comps.length; i++) {
           const c = comps[i]!;
           const q = qs[i]!;
-          for (let v = 0; v < c.v; v++) for (let h = 0; h < c.h; h++) decodeBlock(c, q, my * c.v + v, mx * c.h + h);
+          const u = useful[i]!;
+          for (let v = 0; v < c.v; v++) for (let h = 0; h < c.h; h++) decodeBlock(c, q, u, my * c.v + v, mx * c.h + h);
         }
         n++;
       }
@@ -482,6 +571,27 @@ function toRaster(
   }
   const [a, b, d] = comps as [Component, Component, Component];
   const rgb = adobeTransform === 0 || (a.id === 0x52 && b.id === 0x47 && d.id === 0x42);
+  const clamped = new Uint8ClampedArray(out.buffer);
+  const pa = a.plane;
+  const pb = b.plane;
+  const pd = d.plane;
+  if (!rgb && a.repX === 1 && a.repY === 1 && b.repX === 1 && b.repY === 1 && d.repX === 1 && d.repY === 1 && a.planeWidth === b.planeWidth && a.planeWidth === d.planeWidth) {
+    // Every plane already at the output's size (reduced-scale decodes): one index for all three.
+    const pw = a.planeWidth;
+    for (let y = 0; y < height; y++) {
+      let s = y * pw;
+      let o = y * width * 3;
+      for (let x = 0; x < width; x++, s++) {
+        const Y = pa[s]!;
+        const cb = pb[s]! - 128;
+        const cr = pd[s]! - 128;
+        clamped[o++] = Y + 1.402 * cr;
+        clamped[o++] = Y - 0.344136 * cb - 0.714136 * cr;
+        clamped[o++] = Y + 1.772 * cb;
+      }
+    }
+    return { width, height, channels: 3, data: out };
+  }
   const xa = new Int32Array(width);
   const xb = new Int32Array(width);
   const xd = new Int32Array(width);
@@ -490,9 +600,6 @@ function toRaster(
     xb[x] = (x / b.repX) | 0;
     xd[x] = (x / d.repX) | 0;
   }
-  const pa = a.plane;
-  const pb = b.plane;
-  const pd = d.plane;
   for (let y = 0; y < height; y++) {
     const ra = ((y / a.repY) | 0) * a.planeWidth;
     const rb = ((y / b.repY) | 0) * b.planeWidth;
@@ -500,19 +607,17 @@ function toRaster(
     let o = y * width * 3;
     for (let x = 0; x < width; x++) {
       const Y = pa[ra + xa[x]!]!;
-      const cb = pb[rb + xb[x]!]! - 128;
-      const cr = pd[rd + xd[x]!]! - 128;
+      const c1 = pb[rb + xb[x]!]!;
+      const c2 = pd[rd + xd[x]!]!;
       if (rgb) {
-        out[o++] = Y; out[o++] = cb + 128; out[o++] = cr + 128;
+        out[o++] = Y; out[o++] = c1; out[o++] = c2;
         continue;
       }
-      let r = Y + 1.402 * cr;
-      let g = Y - 0.344136 * cb - 0.714136 * cr;
-      let bl = Y + 1.772 * cb;
-      r = r < 0 ? 0 : r > 255 ? 255 : r;
-      g = g < 0 ? 0 : g > 255 ? 255 : g;
-      bl = bl < 0 ? 0 : bl > 255 ? 255 : bl;
-      out[o++] = r + 0.5; out[o++] = g + 0.5; out[o++] = bl + 0.5;
+      const cb = c1 - 128;
+      const cr = c2 - 128;
+      clamped[o++] = Y + 1.402 * cr;
+      clamped[o++] = Y - 0.344136 * cb - 0.714136 * cr;
+      clamped[o++] = Y + 1.772 * cb;
     }
   }
   return { width, height, channels: 3, data: out };

@@ -107,7 +107,9 @@ export async function renderImages(
   let scale: DecodeScale = 1;
   if (info.format === 'jpeg') {
     scale = Math.min(...targets.map((t) => chooseScale(t.rect, t.width, t.height))) as DecodeScale;
-    raster = decodeJpeg(bytes, { scale, maxPixels });
+    // Every output at most ~half the decoded size: chroma at its own resolution is enough.
+    const coarseChroma = targets.every((t) => t.width * scale * 1.8 <= t.rect.width && t.height * scale * 1.8 <= t.rect.height);
+    raster = decodeJpeg(bytes, { scale, maxPixels, coarseChroma });
   } else {
     raster = await decodePng(bytes, { maxPixels });
   }
