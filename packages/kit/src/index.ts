@@ -63,11 +63,13 @@ export {
 } from './event-log.ts';
 export type { Host } from './host.ts';
 export {
+  DELEGATED_TOKEN_TTL_SECONDS,
   JOB_LIMITS,
   JOB_STATES,
   JobEventType,
   JobView,
   cancelJob,
+  cancelOwnerJobs,
   claimJob,
   completeJob,
   createJobWorker,
@@ -76,6 +78,7 @@ export {
   getJob,
   heartbeatJob,
   job,
+  listOwnerJobs,
   sweepJobs,
   type ClaimedJob,
   type JobContext,
@@ -83,9 +86,11 @@ export {
   type JobSpec,
   type JobState,
   type JobWorkerOptions,
+  OwnerRevokedError,
+  type OwnerJobsFilter,
   type SweepResult,
 } from './jobs.ts';
-export { jobAdminRoutes } from './jobs-admin.ts';
+export { OwnerJobsQuery, jobAdminRoutes, ownerJobRoutes } from './jobs-admin.ts';
 export {
   ACCESS_TOKEN_TTL_SECONDS,
   AccessTokenClaims,

@@ -1,7 +1,9 @@
+import { PageQuery } from '@authorworks/domain';
 import { z } from 'zod';
 import { defineRoute } from './api.ts';
-import { notFound } from './errors.ts';
-import { cancelJob, getJob, sweepJobs } from './jobs.ts';
+import { conflict, notFound } from './errors.ts';
+import { JOB_STATES, JobView, cancelJob, getJob, listOwnerJobs, sweepJobs } from './jobs.ts';
+import { CursorTimestamp, decodeCursor, pageOf } from './pagination.ts';
 import { json } from './responses.ts';
 
 const JobParams = z.object({ id: z.uuid() });
@@ -33,6 +35,55 @@ export function jobAdminRoutes(options: { queue: string; eventsChannel: string }
       if (!found || found.queue !== options.queue) throw notFound('No such job');
       const cancelled = await cancelJob(ctx.db(), ctx.params.id);
       return json({ cancelled });
+    }),
+  };
+}
+
+/** `?kind=&state=&limit=&cursor=` of an owner's job list. */
+export const OwnerJobsQuery = PageQuery.extend({
+  kind: z.string().regex(/^[a-z][a-z0-9_.-]{0,62}$/).optional(),
+  state: z.enum(JOB_STATES).optional(),
+});
+
+const OwnerJobsCursor = z.object({ t: CursorTimestamp, i: z.uuid() });
+
+/**
+ * The routes through which users see the jobs a service does for them (graphics, audio, video):
+ * `api.get('/jobs', jobs.list).get('/jobs/:id', jobs.get).delete('/jobs/:id', jobs.cancel)`.
+ * A job is the caller's when they own it (`enqueueJob(…, { ownerId })`); anyone else's — another
+ * user's, another queue's, one without owner — is answered 404 as if it did not exist. The
+ * service writes its own `POST /jobs`, where each kind's payload is validated.
+ */
+export function ownerJobRoutes(options: { queue: string }) {
+  const ownJob = async (ctx: { db(): Parameters<typeof getJob>[0]; principal: { userId: string } }, id: string): Promise<JobView> => {
+    const found = await getJob(ctx.db(), id);
+    if (!found || found.queue !== options.queue || found.ownerId !== ctx.principal.userId) throw notFound('No such job');
+    return found;
+  };
+  return {
+    /** The caller's jobs of this queue, newest first, in cursor pages. */
+    list: defineRoute({ auth: 'required', query: OwnerJobsQuery }, async (ctx) => {
+      const { kind, state, limit } = ctx.query;
+      const after = decodeCursor(OwnerJobsCursor, ctx.query.cursor);
+      const rows = await listOwnerJobs(ctx.db(), {
+        ownerId: ctx.principal.userId,
+        queue: options.queue,
+        kind,
+        state,
+        after: after && { sortKey: after.t, id: after.i },
+        limit,
+      });
+      const page = pageOf(rows, limit, (last) => ({ t: last.sortKey, i: last.id }));
+      return json({ items: page.items.map(({ sortKey: _, ...view }) => view), nextCursor: page.nextCursor });
+    }),
+    get: defineRoute({ auth: 'required', params: JobParams }, async (ctx) => json(await ownJob(ctx, ctx.params.id))),
+    /** Cancels a queued or running job (a running one stops at its next heartbeat); 409 once it finished. */
+    cancel: defineRoute({ auth: 'required', params: JobParams }, async (ctx) => {
+      const found = await ownJob(ctx, ctx.params.id);
+      const cancelled = await cancelJob(ctx.db(), found.id);
+      const now = await ownJob(ctx, found.id);
+      if (!cancelled) throw conflict('job_finished', `The job has already finished: ${now.state}`);
+      return json(now);
     }),
   };
 }

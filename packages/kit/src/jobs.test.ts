@@ -1,9 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { utf8 } from './encoding.ts';
 import { createEvent } from './events.ts';
 import { inMemoryHost, InMemoryRedis } from './in-memory-host.ts';
-import { JOB_LIMITS, createJobWorker, enqueueJob, errorText, job, sweepJobs, type JobHandler } from './jobs.ts';
+import { DELEGATED_TOKEN_TTL_SECONDS, JOB_LIMITS, createJobWorker, enqueueJob, errorText, job, sweepJobs, type JobHandler } from './jobs.ts';
+import { verifyAccessToken } from './jwt.ts';
 import { createLogger } from './logging.ts';
 import type { SqlClient, SqlParam, SqlRow } from './sql.ts';
 
@@ -14,7 +15,7 @@ import type { SqlClient, SqlParam, SqlRow } from './sql.ts';
 class ScriptedJobsDatabase implements SqlClient {
   readonly statements: { sql: string; params: readonly SqlParam[] }[] = [];
   readonly settled: { id: string; how: 'completed' | 'failed'; detail: SqlParam }[] = [];
-  constructor(private readonly due: { id: string; kind: string; payload: unknown }[] = []) {}
+  constructor(private readonly due: { id: string; kind: string; payload: unknown; ownerId?: string; createdMs?: number }[] = []) {}
 
   async query(sql: string, params: readonly SqlParam[] = []): Promise<{ rows: SqlRow[] }> {
     this.statements.push({ sql, params });
@@ -23,7 +24,7 @@ class ScriptedJobsDatabase implements SqlClient {
       const next = this.due.shift();
       if (!next) return { rows: [] };
       return {
-        rows: [{ id: next.id, queue: params[0], kind: next.kind, payload: JSON.stringify(next.payload), attempts: 1, max_attempts: 3, correlation_id: 'r1' }],
+        rows: [{ id: next.id, queue: params[0], kind: next.kind, payload: JSON.stringify(next.payload), attempts: 1, max_attempts: 3, correlation_id: 'r1', owner_id: next.ownerId ?? null, created_ms: next.createdMs ?? Date.now() }],
       };
     }
     if (statement.startsWith("UPDATE jobs SET state = 'succeeded'")) {
@@ -61,6 +62,7 @@ describe('enqueueJob', () => {
     await expect(enqueueJob(database, context, { ...spec, backoffSeconds: 3601 })).rejects.toThrow(RangeError);
     await expect(enqueueJob(database, context, { ...spec, kind: 'Render; DROP' })).rejects.toThrow(RangeError);
     await expect(enqueueJob(database, context, { ...spec, payload: 'x'.repeat(JOB_LIMITS.payloadBytes) })).rejects.toThrow(/at most/);
+    await expect(enqueueJob(database, context, { ...spec, ownerId: 'ada' })).rejects.toThrow(/ownerId/);
     expect(database.statements).toEqual([]);
   });
 
@@ -73,10 +75,20 @@ describe('enqueueJob', () => {
     })();
     const id = await enqueueJob(database, context, { queue: 'demo-jobs', kind: 'render', payload: { a: 1 }, maxAttempts: 2 });
     expect(id).toBe('00000000-0000-4000-8000-000000000001');
-    expect(database.statements[0]!.params).toEqual(['demo-jobs', 'render', '{"a":1}', 2, JOB_LIMITS.leaseSeconds.default, JOB_LIMITS.backoffSeconds.default, 0, 'r1']);
+    expect(database.statements[0]!.params).toEqual(['demo-jobs', 'render', '{"a":1}', 2, JOB_LIMITS.leaseSeconds.default, JOB_LIMITS.backoffSeconds.default, 0, 'r1', null]);
+    await enqueueJob(database, context, { queue: 'demo-jobs', kind: 'render', payload: {}, ownerId: OWNER });
+    expect(database.statements.at(-1)!.params.at(-1)).toBe(OWNER);
     expect(recorded).toContainEqual(['demo-jobs', 'job.requested', id, { kind: 'render' }]);
   });
 });
+
+const OWNER = '00000000-0000-4000-8000-0000000000a1';
+
+/** The `data` of each event the worker recorded in the outbox, by type. */
+const outboxData = (database: ScriptedJobsDatabase) =>
+  database.statements
+    .filter((statement) => statement.sql.includes('INSERT INTO outbox'))
+    .map((statement) => ({ type: statement.params[1], data: JSON.parse(String(statement.params[3])) as { ownerId?: string } }));
 
 describe('createJobWorker', () => {
   it('drops messages that are not nudges without opening the database', async () => {
@@ -102,6 +114,67 @@ describe('createJobWorker', () => {
       { id: 'a', how: 'completed', detail: '{"echoed":"hi"}' },
       { id: 'b', how: 'failed', detail: 'Error: kaput' },
     ]);
+  });
+
+  it('names the owner in job.completed and job.failed, and leaves it out for a job without one', async () => {
+    const database = new ScriptedJobsDatabase([
+      { id: 'a', kind: 'echo', payload: {}, ownerId: OWNER },
+      // No handler: failed at once (a throwing handler would be retried first).
+      { id: 'b', kind: 'unknown', payload: {}, ownerId: OWNER },
+      { id: 'c', kind: 'echo', payload: {} },
+    ]);
+    const { consumer } = worker(database, { echo: job(z.object({}), async () => 'ok') });
+    await consumer.handleMessage(nudge());
+    const events = outboxData(database);
+    expect(events.map((event) => [event.type, event.data.ownerId])).toEqual([
+      ['job.completed', OWNER],
+      ['job.failed', OWNER],
+      ['job.completed', undefined],
+    ]);
+  });
+
+  it("calls other services as the job's owner with a short-lived token naming the worker", async () => {
+    const seen: Request[] = [];
+    vi.stubGlobal('fetch', async (input: RequestInfo | URL, init?: RequestInit) => {
+      seen.push(new Request(input, init));
+      return new Response('{}');
+    });
+    try {
+      const database = new ScriptedJobsDatabase([
+        { id: 'a', kind: 'call', payload: {}, ownerId: OWNER },
+        { id: 'b', kind: 'call', payload: {} },
+      ]);
+      const { consumer } = worker(database, {
+        call: job(z.object({}), async (_payload, ctx) => (await ctx.callServiceAs('http://storage-api.spin.internal/v1/storage/quota', { headers: { authorization: 'Bearer forged' } })).status),
+      });
+      const before = Math.floor(Date.now() / 1000);
+      await consumer.handleMessage(nudge());
+      expect(seen).toHaveLength(1);
+      const token = seen[0]!.headers.get('authorization')!.replace(/^Bearer /, '');
+      const claims = verifyAccessToken(token, { secret: variables.auth_secret });
+      expect(claims).toMatchObject({ sub: OWNER, roles: ['user'], act: { sub: 'demo-worker' } });
+      expect(claims.exp - claims.iat).toBe(DELEGATED_TOKEN_TTL_SECONDS);
+      expect(claims.iat).toBeGreaterThanOrEqual(before);
+      expect(seen[0]!.headers.get('x-request-id')).toBe('r1');
+      // The job without an owner failed instead of calling anyone.
+      expect(database.settled).toEqual([
+        { id: 'a', how: 'completed', detail: '200' },
+        { id: 'b', how: 'failed', detail: 'Error: this job has no owner to act for' },
+      ]);
+
+      // The owner signed out everywhere (or was suspended) after enqueueing: the job no longer
+      // acts for them, and fails at once instead of retrying.
+      const revoked = new ScriptedJobsDatabase([{ id: 'c', kind: 'call', payload: {}, ownerId: OWNER, createdMs: Date.now() - 60_000 }]);
+      const second = worker(revoked, { call: job(z.object({}), async (_payload, ctx) => (await ctx.callServiceAs('http://storage-api.spin.internal/')).status) });
+      await second.redis.execute('SET', [`auth:revoked-before:${OWNER}`, utf8(String(Date.now() - 1000))]);
+      await second.consumer.handleMessage(nudge());
+      expect(seen).toHaveLength(1);
+      expect(revoked.settled).toEqual([{ id: 'c', how: 'failed', detail: expect.stringContaining('OwnerRevokedError') }]);
+      const permanent = revoked.statements.find((statement) => statement.sql.includes('last_error = $3::text'))!;
+      expect(permanent.params[3]).toBe(true);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it('fails a job of an unknown kind or with a payload that does not match at once, without retries', async () => {

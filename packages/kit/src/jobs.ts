@@ -3,10 +3,12 @@ import { Config } from './config.ts';
 import { utf8 } from './encoding.ts';
 import { decodeEvent, createEvent, createEventPublisher, type EventPublisher } from './events.ts';
 import type { Host } from './host.ts';
+import { signAccessToken } from './jwt.ts';
 import { createLogger, type Logger } from './logging.ts';
 import { flushOutbox, recordEvent } from './outbox.ts';
 import { randomUuid } from './random.ts';
-import { setIfAbsent, type RedisClient } from './redis.ts';
+import { redisNumber, setIfAbsent, type RedisClient } from './redis.ts';
+import { userEpochKey } from './revocation.ts';
 import { isoTimestamp, queryOne, queryRows, sqlBool, sqlInt, sqlJson, transaction, type SqlClient } from './sql.ts';
 
 // Durable jobs. The `jobs` table (the kit's migration 003) is the record; a message on the queue's
@@ -64,6 +66,12 @@ export interface JobSpec {
   backoffSeconds?: number;
   /** Not before this many seconds from now. */
   delaySeconds?: number;
+  /**
+   * The user the job works for (a user id): the owner lists and cancels it through
+   * `ownerJobRoutes`, its `job.completed` / `job.failed` events name them (`ownerId`, so messaging
+   * tells them), and its handler may call other services as them (`JobContext.callServiceAs`).
+   */
+  ownerId?: string;
 }
 
 function bounded(name: keyof typeof JOB_LIMITS, value: number | undefined): number {
@@ -76,6 +84,7 @@ function bounded(name: keyof typeof JOB_LIMITS, value: number | undefined): numb
 }
 
 const NAME = /^[a-z][a-z0-9_.-]{0,62}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Records a job in the caller's transaction, with its `job.requested` nudge in the outbox: both
@@ -89,11 +98,12 @@ export async function enqueueJob(
   if (!NAME.test(spec.queue) || !NAME.test(spec.kind)) throw new RangeError('queue and kind must be short lower-case names');
   const payload = JSON.stringify(spec.payload ?? null);
   if (utf8(payload).length > JOB_LIMITS.payloadBytes) throw new RangeError(`A job payload is at most ${JOB_LIMITS.payloadBytes} bytes of JSON`);
+  if (spec.ownerId !== undefined && !UUID.test(spec.ownerId)) throw new RangeError('ownerId must be a user id (a UUID)');
   const row = await queryOne(
     tx,
     z.object({ id: z.string() }),
-    `INSERT INTO jobs (queue, kind, payload, max_attempts, lease_seconds, backoff_seconds, run_after, correlation_id)
-     VALUES ($1::text, $2::text, $3::text::jsonb, $4::int8, $5::int8, $6::int8, now() + make_interval(secs => $7::int8), $8::text)
+    `INSERT INTO jobs (queue, kind, payload, max_attempts, lease_seconds, backoff_seconds, run_after, correlation_id, owner_id)
+     VALUES ($1::text, $2::text, $3::text::jsonb, $4::int8, $5::int8, $6::int8, now() + make_interval(secs => $7::int8), $8::text, $9::text::uuid)
      RETURNING id::text AS id`,
     [
       spec.queue,
@@ -104,6 +114,7 @@ export async function enqueueJob(
       bounded('backoffSeconds', spec.backoffSeconds),
       bounded('delaySeconds', spec.delaySeconds),
       context.requestId,
+      spec.ownerId ?? null,
     ],
   );
   await context.events.record(tx, spec.queue, JobEventType.requested, row!.id, { kind: spec.kind });
@@ -120,6 +131,10 @@ export interface ClaimedJob {
   maxAttempts: number;
   token: string;
   correlationId: string;
+  /** The user the job works for, or null. */
+  ownerId: string | null;
+  /** When the job was enqueued, in milliseconds since the epoch. */
+  createdAtMs: number;
 }
 
 const ClaimedRow = z.object({
@@ -130,6 +145,8 @@ const ClaimedRow = z.object({
   attempts: sqlInt,
   max_attempts: sqlInt,
   correlation_id: z.string(),
+  owner_id: z.string().nullable(),
+  created_ms: sqlInt,
 });
 
 /** What is claimable: due queued jobs, and running ones whose lease expired (their worker is gone). */
@@ -154,7 +171,8 @@ export async function claimJob(db: SqlClient, queue: string): Promise<ClaimedJob
                    ORDER BY run_after, created_at
                    LIMIT 1
                    FOR UPDATE SKIP LOCKED)
-      RETURNING id::text AS id, queue, kind, payload::text AS payload, attempts, max_attempts, correlation_id`,
+      RETURNING id::text AS id, queue, kind, payload::text AS payload, attempts, max_attempts, correlation_id, owner_id::text AS owner_id,
+                (extract(epoch FROM created_at) * 1000)::int8 AS created_ms`,
     [queue, token],
   );
   if (!row) return null;
@@ -167,6 +185,8 @@ export async function claimJob(db: SqlClient, queue: string): Promise<ClaimedJob
     maxAttempts: row.max_attempts,
     token,
     correlationId: row.correlation_id,
+    ownerId: row.owner_id,
+    createdAtMs: row.created_ms,
   };
 }
 
@@ -204,12 +224,15 @@ export async function completeJob(db: SqlClient, job: ClaimedJob, result: unknow
       channel: eventsChannel,
       type: JobEventType.completed,
       subject: job.id,
-      data: { id: job.id, queue: job.queue, kind: job.kind, attempts: rows[0]!.attempts, result: result ?? null },
+      data: { id: job.id, queue: job.queue, kind: job.kind, attempts: rows[0]!.attempts, result: result ?? null, ...ownerOf(job.ownerId) },
       correlationId: job.correlationId,
     });
     return true;
   });
 }
+
+/** `ownerId` in a job event's data when the job has an owner (messaging notifies them). */
+const ownerOf = (ownerId: string | null | undefined) => (ownerId ? { ownerId } : {});
 
 export function errorText(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -249,7 +272,7 @@ export async function failJob(
         channel: eventsChannel,
         type: JobEventType.failed,
         subject: job.id,
-        data: { id: job.id, queue: job.queue, kind: job.kind, attempts: row.attempts, error: message },
+        data: { id: job.id, queue: job.queue, kind: job.kind, attempts: row.attempts, error: message, ...ownerOf(job.ownerId) },
         correlationId: job.correlationId,
       });
     }
@@ -257,20 +280,28 @@ export async function failJob(
   });
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Cancels a queued or running job (a running one learns it at its next heartbeat); false if it was neither. */
-export async function cancelJob(db: SqlClient, id: string): Promise<boolean> {
-  if (!UUID.test(id)) return false;
+/** Cancels the queued or running jobs `column` = `value` picks; their ids. */
+async function cancelWhere(db: SqlClient, column: 'id' | 'owner_id', value: string): Promise<string[]> {
+  if (!UUID.test(value)) return [];
   const rows = await queryRows(
     db,
     z.object({ id: z.string() }),
     `UPDATE jobs SET state = 'cancelled', lease_token = NULL, lease_expires_at = NULL, finished_at = now(), updated_at = now()
-      WHERE id = $1::text::uuid AND state IN ('queued', 'running')
+      WHERE ${column} = $1::text::uuid AND state IN ('queued', 'running')
       RETURNING id::text AS id`,
-    [id],
+    [value],
   );
-  return rows.length === 1;
+  return rows.map((row) => row.id);
+}
+
+/** Cancels a queued or running job (a running one learns it at its next heartbeat); false if it was neither. */
+export async function cancelJob(db: SqlClient, id: string): Promise<boolean> {
+  return (await cancelWhere(db, 'id', id)).length === 1;
+}
+
+/** Cancels every queued or running job of `ownerId` (e.g. on `user.deleted`); returns how many. */
+export async function cancelOwnerJobs(db: SqlClient, ownerId: string): Promise<number> {
+  return (await cancelWhere(db, 'owner_id', ownerId)).length;
 }
 
 export const JobView = z.object({
@@ -278,6 +309,8 @@ export const JobView = z.object({
   queue: z.string(),
   kind: z.string(),
   state: z.enum(JOB_STATES),
+  /** The user the job works for, or null. */
+  ownerId: z.string().nullable(),
   attempts: z.number().int(),
   maxAttempts: z.number().int(),
   progress: z.unknown(),
@@ -294,6 +327,7 @@ const JobRow = z.object({
   queue: z.string(),
   kind: z.string(),
   state: z.enum(JOB_STATES),
+  owner_id: z.string().nullable(),
   attempts: sqlInt,
   max_attempts: sqlInt,
   progress: sqlJson(z.unknown()).nullable(),
@@ -302,25 +336,23 @@ const JobRow = z.object({
   run_after: z.string(),
   created_at: z.string(),
   finished_at: z.string().nullable(),
+  /** `created_at` to the microsecond, the key of an owner's pages. */
+  sort_key: z.string(),
 });
+type JobRow = z.output<typeof JobRow>;
 
-/** One job as callers may see it (no lease token), or null. */
-export async function getJob(db: SqlClient, id: string): Promise<JobView | null> {
-  if (!UUID.test(id)) return null;
-  const row = await queryOne(
-    db,
-    JobRow,
-    `SELECT id::text AS id, queue, kind, state, attempts, max_attempts, progress::text AS progress, result::text AS result, last_error,
-            ${isoTimestamp('run_after')} AS run_after, ${isoTimestamp('created_at')} AS created_at, ${isoTimestamp('finished_at')} AS finished_at
-       FROM jobs WHERE id = $1::text::uuid`,
-    [id],
-  );
-  if (!row) return null;
+const JOB_COLUMNS = `id::text AS id, queue, kind, state, owner_id::text AS owner_id, attempts, max_attempts,
+       progress::text AS progress, result::text AS result, last_error,
+       ${isoTimestamp('run_after')} AS run_after, ${isoTimestamp('created_at')} AS created_at, ${isoTimestamp('finished_at')} AS finished_at,
+       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS sort_key`;
+
+function jobView(row: JobRow): JobView {
   return {
     id: row.id,
     queue: row.queue,
     kind: row.kind,
     state: row.state,
+    ownerId: row.owner_id,
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
     progress: row.progress,
@@ -332,6 +364,43 @@ export async function getJob(db: SqlClient, id: string): Promise<JobView | null>
   };
 }
 
+/** One job as callers may see it (no lease token), or null. */
+export async function getJob(db: SqlClient, id: string): Promise<JobView | null> {
+  if (!UUID.test(id)) return null;
+  const row = await queryOne(db, JobRow, `SELECT ${JOB_COLUMNS} FROM jobs WHERE id = $1::text::uuid`, [id]);
+  return row ? jobView(row) : null;
+}
+
+export interface OwnerJobsFilter {
+  ownerId: string;
+  queue: string;
+  kind?: string | undefined;
+  state?: JobState | undefined;
+  /** Continue after this job (the last of the previous page): its `created_at` to the microsecond and id. */
+  after?: { sortKey: string; id: string } | null | undefined;
+  limit: number;
+}
+
+/**
+ * An owner's jobs of one queue, newest first, `limit + 1` rows (the extra one says a next page
+ * exists) each with the sort key a cursor continues from. Index: kit migration 005.
+ */
+export async function listOwnerJobs(db: SqlClient, query: OwnerJobsFilter): Promise<(JobView & { sortKey: string })[]> {
+  const rows = await queryRows(
+    db,
+    JobRow,
+    `SELECT ${JOB_COLUMNS} FROM jobs
+      WHERE owner_id = $1::text::uuid AND queue = $2::text
+        AND ($3::text IS NULL OR kind = $3::text)
+        AND ($4::text IS NULL OR state = $4::text)
+        AND ($5::text IS NULL OR (created_at, id) < (($5::text || 'Z')::timestamptz, $6::text::uuid))
+      ORDER BY created_at DESC, id DESC
+      LIMIT $7::int8`,
+    [query.ownerId, query.queue, query.kind ?? null, query.state ?? null, query.after?.sortKey ?? null, query.after?.id ?? null, query.limit + 1],
+  );
+  return rows.map((row) => ({ ...jobView(row), sortKey: row.sort_key }));
+}
+
 /**
  * Fails (with `job.failed` in the outbox) up to 100 running jobs of `queue` whose lease expired on
  * their last attempt: nobody may claim them again. Returns how many.
@@ -340,14 +409,14 @@ export async function failExpiredJobs(db: SqlClient, queue: string, eventsChanne
   return transaction(db, async (tx) => {
     const rows = await queryRows(
       tx,
-      z.object({ id: z.string(), kind: z.string(), attempts: sqlInt, last_error: z.string(), correlation_id: z.string() }),
+      z.object({ id: z.string(), kind: z.string(), attempts: sqlInt, last_error: z.string(), correlation_id: z.string(), owner_id: z.string().nullable() }),
       `UPDATE jobs SET state = 'failed', last_error = 'lease expired on the last attempt', lease_token = NULL,
                        lease_expires_at = NULL, finished_at = now(), updated_at = now()
         WHERE id IN (SELECT id FROM jobs
                       WHERE queue = $1::text AND state = 'running' AND lease_expires_at <= now() AND attempts >= max_attempts
                       LIMIT 100
                       FOR UPDATE SKIP LOCKED)
-        RETURNING id::text AS id, kind, attempts, last_error, correlation_id`,
+        RETURNING id::text AS id, kind, attempts, last_error, correlation_id, owner_id::text AS owner_id`,
       [queue],
     );
     for (const row of rows) {
@@ -355,7 +424,7 @@ export async function failExpiredJobs(db: SqlClient, queue: string, eventsChanne
         channel: eventsChannel,
         type: JobEventType.failed,
         subject: row.id,
-        data: { id: row.id, queue, kind: row.kind, attempts: row.attempts, error: row.last_error },
+        data: { id: row.id, queue, kind: row.kind, attempts: row.attempts, error: row.last_error, ...ownerOf(row.owner_id) },
         correlationId: row.correlation_id,
       });
     }
@@ -459,6 +528,49 @@ export interface JobContext {
   events: Pick<EventPublisher, 'publish'>;
   /** Extends the lease (and stores `progress`); false means the job was cancelled or taken over: stop. */
   heartbeat(progress?: unknown): Promise<boolean>;
+  /**
+   * Calls another service as the job's owner (e.g. storage, which then checks the owner's access
+   * and quota): `fetch` with a bearer token for the owner, role `user` only, that lives
+   * `DELEGATED_TOKEN_TTL_SECONDS` and names this worker in its `act` claim. Throws for a job
+   * without an owner.
+   */
+  callServiceAs(url: string, init?: RequestInit): Promise<Response>;
+}
+
+/** How long a token a worker makes for a job's owner lives: one call, with room for a slow one. */
+export const DELEGATED_TOKEN_TTL_SECONDS = 120;
+
+/** Thrown by `callServiceAs` when the owner revoked their tokens after the job was enqueued. */
+export class OwnerRevokedError extends Error {
+  constructor() {
+    super("the job's owner revoked their sign-ins after it was enqueued; it no longer acts for them");
+    this.name = 'OwnerRevokedError';
+  }
+}
+
+/**
+ * `fetch` as the job's owner (JobContext.callServiceAs). A token minted now would be newer than a
+ * revocation epoch (logout everywhere, suspension, deletion) set after the job was enqueued, and
+ * so pass revocation: the user's epoch is checked against the job's creation instead, once per job.
+ */
+function ownerFetch(claimed: ClaimedJob, consumer: string, config: Config, redis: () => RedisClient): JobContext['callServiceAs'] {
+  let checked: Promise<void> | undefined;
+  const stillActsForOwner = async (ownerId: string) => {
+    const epoch = redisNumber((await redis().execute('GET', [userEpochKey(ownerId)]))[0]);
+    if (epoch !== null && epoch >= claimed.createdAtMs) throw new OwnerRevokedError();
+  };
+  return async (url, init = {}) => {
+    if (claimed.ownerId === null) throw new Error('this job has no owner to act for');
+    await (checked ??= stillActsForOwner(claimed.ownerId));
+    const token = signAccessToken(
+      { sub: claimed.ownerId, roles: ['user'], actor: consumer },
+      { secret: config.authSecret, ttlSeconds: DELEGATED_TOKEN_TTL_SECONDS },
+    );
+    const headers = new Headers(init.headers);
+    headers.set('authorization', `Bearer ${token}`);
+    headers.set('x-request-id', claimed.correlationId);
+    return fetch(url, { ...init, headers });
+  };
 }
 
 export interface JobHandler<Schema extends z.ZodType> {
@@ -569,19 +681,30 @@ async function runClaimedJob(
     return;
   }
   const context: JobContext = {
-    job: { id: claimed.id, queue: claimed.queue, kind: claimed.kind, attempt: claimed.attempt, maxAttempts: claimed.maxAttempts, correlationId: claimed.correlationId },
+    job: {
+      id: claimed.id,
+      queue: claimed.queue,
+      kind: claimed.kind,
+      attempt: claimed.attempt,
+      maxAttempts: claimed.maxAttempts,
+      correlationId: claimed.correlationId,
+      ownerId: claimed.ownerId,
+      createdAtMs: claimed.createdAtMs,
+    },
     log,
     config: env.config,
     db: env.db,
     redis: env.redis,
     events: createEventPublisher({ source: options.consumer, correlationId: claimed.correlationId, redis: env.redis, log }),
     heartbeat: (progress) => heartbeatJob(env.db(), claimed, progress),
+    callServiceAs: ownerFetch(claimed, options.consumer, env.config, env.redis),
   };
   let result: unknown;
   try {
     result = await handler.run(payload.data, context);
   } catch (error) {
-    const settled = await failJob(env.db(), claimed, error, options.eventsChannel);
+    // Retrying cannot give back an owner's revoked sign-ins.
+    const settled = await failJob(env.db(), claimed, error, options.eventsChannel, { permanent: error instanceof OwnerRevokedError });
     if (settled === null) log.warn('job attempt failed after its lease was lost', { error: errorText(error) });
     else if (settled.state === 'failed') log.error('job failed: no attempts left', { error: errorText(error) });
     else log.warn('job attempt failed; retrying later', { error: errorText(error), runAfter: settled.runAfter });

@@ -27,6 +27,11 @@ export const AccessTokenClaims = z.object({
   sid: z.string().max(64).optional(),
   /** `iat` in milliseconds: revocation compares it with a user's epoch, which a second would blur (revocation.ts). */
   iat_ms: z.number().int().optional(),
+  /**
+   * Delegation (RFC 8693's actor claim): a worker acting for `sub` names itself here, e.g. a graphics
+   * worker writing a thumbnail to storage as the job's owner (jobs.ts `callServiceAs`).
+   */
+  act: z.object({ sub: z.string().min(1).max(100) }).optional(),
 });
 export type AccessTokenClaims = z.infer<typeof AccessTokenClaims>;
 
@@ -60,7 +65,7 @@ export interface SignOptions {
 }
 
 /** Issues an HS256 access token for `sub` with `roles`, valid from now for `ttlSeconds`. */
-export function signAccessToken(subject: { sub: string; roles: Role[]; sid?: string }, options: SignOptions): string {
+export function signAccessToken(subject: { sub: string; roles: Role[]; sid?: string; actor?: string }, options: SignOptions): string {
   const issuedAtMs = Math.floor(options.now ?? Date.now());
   const issuedAt = Math.floor(issuedAtMs / 1000);
   const claims: AccessTokenClaims = {
@@ -74,6 +79,7 @@ export function signAccessToken(subject: { sub: string; roles: Role[]; sid?: str
     jti: randomToken(12),
     ...(subject.sid === undefined ? {} : { sid: subject.sid }),
     iat_ms: issuedAtMs,
+    ...(subject.actor === undefined ? {} : { act: { sub: subject.actor } }),
   };
   const signingInput = `${HEADER}.${base64UrlEncode(utf8(JSON.stringify(claims)))}`;
   return `${signingInput}.${base64UrlEncode(sign(signingInput, options.secret))}`;

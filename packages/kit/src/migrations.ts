@@ -89,6 +89,14 @@ CREATE INDEX IF NOT EXISTS jobs_leased_idx ON jobs (queue, lease_expires_at) WHE
 CREATE INDEX IF NOT EXISTS jobs_finished_idx ON jobs (queue, finished_at) WHERE finished_at IS NOT NULL;
 `,
   },
+  {
+    fileName: '005_job_owners.sql',
+    sql: `-- Jobs done for a user (jobs.ts ownerId): the owner lists, reads and cancels them
+-- (jobs-admin.ts ownerJobRoutes), newest first; their events name the owner.
+ALTER TABLE jobs ADD COLUMN IF NOT EXISTS owner_id uuid;
+CREATE INDEX IF NOT EXISTS jobs_owner_idx ON jobs (owner_id, queue, created_at DESC, id DESC) WHERE owner_id IS NOT NULL;
+`,
+  },
 ];
 
 /** The ledger namespace of the kit's migrations; a service's own are in `service`. */

@@ -5,9 +5,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { KIT_MIGRATIONS } from '@authorworks/kit/migrations';
 import type { SqlClient } from './backends/postgres.ts';
 import { applyMigrations, planMigrations } from './migrations.ts';
 import { openSqlClient } from './sql-client.ts';
+
+/** Every kit migration, in order, as a report lists what it applied. */
+const KIT_APPLIED = KIT_MIGRATIONS.map((migration) => ({ version: migration.version, name: migration.name }));
 
 const scratch = mkdtempSync(join(tmpdir(), 'spin-local-migrations-'));
 const databases = ['plan', 'fresh', 'legacy'].map((name) => `authorworks_migrate_${name}`);
@@ -98,17 +102,14 @@ describe('migrations: the kit first, then the service', () => {
     await withDatabase(plan!.address, emptySchema);
     const first = await applyMigrations([plan!], open);
     expect(first.get('fresh')).toEqual({
-      kit: { applied: [{ version: 1, name: 'outbox' }, { version: 2, name: 'processed_events' }, { version: 3, name: 'jobs' }, { version: 4, name: 'jobs_finished' }], alreadyApplied: 0 },
+      kit: { applied: KIT_APPLIED, alreadyApplied: 0 },
       service: { applied: [{ version: 1, name: 'things' }], alreadyApplied: 0 },
     });
     const again = await applyMigrations([plan!], open);
-    expect(again.get('fresh')).toEqual({ kit: { applied: [], alreadyApplied: 4 }, service: { applied: [], alreadyApplied: 1 } });
+    expect(again.get('fresh')).toEqual({ kit: { applied: [], alreadyApplied: KIT_APPLIED.length }, service: { applied: [], alreadyApplied: 1 } });
     await withDatabase(plan!.address, async (db) => {
       expect(await ledger(db)).toEqual([
-        { namespace: 'kit', version: 1, name: 'outbox' },
-        { namespace: 'kit', version: 2, name: 'processed_events' },
-        { namespace: 'kit', version: 3, name: 'jobs' },
-        { namespace: 'kit', version: 4, name: 'jobs_finished' },
+        ...KIT_APPLIED.map((migration) => ({ namespace: 'kit', ...migration })),
         { namespace: 'service', version: 1, name: 'things' },
       ]);
       expect(await outboxIndexes(db)).toContainEqual({
@@ -130,15 +131,12 @@ describe('migrations: the kit first, then the service', () => {
     });
     const report = await applyMigrations([plan!], open);
     expect(report.get('legacy')).toEqual({
-      kit: { applied: [{ version: 1, name: 'outbox' }, { version: 2, name: 'processed_events' }, { version: 3, name: 'jobs' }, { version: 4, name: 'jobs_finished' }], alreadyApplied: 0 },
+      kit: { applied: KIT_APPLIED, alreadyApplied: 0 },
       service: { applied: [], alreadyApplied: 1 },
     });
     await withDatabase(plan!.address, async (db) => {
       expect(await ledger(db)).toEqual([
-        { namespace: 'kit', version: 1, name: 'outbox' },
-        { namespace: 'kit', version: 2, name: 'processed_events' },
-        { namespace: 'kit', version: 3, name: 'jobs' },
-        { namespace: 'kit', version: 4, name: 'jobs_finished' },
+        ...KIT_APPLIED.map((migration) => ({ namespace: 'kit', ...migration })),
         { namespace: 'service', version: 1, name: 'things' },
       ]);
       // The unpublished event survived, and the index now matches what the flush orders by.
@@ -147,6 +145,6 @@ describe('migrations: the kit first, then the service', () => {
       expect(await outboxIndexes(db)).toEqual(fresh);
     });
     // The ledger took the new text's checksum: the next run is quiet.
-    expect((await applyMigrations([plan!], open)).get('legacy')).toEqual({ kit: { applied: [], alreadyApplied: 4 }, service: { applied: [], alreadyApplied: 1 } });
+    expect((await applyMigrations([plan!], open)).get('legacy')).toEqual({ kit: { applied: [], alreadyApplied: KIT_APPLIED.length }, service: { applied: [], alreadyApplied: 1 } });
   });
 });

@@ -132,13 +132,14 @@ const commentAdded = on(CommentAddedData, async (event, context) => {
 
 function jobOutcome(failed: boolean) {
   return on(JobOutcomeData, async (event, context) => {
-    const { id, kind, ownerId, error } = event.data;
+    const { id, queue, kind, ownerId, error } = event.data;
     await notify(context.db(), event.id, {
       userId: ownerId,
       type: failed ? 'job_failed' : 'job_finished',
       title: shorten(failed ? `Your ${kind} job failed` : `Your ${kind} job is done`, 300),
       body: failed ? shorten(error ?? 'It failed after its last attempt.', 300) : 'Its result is ready.',
-      link: `/v1/jobs/${id}`,
+      // A service's queue is `<svc>-jobs` and its owner routes are `/v1/<svc>/jobs/{id}` (kit ownerJobRoutes).
+      link: /^[a-z]+-jobs$/.test(queue) ? `/v1/${queue.slice(0, -'-jobs'.length)}/jobs/${id}` : null,
     });
   });
 }

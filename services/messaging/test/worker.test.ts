@@ -101,12 +101,14 @@ describe('notifications from events', () => {
     expect((await notificationsOf(commenter)).items).toEqual([]);
 
     const owner = newUser();
-    await publish('media-events', envelope('job.completed', { id: randomUUID(), queue: 'graphics-jobs', kind: 'cover_render', attempts: 1, result: null, ownerId: owner.id }));
+    const coverJob = randomUUID();
+    await publish('media-events', envelope('job.completed', { id: coverJob, queue: 'graphics-jobs', kind: 'cover_render', attempts: 1, result: null, ownerId: owner.id }));
     await publish('storage-events', envelope('job.failed', { id: randomUUID(), queue: 'storage-jobs', kind: 'scan', attempts: 3, error: 'Error: boom', ownerId: owner.id }));
     const jobs = await notificationsOf(owner);
-    expect(jobs.items.map((n) => [n.type, n.title]).sort()).toEqual([
-      ['job_failed', 'Your scan job failed'],
-      ['job_finished', 'Your cover_render job is done'],
+    expect(jobs.items.map((n) => [n.type, n.title, n.link]).sort()).toEqual([
+      ['job_failed', 'Your scan job failed', expect.stringMatching(/^\/v1\/storage\/jobs\/[0-9a-f-]{36}$/)],
+      // The owner's route for the job (kit ownerJobRoutes under the service of the queue).
+      ['job_finished', 'Your cover_render job is done', `/v1/graphics/jobs/${coverJob}`],
     ]);
     expect((await call(app, 'DELETE', `/follows/${writer.id}`, fan)).status).toBe(204);
     await expectError(call(app, 'DELETE', `/follows/${writer.id}`, fan), 404);

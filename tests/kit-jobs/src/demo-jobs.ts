@@ -32,11 +32,26 @@ export const demoJobHandlers = {
     await recordRun(ctx.db, ctx.job.id, ctx.job.attempt);
     return { n: payload.n ?? null };
   }),
+  /** Calls the API as the job's owner and returns who the API saw. */
+  whoami: job(z.object({}), async (_payload, ctx) => {
+    const response = await ctx.callServiceAs('http://jobs-demo-api.spin.internal/v1/jobs-demo/whoami');
+    if (!response.ok) throw new Error(`whoami answered ${response.status}`);
+    return WhoAmI.parse(await response.json());
+  }),
 };
 
+const WhoAmI = z.object({ userId: z.string(), roles: z.array(z.string()), actor: z.string().nullable() });
+
+/** Who the caller is, as the verified token says (the delegated token of a job names its worker). */
+export const whoAmI = defineRoute({ auth: 'required' }, async (ctx) =>
+  json(WhoAmI.parse({ userId: ctx.principal.userId, roles: ctx.principal.roles, actor: ctx.principal.claims.act?.sub ?? null })),
+);
+
 const EnqueueRequest = z.object({
-  kind: z.enum(['flaky', 'slow', 'quick']),
+  kind: z.enum(['flaky', 'slow', 'quick', 'whoami']),
   payload: z.record(z.string(), z.json()),
+  /** Jobs done for the caller are theirs (ownerJobRoutes); the default leaves them without owner. */
+  owned: z.boolean().default(false),
   count: z.number().int().min(1).max(100).default(1),
   maxAttempts: z.number().int().min(1).max(10).optional(),
   leaseSeconds: z.number().int().min(1).max(600).optional(),
@@ -45,10 +60,11 @@ const EnqueueRequest = z.object({
 
 /** Enqueues `count` jobs in one transaction; their nudges go out after the commit. */
 export const enqueueDemoJobs = defineRoute({ auth: 'required', body: EnqueueRequest }, async (ctx) => {
-  const { kind, payload, count, ...options } = ctx.body;
+  const { kind, payload, count, owned, ...options } = ctx.body;
+  const ownerId = owned ? ctx.principal.userId : undefined;
   const ids = await transaction(ctx.db(), async (tx) => {
     const made: string[] = [];
-    for (let i = 0; i < count; i++) made.push(await enqueueJob(tx, ctx, { ...DEMO_QUEUE, kind, payload, ...options }));
+    for (let i = 0; i < count; i++) made.push(await enqueueJob(tx, ctx, { ...DEMO_QUEUE, kind, payload, ...options, ...(ownerId ? { ownerId } : {}) }));
     return made;
   });
   return created({ ids }, `/v1/jobs-demo/jobs/${ids[0]}`);

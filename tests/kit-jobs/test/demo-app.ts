@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import { JobView, type SqlClient } from '@authorworks/kit';
 import type { TestApp } from '@authorworks/spin-local';
-import { expectJson, serviceCaller, signIn } from '@authorworks/spin-local/testing';
+import { expectJson, serviceCaller, signIn, type TestUser } from '@authorworks/spin-local/testing';
 import { z } from 'zod';
 
 export const MANIFEST = fileURLToPath(new URL('../spin.toml', import.meta.url));
@@ -18,8 +18,9 @@ export const admin = signIn(AUTH_SECRET, ['admin']);
 const Enqueued = z.object({ ids: z.array(z.string()) });
 
 export interface EnqueueRequest {
-  kind: 'flaky' | 'slow' | 'quick';
+  kind: 'flaky' | 'slow' | 'quick' | 'whoami';
   payload: Record<string, unknown>;
+  owned?: boolean;
   count?: number;
   maxAttempts?: number;
   leaseSeconds?: number;
@@ -30,7 +31,7 @@ export function demoClient(app: TestApp) {
   const call = serviceCaller(app, BASE);
   return {
     call,
-    enqueue: async (request: EnqueueRequest) => (await expectJson(call('POST', '/jobs', { as: user, body: request }), 201, Enqueued)).ids,
+    enqueue: async (request: EnqueueRequest, as: TestUser = user) => (await expectJson(call('POST', '/jobs', { as, body: request }), 201, Enqueued)).ids,
     job: (id: string) => expectJson(call('GET', `/admin/jobs/${id}`, { as: admin }), 200, JobView),
     sweep: () => expectJson(call('POST', '/admin/jobs/sweep', { as: admin }), 200, z.object({ swept: z.boolean(), failed: z.number(), nudged: z.boolean(), pruned: z.number() })),
   };

@@ -1,8 +1,9 @@
 // The kit's durable jobs on the compiled components (embedded backends, or the real servers under
 // DB_CONNECTION / REDIS_ADDRESS): retries with back-off, the retry limit, a dead worker's job
 // re-driven after its lease, cancel, and the outbox events.
-import { claimJob, completeJob, heartbeatJob } from '@authorworks/kit';
-import { startService } from '@authorworks/spin-local/testing';
+import { JobView, cancelOwnerJobs, claimJob, completeJob, heartbeatJob } from '@authorworks/kit';
+import { expectJson, signIn, startService, type TestUser } from '@authorworks/spin-local/testing';
+import { z } from 'zod';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AUTH_SECRET, MANIFEST, admin, demoClient, kitDatabase, rows, sweepUntil, user } from './demo-app.ts';
@@ -146,5 +147,85 @@ describe('durable jobs', () => {
   it('keeps the admin routes for admins', async () => {
     expect((await demo.call('POST', '/admin/jobs/sweep', { as: user })).status).toBe(403);
     expect((await demo.call('POST', '/admin/jobs/sweep')).status).toBe(401);
+  });
+});
+
+describe('jobs done for a user', () => {
+  const ada = signIn(AUTH_SECRET);
+  const ben = signIn(AUTH_SECRET);
+  const Page = z.object({ items: z.array(JobView), nextCursor: z.string().nullable() });
+  const mine = (as: TestUser, query = '') => expectJson(demo.call('GET', `/my/jobs${query}`, { as }), 200, Page);
+
+  it('lists, reads and cancels only the caller\'s own jobs, newest first, in pages', async () => {
+    const adaIds = await demo.enqueue({ kind: 'slow', payload: { sleepMs: 0 }, owned: true, count: 3, maxAttempts: 1 }, ada);
+    const [benId] = await demo.enqueue({ kind: 'quick', payload: {}, owned: true }, ben);
+    await demo.enqueue({ kind: 'quick', payload: {} }, ada); // no owner: nobody's list
+    await app.waitForIdle();
+
+    const first = await mine(ada, '?limit=2');
+    expect(first.items).toHaveLength(2);
+    expect(first.items.every((job) => job.ownerId === ada.id)).toBe(true);
+    const second = await mine(ada, `?limit=2&cursor=${first.nextCursor}`);
+    expect(second.nextCursor).toBeNull();
+    expect([...first.items, ...second.items].map((job) => job.id).sort()).toEqual([...adaIds!].sort());
+    expect((await mine(ben)).items.map((job) => job.id)).toEqual([benId]);
+    expect((await mine(ada, '?state=succeeded&kind=slow')).items).toHaveLength(3);
+    expect((await mine(ada, '?kind=quick')).items).toHaveLength(0);
+
+    // Ben cannot see or cancel Ada's job: the same 404 as for a job that does not exist.
+    for (const [method, path] of [['GET', `/my/jobs/${adaIds![0]}`], ['DELETE', `/my/jobs/${adaIds![0]}`], ['GET', `/my/jobs/${crypto.randomUUID()}`]] as const) {
+      const response = await demo.call(method, path, { as: ben });
+      expect(response.status).toBe(404);
+      expect(response.body).toMatchObject({ error: { code: 'not_found' } });
+    }
+    expect((await demo.call('GET', '/my/jobs?cursor=not-a-cursor', { as: ada })).status).toBe(400);
+    expect((await demo.call('GET', '/my/jobs?state=done', { as: ada })).status).toBe(400);
+    expect((await demo.call('GET', '/my/jobs')).status).toBe(401);
+
+    // A finished job cannot be cancelled; a queued one can, and its owner sees it cancelled.
+    const finished = await demo.call('DELETE', `/my/jobs/${adaIds![0]}`, { as: ada });
+    expect(finished.status).toBe(409);
+    expect(finished.body).toMatchObject({ error: { code: 'job_finished' } });
+    const queuedId = (await rows(app, `INSERT INTO jobs (queue, kind, payload, max_attempts, lease_seconds, backoff_seconds, correlation_id, owner_id, run_after)
+      VALUES ('jobs-demo-jobs', 'quick', '{}', 1, 60, 0, 'test', $1, now() + interval '1 hour') RETURNING id::text AS id`, [ada.id]))[0]!.id as string;
+    const cancelled = await expectJson(demo.call('DELETE', `/my/jobs/${queuedId}`, { as: ada }), 200, JobView);
+    expect(cancelled).toMatchObject({ id: queuedId, state: 'cancelled', ownerId: ada.id });
+  });
+
+  it('names the owner in job.completed and job.failed, and lets the handler call a service as the owner', async () => {
+    const [whoami] = await demo.enqueue({ kind: 'whoami', payload: {}, owned: true }, ada);
+    const [failing] = await demo.enqueue({ kind: 'flaky', payload: { failTimes: 5 }, owned: true, maxAttempts: 1 }, ada);
+    await app.waitForIdle();
+
+    // The API saw Ada, with the user role only, and the worker as the actor.
+    expect(await demo.job(whoami!)).toMatchObject({ state: 'succeeded', ownerId: ada.id, result: { userId: ada.id, roles: ['user'], actor: 'jobs-demo-worker' } });
+    const events = await rows(app, `SELECT type, data->>'ownerId' AS owner FROM outbox WHERE subject = ANY($1::text[]) AND channel = 'jobs-demo-events' ORDER BY type`, [[whoami, failing]]);
+    expect(events).toEqual([
+      { type: 'job.completed', owner: ada.id },
+      { type: 'job.failed', owner: ada.id },
+    ]);
+  });
+
+  it("cancels a deleted user's queued jobs and nobody else's", async () => {
+    const insertDelayed = async (ownerId: string) =>
+      (await rows(app, `INSERT INTO jobs (queue, kind, payload, max_attempts, lease_seconds, backoff_seconds, correlation_id, owner_id, run_after)
+        VALUES ('jobs-demo-jobs', 'quick', '{}', 1, 60, 0, 'test', $1, now() + interval '1 hour') RETURNING id::text AS id`, [ownerId]))[0]!.id as string;
+    const bens = [await insertDelayed(ben.id), await insertDelayed(ben.id)];
+    const adas = await insertDelayed(ada.id);
+    const db = await kitDatabase(app);
+    try {
+      expect(await cancelOwnerJobs(db, ben.id)).toBe(2);
+      expect(await cancelOwnerJobs(db, ben.id)).toBe(0);
+    } finally {
+      await db.close();
+    }
+    for (const id of bens) expect((await demo.job(id)).state).toBe('cancelled');
+    expect((await demo.job(adas)).state).toBe('queued');
+  });
+
+  it('refuses to call a service for a job without an owner', async () => {
+    const [id] = await demo.enqueue({ kind: 'whoami', payload: {}, maxAttempts: 1 }, ada);
+    await app.waitForIdle();
+    expect(await demo.job(id!)).toMatchObject({ state: 'failed', ownerId: null, lastError: 'Error: this job has no owner to act for' });
   });
 });
