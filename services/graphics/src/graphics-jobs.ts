@@ -110,7 +110,7 @@ export const graphicsJobHandlers = {
     try {
       const done = await renderAndStore(ctx, payload.fileId, specs, (i, ext) => `{stem}.thumb-${sizes[i]}.${ext}`);
       if (!done) return null;
-      return { ...done, thumbnails: done.files.map((file, i) => ({ size: sizes[i]!, ...file })) };
+      return { ...done, thumbnails: done.files.map((file, i) => ({ longEdge: sizes[i]!, ...file })) };
     } catch (error) {
       throw jobError(error);
     }

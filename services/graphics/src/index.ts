@@ -2,8 +2,9 @@
 import { createApi, serveHttp } from '@authorworks/kit/spin';
 import { version } from '../package.json';
 import { GRAPHICS_QUEUE } from './payloads.ts';
-import { createJob, jobRoutes } from './jobs.ts';
 import { Channel } from '@authorworks/domain';
+import { getFileThumbnails } from './file-thumbnails.ts';
+import { createJob, jobRoutes } from './jobs.ts';
 
 const api = createApi({ service: 'graphics', base: '/v1/graphics', version, jobs: { queue: GRAPHICS_QUEUE, eventsChannel: Channel.mediaEvents } });
 
@@ -11,6 +12,7 @@ api
   .post('/jobs', createJob)
   .get('/jobs', jobRoutes.list)
   .get('/jobs/:id', jobRoutes.get)
-  .delete('/jobs/:id', jobRoutes.cancel);
+  .delete('/jobs/:id', jobRoutes.cancel)
+  .get('/files/:id/thumbnails', getFileThumbnails);
 
 serveHttp(api);

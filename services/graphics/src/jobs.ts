@@ -1,6 +1,5 @@
 // Graphics jobs: POST /jobs (per-kind payloads) enqueues a job owned by the caller; the list, one
 // job and cancel come from the kit's owner routes (another user's job is a 404).
-import { Channel } from '@authorworks/domain';
 import { changeWithEvents, defineRoute, enqueueJob, getJob, HttpError, json, notFound, ownerJobRoutes, type RequestContext } from '@authorworks/kit';
 import { CreateJobRequest, GRAPHICS_QUEUE, IMAGE_TYPES } from './payloads.ts';
 import { fileRecord, JobInputError, storageBase } from './storage-files.ts';
@@ -12,7 +11,7 @@ import { fileRecord, JobInputError, storageBase } from './storage-files.ts';
  */
 export const JOB_OPTIONS = { maxAttempts: 3, leaseSeconds: 120, backoffSeconds: 0 } as const;
 
-export const jobRoutes = ownerJobRoutes({ queue: GRAPHICS_QUEUE, eventsChannel: Channel.mediaEvents });
+export const jobRoutes = ownerJobRoutes({ queue: GRAPHICS_QUEUE });
 
 /** The input must be the caller's to read (storage decides) and an image this service reads. */
 async function checkInput(ctx: RequestContext, fileId: string): Promise<void> {

@@ -1,8 +1,8 @@
 // Automatic thumbnails: every PNG or JPEG uploaded to storage (`file.uploaded` on storage-events)
 // gets one thumbnail job owned by the file's owner, at most once per file (auto_jobs' key), so a
 // redelivered or replayed event changes nothing. Files this service wrote are skipped.
-import { Channel, type FileUploadedData } from '@authorworks/domain';
-import { enqueueJob, recordEvent, type EventContext, type EventEnvelope } from '@authorworks/kit';
+import { Channel, type EventEnvelope, type FileUploadedData } from '@authorworks/domain';
+import { enqueueJob, recordEvent, type EventContext } from '@authorworks/kit';
 import type { z } from 'zod';
 import { isDerivedFile } from './derived-files.ts';
 import { GRAPHICS_QUEUE, IMAGE_TYPES, THUMBNAIL_SIZES } from './payloads.ts';
