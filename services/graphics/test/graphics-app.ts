@@ -35,14 +35,14 @@ export function clients(app: TestApp) {
       const response = await app.fetch(`/v1/storage/files/${fileId}/content`, { headers: as.headers });
       return { status: response.status, bytes: new Uint8Array(await response.arrayBuffer()) };
     },
-    /** Polls the job (as its owner) every 100 ms until it has finished; fails after `seconds`. */
+    /** Polls the job (as its owner) every 250 ms (each poll is a request the worker competes with) until it has finished; fails after `seconds`. */
     async settled(as: TestUser, id: string, seconds = 40): Promise<JobView> {
       const deadline = Date.now() + seconds * 1000;
       for (;;) {
         const job = await expectJson(graphics('GET', `/jobs/${id}`, { as }), 200, JobView);
         if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled') return job;
         if (Date.now() > deadline) throw new Error(`job ${id} still ${job.state} after ${seconds} s: ${JSON.stringify(job)}\n${app.logs.text('guest').slice(-3000)}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await new Promise((resolve) => setTimeout(resolve, 250));
       }
     },
     /** Polls until the upload's automatic thumbnail job exists (made from file.uploaded); fails after `seconds`. */
@@ -52,7 +52,7 @@ export function clients(app: TestApp) {
         const reply = await graphics('GET', `/files/${fileId}/thumbnails`, { as });
         if (reply.status === 200) return JobView.parse(reply.body);
         if (reply.status !== 404 || Date.now() > deadline) throw new Error(`no thumbnail job for ${fileId}: ${reply.status} ${JSON.stringify(reply.body)}\n${app.logs.text('guest').slice(-3000)}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await new Promise((resolve) => setTimeout(resolve, 250));
       }
     },
   };

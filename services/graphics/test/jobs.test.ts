@@ -27,13 +27,13 @@ const filesOf = (job: JobView) => (job.result as { files: StoredResult[] }).file
 
 describe('graphics jobs', () => {
   it('makes thumbnails of every uploaded PNG and JPEG by itself, readable by the owner only', async () => {
-    const jpeg = await api.upload(alice, await fixture('photo.jpg'), 'photo.jpg');
+    const jpeg = await api.upload(alice, await fixture('photo-small.jpg'), 'photo.jpg');
     const png = await api.upload(alice, await fixture('logo-palette.png'), 'logo.png');
     const text = await api.upload(alice, new TextEncoder().encode('not an image'), 'notes.txt');
 
     const jpegJob = await api.settled(alice, (await api.thumbnailJobOf(alice, jpeg.id)).id);
     expect(jpegJob).toMatchObject({ kind: 'thumbnail', state: 'succeeded', ownerId: alice.id });
-    expect(filesOf(jpegJob).map((f) => [f.width, f.height, f.contentType])).toEqual([[512, 339], [256, 170], [128, 85]].map(([w, h]) => [w, h, 'image/jpeg']));
+    expect(filesOf(jpegJob).map((f) => [f.width, f.height, f.contentType])).toEqual([[320, 212], [256, 170], [128, 85]].map(([w, h]) => [w, h, 'image/jpeg']));
     for (const file of filesOf(jpegJob)) {
       const mine = await api.download(alice, file.fileId);
       expect(mine.status).toBe(200);
@@ -55,10 +55,10 @@ describe('graphics jobs', () => {
   });
 
   it('probes from the header and resizes on request; another user sees none of it', async () => {
-    const photo = await api.upload(alice, await fixture('photo.jpg'), 'photo.jpg');
+    const photo = await api.upload(alice, await fixture('photo-small.jpg'), 'photo.jpg');
     const probe = await expectJson(api.graphics('POST', '/jobs', { as: alice, body: { kind: 'probe', payload: { fileId: photo.id } } }), 202, JobView);
     expect(probe).toMatchObject({ kind: 'probe', ownerId: alice.id });
-    expect((await api.settled(alice, probe.id)).result).toMatchObject({ format: 'jpeg', width: 720, height: 477, bitDepth: 8, colorType: 'ycbcr', encoding: 'baseline', orientation: 1, bytesRead: 65536 });
+    expect((await api.settled(alice, probe.id)).result).toMatchObject({ format: 'jpeg', width: 320, height: 212, bitDepth: 8, colorType: 'ycbcr', encoding: 'baseline', orientation: 1, bytesRead: 32885 });
 
     const resize = await expectJson(
       api.graphics('POST', '/jobs', { as: alice, body: { kind: 'resize', payload: { fileId: photo.id, width: 300, height: 300, fit: 'cover', format: 'png' } } }),
@@ -81,7 +81,7 @@ describe('graphics jobs', () => {
   });
 
   it('refuses bad payloads with the error envelope', async () => {
-    const photo = await api.upload(alice, await fixture('photo.jpg'), 'photo.jpg');
+    const photo = await api.upload(alice, await fixture('photo-small.jpg'), 'photo.jpg');
     const text = await api.upload(alice, new TextEncoder().encode('plain words'), 'words.txt');
     const bad: unknown[] = [
       { kind: 'sharpen', payload: { fileId: photo.id } },
@@ -103,14 +103,14 @@ describe('graphics jobs', () => {
   });
 
   it('fails a corrupt image with its code, keeps nothing of it, and goes on working', async () => {
-    const photo = await fixture('photo.jpg');
+    const photo = await fixture('photo-small.jpg');
     const truncated = await api.upload(alice, photo.subarray(0, Math.floor(photo.length * 0.6)), 'cut.jpg');
     const failed = await api.settled(alice, (await api.thumbnailJobOf(alice, truncated.id)).id);
     expect(failed.state).toBe('failed');
     expect(failed.lastError).toMatch(/corrupt_image/);
     const probe = await expectJson(api.graphics('POST', '/jobs', { as: alice, body: { kind: 'probe', payload: { fileId: truncated.id } } }), 202, JobView);
     // The header is whole: a probe reads it fine.
-    expect((await api.settled(alice, probe.id)).result).toMatchObject({ format: 'jpeg', width: 720 });
+    expect((await api.settled(alice, probe.id)).result).toMatchObject({ format: 'jpeg', width: 320 });
     const after = await api.upload(alice, photo, 'after.jpg');
     expect((await api.settled(alice, (await api.thumbnailJobOf(alice, after.id)).id)).state).toBe('succeeded');
   });
