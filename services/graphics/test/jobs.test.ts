@@ -6,6 +6,7 @@ import { JobView } from '@authorworks/kit';
 import type { TestApp } from '@authorworks/spin-local';
 import { expectError, expectJson } from '@authorworks/spin-local/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { probeImage } from '../src/image/probe.ts';
 import { clients, JobList, newUser, startGraphicsApp } from './graphics-app.ts';
 
@@ -52,6 +53,15 @@ describe('graphics jobs', () => {
     const thumbnails = await expectJson(api.graphics('GET', '/jobs?kind=thumbnail', { as: alice }), 200, JobList);
     expect(thumbnails.items.map((j) => j.id).sort()).toEqual([jpegJob.id, pngJob.id].sort());
     await expectError(api.graphics('GET', `/files/${jpeg.id}/thumbnails`, { as: bob }), 404, 'not_found');
+
+    // The same upload announced again (a redelivery with a new envelope id) makes no second job.
+    const again = {
+      id: crypto.randomUUID(), type: 'file.uploaded', source: 'storage-api', time: new Date().toISOString(), subject: jpeg.id, correlationId: crypto.randomUUID(),
+      data: { id: jpeg.id, ownerId: alice.id, version: 1, filename: 'photo.jpg', contentType: 'image/jpeg', size: jpeg.size, sha256: jpeg.sha256 },
+    };
+    await app.publish('storage-events', JSON.stringify(again));
+    expect((await api.thumbnailJobOf(alice, jpeg.id)).id).toBe(jpegJob.id);
+    expect((await expectJson(api.graphics('GET', '/jobs?kind=thumbnail', { as: alice }), 200, JobList)).items).toHaveLength(2);
   });
 
   it('probes from the header and resizes on request; another user sees none of it', async () => {
@@ -108,6 +118,8 @@ describe('graphics jobs', () => {
     const failed = await api.settled(alice, (await api.thumbnailJobOf(alice, truncated.id)).id);
     expect(failed.state).toBe('failed');
     expect(failed.lastError).toMatch(/corrupt_image/);
+    const files = await expectJson(api.storage('GET', '/files?limit=100', { as: alice }), 200, z.object({ items: z.array(z.object({ filename: z.string() })) }));
+    expect(files.items.map((f) => f.filename).filter((name) => name.startsWith('cut.'))).toEqual(['cut.jpg']);
     const probe = await expectJson(api.graphics('POST', '/jobs', { as: alice, body: { kind: 'probe', payload: { fileId: truncated.id } } }), 202, JobView);
     // The header is whole: a probe reads it fine.
     expect((await api.settled(alice, probe.id)).result).toMatchObject({ format: 'jpeg', width: 320 });
