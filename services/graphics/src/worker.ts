@@ -14,9 +14,10 @@ const jobs = createJobWorker({
   queue: GRAPHICS_QUEUE,
   eventsChannel: Channel.mediaEvents,
   handlers: graphicsJobHandlers,
-  // A thumbnail of a big photo takes seconds: fewer jobs per message keeps each message short.
-  maxJobsPerMessage: 5,
-  messageBudgetMs: 20_000,
+  // A thumbnail of a big photo takes seconds, and Spin handles one Redis message at a time per
+  // server (every worker of the platform waits meanwhile): few jobs per message, the default 10 s
+  // budget after which no new job starts; a backlog goes on in the next messages.
+  maxJobsPerMessage: 3,
 });
 
 const uploads = createEventConsumer({
