@@ -10,6 +10,7 @@ import { z } from 'zod';
 
 export const AUTH_SECRET = 'graphics-tests-secret-0123456789abcdef-xyz';
 export const MANIFEST = fileURLToPath(new URL('./with-storage.spin.toml', import.meta.url));
+export const GRAPHICS_DB = 'postgres://postgres@127.0.0.1:5432/authorworks_graphics';
 
 export const startGraphicsApp = (): Promise<TestApp> => startService({ manifest: MANIFEST, authSecret: AUTH_SECRET });
 export const newUser = (): TestUser => signIn(AUTH_SECRET);

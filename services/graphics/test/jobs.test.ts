@@ -8,7 +8,7 @@ import { expectError, expectJson } from '@authorworks/spin-local/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { probeImage } from '../src/image/probe.ts';
-import { clients, JobList, newUser, startGraphicsApp } from './graphics-app.ts';
+import { clients, GRAPHICS_DB, JobList, newUser, startGraphicsApp } from './graphics-app.ts';
 
 const fixture = async (name: string) => new Uint8Array(await readFile(new URL(`../fixtures/${name}`, import.meta.url)));
 
@@ -125,5 +125,30 @@ describe('graphics jobs', () => {
     expect((await api.settled(alice, probe.id)).result).toMatchObject({ format: 'jpeg', width: 320 });
     const after = await api.upload(alice, photo, 'after.jpg');
     expect((await api.settled(alice, (await api.thumbnailJobOf(alice, after.id)).id)).state).toBe('succeeded');
+  });
+
+  it('cancels a deleted user\'s jobs that have not run, leaves finished ones as they are', async () => {
+    const carol = newUser();
+    const photo = await api.upload(carol, await fixture('photo-small.jpg'), 'carol.jpg');
+    const done = await api.settled(carol, (await api.thumbnailJobOf(carol, photo.id)).id);
+    const deleted = { id: crypto.randomUUID(), type: 'user.deleted', source: 'user-api', time: new Date().toISOString(), subject: carol.id, correlationId: crypto.randomUUID(), data: { id: carol.id } };
+    await app.publish('user-events', JSON.stringify(deleted));
+    expect((await expectJson(api.graphics('GET', `/jobs/${done.id}`, { as: carol }), 200, JobView)).state).toBe('succeeded');
+    // A job still waiting (here: due in an hour, as after a back-off) is cancelled and never runs.
+    const db = await app.sql(GRAPHICS_DB);
+    let waiting: string;
+    try {
+      const inserted = await db.query(
+        `INSERT INTO jobs (queue, kind, payload, max_attempts, lease_seconds, backoff_seconds, run_after, correlation_id, owner_id)
+         VALUES ('graphics-jobs', 'probe', $1::text::jsonb, 3, 120, 0, now() + interval '1 hour', 'test', $2::text::uuid) RETURNING id::text AS id`,
+        [JSON.stringify({ fileId: photo.id }), carol.id],
+      );
+      waiting = String(inserted.rows[0]!.id);
+    } finally {
+      await db.close();
+    }
+    expect((await expectJson(api.graphics('GET', `/jobs/${waiting}`, { as: carol }), 200, JobView)).state).toBe('queued');
+    await app.publish('user-events', JSON.stringify({ ...deleted, id: crypto.randomUUID() }));
+    expect((await expectJson(api.graphics('GET', `/jobs/${waiting}`, { as: carol }), 200, JobView)).state).toBe('cancelled');
   });
 });
