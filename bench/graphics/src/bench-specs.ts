@@ -1,0 +1,9 @@
+import type { TransformSpec } from '../../../services/graphics/src/image/transform.ts';
+
+/** The outputs each bench operation renders, the same in the component and in Node. */
+export const BENCH_SPECS: Record<string, TransformSpec[]> = {
+  // What the worker's thumbnail job renders, from one decode.
+  thumbnail: [512, 256, 128].map((size) => ({ width: size, height: size, fit: 'contain', withoutEnlargement: true, format: 'same', quality: 82 })),
+  thumbnail512: [{ width: 512, height: 512, fit: 'contain', withoutEnlargement: true, format: 'same', quality: 82 }],
+  resize: [{ width: 1024, fit: 'contain', format: 'jpeg', quality: 85 }],
+};

@@ -1,0 +1,22 @@
+/**
+ * The one error the image core throws: a stable `code` a job's failure carries
+ * (`unsupported_format`, `unsupported_encoding`, `corrupt_image`, `image_too_large`, `empty_image`)
+ * and a message a person can act on.
+ */
+export type ImageErrorCode =
+  | 'empty_image'
+  | 'unsupported_format'
+  | 'unsupported_encoding'
+  | 'corrupt_image'
+  | 'image_too_large';
+
+export class ImageError extends Error {
+  readonly code: ImageErrorCode;
+  constructor(code: ImageErrorCode, message: string) {
+    super(`${code}: ${message}`);
+    this.name = 'ImageError';
+    this.code = code;
+  }
+}
+
+export const corrupt = (message: string) => new ImageError('corrupt_image', message);
