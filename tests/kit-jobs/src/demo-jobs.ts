@@ -34,7 +34,7 @@ export const demoJobHandlers = {
   }),
   /** Calls the API as the job's owner and returns who the API saw. */
   whoami: job(z.object({}), async (_payload, ctx) => {
-    const response = await ctx.callServiceAs('http://jobs-demo-api.spin.internal/v1/jobs-demo/whoami');
+    const response = await ctx.callServiceAs(`${ctx.config.optional('api_url', 'http://jobs-demo-api.spin.internal')}/v1/jobs-demo/whoami`);
     if (!response.ok) throw new Error(`whoami answered ${response.status}`);
     return WhoAmI.parse(await response.json());
   }),

@@ -17,7 +17,9 @@ export interface WorkerProcess {
 /** Starts one worker process and resolves once its Redis trigger is subscribed. */
 export async function startWorkerProcess(): Promise<WorkerProcess> {
   const child = spawn(process.execPath, [CLI, 'up', '-f', MANIFEST, '-c', 'jobs-demo-worker', '--no-dev-secrets'], {
-    env: { ...process.env, SPIN_VARIABLE_AUTH_SECRET: AUTH_SECRET, SPIN_VARIABLE_LOG_LEVEL: 'info' },
+    // No API in this process: the worker may not chain to it (as a `spin up` of workers only), and
+    // these tests never run the `whoami` kind that calls it.
+    env: { ...process.env, SPIN_VARIABLE_AUTH_SECRET: AUTH_SECRET, SPIN_VARIABLE_LOG_LEVEL: 'info', SPIN_VARIABLE_JOBS_DEMO_API_URL: 'http://127.0.0.1:9' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
