@@ -102,8 +102,9 @@ describe('durable jobs', () => {
     try {
       const insert = (state: string, finishedAgo: string | null, queue = 'jobs-demo-jobs') =>
         db.query(
-          `INSERT INTO jobs (queue, kind, payload, max_attempts, lease_seconds, backoff_seconds, correlation_id, state, finished_at)
-           VALUES ($1::text, 'quick', '{}', 1, 60, 0, 'test', $2::text, now() - $3::text::interval)`,
+          // Due in an hour: the sweep's nudge must not get the queued one run (and finished) meanwhile.
+          `INSERT INTO jobs (queue, kind, payload, max_attempts, lease_seconds, backoff_seconds, correlation_id, state, finished_at, run_after)
+           VALUES ($1::text, 'quick', '{}', 1, 60, 0, 'test', $2::text, now() - $3::text::interval, now() + interval '1 hour')`,
           [queue, state, finishedAgo],
         );
       for (const state of ['succeeded', 'failed', 'cancelled']) await insert(state, '8 days');
