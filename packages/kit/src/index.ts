@@ -87,6 +87,8 @@ export {
   type JobState,
   type JobWorkerOptions,
   OwnerRevokedError,
+  PermanentJobError,
+  isPermanentJobError,
   type OwnerJobsFilter,
   type SweepResult,
 } from './jobs.ts';

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { utf8 } from './encoding.ts';
 import { createEvent } from './events.ts';
 import { inMemoryHost, InMemoryRedis } from './in-memory-host.ts';
-import { DELEGATED_TOKEN_TTL_SECONDS, JOB_LIMITS, createJobWorker, enqueueJob, errorText, job, sweepJobs, type JobHandler } from './jobs.ts';
+import { DELEGATED_TOKEN_TTL_SECONDS, JOB_LIMITS, OwnerRevokedError, PermanentJobError, createJobWorker, enqueueJob, errorText, isPermanentJobError, job, sweepJobs, type JobHandler } from './jobs.ts';
 import { verifyAccessToken } from './jwt.ts';
 import { createLogger } from './logging.ts';
 import type { SqlClient, SqlParam, SqlRow } from './sql.ts';
@@ -190,6 +190,38 @@ describe('createJobWorker', () => {
     ]);
     const permanent = database.statements.filter((statement) => statement.sql.includes('last_error = $3::text')).map((statement) => statement.params[3]);
     expect(permanent).toEqual([true, true]);
+  });
+
+  it('fails a job at once when its handler throws a permanent error, and retries any other error', async () => {
+    class ServiceError extends Error {
+      readonly permanent = true;
+    }
+    const database = new ScriptedJobsDatabase([
+      { id: 'a', kind: 'broken', payload: {} },
+      { id: 'b', kind: 'own', payload: {} },
+      { id: 'c', kind: 'flaky', payload: {} },
+    ]);
+    const { consumer } = worker(database, {
+      broken: job(z.object({}), async () => {
+        throw new PermanentJobError('corrupt input');
+      }),
+      own: job(z.object({}), async () => {
+        throw new ServiceError('unsupported_format');
+      }),
+      flaky: job(z.object({}), async () => {
+        throw new Error('storage unavailable');
+      }),
+    });
+    await consumer.handleMessage(nudge());
+    const permanent = database.statements.filter((statement) => statement.sql.includes('last_error = $3::text')).map((statement) => [statement.params[0], statement.params[3]]);
+    expect(permanent).toEqual([
+      ['a', true],
+      ['b', true],
+      ['c', false],
+    ]);
+    expect(isPermanentJobError(new Error('x'))).toBe(false);
+    expect(isPermanentJobError({ permanent: 'yes' })).toBe(false);
+    expect(isPermanentJobError(new OwnerRevokedError())).toBe(true);
   });
 
   it('hands on to itself with job.sweep when its budget of jobs is spent and more are due', async () => {

@@ -549,6 +549,24 @@ export class OwnerRevokedError extends Error {
 }
 
 /**
+ * A failure no retry can fix (broken or missing input, a refused request): thrown by a handler, it
+ * fails the job at once, `job.failed` recorded, instead of backing off. A service's own error class
+ * can say the same with a `permanent` property that is `true` (see `isPermanentJobError`).
+ */
+export class PermanentJobError extends Error {
+  readonly permanent = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PermanentJobError';
+  }
+}
+
+/** True for what a handler threw to end its job now: any error whose `permanent` is `true` (OwnerRevokedError included). */
+export function isPermanentJobError(error: unknown): boolean {
+  return error instanceof OwnerRevokedError || (typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === true);
+}
+
+/**
  * `fetch` as the job's owner (JobContext.callServiceAs). A token minted now would be newer than a
  * revocation epoch (logout everywhere, suspension, deletion) set after the job was enqueued, and
  * so pass revocation: the user's epoch is checked against the job's creation instead, once per job.
@@ -576,7 +594,11 @@ function ownerFetch(claimed: ClaimedJob, consumer: string, config: Config, redis
 export interface JobHandler<Schema extends z.ZodType> {
   /** The payload's schema; a payload that does not match fails the job at once (retrying cannot fix it). */
   payload: Schema;
-  /** Does the work and returns the result (JSON) stored on the job and sent with `job.completed`; throwing retries. */
+  /**
+   * Does the work and returns the result (JSON) stored on the job and sent with `job.completed`.
+   * Throwing retries with back-off, unless the error is permanent (`PermanentJobError`, or any
+   * error whose `permanent` is `true`): then the job fails at once.
+   */
   run(payload: z.output<Schema>, context: JobContext): Promise<unknown>;
 }
 
@@ -703,10 +725,11 @@ async function runClaimedJob(
   try {
     result = await handler.run(payload.data, context);
   } catch (error) {
-    // Retrying cannot give back an owner's revoked sign-ins.
-    const settled = await failJob(env.db(), claimed, error, options.eventsChannel, { permanent: error instanceof OwnerRevokedError });
+    // Retrying cannot fix broken input, nor give back an owner's revoked sign-ins.
+    const permanent = isPermanentJobError(error);
+    const settled = await failJob(env.db(), claimed, error, options.eventsChannel, { permanent });
     if (settled === null) log.warn('job attempt failed after its lease was lost', { error: errorText(error) });
-    else if (settled.state === 'failed') log.error('job failed: no attempts left', { error: errorText(error) });
+    else if (settled.state === 'failed') log.error(permanent ? 'job failed: retrying cannot fix it' : 'job failed: no attempts left', { error: errorText(error) });
     else log.warn('job attempt failed; retrying later', { error: errorText(error), runAfter: settled.runAfter });
     return;
   }

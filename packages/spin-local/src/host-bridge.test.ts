@@ -90,16 +90,19 @@ describe('host bridge', () => {
   });
 
   it('fails a call that outlives its deadline, drops its late answer and reports the fault once', async () => {
-    const deadlineMs = 100;
+    // Wide margins: on a loaded machine a 60 ms call once took longer than a 100 ms deadline.
+    // The stuck calls time out at 1.5 s and 3 s and answer at 4 s and 5.5 s, while the naps
+    // (each well inside the deadline) run from 3 s to 6.2 s.
+    const deadlineMs = 1500;
     const slowHandlers: Record<string, HostHandler> = {
       ...handlers,
       slow: async (arg: string) => {
-        await sleep(300);
+        await sleep(4000);
         return `late:${arg}`;
       },
-      // Each within the deadline; together they outlast the slow call's late answer.
+      // Each within the deadline; together they outlast the slow calls' late answers.
       nap: async (arg: string) => {
-        await sleep(60);
+        await sleep(400);
         return `nap:${arg}`;
       },
     };
@@ -107,11 +110,11 @@ describe('host bridge', () => {
     const report = await runCalls(calls, slowHandlers, deadlineMs);
 
     expect(report.outcomes[0]).toEqual({ op: 'echo', arg: 'before', ok: 'echo:before' });
-    expect(report.outcomes[1]).toEqual({ op: 'slow', arg: 'stuck', error: 'host bridge: no answer to slow within 100 ms' });
-    expect(report.outcomes[2]).toEqual({ op: 'slow', arg: 'stuck-again', error: 'host bridge: no answer to slow within 100 ms' });
+    expect(report.outcomes[1]).toEqual({ op: 'slow', arg: 'stuck', error: 'host bridge: no answer to slow within 1500 ms' });
+    expect(report.outcomes[2]).toEqual({ op: 'slow', arg: 'stuck-again', error: 'host bridge: no answer to slow within 1500 ms' });
     for (const [i, outcome] of report.outcomes.slice(3).entries()) expect(outcome).toEqual({ op: 'nap', arg: `after-${i}`, ok: `nap:after-${i}` });
     // Both late answers arrived while later calls waited, and neither was taken for theirs.
     expect(report.discarded).toBe(2);
-    expect(report.faults).toEqual([{ op: 'slow', reason: 'deadline', detail: 'no answer to slow within 100 ms' }]);
+    expect(report.faults).toEqual([{ op: 'slow', reason: 'deadline', detail: 'no answer to slow within 1500 ms' }]);
   });
 });

@@ -6,7 +6,7 @@ import { job, type JobContext } from '@authorworks/kit';
 import type { z } from 'zod';
 import { planAssemble } from './assemble.ts';
 import { ChapterContent } from '@authorworks/domain';
-import { isPermanent, JobFailure } from './job-failure.ts';
+import { JobFailure } from './job-failure.ts';
 import { AssemblePayload, NarratePayload, NormalisePayload, ProbePayload, TrimPayload, WaveformPayload } from './job-kinds.ts';
 import { narrate, speechText, type TtsProvider } from './narrate.ts';
 import { planNormalise } from './normalise.ts';
@@ -67,9 +67,8 @@ function audioJob<Schema extends z.ZodType>(schema: Schema, run: (payload: z.out
         ctx.log.info('job stopped: cancelled or taken over');
         return null;
       }
-      // Broken or missing input: another attempt would fail the same way, so this attempt is made
-      // the last and the kit fails the job now (state failed, job.failed) instead of backing off.
-      if (isPermanent(error)) await ctx.db().query("UPDATE jobs SET max_attempts = attempts WHERE id = $1::text::uuid AND state = 'running'", [ctx.job.id]);
+      // Broken or missing input (JobFailure, AudioError) carries `permanent: true`: the kit fails
+      // the job now (state failed, job.failed) instead of backing off to fail the same way again.
       throw error;
     }
   });

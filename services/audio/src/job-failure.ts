@@ -1,6 +1,5 @@
 // A job that cannot succeed by retrying: the input is broken, missing or too large. Its name is its
 // code, so the job's stored error reads `corrupt_audio: …`.
-import { AudioError } from './audio-error.ts';
 
 export type JobFailureCode =
   | 'input_not_found'
@@ -25,5 +24,3 @@ export class JobFailure extends Error {
   }
 }
 
-/** True for errors no retry can fix. */
-export const isPermanent = (error: unknown): boolean => error instanceof JobFailure || error instanceof AudioError;

@@ -107,6 +107,7 @@ describe('audio jobs on storage files', () => {
     const failed = await finished(app, alice, (await submit(app, alice, 'waveform', { fileId: broken.id })).id);
     expect(failed.state).toBe('failed');
     expect(failed.lastError).toMatch(/^corrupt_audio: the data chunk declares 50000000 bytes/);
+    expect(failed.attempts).toBe(1);
     expect((await finished(app, alice, (await submit(app, alice, 'probe', { fileId: notAudio.id })).id)).lastError).toMatch(/^unsupported_format: /);
     const after = await finished(app, alice, (await submit(app, alice, 'probe', { fileId: (await upload(app, alice, good, 'good.wav')).id })).id);
     expect(after.state).toBe('succeeded');

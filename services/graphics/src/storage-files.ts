@@ -8,6 +8,7 @@ export type CallAs = (url: string, init?: RequestInit) => Promise<Response>;
 
 /** A failure of the job's input or output that retrying cannot fix; `code` goes into the job's error. */
 export class JobInputError extends Error {
+  readonly permanent = true;
   readonly code: string;
   constructor(code: string, message: string) {
     super(`${code}: ${message}`);

@@ -118,6 +118,8 @@ describe('graphics jobs', () => {
     const failed = await api.settled(alice, (await api.thumbnailJobOf(alice, truncated.id)).id);
     expect(failed.state).toBe('failed');
     expect(failed.lastError).toMatch(/corrupt_image/);
+    // Retrying cannot mend the bytes: one attempt, not the job's three.
+    expect(failed.attempts).toBe(1);
     const files = await expectJson(api.storage('GET', '/files?limit=100', { as: alice }), 200, z.object({ items: z.array(z.object({ filename: z.string() })) }));
     expect(files.items.map((f) => f.filename).filter((name) => name.startsWith('cut.'))).toEqual(['cut.jpg']);
     const probe = await expectJson(api.graphics('POST', '/jobs', { as: alice, body: { kind: 'probe', payload: { fileId: truncated.id } } }), 202, JobView);

@@ -11,6 +11,8 @@ export type ImageErrorCode =
   | 'image_too_large';
 
 export class ImageError extends Error {
+  /** The same bytes fail the same way: a job failing with it is not retried. */
+  readonly permanent = true;
   readonly code: ImageErrorCode;
   constructor(code: ImageErrorCode, message: string) {
     super(`${code}: ${message}`);
