@@ -9,6 +9,7 @@ import {
   SceneParams,
   UpdateSceneRequest,
   Channel,
+  SceneList,
 } from '@authorworks/domain';
 import {
   CursorInteger,
@@ -53,7 +54,17 @@ function sceneEvent(type: Parameters<typeof contentEvent>[0], access: BookAccess
   return contentEvent(type, { entity: 'scene', id, bookId: access.bookId, authorId: access.authorId, actorId, ...(changed ? { changed } : {}) });
 }
 
-export const createScene = defineRoute({ params: ChapterParams, body: CreateSceneRequest, auth: 'required' }, async (context) => {
+export const createScene = defineRoute({
+  params: ChapterParams,
+  body: CreateSceneRequest,
+  auth: 'required',
+  responses: { 201: Scene },
+  errors: {
+    403: 'The caller may read the book but not change it (author, owner or editor only)',
+    404: 'No chapter with that id, or none the caller may read',
+    422: '`unknown_character`: `povCharacterId` is not a character of this book',
+  },
+}, async (context) => {
   const body = context.body;
   const scene = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
@@ -74,7 +85,13 @@ export const createScene = defineRoute({ params: ChapterParams, body: CreateScen
 
 const PositionCursor = z.object({ p: CursorInteger });
 
-export const listScenes = defineRoute({ params: ChapterParams, query: PageQuery, auth: 'optional' }, async (context) => {
+export const listScenes = defineRoute({
+  params: ChapterParams,
+  query: PageQuery,
+  auth: 'optional',
+  responses: { 200: SceneList },
+  errors: { 400: '`invalid_cursor`', 404: 'No chapter with that id, or none the caller may read' },
+}, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });
   const after = decodeCursor(PositionCursor, context.query.cursor);
@@ -87,13 +104,28 @@ export const listScenes = defineRoute({ params: ChapterParams, query: PageQuery,
   return json(pageOf(rows, context.query.limit, (last) => ({ p: last.position })));
 });
 
-export const getScene = defineRoute({ params: SceneParams, auth: 'optional' }, async (context) => {
+export const getScene = defineRoute({
+  params: SceneParams,
+  auth: 'optional',
+  responses: { 200: Scene },
+  errors: { 404: 'No scene with that id, or none the caller may read' },
+}, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { scene: context.params.id }, context.principal, 'read', { what: 'scene' });
   return json(await selectScene(db, context.params.id));
 });
 
-export const updateScene = defineRoute({ params: SceneParams, body: UpdateSceneRequest, auth: 'required' }, async (context) => {
+export const updateScene = defineRoute({
+  params: SceneParams,
+  body: UpdateSceneRequest,
+  auth: 'required',
+  responses: { 200: Scene },
+  errors: {
+    403: 'The caller may read the book but not change it (author, owner or editor only)',
+    404: 'No scene with that id, or none the caller may read',
+    422: '`unknown_character`: `povCharacterId` is not a character of this book',
+  },
+}, async (context) => {
   const body = context.body;
   const scene = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { scene: context.params.id }, context.principal, 'write', { lock: true, what: 'scene' });
@@ -122,7 +154,15 @@ export const updateScene = defineRoute({ params: SceneParams, body: UpdateSceneR
   return json(scene);
 });
 
-export const deleteScene = defineRoute({ params: SceneParams, auth: 'required' }, async (context) => {
+export const deleteScene = defineRoute({
+  params: SceneParams,
+  auth: 'required',
+  responses: { 204: null },
+  errors: {
+    403: 'The caller may read the book but not change it (author, owner or editor only)',
+    404: 'No scene with that id, or none the caller may read',
+  },
+}, async (context) => {
   await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { scene: context.params.id }, context.principal, 'write', { lock: true, what: 'scene' });
     const { rows } = await tx.query('DELETE FROM scenes WHERE id = $1::text::uuid RETURNING chapter_id::text AS chapter, position', [context.params.id]);
@@ -132,7 +172,16 @@ export const deleteScene = defineRoute({ params: SceneParams, auth: 'required' }
   return noContent();
 });
 
-export const moveScene = defineRoute({ params: SceneParams, body: MoveSceneRequest, auth: 'required' }, async (context) => {
+export const moveScene = defineRoute({
+  params: SceneParams,
+  body: MoveSceneRequest,
+  auth: 'required',
+  responses: { 200: Scene },
+  errors: {
+    403: 'The caller may read the book but not change it (author, owner or editor only)',
+    404: 'No scene with that id, or none the caller may read',
+  },
+}, async (context) => {
   const scene = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { scene: context.params.id }, context.principal, 'write', { lock: true, what: 'scene' });
     await moveTo(tx, SCENES_IN_CHAPTER, context.params.id, context.body.position);
