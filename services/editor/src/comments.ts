@@ -1,4 +1,4 @@
-import { Channel, Id, PageQuery, type CommentAddedData } from '@authorworks/domain';
+import { Channel, Id, PageQuery, CommentThreadList, CreatedComment, EditorComment, type CommentAddedData } from '@authorworks/domain';
 import {
   CursorInteger,
   HttpError,
@@ -139,7 +139,19 @@ function selectOne(tx: SqlClient, chapterId: string, id: string) {
 }
 
 /** `POST /documents/{chapterId}/comments`: a thread on a range (reviewers too). */
-export const createComment = defineRoute({ params: DocumentParams, body: CreateCommentRequest, auth: 'required' }, async (context) => {
+export const createComment = defineRoute({
+  params: DocumentParams,
+  body: CreateCommentRequest,
+  auth: 'required',
+  responses: { 201: CreatedComment },
+  errors: {
+    400: '`invalid_version`: past the head; `range_out_of_range`: ends past the text',
+    403: 'The caller may read the chapter but not comment (author, owner, editor or reviewer only)',
+    404: 'No chapter with that id the caller may read',
+    409: '`reload_required`: the version is older than the kept history',
+    413: '`document_too_large`: the chapter is larger than a live document holds; `too_many_comments`: the chapter has the most open threads it may',
+  },
+}, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'comment');
   await openDocument(context, permissions);
   const comment = await changeWithEvents(context, Channel.editorEvents, async (tx, emit) => {
@@ -200,7 +212,17 @@ export const CommentParams = z.object({ chapterId: Id, commentId: Id });
 export const ReplyRequest = z.strictObject({ body: CommentBody });
 
 /** `POST /documents/{chapterId}/comments/{commentId}/replies`. */
-export const replyToComment = defineRoute({ params: CommentParams, body: ReplyRequest, auth: 'required' }, async (context) => {
+export const replyToComment = defineRoute({
+  params: CommentParams,
+  body: ReplyRequest,
+  auth: 'required',
+  responses: { 201: EditorComment },
+  errors: {
+    403: 'The caller may read the chapter but not comment (author, owner, editor or reviewer only)',
+    404: 'No chapter the caller may read, or no comment of it with that id',
+    413: '`document_too_large`: the chapter is larger than a live document holds; `too_many_replies`: the thread has the most replies it may',
+  },
+}, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'comment');
   await openDocument(context, permissions);
   const reply = await changeWithEvents(context, Channel.editorEvents, async (tx, emit) => {
@@ -236,7 +258,17 @@ export const replyToComment = defineRoute({ params: CommentParams, body: ReplyRe
 });
 
 /** `POST /documents/{chapterId}/comments/{commentId}/resolve`: closes the thread (its anchor then stays where it is). */
-export const resolveComment = defineRoute({ params: CommentParams, auth: 'required' }, async (context) => {
+export const resolveComment = defineRoute({
+  params: CommentParams,
+  auth: 'required',
+  responses: { 200: EditorComment },
+  errors: {
+    400: '`not_a_thread`: a reply cannot be resolved, its thread can',
+    403: 'The caller may read the chapter but not comment (author, owner, editor or reviewer only)',
+    404: 'No chapter the caller may read, or no comment of it with that id',
+    413: '`document_too_large`: the chapter is larger than a live document holds',
+  },
+}, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'comment');
   await openDocument(context, permissions);
   const thread = await changeWithEvents(context, Channel.editorEvents, async (tx) => {
@@ -261,7 +293,17 @@ const CreatedCursor = z.object({ s: CursorInteger });
  * `GET /documents/{chapterId}/comments[?resolved=]`: threads with their replies, oldest first,
  * each range at the document's current version (`version` in the answer).
  */
-export const listComments = defineRoute({ params: DocumentParams, query: ListCommentsQuery, auth: 'required' }, async (context) => {
+export const listComments = defineRoute({
+  params: DocumentParams,
+  query: ListCommentsQuery,
+  auth: 'required',
+  responses: { 200: CommentThreadList },
+  errors: {
+    400: '`invalid_cursor`',
+    404: 'No chapter with that id the caller may read',
+    413: '`document_too_large`: the chapter is larger than a live document holds',
+  },
+}, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'read');
   const document = await openDocument(context, permissions);
   const db = context.db();

@@ -1,4 +1,4 @@
-import { Id, type ChapterPermissions } from '@authorworks/domain';
+import { Id, EditorDocument, type ChapterPermissions } from '@authorworks/domain';
 import {
   HttpError,
   conflict,
@@ -132,7 +132,12 @@ export function documentView(document: DocumentRow, permissions: ChapterPermissi
 }
 
 /** `GET /documents/{chapterId}`: the live text and its version, created on first open. */
-export const getDocument = defineRoute({ params: DocumentParams, auth: 'required' }, async (context) => {
+export const getDocument = defineRoute({
+  params: DocumentParams,
+  auth: 'required',
+  responses: { 200: EditorDocument },
+  errors: { 404: 'No chapter with that id the caller may read', 413: '`document_too_large`: the chapter is larger than a live document holds' },
+}, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'read');
   const document = await openDocument(context, permissions);
   return json(documentView(document, permissions, await oldestVersion(context.db(), document.chapterId)));

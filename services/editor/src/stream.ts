@@ -30,7 +30,17 @@ function sse(event: string, data: unknown, id?: number): string {
  * the client reconnects with the last id it got and misses nothing. Without an id: a `ready`
  * event carrying the current id. If the operations after the id were pruned: `reload`.
  */
-export const streamDocument = defineRoute({ params: DocumentParams, query: StreamQuery, auth: 'required' }, async (context) => {
+export const streamDocument = defineRoute({
+  params: DocumentParams,
+  query: StreamQuery,
+  auth: 'required',
+  responses: { 200: { contentType: 'text/event-stream', description: 'Server-sent events after `Last-Event-ID` (header or `lastEventId`): `ready`, `operation`, `comment`, or `reload` when they were pruned; the answer ends after a batch and the client reconnects' } },
+  errors: {
+    400: '`validation_failed`: `Last-Event-ID` is not an id of this stream or has not happened yet',
+    404: 'No chapter with that id the caller may read',
+    413: '`document_too_large`: the chapter is larger than a live document holds',
+  },
+}, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'read');
   const document = await openDocument(context, permissions);
   const header = context.request.headers.get('last-event-id');
