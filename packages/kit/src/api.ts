@@ -38,7 +38,10 @@ export interface ApiOptions {
 }
 
 export interface RouteSpec<Params, Query, Body, Auth> {
-  /** What a 2xx answer carries, by status: the zod schema of its JSON body, `null` for no body (204), or a non-JSON body described. */
+  /**
+   * What a 2xx answer carries, by status: the zod schema of its JSON body, `null` for no body (204), or a non-JSON body described.
+   * Any other answer that is not the error envelope goes here too: a redirect or 304 (`null`), a 503 that still reports (`/ready`).
+   */
   responses: { [status: number]: ResponseBody };
   /**
    * The error statuses the route's own code answers (status → when), beyond those the kit derives

@@ -59,7 +59,16 @@ function isNonJsonBody(body: ResponseBody): body is NonJsonBody {
   return body !== null && !(body instanceof z.ZodType) && typeof (body as NonJsonBody).contentType === 'string';
 }
 
-const STATUS_TEXT: Record<number, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No content', 206: 'Partial content', 304: 'Not modified', 503: 'Unavailable' };
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  201: 'Created',
+  202: 'Accepted',
+  204: 'No content',
+  206: 'Partial content',
+  302: 'Found: the answer is at `Location`',
+  304: 'Not modified',
+  503: 'Unavailable',
+};
 
 /** `/books/:id/chapters` → `/books/{id}/chapters` */
 export function openApiPath(path: string): string {
