@@ -8,6 +8,7 @@ import { startService } from '@authorworks/spin-local/testing';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerUser, type Account } from './accounts.ts';
+import { AnswerContract } from './answer-contract.ts';
 import { type Case, forgedTokens, hostileCases } from './cases.ts';
 import { resolverOf, Unsatisfiable, validValue, type Resolve } from './json-schema.ts';
 import { bindTemplate, fillPath, type OpenApiDocument, type Operation, operationsOf } from './route-table.ts';
@@ -38,12 +39,22 @@ interface Finding {
   detail: string;
 }
 
-const findings = { serverErrors: [] as Finding[], envelopeViolations: [] as Finding[], hangs: [] as Finding[], wrongfulAccesses: [] as Finding[] };
+const findings = {
+  serverErrors: [] as Finding[],
+  envelopeViolations: [] as Finding[],
+  hangs: [] as Finding[],
+  wrongfulAccesses: [] as Finding[],
+  /** Answers their operation does not document: an undeclared status, or a 2xx body off its schema. */
+  offSpec: [] as Finding[],
+};
 let requests = 0;
 const skipped: string[] = [];
 
 let app: TestApp;
 const services: { base: string; document: OpenApiDocument; operations: Operation[]; resolve: Resolve }[] = [];
+const contract = new AnswerContract();
+/** Operation label → where its answers are documented: the service's base and the path as its document writes it. */
+const documented = new Map<string, { base: string; method: string; path: string }>();
 
 interface Sent {
   status: number | 'hung';
@@ -76,6 +87,17 @@ async function send(operation: string, sent: Case): Promise<Sent> {
     // Kept as text: an error answer that is not JSON is an envelope violation below.
   }
   const where = { operation, case: sent.label, status: response.status };
+  // The answer against the operation called; another method on its path (OPTIONS, PROPFIND) calls none.
+  const called = documented.get(operation);
+  if (called && (sent.method === called.method || (sent.method === 'HEAD' && called.method === 'GET'))) {
+    const problem = contract.violation(called.base, called.method, called.path, {
+      method: sent.method,
+      status: response.status,
+      contentType: response.headers.get('content-type'),
+      body,
+    });
+    if (problem !== null) findings.offSpec.push({ ...where, detail: `${sent.method} ${sent.path.slice(0, 200)}: ${problem}` });
+  }
   if (response.status >= 500) {
     findings.serverErrors.push({ ...where, detail: `${sent.method} ${sent.path.slice(0, 200)} → ${text.slice(0, 200)} | ${app.logs.text('error').slice(-400)}` });
   } else if (response.status >= 400) {
@@ -107,7 +129,7 @@ function since(): () => Record<keyof typeof findings, string> {
     return out;
   };
 }
-const NONE = { serverErrors: '', envelopeViolations: '', hangs: '', wrongfulAccesses: '' };
+const NONE = { serverErrors: '', envelopeViolations: '', hangs: '', wrongfulAccesses: '', offSpec: '' };
 const matrix = { resources: [] as string[], attempts: 0 };
 
 beforeAll(async () => {
@@ -120,7 +142,10 @@ beforeAll(async () => {
     const response = await app.fetch(`${base}/openapi.json`);
     expect(response.status, `${base}/openapi.json`).toBe(200);
     const document = (await response.json()) as OpenApiDocument;
-    services.push({ base, document, operations: operationsOf(document), resolve: resolverOf(document.components.schemas) });
+    const operations = operationsOf(document);
+    services.push({ base, document, operations, resolve: resolverOf(document.components.schemas) });
+    contract.add(document);
+    for (const operation of operations) documented.set(operation.label, { base, method: operation.method, path: operation.template.slice(base.length) });
   }
 });
 
@@ -128,7 +153,7 @@ afterAll(async () => {
   const counts = Object.fromEntries(Object.entries(findings).map(([name, items]) => [name, items.length]));
   console.log(
     `attack summary: ${requests} requests, ${counts.serverErrors} 5xx, ${counts.envelopeViolations} envelope violations, ` +
-      `${counts.wrongfulAccesses} wrongful accesses, ${counts.hangs} hung; matrix: ${matrix.attempts} calls by B and anonymous on A's ${matrix.resources.length} resources (${matrix.resources.join(', ')}) ` +
+      `${counts.wrongfulAccesses} wrongful accesses, ${counts.hangs} hung, ${counts.offSpec} answers off their spec; matrix: ${matrix.attempts} calls by B and anonymous on A's ${matrix.resources.length} resources (${matrix.resources.join(', ')}) ` +
       `(backends: ${app?.app.backends.postgres} Postgres, ${app?.app.backends.redis} Redis)` +
       (skipped.length > 0 ? `\nskipped (no valid input could be generated):\n  ${skipped.join('\n  ')}` : ''),
   );
