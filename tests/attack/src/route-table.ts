@@ -28,6 +28,8 @@ export interface OpenApiDocument {
     'x-auth'?: string;
     parameters?: Parameter[];
     requestBody?: { content: Record<string, { schema: JsonSchema }> };
+    /** By status: an answer with its media types, or the error envelope (`$ref`). */
+    responses?: Record<string, { $ref?: string; content?: Record<string, { schema?: JsonSchema }> }>;
   }>>;
   components: { schemas: Record<string, JsonSchema> };
 }
