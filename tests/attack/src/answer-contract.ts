@@ -42,6 +42,8 @@ export class AnswerContract {
   private readonly ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: true });
   private readonly documents = new Map<string, ContractDocument>();
   private readonly compiled = new Map<string, ValidateFunction>();
+  /** How many 2xx JSON bodies were validated against their schema, and against how many compiled schemas. */
+  readonly checked = { bodies: 0, schemas: 0 };
 
   constructor() {
     addFormats(this.ajv);
@@ -78,7 +80,9 @@ export class AnswerContract {
       const ref = `https://attack.invalid${base}/openapi.json#/paths/${pointer(path)}/${method.toLowerCase()}/responses/${status}/content/${pointer(range)}/schema`;
       validate = this.ajv.compile({ $ref: ref });
       this.compiled.set(key, validate);
+      this.checked.schemas += 1;
     }
+    this.checked.bodies += 1;
     if (validate(answer.body)) return null;
     const error = validate.errors?.[0];
     return `body does not match the ${status} schema: ${error?.instancePath || '(root)'} ${error?.message ?? ''} ${error?.params ? JSON.stringify(error.params) : ''}`.trim();

@@ -11,7 +11,7 @@ import { registerUser, type Account } from './accounts.ts';
 import { AnswerContract } from './answer-contract.ts';
 import { type Case, forgedTokens, hostileCases } from './cases.ts';
 import { resolverOf, Unsatisfiable, validValue, type Resolve } from './json-schema.ts';
-import { bindTemplate, fillPath, type OpenApiDocument, type Operation, operationsOf } from './route-table.ts';
+import { bindTemplate, fillPath, matchesTemplate, type OpenApiDocument, type Operation, operationsOf } from './route-table.ts';
 
 const AUTH_SECRET = 'attack-suite-secret-attack-suite-secret-0123';
 /** A request still unanswered after this long counts as hung (it is a bound, not a latency target). */
@@ -53,8 +53,32 @@ const skipped: string[] = [];
 let app: TestApp;
 const services: { base: string; document: OpenApiDocument; operations: Operation[]; resolve: Resolve }[] = [];
 const contract = new AnswerContract();
-/** Operation label → where its answers are documented: the service's base and the path as its document writes it. */
-const documented = new Map<string, { base: string; method: string; path: string }>();
+
+/**
+ * Which operation answers `method path`, as the router picks: the one the case was made for when
+ * it matches, else the one with the fewest params (literal paths come before `/:param` ones in
+ * every route table) — an empty path param makes `/jobs/{id}` the list `/jobs`. `other-method`
+ * when only other methods' routes match (405), `no-route` when none does (404).
+ */
+function answeringOperation(label: string, method: string, path: string): Operation | 'other-method' | 'no-route' {
+  const service = services.find(({ base }) => path === base || path.startsWith(`${base}/`));
+  const matching = service?.operations.filter((operation) => matchesTemplate(operation.template, path)) ?? [];
+  if (matching.length === 0) return 'no-route';
+  const answering = matching.filter((operation) => operation.method === method || (method === 'HEAD' && operation.method === 'GET'));
+  if (answering.length === 0) return 'other-method';
+  const template = label.slice(label.indexOf(' ') + 1);
+  return answering.find((operation) => operation.template === template) ?? answering.sort((a, b) => a.pathParams.length - b.pathParams.length)[0]!;
+}
+
+/** What is off the documents in an answer: a status or 2xx body its operation does not document, or a 404/405 where the document-wide conventions do not allow one. */
+function offSpec(label: string, sent: Case, status: number, contentType: string | null, body: unknown): string | null {
+  const answering = answeringOperation(label, sent.method, sent.path.split('?')[0]!);
+  if (answering === 'no-route') return status === 404 ? null : `no route matches, so 404 was due, got ${status}`;
+  if (answering === 'other-method') return status === 405 ? null : `no route of this method matches, so 405 was due, got ${status}`;
+  const base = services.find((service) => service.operations.includes(answering))!.base;
+  const problem = contract.violation(base, answering.method, answering.template.slice(base.length), { method: sent.method, status, contentType, body });
+  return problem === null ? null : `${answering.label}: ${problem}`;
+}
 
 interface Sent {
   status: number | 'hung';
@@ -87,17 +111,8 @@ async function send(operation: string, sent: Case): Promise<Sent> {
     // Kept as text: an error answer that is not JSON is an envelope violation below.
   }
   const where = { operation, case: sent.label, status: response.status };
-  // The answer against the operation called; another method on its path (OPTIONS, PROPFIND) calls none.
-  const called = documented.get(operation);
-  if (called && (sent.method === called.method || (sent.method === 'HEAD' && called.method === 'GET'))) {
-    const problem = contract.violation(called.base, called.method, called.path, {
-      method: sent.method,
-      status: response.status,
-      contentType: response.headers.get('content-type'),
-      body,
-    });
-    if (problem !== null) findings.offSpec.push({ ...where, detail: `${sent.method} ${sent.path.slice(0, 200)}: ${problem}` });
-  }
+  const problem = offSpec(operation, sent, response.status, response.headers.get('content-type'), body);
+  if (problem !== null) findings.offSpec.push({ ...where, detail: `${sent.method} ${sent.path.slice(0, 200)}: ${problem}` });
   if (response.status >= 500) {
     findings.serverErrors.push({ ...where, detail: `${sent.method} ${sent.path.slice(0, 200)} → ${text.slice(0, 200)} | ${app.logs.text('error').slice(-400)}` });
   } else if (response.status >= 400) {
@@ -145,7 +160,6 @@ beforeAll(async () => {
     const operations = operationsOf(document);
     services.push({ base, document, operations, resolve: resolverOf(document.components.schemas) });
     contract.add(document);
-    for (const operation of operations) documented.set(operation.label, { base, method: operation.method, path: operation.template.slice(base.length) });
   }
 });
 
@@ -153,7 +167,7 @@ afterAll(async () => {
   const counts = Object.fromEntries(Object.entries(findings).map(([name, items]) => [name, items.length]));
   console.log(
     `attack summary: ${requests} requests, ${counts.serverErrors} 5xx, ${counts.envelopeViolations} envelope violations, ` +
-      `${counts.wrongfulAccesses} wrongful accesses, ${counts.hangs} hung, ${counts.offSpec} answers off their spec; matrix: ${matrix.attempts} calls by B and anonymous on A's ${matrix.resources.length} resources (${matrix.resources.join(', ')}) ` +
+      `${counts.wrongfulAccesses} wrongful accesses, ${counts.hangs} hung, ${counts.offSpec} answers off their spec (${contract.checked.bodies} 2xx bodies validated against ${contract.checked.schemas} response schemas); matrix: ${matrix.attempts} calls by B and anonymous on A's ${matrix.resources.length} resources (${matrix.resources.join(', ')}) ` +
       `(backends: ${app?.app.backends.postgres} Postgres, ${app?.app.backends.redis} Redis)` +
       (skipped.length > 0 ? `\nskipped (no valid input could be generated):\n  ${skipped.join('\n  ')}` : ''),
   );

@@ -78,3 +78,15 @@ export function bindTemplate(template: string, resource: string): Record<string,
   }
   return Object.keys(bound).length > 0 ? bound : undefined;
 }
+
+/**
+ * Whether the router would take `path` (as sent: percent-encoded, without its query) for
+ * `template`, as itty-router matches: a param is one non-empty segment, trailing slashes are ignored.
+ */
+export function matchesTemplate(template: string, path: string): boolean {
+  const pattern = template
+    .split('/')
+    .map((segment) => (/^\{.+\}$/.test(segment) ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${pattern}/*$`).test(path);
+}
