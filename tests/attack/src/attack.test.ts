@@ -167,7 +167,7 @@ afterAll(async () => {
   const counts = Object.fromEntries(Object.entries(findings).map(([name, items]) => [name, items.length]));
   console.log(
     `attack summary: ${requests} requests, ${counts.serverErrors} 5xx, ${counts.envelopeViolations} envelope violations, ` +
-      `${counts.wrongfulAccesses} wrongful accesses, ${counts.hangs} hung, ${counts.offSpec} answers off their spec (${contract.checked.bodies} 2xx bodies validated against ${contract.checked.schemas} response schemas); matrix: ${matrix.attempts} calls by B and anonymous on A's ${matrix.resources.length} resources (${matrix.resources.join(', ')}) ` +
+      `${counts.wrongfulAccesses} wrongful accesses, ${counts.hangs} hung, ${counts.offSpec} answers off their spec (${contract.checked.bodies} 2xx bodies validated against ${contract.checked.schemas} response schemas, ${Math.round(contract.checked.ms)} ms in all); matrix: ${matrix.attempts} calls by B and anonymous on A's ${matrix.resources.length} resources (${matrix.resources.join(', ')}) ` +
       `(backends: ${app?.app.backends.postgres} Postgres, ${app?.app.backends.redis} Redis)` +
       (skipped.length > 0 ? `\nskipped (no valid input could be generated):\n  ${skipped.join('\n  ')}` : ''),
   );
@@ -293,6 +293,22 @@ describe('two-user matrix: what user A creates, user B and anonymous callers can
       ownReads += 1;
     }
     expect(ownReads).toBeGreaterThanOrEqual(4);
+    // A also calls every GET it can fill (lists, permissions, versions, members): a 2xx the fuzzer
+    // rarely provokes, each held to its operation's response schema like every answer.
+    const ownCalls: (() => Promise<void>)[] = [];
+    for (const { operation, resolve } of operations) {
+      if (operation.method !== 'GET') continue;
+      const bound = operation.pathParams.length === 0 ? {} : bindingOf(operation);
+      if (bound === undefined) continue;
+      try {
+        const sent = requestFor(operation, resolve, bound, owner);
+        ownCalls.push(async () => void (await send(operation.label, { ...sent, label: 'A calls its own' })));
+      } catch (error) {
+        if (!(error instanceof Unsatisfiable)) throw error;
+      }
+    }
+    await pool(ownCalls);
+    expect(ownCalls.length).toBeGreaterThan(30);
 
     // B and anonymous: every operation whose path binds to one of A's resources.
     const attempts: (() => Promise<void>)[] = [];
