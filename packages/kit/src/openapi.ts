@@ -44,7 +44,7 @@ function kitErrors(route: RegisteredRoute): Record<number, string> {
   if (route.params || route.query || route.body) {
     errors[400] = `\`validation_failed\`: a ${[route.params && 'path parameter', route.query && 'query field', route.body && 'body field'].filter(Boolean).join(', ')} is not valid (each in \`details\`)${route.body ? '; `malformed_json`: the body is not JSON' : ''}`;
   }
-  if (route.auth === 'optional') errors[401] = 'A bearer token was sent and is missing its scheme, invalid, expired or revoked (`invalid_token`, `token_expired`, `token_revoked`)';
+  if (route.auth === 'optional') errors[401] = 'An `Authorization` header was sent and holds no valid bearer token: `invalid_token`, `token_expired`, `token_revoked`';
   else if (route.auth !== undefined) errors[401] = 'No valid bearer token: `missing_token`, `invalid_token`, `token_expired`, `token_revoked`';
   if (route.auth !== undefined && route.auth !== 'optional' && route.auth !== 'required') errors[403] = `\`forbidden\`: the token lacks the \`${route.auth}\` role`;
   if (route.body) {
