@@ -31,7 +31,7 @@ import {
   changeWithEvents,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { loadBookAccess, requireBookAccess } from './access.ts';
+import { accessErrors, loadBookAccess, requireBookAccess } from './access.ts';
 import { BookStats, bumpRevision, readBookStats, recomputeBook } from './book-stats.ts';
 import { contentEvent } from './outbox.ts';
 
@@ -115,7 +115,7 @@ export const getBook = defineRoute({
   params: BookParams,
   auth: 'optional',
   responses: { 200: Book },
-  errors: { 404: 'No book with that id, or none the caller may read' },
+  errors: accessErrors('book'),
 }, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { book: context.params.id }, context.principal, 'read');
@@ -140,10 +140,7 @@ export const updateBook = defineRoute({
   body: UpdateBookRequest,
   auth: 'required',
   responses: { 200: Book },
-  errors: {
-    403: 'The caller may read the book but not change it (author, owner or editor only)',
-    404: 'No book with that id, or none the caller may read',
-  },
+  errors: accessErrors('book', 'write'),
 }, async (context) => {
   const body = context.body;
   const book = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
@@ -171,7 +168,7 @@ export const deleteBook = defineRoute({
   params: BookParams,
   auth: 'required',
   responses: { 204: null },
-  errors: { 403: 'The caller may read the book but not delete it (author or admin only)', 404: 'No book with that id, or none the caller may read' },
+  errors: accessErrors('book', 'delete'),
 }, async (context) => {
   await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'delete', { lock: true });
@@ -186,8 +183,7 @@ export const publishBook = defineRoute({
   auth: 'required',
   responses: { 200: Book },
   errors: {
-    403: 'The caller may read the book but not publish it (author or owner only)',
-    404: 'No book with that id, or none the caller may read',
+    ...accessErrors('book', 'publish'),
     422: '`book_private`: a private book cannot be published',
   },
 }, async (context) => {
@@ -210,7 +206,7 @@ export const unpublishBook = defineRoute({
   params: BookParams,
   auth: 'required',
   responses: { 200: Book },
-  errors: { 403: 'The caller may read the book but not publish it (author or owner only)', 404: 'No book with that id, or none the caller may read' },
+  errors: accessErrors('book', 'publish'),
 }, async (context) => {
   const book = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'publish', { lock: true });
@@ -235,7 +231,7 @@ export const bookPermissions = defineRoute({
   query: PermissionsQuery,
   auth: 'required',
   responses: { 200: BookPermissions },
-  errors: { 403: 'Only an admin may ask about another user', 404: 'No book with that id, or none the caller may read' },
+  errors: { 403: 'Only an admin may ask about another user', ...accessErrors('book') },
 }, async (context) => {
   const asked = context.query.userId ?? context.principal.userId;
   const isAdmin = context.principal.roles.includes('admin');
@@ -255,7 +251,7 @@ export const getBookStats = defineRoute({
   params: BookParams,
   auth: 'optional',
   responses: { 200: BookStats },
-  errors: { 404: 'No book with that id, or none the caller may read' },
+  errors: accessErrors('book'),
 }, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { book: context.params.id }, context.principal, 'read');
@@ -271,7 +267,7 @@ export const recomputeBookStats = defineRoute({
   params: BookParams,
   auth: 'required',
   responses: { 200: BookStats },
-  errors: { 404: 'No book with that id, or none the caller may read' },
+  errors: accessErrors('book'),
 }, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { book: context.params.id }, context.principal, 'read');

@@ -36,7 +36,7 @@ import {
   changeWithEvents,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { loadBookAccess, requireBookAccess, type BookAccess } from './access.ts';
+import { accessErrors, loadBookAccess, requireBookAccess, type BookAccess } from './access.ts';
 import { bumpRevision } from './book-stats.ts';
 import { contentEvent } from './outbox.ts';
 
@@ -64,10 +64,7 @@ export const createChapter = defineRoute({
   body: CreateChapterRequest,
   auth: 'required',
   responses: { 201: Chapter },
-  errors: {
-    403: 'The caller may read the book but not change it (author, owner or editor only)',
-    404: 'No book with that id, or none the caller may read',
-  },
+  errors: accessErrors('book', 'write'),
 }, async (context) => {
   const chapter = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'write', { lock: true });
@@ -92,7 +89,7 @@ export const listChapters = defineRoute({
   query: PageQuery,
   auth: 'optional',
   responses: { 200: ChapterList },
-  errors: { 400: '`invalid_cursor`', 404: 'No book with that id, or none the caller may read' },
+  errors: { 400: '`invalid_cursor`', ...accessErrors('book') },
 }, async (context) => {
   const db = context.db();
   const access = await requireBookAccess(db, { book: context.params.id }, context.principal, 'read');
@@ -115,7 +112,7 @@ export const chapterPermissions = defineRoute({
   params: ChapterParams,
   auth: 'required',
   responses: { 200: ChapterPermissions },
-  errors: { 404: 'No chapter with that id, or none the caller may read' },
+  errors: accessErrors('chapter'),
 }, async (context) => {
   const db = context.db();
   const access = await loadBookAccess(db, { chapter: context.params.id }, context.principal);
@@ -128,7 +125,7 @@ export const getChapter = defineRoute({
   params: ChapterParams,
   auth: 'optional',
   responses: { 200: Chapter },
-  errors: { 404: 'No chapter with that id, or none the caller may read' },
+  errors: accessErrors('chapter'),
 }, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });
@@ -140,10 +137,7 @@ export const updateChapter = defineRoute({
   body: UpdateChapterRequest,
   auth: 'required',
   responses: { 200: Chapter },
-  errors: {
-    403: 'The caller may read the book but not change it (author, owner or editor only)',
-    404: 'No chapter with that id, or none the caller may read',
-  },
+  errors: accessErrors('chapter', 'write'),
 }, async (context) => {
   const chapter = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
@@ -164,10 +158,7 @@ export const deleteChapter = defineRoute({
   params: ChapterParams,
   auth: 'required',
   responses: { 204: null },
-  errors: {
-    403: 'The caller may read the book but not change it (author, owner or editor only)',
-    404: 'No chapter with that id, or none the caller may read',
-  },
+  errors: accessErrors('chapter', 'write'),
 }, async (context) => {
   await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
@@ -185,10 +176,7 @@ export const moveChapter = defineRoute({
   body: MoveChapterRequest,
   auth: 'required',
   responses: { 200: Chapter },
-  errors: {
-    403: 'The caller may read the book but not change it (author, owner or editor only)',
-    404: 'No chapter with that id, or none the caller may read',
-  },
+  errors: accessErrors('chapter', 'write'),
 }, async (context) => {
   const chapter = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
@@ -224,7 +212,7 @@ export const getChapterContent = defineRoute({
   params: ChapterParams,
   auth: 'optional',
   responses: { 200: ChapterContent },
-  errors: { 404: 'No chapter with that id, or none the caller may read' },
+  errors: accessErrors('chapter'),
 }, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });
@@ -251,8 +239,7 @@ export const putChapterContent = defineRoute({
   maxBodyBytes: CHAPTER_CONTENT_MAX_BYTES,
   responses: { 200: ChapterVersionSummary },
   errors: {
-    403: 'The caller may read the book but not change it (author, owner or editor only)',
-    404: 'No chapter with that id, or none the caller may read',
+    ...accessErrors('chapter', 'write'),
     409: '`version_conflict`: `baseVersion` is not the newest; the envelope\'s `error.current` is the current content',
   },
 }, async (context) => {
@@ -307,7 +294,7 @@ export const listChapterVersions = defineRoute({
   query: PageQuery,
   auth: 'optional',
   responses: { 200: ChapterVersionList },
-  errors: { 400: '`invalid_cursor`', 404: 'No chapter with that id, or none the caller may read' },
+  errors: { 400: '`invalid_cursor`', ...accessErrors('chapter') },
 }, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });

@@ -28,7 +28,7 @@ import {
   changeWithEvents,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { requireBookAccess, type BookAccess } from './access.ts';
+import { accessErrors, requireBookAccess, type BookAccess } from './access.ts';
 import { contentEvent } from './outbox.ts';
 
 
@@ -76,8 +76,7 @@ export const createCharacter = defineRoute({
   auth: 'required',
   responses: { 201: Character },
   errors: {
-    403: 'The caller may read the book but not change it (author, owner or editor only)',
-    404: 'No book with that id, or none the caller may read',
+    ...accessErrors('book', 'write'),
     422: '`unknown_character`: a referenced character is not of this book (or is the character itself)',
   },
 }, async (context) => {
@@ -104,7 +103,7 @@ export const listCharacters = defineRoute({
   query: PageQuery,
   auth: 'optional',
   responses: { 200: CharacterList },
-  errors: { 400: '`invalid_cursor`', 404: 'No book with that id, or none the caller may read' },
+  errors: { 400: '`invalid_cursor`', ...accessErrors('book') },
 }, async (context) => {
   const db = context.db();
   const access = await requireBookAccess(db, { book: context.params.id }, context.principal, 'read');
@@ -126,7 +125,7 @@ export const getCharacter = defineRoute({
   params: CharacterParams,
   auth: 'optional',
   responses: { 200: Character },
-  errors: { 404: 'No character with that id, or none the caller may read' },
+  errors: accessErrors('character'),
 }, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { character: context.params.id }, context.principal, 'read', { what: 'character' });
@@ -139,8 +138,7 @@ export const updateCharacter = defineRoute({
   auth: 'required',
   responses: { 200: Character },
   errors: {
-    403: 'The caller may read the book but not change it (author, owner or editor only)',
-    404: 'No character with that id, or none the caller may read',
+    ...accessErrors('character', 'write'),
     422: '`unknown_character`: a referenced character is not of this book (or is the character itself)',
   },
 }, async (context) => {
@@ -178,10 +176,7 @@ export const deleteCharacter = defineRoute({
   params: CharacterParams,
   auth: 'required',
   responses: { 204: null },
-  errors: {
-    403: 'The caller may read the book but not change it (author, owner or editor only)',
-    404: 'No character with that id, or none the caller may read',
-  },
+  errors: accessErrors('character', 'write'),
 }, async (context) => {
   await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { character: context.params.id }, context.principal, 'write', { lock: true, what: 'character' });

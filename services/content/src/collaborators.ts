@@ -29,7 +29,7 @@ import {
   changeWithEvents,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { loadBookAccess, requireBookAccess } from './access.ts';
+import { accessErrors, loadBookAccess, requireBookAccess } from './access.ts';
 import { contentEvent } from './outbox.ts';
 
 const COLLABORATOR_COLUMNS = `k.id::text AS id, k.book_id::text AS "bookId", k.user_id::text AS "userId", k.role, k.status,
@@ -62,7 +62,7 @@ export const listCollaborators = defineRoute({
   errors: {
     400: '`invalid_cursor`',
     403: 'Only the book\'s author and collaborators may see its collaborators',
-    404: 'No book with that id, or none the caller may read',
+    ...accessErrors('book'),
   },
 }, async (context) => {
   const db = context.db();
@@ -94,8 +94,7 @@ export const inviteCollaborator = defineRoute({
   auth: 'required',
   responses: { 201: Collaborator },
   errors: {
-    403: 'The caller may read the book but not manage collaborators (author or owner only)',
-    404: 'No book with that id, or none the caller may read',
+    ...accessErrors('book', 'manage'),
     409: '`already_invited`: the user is already invited or collaborating',
     422: '`already_author`: the author cannot be invited',
   },

@@ -28,7 +28,7 @@ import {
   changeWithEvents,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { requireBookAccess, type BookAccess } from './access.ts';
+import { accessErrors, requireBookAccess, type BookAccess } from './access.ts';
 import { requireCharactersOfBook } from './characters.ts';
 import { contentEvent } from './outbox.ts';
 
@@ -60,8 +60,7 @@ export const createScene = defineRoute({
   auth: 'required',
   responses: { 201: Scene },
   errors: {
-    403: 'The caller may read the book but not change it (author, owner or editor only)',
-    404: 'No chapter with that id, or none the caller may read',
+    ...accessErrors('chapter', 'write'),
     422: '`unknown_character`: `povCharacterId` is not a character of this book',
   },
 }, async (context) => {
@@ -90,7 +89,7 @@ export const listScenes = defineRoute({
   query: PageQuery,
   auth: 'optional',
   responses: { 200: SceneList },
-  errors: { 400: '`invalid_cursor`', 404: 'No chapter with that id, or none the caller may read' },
+  errors: { 400: '`invalid_cursor`', ...accessErrors('chapter') },
 }, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });
@@ -108,7 +107,7 @@ export const getScene = defineRoute({
   params: SceneParams,
   auth: 'optional',
   responses: { 200: Scene },
-  errors: { 404: 'No scene with that id, or none the caller may read' },
+  errors: accessErrors('scene'),
 }, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { scene: context.params.id }, context.principal, 'read', { what: 'scene' });
@@ -121,8 +120,7 @@ export const updateScene = defineRoute({
   auth: 'required',
   responses: { 200: Scene },
   errors: {
-    403: 'The caller may read the book but not change it (author, owner or editor only)',
-    404: 'No scene with that id, or none the caller may read',
+    ...accessErrors('scene', 'write'),
     422: '`unknown_character`: `povCharacterId` is not a character of this book',
   },
 }, async (context) => {
@@ -158,10 +156,7 @@ export const deleteScene = defineRoute({
   params: SceneParams,
   auth: 'required',
   responses: { 204: null },
-  errors: {
-    403: 'The caller may read the book but not change it (author, owner or editor only)',
-    404: 'No scene with that id, or none the caller may read',
-  },
+  errors: accessErrors('scene', 'write'),
 }, async (context) => {
   await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { scene: context.params.id }, context.principal, 'write', { lock: true, what: 'scene' });
@@ -177,10 +172,7 @@ export const moveScene = defineRoute({
   body: MoveSceneRequest,
   auth: 'required',
   responses: { 200: Scene },
-  errors: {
-    403: 'The caller may read the book but not change it (author, owner or editor only)',
-    404: 'No scene with that id, or none the caller may read',
-  },
+  errors: accessErrors('scene', 'write'),
 }, async (context) => {
   const scene = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { scene: context.params.id }, context.principal, 'write', { lock: true, what: 'scene' });

@@ -1,9 +1,9 @@
 import { Id, PageQuery, Checkpoint, CheckpointList, CommittedEdit } from '@authorworks/domain';
 import { CursorInteger, created, decodeCursor, defineRoute, isoTimestamp, json, notFound, pageOf, queryOne, queryRows, sqlInt } from '@authorworks/kit';
 import { z } from 'zod';
-import { requireChapterAccess } from './access.ts';
+import { accessErrors, requireChapterAccess } from './access.ts';
 import { saveChapterVersion } from './content-service.ts';
-import { DocumentParams, openDocument, selectDocument } from './documents.ts';
+import { DOCUMENT_TOO_LARGE, DocumentParams, openDocument, selectDocument } from './documents.ts';
 import { commitOperation, editorThrottle } from './operations.ts';
 import { diffToOp } from './text-ops.ts';
 
@@ -34,9 +34,8 @@ export const createCheckpoint = defineRoute({
   throttle: editorThrottle,
   responses: { 201: Checkpoint },
   errors: {
-    403: 'The caller may read the chapter but not edit it (author, owner or editor only)',
-    404: 'No chapter with that id the caller may read',
-    413: '`document_too_large`: the chapter is larger than a live document holds',
+    ...accessErrors('write'),
+    413: DOCUMENT_TOO_LARGE,
   },
 }, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'write');
@@ -67,8 +66,8 @@ export const listCheckpoints = defineRoute({
   responses: { 200: CheckpointList },
   errors: {
     400: '`invalid_cursor`',
-    404: 'No chapter with that id the caller may read',
-    413: '`document_too_large`: the chapter is larger than a live document holds',
+    ...accessErrors(),
+    413: DOCUMENT_TOO_LARGE,
   },
 }, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'read');
@@ -98,9 +97,9 @@ export const revertToCheckpoint = defineRoute({
   throttle: editorThrottle,
   responses: { 200: CommittedEdit },
   errors: {
-    403: 'The caller may read the chapter but not edit it (author, owner or editor only)',
+    ...accessErrors('write'),
     404: 'No chapter the caller may read, or no checkpoint of it with that id',
-    413: '`document_too_large`: the chapter is larger than a live document holds',
+    413: DOCUMENT_TOO_LARGE,
   },
 }, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'write');

@@ -18,8 +18,8 @@ import {
   type SqlClient,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { requireChapterAccess } from './access.ts';
-import { DocumentParams, Version, oldestVersion, openDocument, reloadRequired } from './documents.ts';
+import { accessErrors, requireChapterAccess } from './access.ts';
+import { DOCUMENT_TOO_LARGE, DocumentParams, Version, oldestVersion, openDocument, reloadRequired } from './documents.ts';
 import { transformRange, type Operation } from './text-ops.ts';
 
 /** Open (unresolved) threads per document: each commit moves their anchors. */
@@ -146,8 +146,7 @@ export const createComment = defineRoute({
   responses: { 201: CreatedComment },
   errors: {
     400: '`invalid_version`: past the head; `range_out_of_range`: ends past the text',
-    403: 'The caller may read the chapter but not comment (author, owner, editor or reviewer only)',
-    404: 'No chapter with that id the caller may read',
+    ...accessErrors('comment'),
     409: '`reload_required`: the version is older than the kept history',
     413: '`document_too_large`: the chapter is larger than a live document holds; `too_many_comments`: the chapter has the most open threads it may',
   },
@@ -218,7 +217,7 @@ export const replyToComment = defineRoute({
   auth: 'required',
   responses: { 201: EditorComment },
   errors: {
-    403: 'The caller may read the chapter but not comment (author, owner, editor or reviewer only)',
+    ...accessErrors('comment'),
     404: 'No chapter the caller may read, or no comment of it with that id',
     413: '`document_too_large`: the chapter is larger than a live document holds; `too_many_replies`: the thread has the most replies it may',
   },
@@ -264,9 +263,9 @@ export const resolveComment = defineRoute({
   responses: { 200: EditorComment },
   errors: {
     400: '`not_a_thread`: a reply cannot be resolved, its thread can',
-    403: 'The caller may read the chapter but not comment (author, owner, editor or reviewer only)',
+    ...accessErrors('comment'),
     404: 'No chapter the caller may read, or no comment of it with that id',
-    413: '`document_too_large`: the chapter is larger than a live document holds',
+    413: DOCUMENT_TOO_LARGE,
   },
 }, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'comment');
@@ -300,8 +299,8 @@ export const listComments = defineRoute({
   responses: { 200: CommentThreadList },
   errors: {
     400: '`invalid_cursor`',
-    404: 'No chapter with that id the caller may read',
-    413: '`document_too_large`: the chapter is larger than a live document holds',
+    ...accessErrors(),
+    413: DOCUMENT_TOO_LARGE,
   },
 }, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'read');

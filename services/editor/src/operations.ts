@@ -16,9 +16,9 @@ import {
   type ThrottleRule,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { requireChapterAccess } from './access.ts';
+import { accessErrors, requireChapterAccess } from './access.ts';
 import { transformAnchors } from './comments.ts';
-import { DocumentParams, Version, documentTooLarge, oldestVersion, openDocument, reloadRequired, selectDocument, textAt } from './documents.ts';
+import { DOCUMENT_TOO_LARGE, DocumentParams, Version, documentTooLarge, oldestVersion, openDocument, reloadRequired, selectDocument, textAt } from './documents.ts';
 import { DOCUMENT_MAX_BYTES, Operation, applyOp, assertFits, canonicalOp, diffToOp, outputLength, transformOp, utf8Bytes, type Operation as TextOp } from './text-ops.ts';
 
 /** The editor's events on `editor-events`. */
@@ -216,8 +216,7 @@ export const postOperations = defineRoute(
     responses: { 200: CommittedEdit },
     errors: {
       400: '`not_opened`, `invalid_base_version` (past the head), `operation_out_of_range` (reads past the text)',
-      403: 'The caller may read the chapter but not edit it (author, owner or editor only)',
-      404: 'No chapter with that id the caller may read',
+      ...accessErrors('write'),
       409: '`reload_required`: the version is older than the kept history',
       413: '`document_too_large`: the chapter is larger than a live document holds; `operation_too_large`: too many components or characters in one request',
     },
@@ -262,9 +261,9 @@ export const listOperations = defineRoute({
   responses: { 200: EditorOperationList },
   errors: {
     400: '`invalid_version`: past the head; `invalid_cursor`; `validation_failed`: neither `since` nor `cursor`',
-    404: 'No chapter with that id the caller may read',
+    ...accessErrors(),
     409: '`reload_required`: the version is older than the kept history',
-    413: '`document_too_large`: the chapter is larger than a live document holds',
+    413: DOCUMENT_TOO_LARGE,
   },
 }, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'read');
@@ -316,10 +315,9 @@ export const putContent = defineRoute(
     throttle: editorThrottle,
     responses: { 200: CommittedEdit },
     errors: {
-      403: 'The caller may read the chapter but not edit it (author, owner or editor only)',
-      404: 'No chapter with that id the caller may read',
+      ...accessErrors('write'),
       409: '`reload_required`: the version is older than the kept history',
-      413: '`document_too_large`: the chapter is larger than a live document holds',
+      413: DOCUMENT_TOO_LARGE,
     },
   },
   async (context) => {

@@ -1,8 +1,8 @@
 import { PresenceAnswer, PresenceList } from '@authorworks/domain';
 import { HttpError, badRequest, defineRoute, json, queryRows, redisText, utf8, type RedisClient, type SqlClient } from '@authorworks/kit';
 import { z } from 'zod';
-import { requireChapterAccess } from './access.ts';
-import { DocumentParams, Version, oldestVersion, openDocument, reloadRequired } from './documents.ts';
+import { accessErrors, requireChapterAccess } from './access.ts';
+import { DOCUMENT_TOO_LARGE, DocumentParams, Version, oldestVersion, openDocument, reloadRequired } from './documents.ts';
 import { editorThrottle } from './operations.ts';
 import { transformPosition, type Operation } from './text-ops.ts';
 
@@ -108,7 +108,7 @@ export const putPresence = defineRoute({
   responses: { 200: PresenceAnswer },
   errors: {
     400: '`invalid_version`: past the head; `position_out_of_range`: outside the text',
-    404: 'No chapter with that id the caller may read',
+    ...accessErrors(),
     409: '`reload_required`: the version is older than the kept history',
     413: '`document_too_large`: the chapter is larger than a live document holds; `too_many_present`: the document shows the most people it may',
   },
@@ -150,7 +150,7 @@ export const listPresence = defineRoute({
   params: DocumentParams,
   auth: 'required',
   responses: { 200: PresenceList },
-  errors: { 404: 'No chapter with that id the caller may read', 413: '`document_too_large`: the chapter is larger than a live document holds' },
+  errors: { ...accessErrors(), 413: DOCUMENT_TOO_LARGE },
 }, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'read');
   const document = await openDocument(context, permissions);

@@ -1,8 +1,8 @@
 import { badRequest, defineRoute, queryOne, queryRows, sqlInt } from '@authorworks/kit';
 import { z } from 'zod';
-import { requireChapterAccess } from './access.ts';
+import { accessErrors, requireChapterAccess } from './access.ts';
 import { commentView, selectComments } from './comments.ts';
-import { DocumentParams, openDocument } from './documents.ts';
+import { DOCUMENT_TOO_LARGE, DocumentParams, openDocument } from './documents.ts';
 import { OPERATION_COLUMNS, OperationRow } from './operations.ts';
 import { presenceView, presentUsers } from './presence.ts';
 
@@ -37,8 +37,8 @@ export const streamDocument = defineRoute({
   responses: { 200: { contentType: 'text/event-stream', description: 'Server-sent events after `Last-Event-ID` (header or `lastEventId`): `ready`, `operation`, `comment`, or `reload` when they were pruned; the answer ends after a batch and the client reconnects' } },
   errors: {
     400: '`validation_failed`: `Last-Event-ID` is not an id of this stream or has not happened yet',
-    404: 'No chapter with that id the caller may read',
-    413: '`document_too_large`: the chapter is larger than a live document holds',
+    ...accessErrors(),
+    413: DOCUMENT_TOO_LARGE,
   },
 }, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'read');
