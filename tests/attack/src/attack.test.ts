@@ -185,6 +185,10 @@ describe('route tables', () => {
     }
     const content = services.find((s) => s.base === '/v1/content')!;
     expect(content.operations.map((o) => o.label)).toEqual(expect.arrayContaining(['POST /v1/content/books', 'GET /v1/content/books/{id}', 'PUT /v1/content/chapters/{id}/content']));
+    // The answers are documented for real: a book without its fields is off the 200 schema, a 409 undocumented.
+    const answer = (status: number, body: unknown) => ({ method: 'GET', status, contentType: 'application/json', body });
+    expect(contract.violation('/v1/content', 'GET', '/books/{id}', answer(200, { id: '6f1c1a52-6a53-4c7e-9d43-1f1e7d1e2a10' }))).toMatch(/200 schema/);
+    expect(contract.violation('/v1/content', 'GET', '/books/{id}', answer(409, {}))).toMatch(/not documented/);
   });
 });
 
