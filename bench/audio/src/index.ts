@@ -5,7 +5,7 @@ import { createApi, serveHttp } from '@authorworks/kit/spin';
 import { z } from 'zod';
 import { OPERATIONS, runOperation } from './operations.ts';
 
-const run = defineRoute({ params: z.object({ operation: z.enum(OPERATIONS) }), maxBodyBytes: 256 * 1024 * 1024 }, async (ctx) => {
+const run = defineRoute({ params: z.object({ operation: z.enum(OPERATIONS) }), maxBodyBytes: 256 * 1024 * 1024, responses: { 200: z.object({ readMs: z.number(), ms: z.number(), summary: z.unknown() }) } }, async (ctx) => {
   const started = Date.now();
   const bytes = new Uint8Array(await ctx.request.arrayBuffer());
   const read = Date.now();

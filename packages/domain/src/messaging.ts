@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, Timestamp } from './common.ts';
+import { Id, Page, Timestamp } from './common.ts';
 
 // ── Messaging: conversations, messages, notifications ───────────────────
 
@@ -80,3 +80,13 @@ export const NotificationPreference = z.object({
   email: z.boolean(),
 });
 export type NotificationPreference = z.infer<typeof NotificationPreference>;
+
+// List answers of the messaging routes.
+export const ConversationList = Page(Conversation);
+export const ConversationMemberList = Page(ConversationMember);
+export const MessageList = Page(Message);
+export const NotificationList = Page(Notification);
+/** Every notification type with the caller's choice: not paged, there are only a few. */
+export const NotificationPreferenceList = z.object({ items: z.array(NotificationPreference) });
+/** Answer of `POST /notifications/read-all`: how many were marked. */
+export const NotificationsMarked = z.object({ marked: z.number().int().nonnegative() });

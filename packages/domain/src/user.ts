@@ -143,6 +143,10 @@ export const PreferenceList = Page(Preference);
 export type PreferenceList = z.infer<typeof PreferenceList>;
 
 export const UserParams = z.object({ id: Id });
+
+/** Answer of `GET /v1/users/auth/verify` (also sent as `X-User-Id` and `X-User-Roles`). */
+export const VerifiedCaller = z.object({ userId: Id, roles: z.array(z.string()) });
+export type VerifiedCaller = z.infer<typeof VerifiedCaller>;
 export const PreferenceParams = z.object({ key: PreferenceKey });
 
 export const AdminUserListQuery = PageQuery.extend({

@@ -7,6 +7,9 @@ import { inMemoryHost } from './in-memory-host.ts';
 import { signAccessToken } from './jwt.ts';
 import { json } from './responses.ts';
 
+const OkAnswer = z.object({ ok: z.literal(true) });
+const UserIdAnswer = z.object({ userId: z.string().nullable() });
+
 const secret = 'kit-test-secret-kit-test-secret-0123456789';
 const userId = '4f1c2b7e-0a4e-4a51-9d1b-6f1f1e9f2a10';
 
@@ -22,23 +25,24 @@ function makeApi(variables: Record<string, string> = {}) {
         params: z.object({ id: z.uuid() }),
         query: z.object({ dryRun: z.enum(['true', 'false']).optional() }),
         body: z.object({ name: z.string().min(1), tags: z.array(z.string()).max(2) }),
+        responses: { 201: z.object({ id: z.uuid(), dryRun: z.enum(['true', 'false']).nullable(), name: z.string() }) },
       },
       async ({ params, query, body }) => json({ id: params.id, dryRun: query.dryRun ?? null, name: body.name }, { status: 201 })),
     )
-    .get('/me', defineRoute({ auth: 'required' }, async ({ principal }) => json({ userId: principal.userId })))
-    .get('/admin', defineRoute({ auth: 'admin' }, async () => json({ ok: true })))
-    .get('/maybe', defineRoute({ auth: 'optional' }, async ({ principal }) => json({ userId: principal?.userId ?? null })))
-    .get('/boom', defineRoute({}, async () => {
+    .get('/me', defineRoute({ auth: 'required', responses: { 200: UserIdAnswer } }, async ({ principal }) => json({ userId: principal.userId })))
+    .get('/admin', defineRoute({ auth: 'admin', responses: { 200: OkAnswer } }, async () => json({ ok: true })))
+    .get('/maybe', defineRoute({ auth: 'optional', responses: { 200: UserIdAnswer } }, async ({ principal }) => json({ userId: principal?.userId ?? null })))
+    .get('/boom', defineRoute({ responses: { 200: OkAnswer } }, async () => {
       throw new Error('database password is hunter2');
     }))
-    .get('/teapot', defineRoute({}, async () => {
+    .get('/teapot', defineRoute({ responses: { 200: OkAnswer }, errors: { 418: 'always' } }, async () => {
       throw new HttpError(418, 'teapot', 'I am a teapot');
     }))
-    .post('/publish', defineRoute({}, async ({ events }) => {
+    .post('/publish', defineRoute({ responses: { 200: OkAnswer } }, async ({ events }) => {
       await events.publish('demo-events', 'demo.done', 'thing-1', { ok: true });
       return json({ ok: true });
     }))
-    .get('/secret', defineRoute({}, async ({ config }) => json({ value: config.required('missing_thing') })));
+    .get('/secret', defineRoute({ responses: { 200: z.object({ value: z.string() }) } }, async ({ config }) => json({ value: config.required('missing_thing') })));
   return { api, host };
 }
 
@@ -266,7 +270,7 @@ describe('calling another service', () => {
       return new Response('{}', { status: 200 });
     });
     const { api } = makeApi();
-    api.get('/proxy', defineRoute({}, async ({ callService }) => callService('http://content-api.spin.internal/v1/content/books')));
+    api.get('/proxy', defineRoute({ responses: { 200: z.unknown() } }, async ({ callService }) => callService('http://content-api.spin.internal/v1/content/books')));
     const token = signAccessToken({ sub: userId, roles: ['user'] }, { secret });
     await api.fetch(new Request(url('/proxy'), { headers: { authorization: `Bearer ${token}`, 'x-request-id': 'trace-7' } }));
     expect(seen[0]!.headers.get('x-request-id')).toBe('trace-7');

@@ -18,7 +18,7 @@ import { requestId } from './middleware/request-id.ts';
 import { requestLog } from './middleware/request-log.ts';
 import { throttle, type ThrottleRule } from './middleware/throttle.ts';
 import { validateInput } from './middleware/validate-input.ts';
-import { openApiDocument, type RegisteredRoute } from './openapi.ts';
+import { openApiDocument, type RegisteredRoute, type ResponseBody } from './openapi.ts';
 
 export interface ApiOptions {
   /** Service name as it appears in health answers and logs, e.g. `content`. */
@@ -38,6 +38,17 @@ export interface ApiOptions {
 }
 
 export interface RouteSpec<Params, Query, Body, Auth> {
+  /**
+   * What a 2xx answer carries, by status: the zod schema of its JSON body, `null` for no body (204), or a non-JSON body described.
+   * Any other answer that is not the error envelope goes here too: a redirect or 304 (`null`), a 503 that still reports (`/ready`).
+   */
+  responses: { [status: number]: ResponseBody };
+  /**
+   * The error statuses the route's own code answers (status → when), beyond those the kit derives
+   * from the spec: 400 for params/query/body, 401 for auth, 403 for a role, 413/415 for a body,
+   * 429 when throttled. Each is answered with the error envelope (openapi.ts documents them).
+   */
+  errors?: { [status: number]: string };
   params?: Params;
   query?: Query;
   body?: Body;
@@ -55,7 +66,7 @@ export interface Route<Params, Query, Body, Auth> {
   handler: RouteHandler<Params, Query, Body, Auth>;
 }
 
-/** Ties a handler's context type to its spec: `export const getMe = defineRoute({ auth: 'required' }, async (ctx) => ...)`. */
+/** Ties a handler's context type to its spec: `export const getMe = defineRoute({ auth: 'required', responses: { 200: Me } }, async (ctx) => ...)`. */
 export function defineRoute<
   Params extends z.ZodType | undefined = undefined,
   Query extends z.ZodType | undefined = undefined,
@@ -109,8 +120,8 @@ export function createApiWithHost(options: ApiOptions, host: Host): Api {
 
   function register(method: Method): RouteRegistrar {
     return (path, route) => {
-      const { params, query, body, auth, throttle: rules } = route.spec as RouteSpec<z.ZodType, z.ZodType, z.ZodType, AuthRequirement>;
-      registered.push({ method, path, params, query, body, auth, throttled: rules !== undefined });
+      const { params, query, body, auth, throttle: rules, responses, errors } = route.spec as RouteSpec<z.ZodType, z.ZodType, z.ZodType, AuthRequirement>;
+      registered.push({ method, path, params, query, body, auth, throttled: rules !== undefined, responses, errors });
       const handle = route.handler as RouteHandler<unknown, unknown, unknown, unknown>;
       const run = compose(routePipeline(route.spec, maxBodyBytes), (input: RouteInput) =>
         handle(input as RouteContext<unknown, unknown, unknown, unknown>),

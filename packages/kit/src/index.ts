@@ -2,6 +2,7 @@
 // `fermyon:spin/*` import. The Spin binding is `@authorworks/kit/spin`, imported only by a
 // component's entry (`src/index.ts`, `src/worker.ts`).
 export { createApiWithHost, defineRoute, type Api, type ApiOptions, type RouteHandler, type Route, type RouteSpec } from './api.ts';
+export type { NonJsonBody, ResponseBody } from './openapi.ts';
 export { clientAddressOf, type AuthRequirement, type RequestContext, type RouteContext } from './context.ts';
 // The request pipeline's steps stay internal (api.ts assembles them); services configure them
 // through the route spec (`auth`, schemas, `maxBodyBytes`, `throttle`).

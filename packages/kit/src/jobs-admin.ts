@@ -1,4 +1,4 @@
-import { PageQuery } from '@authorworks/domain';
+import { Page, PageQuery } from '@authorworks/domain';
 import { z } from 'zod';
 import { defineRoute } from './api.ts';
 import { conflict, notFound } from './errors.ts';
@@ -8,6 +8,11 @@ import { json } from './responses.ts';
 
 const JobParams = z.object({ id: z.uuid() });
 
+/** Answer of `POST <base>/admin/jobs/sweep` (jobs.ts `SweepResult`). */
+const SweepAnswer = z.object({ swept: z.boolean(), failed: z.number().int(), nudged: z.boolean(), pruned: z.number().int() });
+const NO_SUCH_JOB = 'No such job in this queue';
+const NOT_YOURS = 'No such job of yours in this queue (another user\'s is answered the same)';
+
 /**
  * Admin routes over one queue, for a service's route table:
  * `api.post('/admin/jobs/sweep', jobs.sweep).get('/admin/jobs/:id', jobs.get).post('/admin/jobs/:id/cancel', jobs.cancel)`.
@@ -16,7 +21,7 @@ const JobParams = z.object({ id: z.uuid() });
  */
 export function jobAdminRoutes(options: { queue: string; eventsChannel: string }) {
   return {
-    sweep: defineRoute({ auth: 'admin' }, async (ctx) => {
+    sweep: defineRoute({ auth: 'admin', responses: { 200: SweepAnswer } }, async (ctx) => {
       const result = await sweepJobs(ctx.db(), () => ctx.redis(), {
         ...options,
         source: ctx.service,
@@ -25,12 +30,12 @@ export function jobAdminRoutes(options: { queue: string; eventsChannel: string }
       });
       return json(result);
     }),
-    get: defineRoute({ auth: 'admin', params: JobParams }, async (ctx) => {
+    get: defineRoute({ auth: 'admin', params: JobParams, responses: { 200: JobView }, errors: { 404: NO_SUCH_JOB } }, async (ctx) => {
       const found = await getJob(ctx.db(), ctx.params.id);
       if (!found || found.queue !== options.queue) throw notFound('No such job');
       return json(found);
     }),
-    cancel: defineRoute({ auth: 'admin', params: JobParams }, async (ctx) => {
+    cancel: defineRoute({ auth: 'admin', params: JobParams, responses: { 200: z.object({ cancelled: z.boolean() }) }, errors: { 404: NO_SUCH_JOB } }, async (ctx) => {
       const found = await getJob(ctx.db(), ctx.params.id);
       if (!found || found.queue !== options.queue) throw notFound('No such job');
       const cancelled = await cancelJob(ctx.db(), ctx.params.id);
@@ -62,7 +67,7 @@ export function ownerJobRoutes(options: { queue: string }) {
   };
   return {
     /** The caller's jobs of this queue, newest first, in cursor pages. */
-    list: defineRoute({ auth: 'required', query: OwnerJobsQuery }, async (ctx) => {
+    list: defineRoute({ auth: 'required', query: OwnerJobsQuery, responses: { 200: Page(JobView) }, errors: { 400: '`invalid_cursor`' } }, async (ctx) => {
       const { kind, state, limit } = ctx.query;
       const after = decodeCursor(OwnerJobsCursor, ctx.query.cursor);
       const rows = await listOwnerJobs(ctx.db(), {
@@ -76,9 +81,9 @@ export function ownerJobRoutes(options: { queue: string }) {
       const page = pageOf(rows, limit, (last) => ({ t: last.sortKey, i: last.id }));
       return json({ items: page.items.map(({ sortKey: _, ...view }) => view), nextCursor: page.nextCursor });
     }),
-    get: defineRoute({ auth: 'required', params: JobParams }, async (ctx) => json(await ownJob(ctx, ctx.params.id))),
+    get: defineRoute({ auth: 'required', params: JobParams, responses: { 200: JobView }, errors: { 404: NOT_YOURS } }, async (ctx) => json(await ownJob(ctx, ctx.params.id))),
     /** Cancels a queued or running job (a running one stops at its next heartbeat); 409 once it finished. */
-    cancel: defineRoute({ auth: 'required', params: JobParams }, async (ctx) => {
+    cancel: defineRoute({ auth: 'required', params: JobParams, responses: { 200: JobView }, errors: { 404: NOT_YOURS, 409: '`job_finished`: the job has already finished' } }, async (ctx) => {
       const found = await ownJob(ctx, ctx.params.id);
       const cancelled = await cancelJob(ctx.db(), found.id);
       const now = await ownJob(ctx, found.id);

@@ -1,11 +1,20 @@
 // `GET <base>/openapi.json`: the API's route table as an OpenAPI 3.1 document, generated from the
 // registered routes' specs, so clients, the reference page and the attack suite (tests/attack)
 // read every route without anyone describing it by hand.
-import { ErrorEnvelope } from '@authorworks/domain';
+import { ErrorEnvelope, HealthResponse, ReadyResponse } from '@authorworks/domain';
 import { z } from 'zod';
 import type { AuthRequirement } from './context.ts';
 
-/** A route as the API registered it: method, itty path (`/books/:id`) and its spec's schemas and auth. */
+/** A body that is not JSON (a stream, a download), described for the reference. */
+export interface NonJsonBody {
+  contentType: string;
+  description: string;
+}
+
+/** What one answer carries: its JSON body's zod schema, `null` for none (204), or a non-JSON body. */
+export type ResponseBody = z.ZodType | null | NonJsonBody;
+
+/** A route as the API registered it: method, itty path (`/books/:id`), its spec's schemas, auth and answers. */
 export interface RegisteredRoute {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   path: string;
@@ -14,15 +23,51 @@ export interface RegisteredRoute {
   body?: z.ZodType | undefined;
   auth?: AuthRequirement | undefined;
   throttled?: boolean;
+  /** Status → body of each answer that is not the error envelope (RouteSpec.responses). */
+  responses: { [status: number]: ResponseBody };
+  /** Status → when, for the error statuses the route's own code answers (RouteSpec.errors). */
+  errors?: { [status: number]: string } | undefined;
 }
 
 type JsonSchema = Record<string, unknown>;
 
-const ERROR_RESPONSE = { $ref: '#/components/responses/Error' };
-const SUCCESS_RESPONSE = {
-  // Routes do not declare their answers yet (issue 19 adds response schemas): any JSON, or none.
-  description: 'Success. The response schema is not declared yet.',
-  content: { 'application/json': { schema: {} } },
+const REQUEST_ID_HEADER = { 'x-request-id': { $ref: '#/components/headers/RequestId' } };
+
+/** The error envelope, with when the route answers this status. */
+function errorResponse(description: string): JsonSchema {
+  return { $ref: '#/components/responses/Error', description };
+}
+
+/** What the kit answers before a route's handler runs, from the route's spec alone. */
+function kitErrors(route: RegisteredRoute): Record<number, string> {
+  const errors: Record<number, string> = {};
+  if (route.params || route.query || route.body) {
+    errors[400] = `\`validation_failed\`: a ${[route.params && 'path parameter', route.query && 'query field', route.body && 'body field'].filter(Boolean).join(', ')} is not valid (each in \`details\`)${route.body ? '; `malformed_json`: the body is not JSON' : ''}`;
+  }
+  if (route.auth === 'optional') errors[401] = 'An `Authorization` header was sent and holds no valid bearer token: `invalid_token`, `token_expired`, `token_revoked`';
+  else if (route.auth !== undefined) errors[401] = 'No valid bearer token: `missing_token`, `invalid_token`, `token_expired`, `token_revoked`';
+  if (route.auth !== undefined && route.auth !== 'optional' && route.auth !== 'required') errors[403] = `\`forbidden\`: the token lacks the \`${route.auth}\` role`;
+  if (route.body) {
+    errors[413] = '`payload_too_large`: the body is over the route\'s limit';
+    errors[415] = '`unsupported_media_type`: the body is not `application/json`';
+  }
+  if (route.throttled) errors[429] = '`too_many_requests`: over a rate limit; `retry-after` says when to try again';
+  return errors;
+}
+
+function isNonJsonBody(body: ResponseBody): body is NonJsonBody {
+  return body !== null && !(body instanceof z.ZodType) && typeof (body as NonJsonBody).contentType === 'string';
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  201: 'Created',
+  202: 'Accepted',
+  204: 'No content',
+  206: 'Partial content',
+  302: 'Found: the answer is at `Location`',
+  304: 'Not modified',
+  503: 'Unavailable',
 };
 
 /** `/books/:id/chapters` → `/books/{id}/chapters` */
@@ -38,10 +83,15 @@ export function openApiPath(path: string): string {
 class SchemaCollector {
   readonly components: Record<string, JsonSchema> = {};
 
-  add(name: string, schema: z.ZodType): JsonSchema {
-    // `io: 'input'`: what a client sends (before defaults and transforms); `unrepresentable:
-    // 'any'`: a custom check becomes `{}` rather than failing the whole document.
-    const generated = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  private readonly named = new Map<z.ZodType, string>();
+
+  /**
+   * `io: 'input'` for what a client sends (before defaults and transforms), `'output'` for what a
+   * route answers; `unrepresentable: 'any'`: a custom check becomes `{}` rather than failing the
+   * whole document.
+   */
+  add(name: string, schema: z.ZodType, io: 'input' | 'output' = 'input'): JsonSchema {
+    const generated = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
     const { $schema: _dialect, $defs: defs, ...rest } = generated;
     const renamed = new Map<string, string>();
     for (const key of Object.keys((defs as Record<string, JsonSchema> | undefined) ?? {})) renamed.set(key, `${name}_${key.replace(/[^A-Za-z0-9_.-]/g, '')}`);
@@ -59,6 +109,17 @@ class SchemaCollector {
       this.components[renamed.get(key)!] = rewrite(def) as JsonSchema;
     }
     return rewrite(rest) as JsonSchema;
+  }
+
+  /** A response schema as a component of its own, referenced: one schema answered by many routes is written once. */
+  reference(name: string, schema: z.ZodType): JsonSchema {
+    let component = this.named.get(schema);
+    if (component === undefined) {
+      component = name;
+      this.named.set(schema, component);
+      this.components[component] = this.add(component, schema, 'output');
+    }
+    return { $ref: `#/components/schemas/${component}` };
   }
 }
 
@@ -96,13 +157,25 @@ function operationOf(route: RegisteredRoute, schemas: SchemaCollector): JsonSche
     ...(route.query ? parametersOf('query', schemas.add(`${id}_query`, route.query)) : []),
   ];
   const { security, description } = securityOf(route.auth);
-  const responses: Record<string, unknown> = { '2XX': SUCCESS_RESPONSE };
-  if (route.params || route.query || route.body) responses['400'] = ERROR_RESPONSE;
-  if (route.auth !== undefined) responses['401'] = ERROR_RESPONSE;
-  if (route.auth !== undefined && route.auth !== 'optional' && route.auth !== 'required') responses['403'] = ERROR_RESPONSE;
-  if (route.body) Object.assign(responses, { '413': ERROR_RESPONSE, '415': ERROR_RESPONSE });
-  if (route.throttled) responses['429'] = ERROR_RESPONSE;
-  Object.assign(responses, { '4XX': ERROR_RESPONSE, '5XX': ERROR_RESPONSE });
+  const responses: Record<string, unknown> = {};
+  for (const [status, body] of Object.entries(route.responses)) {
+    const description = STATUS_TEXT[Number(status)] ?? 'Success';
+    if (body === null) responses[status] = { description, headers: REQUEST_ID_HEADER };
+    else if (isNonJsonBody(body)) {
+      responses[status] = { description: body.description, headers: REQUEST_ID_HEADER, content: { [body.contentType]: {} } };
+    } else {
+      const schema = schemas.reference(`${id}_${status}`, body);
+      responses[status] = { description, headers: REQUEST_ID_HEADER, content: { 'application/json': { schema } } };
+    }
+  }
+  const derived = kitErrors(route);
+  const own = route.errors ?? {};
+  for (const status of [...new Set([...Object.keys(derived), ...Object.keys(own)].map(Number))].sort((a, b) => a - b)) {
+    const when = [derived[status], own[status]].filter((text): text is string => text !== undefined).join('; ');
+    responses[String(status)] = errorResponse(when);
+  }
+  // Anything unexpected: `internal` (500), or a backend that did not answer (503).
+  responses['5XX'] = errorResponse('A server error: `internal`, or a backend that did not answer (503)');
   return {
     operationId: id,
     ...(description ? { description } : {}),
@@ -118,15 +191,45 @@ function operationOf(route: RegisteredRoute, schemas: SchemaCollector): JsonSche
 
 /** The kit's own routes, answered by every API before its service's. */
 const KIT_ROUTES: readonly RegisteredRoute[] = [
-  { method: 'get', path: '/health' },
-  { method: 'get', path: '/ready' },
-  { method: 'get', path: '/openapi.json' },
+  { method: 'get', path: '/health', responses: { 200: HealthResponse } },
+  // Not ready answers its checks too (load balancers read the status), not the error envelope.
+  { method: 'get', path: '/ready', responses: { 200: ReadyResponse, 503: ReadyResponse } },
+  { method: 'get', path: '/openapi.json', responses: { 200: z.record(z.string(), z.unknown()).describe('This document: OpenAPI 3.1') } },
 ];
+
+/** What every document says first: the conventions every route follows, which no single operation shows. */
+const CONVENTIONS = `Conventions of every AuthorWorks API.
+
+**Errors.** Every answer that is not 2xx (a 503 from \`/ready\` aside) is the error envelope
+\`{ "error": { "code", "message", "details": [{ "path", "message" }] } }\`: \`code\` is snake_case for
+clients to switch on (\`validation_failed\`, \`malformed_json\`, \`invalid_cursor\`, \`missing_token\`,
+\`invalid_token\`, \`token_expired\`, \`token_revoked\`, \`forbidden\`, \`not_found\`,
+\`method_not_allowed\`, \`payload_too_large\`,
+\`unsupported_media_type\`, \`too_many_requests\`, \`internal\`, and each route's own); \`details\` names each bad field
+(\`body.email\`, \`query.limit\`, \`params.id\`). Each operation lists the statuses it answers and when.
+Any path: 404 \`not_found\` when no route matches, 405 \`method_not_allowed\` (with \`Allow\`) when
+the path is known but not the method; 400 \`bad_host\` for an unusable \`Host\`; 403
+\`cors_origin_not_allowed\` for a browser origin not allowed.
+
+**Auth.** Routes with \`bearerAuth\` take \`Authorization: Bearer <JWT>\` (HS256 access token from
+\`POST /v1/users/login\`); \`x-auth\` names the requirement: \`required\`, \`optional\` (a token that is
+sent must be valid), a role (\`admin\`), or \`none\`. A missing, invalid, expired or revoked token is
+401 with \`WWW-Authenticate: Bearer\`; a token without the role is 403.
+
+**Pagination.** Lists take \`?limit=\` (1–100, default 20) and \`?cursor=\` and answer
+\`{ "items": [...], "nextCursor": string | null }\`: pass \`nextCursor\` as \`cursor\` for the next page;
+null means the last page. Cursors are opaque; one this list did not issue is 400 \`invalid_cursor\`.
+
+**Request ids.** Every answer carries \`x-request-id\`: the caller's own if it is 1–128 characters of
+\`[A-Za-z0-9._:-]\`, else a new UUID. Logs and events carry it, so send one to trace a call.
+
+**HEAD** answers every GET route without the body.`;
 
 /**
  * The OpenAPI 3.1 document of an API: paths relative to `servers[0].url` (the API's base), request
  * schemas from the routes' zod schemas, the bearer requirement from `auth` (`x-auth` names it as
- * the route spec does), and the error envelope for every 4xx and 5xx.
+ * the route spec does), each declared answer with its schema (in `components.schemas`), each error
+ * status the kit or the route answers with the envelope and when, and `5XX` for server errors.
  */
 export function openApiDocument(api: { service: string; base: string; version: string }, routes: readonly RegisteredRoute[]): JsonSchema {
   const schemas = new SchemaCollector();
@@ -138,7 +241,7 @@ export function openApiDocument(api: { service: string; base: string; version: s
   const envelope = schemas.add('ErrorEnvelope', ErrorEnvelope);
   return {
     openapi: '3.1.0',
-    info: { title: `${api.service} API`, version: api.version },
+    info: { title: `${api.service} API`, version: api.version, description: CONVENTIONS },
     servers: [{ url: api.base }],
     paths,
     components: {
@@ -146,9 +249,12 @@ export function openApiDocument(api: { service: string; base: string; version: s
       responses: {
         Error: {
           description: 'The error envelope',
-          headers: { 'x-request-id': { description: 'The request id (the caller\'s, if sane, else a new UUID)', schema: { type: 'string' } } },
+          headers: REQUEST_ID_HEADER,
           content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorEnvelope' } } },
         },
+      },
+      headers: {
+        RequestId: { description: 'The request id (the caller\'s, if sane, else a new UUID)', schema: { type: 'string' } },
       },
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
     },

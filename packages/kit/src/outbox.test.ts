@@ -1,10 +1,13 @@
 import { EventEnvelope } from '@authorworks/domain';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
 import { createApiWithHost, defineRoute, type ApiOptions } from './api.ts';
 import { readEventLog } from './event-log.ts';
 import { inMemoryHost } from './in-memory-host.ts';
 import { json } from './responses.ts';
 import { transaction, type SqlClient, type SqlParam } from './sql.ts';
+
+const OkAnswer = z.object({ ok: z.literal(true) });
 
 /** Just enough of Postgres for the outbox statements, with transactions that really roll back. */
 class FakeOutboxDatabase implements SqlClient {
@@ -45,15 +48,15 @@ function setup(options: Pick<ApiOptions, 'outboxSweep'> = {}) {
     sql: database,
   });
   const api = createApiWithHost({ service: 'demo', base: '/v1/demo', version: '1', ...options }, host)
-    .get('/read', defineRoute({}, async () => json({ ok: true })))
-    .post('/commit', defineRoute({}, async ({ db, events }) => {
+    .get('/read', defineRoute({ responses: { 200: OkAnswer } }, async () => json({ ok: true })))
+    .post('/commit', defineRoute({ responses: { 200: OkAnswer } }, async ({ db, events }) => {
       await transaction(db(), async (tx) => {
         await tx.query('UPDATE things SET x = 1');
         await events.record(tx, 'demo-events', 'thing.changed', 'thing-1', { x: 1 });
       });
       return json({ ok: true });
     }))
-    .post('/rollback', defineRoute({}, async ({ db, events }) => {
+    .post('/rollback', defineRoute({ responses: { 200: OkAnswer } }, async ({ db, events }) => {
       await transaction(db(), async (tx) => {
         await events.record(tx, 'demo-events', 'thing.changed', 'thing-2', { x: 2 });
         throw new Error('changed my mind');

@@ -126,6 +126,17 @@ const DENIED: Record<Ability, string> = {
 };
 
 /**
+ * The `errors` of a route behind `requireBookAccess`, for its spec: 404 for a caller who may not
+ * read the book (or the `what` in it), 403 with the reason below for one who may read it but not
+ * do `ability`.
+ */
+export function accessErrors(what: string, ability: Ability = 'read'): Record<number, string> {
+  const errors: Record<number, string> = { 404: `No ${what} with that id, or none the caller may read` };
+  if (ability !== 'read') errors[403] = DENIED[ability];
+  return errors;
+}
+
+/**
  * The book if the caller may do `ability` on it. A caller who may not even read it gets 404, the
  * same answer as for a book that does not exist, so private books stay unknowable; a caller who
  * can read but not do more gets 403.

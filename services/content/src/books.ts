@@ -7,6 +7,8 @@ import {
   CreateBookRequest,
   UpdateBookRequest,
   Channel,
+  BookList,
+  BookPermissions,
 } from '@authorworks/domain';
 import {
   CursorTimestamp,
@@ -29,8 +31,8 @@ import {
   changeWithEvents,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { loadBookAccess, requireBookAccess } from './access.ts';
-import { bumpRevision, readBookStats, recomputeBook } from './book-stats.ts';
+import { accessErrors, loadBookAccess, requireBookAccess } from './access.ts';
+import { BookStats, bumpRevision, readBookStats, recomputeBook } from './book-stats.ts';
 import { contentEvent } from './outbox.ts';
 
 
@@ -65,7 +67,7 @@ function bookEvent(type: Parameters<typeof contentEvent>[0], book: { id: string;
   return contentEvent(type, { entity: 'book', id: book.id, bookId: book.id, authorId: book.authorId, actorId, ...(changed ? { changed } : {}) });
 }
 
-export const createBook = defineRoute({ body: CreateBookRequest, auth: 'required' }, async (context) => {
+export const createBook = defineRoute({ body: CreateBookRequest, auth: 'required', responses: { 201: Book } }, async (context) => {
   const body = context.body;
   const book = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const { rows } = await tx.query(
@@ -85,7 +87,7 @@ export const createBook = defineRoute({ body: CreateBookRequest, auth: 'required
 const BookCursor = z.object({ t: CursorTimestamp, i: Id });
 
 /** Books I author and/or collaborate on (accepted invites), newest first. */
-export const listBooks = defineRoute({ query: BookListQuery, auth: 'required' }, async (context) => {
+export const listBooks = defineRoute({ query: BookListQuery, auth: 'required', responses: { 200: BookList }, errors: { 400: '`invalid_cursor`' } }, async (context) => {
   const { scope, status, visibility, contentType, limit, cursor } = context.query;
   const after = decodeCursor(BookCursor, cursor);
   const shared = `EXISTS (SELECT 1 FROM collaborators c WHERE c.book_id = b.id AND c.user_id = $1::text::uuid AND c.status = 'accepted')`;
@@ -109,7 +111,12 @@ export const listBooks = defineRoute({ query: BookListQuery, auth: 'required' },
   return json({ items: page.items.map(({ sortKey: _sortKey, ...book }) => book), nextCursor: page.nextCursor });
 });
 
-export const getBook = defineRoute({ params: BookParams, auth: 'optional' }, async (context) => {
+export const getBook = defineRoute({
+  params: BookParams,
+  auth: 'optional',
+  responses: { 200: Book },
+  errors: accessErrors('book'),
+}, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { book: context.params.id }, context.principal, 'read');
   return json(await selectBook(db, context.params.id));
@@ -128,7 +135,13 @@ const BOOK_UPDATES: Record<keyof UpdateBookRequest, string> = {
   language: 'language = $V::text',
 };
 
-export const updateBook = defineRoute({ params: BookParams, body: UpdateBookRequest, auth: 'required' }, async (context) => {
+export const updateBook = defineRoute({
+  params: BookParams,
+  body: UpdateBookRequest,
+  auth: 'required',
+  responses: { 200: Book },
+  errors: accessErrors('book', 'write'),
+}, async (context) => {
   const body = context.body;
   const book = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'write', { lock: true });
@@ -151,7 +164,12 @@ export const updateBook = defineRoute({ params: BookParams, body: UpdateBookRequ
   return json(book);
 });
 
-export const deleteBook = defineRoute({ params: BookParams, auth: 'required' }, async (context) => {
+export const deleteBook = defineRoute({
+  params: BookParams,
+  auth: 'required',
+  responses: { 204: null },
+  errors: accessErrors('book', 'delete'),
+}, async (context) => {
   await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'delete', { lock: true });
     await tx.query('DELETE FROM books WHERE id = $1::text::uuid', [access.bookId]);
@@ -160,7 +178,15 @@ export const deleteBook = defineRoute({ params: BookParams, auth: 'required' }, 
   return noContent();
 });
 
-export const publishBook = defineRoute({ params: BookParams, auth: 'required' }, async (context) => {
+export const publishBook = defineRoute({
+  params: BookParams,
+  auth: 'required',
+  responses: { 200: Book },
+  errors: {
+    ...accessErrors('book', 'publish'),
+    422: '`book_private`: a private book cannot be published',
+  },
+}, async (context) => {
   const book = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'publish', { lock: true });
     if (access.visibility === 'private') {
@@ -176,7 +202,12 @@ export const publishBook = defineRoute({ params: BookParams, auth: 'required' },
   return json(book);
 });
 
-export const unpublishBook = defineRoute({ params: BookParams, auth: 'required' }, async (context) => {
+export const unpublishBook = defineRoute({
+  params: BookParams,
+  auth: 'required',
+  responses: { 200: Book },
+  errors: accessErrors('book', 'publish'),
+}, async (context) => {
   const book = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'publish', { lock: true });
     if (access.status !== 'published') return selectBook(tx, access.bookId);
@@ -195,7 +226,13 @@ export const PermissionsQuery = z.object({ userId: Id.optional() });
  * "What may this user do on this book", for other services. A user asks about themselves; only an
  * admin (or a service holding an admin token) may ask about someone else.
  */
-export const bookPermissions = defineRoute({ params: BookParams, query: PermissionsQuery, auth: 'required' }, async (context) => {
+export const bookPermissions = defineRoute({
+  params: BookParams,
+  query: PermissionsQuery,
+  auth: 'required',
+  responses: { 200: BookPermissions },
+  errors: { 403: 'Only an admin may ask about another user', ...accessErrors('book') },
+}, async (context) => {
   const asked = context.query.userId ?? context.principal.userId;
   const isAdmin = context.principal.roles.includes('admin');
   if (asked !== context.principal.userId && !isAdmin) throw forbidden('Only admins may ask about another user');
@@ -210,7 +247,12 @@ export const bookPermissions = defineRoute({ params: BookParams, query: Permissi
 });
 
 /** The book's statistics, recomputed first when they are missing or older than the book. */
-export const getBookStats = defineRoute({ params: BookParams, auth: 'optional' }, async (context) => {
+export const getBookStats = defineRoute({
+  params: BookParams,
+  auth: 'optional',
+  responses: { 200: BookStats },
+  errors: accessErrors('book'),
+}, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { book: context.params.id }, context.principal, 'read');
   let stats = await readBookStats(db, context.params.id);
@@ -221,7 +263,12 @@ export const getBookStats = defineRoute({ params: BookParams, auth: 'optional' }
   return json(stats);
 });
 
-export const recomputeBookStats = defineRoute({ params: BookParams, auth: 'required' }, async (context) => {
+export const recomputeBookStats = defineRoute({
+  params: BookParams,
+  auth: 'required',
+  responses: { 200: BookStats },
+  errors: accessErrors('book'),
+}, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { book: context.params.id }, context.principal, 'read');
   await recomputeBook(db, context.params.id);

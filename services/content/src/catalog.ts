@@ -1,4 +1,4 @@
-import { CatalogEntry, CatalogQuery } from '@authorworks/domain';
+import { CatalogEntry, CatalogQuery, CatalogList } from '@authorworks/domain';
 import {
   CursorTimestamp,
   decodeCursor,
@@ -40,7 +40,12 @@ const FILTERS = `b.status = 'published' AND b.visibility = 'public'
 const SearchCursor = z.object({ o: z.number().int().min(0).max(10_000) });
 const BrowseCursor = z.object({ t: CursorTimestamp, i: z.uuid() });
 
-export const searchCatalog = defineRoute({ query: CatalogQuery, auth: 'optional' }, async (context) => {
+export const searchCatalog = defineRoute({
+  query: CatalogQuery,
+  auth: 'optional',
+  responses: { 200: CatalogList },
+  errors: { 400: '`invalid_cursor`' },
+}, async (context) => {
   const { q, genre, contentType, language, limit, cursor } = context.query;
   const filters = [genre ?? null, contentType ?? null, language ?? null];
   const strip = ({ sortKey: _sortKey, ...entry }: z.output<typeof CatalogRow>): CatalogEntry => entry;

@@ -2,7 +2,6 @@ import {
   BookParams,
   Chapter,
   ChapterContent,
-  type ChapterPermissions,
   ChapterParams,
   ChapterVersion,
   ChapterVersionParams,
@@ -15,6 +14,9 @@ import {
   PutChapterContentRequest,
   UpdateChapterRequest,
   Channel,
+  ChapterList,
+  ChapterPermissions,
+  ChapterVersionList,
 } from '@authorworks/domain';
 import {
   CursorInteger,
@@ -34,7 +36,7 @@ import {
   changeWithEvents,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { loadBookAccess, requireBookAccess, type BookAccess } from './access.ts';
+import { accessErrors, loadBookAccess, requireBookAccess, type BookAccess } from './access.ts';
 import { bumpRevision } from './book-stats.ts';
 import { contentEvent } from './outbox.ts';
 
@@ -57,7 +59,13 @@ function chapterEvent(type: Parameters<typeof contentEvent>[0], access: BookAcce
   return contentEvent(type, { entity: 'chapter', id, bookId: access.bookId, authorId: access.authorId, actorId, ...(changed ? { changed } : {}) });
 }
 
-export const createChapter = defineRoute({ params: BookParams, body: CreateChapterRequest, auth: 'required' }, async (context) => {
+export const createChapter = defineRoute({
+  params: BookParams,
+  body: CreateChapterRequest,
+  auth: 'required',
+  responses: { 201: Chapter },
+  errors: accessErrors('book', 'write'),
+}, async (context) => {
   const chapter = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'write', { lock: true });
     const position = await openSlot(tx, CHAPTERS_IN_BOOK, access.bookId, context.body.position);
@@ -76,7 +84,13 @@ export const createChapter = defineRoute({ params: BookParams, body: CreateChapt
 
 const PositionCursor = z.object({ p: CursorInteger });
 
-export const listChapters = defineRoute({ params: BookParams, query: PageQuery, auth: 'optional' }, async (context) => {
+export const listChapters = defineRoute({
+  params: BookParams,
+  query: PageQuery,
+  auth: 'optional',
+  responses: { 200: ChapterList },
+  errors: { 400: '`invalid_cursor`', ...accessErrors('book') },
+}, async (context) => {
   const db = context.db();
   const access = await requireBookAccess(db, { book: context.params.id }, context.principal, 'read');
   const after = decodeCursor(PositionCursor, context.query.cursor);
@@ -94,7 +108,12 @@ export const listChapters = defineRoute({ params: BookParams, query: PageQuery, 
  * knows chapters only: one call instead of reading the chapter and then its book. Whoever may
  * not read the book gets 404, as for every other chapter route.
  */
-export const chapterPermissions = defineRoute({ params: ChapterParams, auth: 'required' }, async (context) => {
+export const chapterPermissions = defineRoute({
+  params: ChapterParams,
+  auth: 'required',
+  responses: { 200: ChapterPermissions },
+  errors: accessErrors('chapter'),
+}, async (context) => {
   const db = context.db();
   const access = await loadBookAccess(db, { chapter: context.params.id }, context.principal);
   if (!access || !access.permissions.canRead) throw notFound('No chapter with that id');
@@ -102,13 +121,24 @@ export const chapterPermissions = defineRoute({ params: ChapterParams, auth: 're
   return json({ ...access.permissions, chapterId: chapter.id, currentVersion: chapter.currentVersion } satisfies ChapterPermissions);
 });
 
-export const getChapter = defineRoute({ params: ChapterParams, auth: 'optional' }, async (context) => {
+export const getChapter = defineRoute({
+  params: ChapterParams,
+  auth: 'optional',
+  responses: { 200: Chapter },
+  errors: accessErrors('chapter'),
+}, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });
   return json(await selectChapter(db, context.params.id));
 });
 
-export const updateChapter = defineRoute({ params: ChapterParams, body: UpdateChapterRequest, auth: 'required' }, async (context) => {
+export const updateChapter = defineRoute({
+  params: ChapterParams,
+  body: UpdateChapterRequest,
+  auth: 'required',
+  responses: { 200: Chapter },
+  errors: accessErrors('chapter', 'write'),
+}, async (context) => {
   const chapter = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
     await tx.query(
@@ -124,7 +154,12 @@ export const updateChapter = defineRoute({ params: ChapterParams, body: UpdateCh
   return json(chapter);
 });
 
-export const deleteChapter = defineRoute({ params: ChapterParams, auth: 'required' }, async (context) => {
+export const deleteChapter = defineRoute({
+  params: ChapterParams,
+  auth: 'required',
+  responses: { 204: null },
+  errors: accessErrors('chapter', 'write'),
+}, async (context) => {
   await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
     const { rows } = await tx.query('DELETE FROM chapters WHERE id = $1::text::uuid RETURNING position', [context.params.id]);
@@ -136,7 +171,13 @@ export const deleteChapter = defineRoute({ params: ChapterParams, auth: 'require
 });
 
 /** Moves a chapter; the book row lock makes concurrent moves of one book run one at a time. */
-export const moveChapter = defineRoute({ params: ChapterParams, body: MoveChapterRequest, auth: 'required' }, async (context) => {
+export const moveChapter = defineRoute({
+  params: ChapterParams,
+  body: MoveChapterRequest,
+  auth: 'required',
+  responses: { 200: Chapter },
+  errors: accessErrors('chapter', 'write'),
+}, async (context) => {
   const chapter = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
     await moveTo(tx, CHAPTERS_IN_BOOK, context.params.id, context.body.position);
@@ -167,7 +208,12 @@ async function currentContent(db: SqlClient, chapterId: string): Promise<Chapter
   return content;
 }
 
-export const getChapterContent = defineRoute({ params: ChapterParams, auth: 'optional' }, async (context) => {
+export const getChapterContent = defineRoute({
+  params: ChapterParams,
+  auth: 'optional',
+  responses: { 200: ChapterContent },
+  errors: accessErrors('chapter'),
+}, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });
   return json(await currentContent(db, context.params.id));
@@ -186,7 +232,17 @@ export const CHAPTER_CONTENT_MAX_BYTES = 4 * 1024 * 1024;
  * book row, the order every writer uses), so of two saves on the same base exactly one wins and
  * the other gets 409 with the version it must merge with.
  */
-export const putChapterContent = defineRoute({ params: ChapterParams, body: PutChapterContentRequest, auth: 'required', maxBodyBytes: CHAPTER_CONTENT_MAX_BYTES }, async (context) => {
+export const putChapterContent = defineRoute({
+  params: ChapterParams,
+  body: PutChapterContentRequest,
+  auth: 'required',
+  maxBodyBytes: CHAPTER_CONTENT_MAX_BYTES,
+  responses: { 200: ChapterVersionSummary },
+  errors: {
+    ...accessErrors('chapter', 'write'),
+    409: '`version_conflict`: `baseVersion` is not the newest; the envelope\'s `error.current` is the current content',
+  },
+}, async (context) => {
   const { baseVersion, content, format, message } = context.body;
   const outcome = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
@@ -233,7 +289,13 @@ export const putChapterContent = defineRoute({ params: ChapterParams, body: PutC
 
 const VersionCursor = z.object({ v: CursorInteger });
 
-export const listChapterVersions = defineRoute({ params: ChapterParams, query: PageQuery, auth: 'optional' }, async (context) => {
+export const listChapterVersions = defineRoute({
+  params: ChapterParams,
+  query: PageQuery,
+  auth: 'optional',
+  responses: { 200: ChapterVersionList },
+  errors: { 400: '`invalid_cursor`', ...accessErrors('chapter') },
+}, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });
   const after = decodeCursor(VersionCursor, context.query.cursor);
@@ -248,7 +310,12 @@ export const listChapterVersions = defineRoute({ params: ChapterParams, query: P
   return json(pageOf(rows, context.query.limit, (last) => ({ v: last.version })));
 });
 
-export const getChapterVersion = defineRoute({ params: ChapterVersionParams, auth: 'optional' }, async (context) => {
+export const getChapterVersion = defineRoute({
+  params: ChapterVersionParams,
+  auth: 'optional',
+  responses: { 200: ChapterVersion },
+  errors: { 404: 'No chapter with that id the caller may read, or no such version of it' },
+}, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });
   const version = await queryOne(

@@ -8,6 +8,7 @@ import {
   PageQuery,
   UpdateCharacterRequest,
   Channel,
+  CharacterList,
 } from '@authorworks/domain';
 import {
   CursorTimestamp,
@@ -27,7 +28,7 @@ import {
   changeWithEvents,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { requireBookAccess, type BookAccess } from './access.ts';
+import { accessErrors, requireBookAccess, type BookAccess } from './access.ts';
 import { contentEvent } from './outbox.ts';
 
 
@@ -69,7 +70,16 @@ function characterEvent(type: Parameters<typeof contentEvent>[0], access: BookAc
   return contentEvent(type, { entity: 'character', id, bookId: access.bookId, authorId: access.authorId, actorId, ...(changed ? { changed } : {}) });
 }
 
-export const createCharacter = defineRoute({ params: BookParams, body: CreateCharacterRequest, auth: 'required' }, async (context) => {
+export const createCharacter = defineRoute({
+  params: BookParams,
+  body: CreateCharacterRequest,
+  auth: 'required',
+  responses: { 201: Character },
+  errors: {
+    ...accessErrors('book', 'write'),
+    422: '`unknown_character`: a referenced character is not of this book (or is the character itself)',
+  },
+}, async (context) => {
   const body = context.body;
   const character = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'write', { lock: true });
@@ -88,7 +98,13 @@ export const createCharacter = defineRoute({ params: BookParams, body: CreateCha
 
 const CharacterCursor = z.object({ t: CursorTimestamp, i: z.uuid() });
 
-export const listCharacters = defineRoute({ params: BookParams, query: PageQuery, auth: 'optional' }, async (context) => {
+export const listCharacters = defineRoute({
+  params: BookParams,
+  query: PageQuery,
+  auth: 'optional',
+  responses: { 200: CharacterList },
+  errors: { 400: '`invalid_cursor`', ...accessErrors('book') },
+}, async (context) => {
   const db = context.db();
   const access = await requireBookAccess(db, { book: context.params.id }, context.principal, 'read');
   const after = decodeCursor(CharacterCursor, context.query.cursor);
@@ -105,13 +121,27 @@ export const listCharacters = defineRoute({ params: BookParams, query: PageQuery
   return json({ items: page.items.map(withoutSortKey), nextCursor: page.nextCursor });
 });
 
-export const getCharacter = defineRoute({ params: CharacterParams, auth: 'optional' }, async (context) => {
+export const getCharacter = defineRoute({
+  params: CharacterParams,
+  auth: 'optional',
+  responses: { 200: Character },
+  errors: accessErrors('character'),
+}, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { character: context.params.id }, context.principal, 'read', { what: 'character' });
   return json(await selectCharacter(db, context.params.id));
 });
 
-export const updateCharacter = defineRoute({ params: CharacterParams, body: UpdateCharacterRequest, auth: 'required' }, async (context) => {
+export const updateCharacter = defineRoute({
+  params: CharacterParams,
+  body: UpdateCharacterRequest,
+  auth: 'required',
+  responses: { 200: Character },
+  errors: {
+    ...accessErrors('character', 'write'),
+    422: '`unknown_character`: a referenced character is not of this book (or is the character itself)',
+  },
+}, async (context) => {
   const body = context.body;
   const character = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { character: context.params.id }, context.principal, 'write', { lock: true, what: 'character' });
@@ -142,7 +172,12 @@ export const updateCharacter = defineRoute({ params: CharacterParams, body: Upda
 });
 
 /** Deleting a character clears it as a scene's POV (FK) and drops relationships pointing at it. */
-export const deleteCharacter = defineRoute({ params: CharacterParams, auth: 'required' }, async (context) => {
+export const deleteCharacter = defineRoute({
+  params: CharacterParams,
+  auth: 'required',
+  responses: { 204: null },
+  errors: accessErrors('character', 'write'),
+}, async (context) => {
   await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { character: context.params.id }, context.principal, 'write', { lock: true, what: 'character' });
     await tx.query('DELETE FROM characters WHERE id = $1::text::uuid', [context.params.id]);

@@ -7,6 +7,7 @@ import {
   InviteParams,
   PageQuery,
   Channel,
+  CollaboratorList,
 } from '@authorworks/domain';
 import {
   CursorTimestamp,
@@ -28,7 +29,7 @@ import {
   changeWithEvents,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { loadBookAccess, requireBookAccess } from './access.ts';
+import { accessErrors, loadBookAccess, requireBookAccess } from './access.ts';
 import { contentEvent } from './outbox.ts';
 
 const COLLABORATOR_COLUMNS = `k.id::text AS id, k.book_id::text AS "bookId", k.user_id::text AS "userId", k.role, k.status,
@@ -53,7 +54,17 @@ async function selectCollaborator(db: SqlClient, id: string): Promise<Collaborat
 const Cursor = z.object({ t: CursorTimestamp, i: z.uuid() });
 
 /** The people on a book, pending invites included; only the book's own people (and admins) see it. */
-export const listCollaborators = defineRoute({ params: BookParams, query: PageQuery, auth: 'required' }, async (context) => {
+export const listCollaborators = defineRoute({
+  params: BookParams,
+  query: PageQuery,
+  auth: 'required',
+  responses: { 200: CollaboratorList },
+  errors: {
+    400: '`invalid_cursor`',
+    403: 'Only the book\'s author and collaborators may see its collaborators',
+    ...accessErrors('book'),
+  },
+}, async (context) => {
   const db = context.db();
   const access = await requireBookAccess(db, { book: context.params.id }, context.principal, 'read');
   if (access.permissions.role === null && !context.principal.roles.includes('admin')) {
@@ -77,7 +88,17 @@ export const listCollaborators = defineRoute({ params: BookParams, query: PageQu
  * Invites a user (by id; the user service owns accounts) with a role. Inviting someone who declined
  * earlier renews the invite; someone already pending or accepted is a 409.
  */
-export const inviteCollaborator = defineRoute({ params: BookParams, body: InviteCollaboratorRequest, auth: 'required' }, async (context) => {
+export const inviteCollaborator = defineRoute({
+  params: BookParams,
+  body: InviteCollaboratorRequest,
+  auth: 'required',
+  responses: { 201: Collaborator },
+  errors: {
+    ...accessErrors('book', 'manage'),
+    409: '`already_invited`: the user is already invited or collaborating',
+    422: '`already_author`: the author cannot be invited',
+  },
+}, async (context) => {
   const { userId, role } = context.body;
   const invite = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { book: context.params.id }, context.principal, 'manage', { lock: true });
@@ -103,7 +124,15 @@ export const inviteCollaborator = defineRoute({ params: BookParams, body: Invite
 });
 
 /** Removes a collaborator (or withdraws an invite); anyone may also remove themselves. */
-export const removeCollaborator = defineRoute({ params: CollaboratorParams, auth: 'required' }, async (context) => {
+export const removeCollaborator = defineRoute({
+  params: CollaboratorParams,
+  auth: 'required',
+  responses: { 204: null },
+  errors: {
+    403: 'The caller may read the book but not manage collaborators (author or owner only)',
+    404: 'No such book the caller may read, or the user is not a collaborator on it',
+  },
+}, async (context) => {
   await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const leaving = context.params.userId === context.principal.userId;
     const access = leaving
@@ -132,7 +161,12 @@ export const removeCollaborator = defineRoute({ params: CollaboratorParams, auth
 });
 
 /** My pending invites, with the title of each book. */
-export const listMyInvites = defineRoute({ query: PageQuery, auth: 'required' }, async (context) => {
+export const listMyInvites = defineRoute({
+  query: PageQuery,
+  auth: 'required',
+  responses: { 200: CollaboratorList },
+  errors: { 400: '`invalid_cursor`' },
+}, async (context) => {
   const after = decodeCursor(Cursor, context.query.cursor);
   const rows = await queryRows(
     context.db(),
@@ -187,5 +221,15 @@ async function answerInvite(context: RouteContext<typeof InviteParams, undefined
   return json(invite);
 }
 
-export const acceptInvite = defineRoute({ params: InviteParams, auth: 'required' }, (context) => answerInvite(context, 'accepted'));
-export const declineInvite = defineRoute({ params: InviteParams, auth: 'required' }, (context) => answerInvite(context, 'declined'));
+export const acceptInvite = defineRoute({
+  params: InviteParams,
+  auth: 'required',
+  responses: { 200: Collaborator },
+  errors: { 404: 'No invite of the caller with that id', 409: '`invite_not_pending`: already answered' },
+}, (context) => answerInvite(context, 'accepted'));
+export const declineInvite = defineRoute({
+  params: InviteParams,
+  auth: 'required',
+  responses: { 200: Collaborator },
+  errors: { 404: 'No invite of the caller with that id', 409: '`invite_not_pending`: already answered' },
+}, (context) => answerInvite(context, 'declined'));

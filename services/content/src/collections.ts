@@ -1,4 +1,4 @@
-import { Collection, CollectionParams, CreateCollectionRequest, Id, PageQuery, UpdateCollectionRequest } from '@authorworks/domain';
+import { Collection, CollectionParams, CreateCollectionRequest, Id, PageQuery, UpdateCollectionRequest, CollectionList } from '@authorworks/domain';
 import {
   CursorTimestamp,
   created,
@@ -69,7 +69,12 @@ async function setBooks(tx: SqlClient, collectionId: string, bookIds: readonly s
   }
 }
 
-export const createCollection = defineRoute({ body: CreateCollectionRequest, auth: 'required' }, async (context) => {
+export const createCollection = defineRoute({
+  body: CreateCollectionRequest,
+  auth: 'required',
+  responses: { 201: Collection },
+  errors: { 422: '`duplicate_book`: a book listed twice; `unknown_book`: a book the caller cannot read' },
+}, async (context) => {
   const body = context.body;
   const collection = await transaction(context.db(), async (tx) => {
     const { rows } = await tx.query(
@@ -87,7 +92,12 @@ export const createCollection = defineRoute({ body: CreateCollectionRequest, aut
 const Cursor = z.object({ t: CursorTimestamp, i: Id });
 
 /** My collections, newest first. */
-export const listCollections = defineRoute({ query: PageQuery, auth: 'required' }, async (context) => {
+export const listCollections = defineRoute({
+  query: PageQuery,
+  auth: 'required',
+  responses: { 200: CollectionList },
+  errors: { 400: '`invalid_cursor`' },
+}, async (context) => {
   const after = decodeCursor(Cursor, context.query.cursor);
   const rows = await queryRows(
     context.db(),
@@ -103,7 +113,12 @@ export const listCollections = defineRoute({ query: PageQuery, auth: 'required' 
 });
 
 /** A private collection is its owner's alone (404 for everyone else, admins included). */
-export const getCollection = defineRoute({ params: CollectionParams, auth: 'optional' }, async (context) => {
+export const getCollection = defineRoute({
+  params: CollectionParams,
+  auth: 'optional',
+  responses: { 200: Collection },
+  errors: { 404: 'No collection with that id, or a private one of someone else' },
+}, async (context) => {
   const collection = await selectCollection(context.db(), context.params.id, context.principal);
   if (!collection || (collection.visibility === 'private' && collection.ownerId !== context.principal?.userId)) {
     throw notFound('No collection with that id');
@@ -119,7 +134,17 @@ async function ownCollection(tx: SqlClient, id: string, principal: Principal): P
   if (row.owner !== principal.userId) throw forbidden('Only the owner may change a collection');
 }
 
-export const updateCollection = defineRoute({ params: CollectionParams, body: UpdateCollectionRequest, auth: 'required' }, async (context) => {
+export const updateCollection = defineRoute({
+  params: CollectionParams,
+  body: UpdateCollectionRequest,
+  auth: 'required',
+  responses: { 200: Collection },
+  errors: {
+    403: 'Only the owner may change a collection',
+    404: 'No collection with that id, or a private one of someone else',
+    422: '`duplicate_book`: a book listed twice; `unknown_book`: a book the caller cannot read',
+  },
+}, async (context) => {
   const body = context.body;
   const collection = await transaction(context.db(), async (tx) => {
     await ownCollection(tx, context.params.id, context.principal);
@@ -135,7 +160,12 @@ export const updateCollection = defineRoute({ params: CollectionParams, body: Up
   return json(collection);
 });
 
-export const deleteCollection = defineRoute({ params: CollectionParams, auth: 'required' }, async (context) => {
+export const deleteCollection = defineRoute({
+  params: CollectionParams,
+  auth: 'required',
+  responses: { 204: null },
+  errors: { 403: 'Only the owner may change a collection', 404: 'No collection with that id, or a private one of someone else' },
+}, async (context) => {
   await transaction(context.db(), async (tx) => {
     await ownCollection(tx, context.params.id, context.principal);
     await tx.query('DELETE FROM collections WHERE id = $1::text::uuid', [context.params.id]);

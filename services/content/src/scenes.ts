@@ -9,6 +9,7 @@ import {
   SceneParams,
   UpdateSceneRequest,
   Channel,
+  SceneList,
 } from '@authorworks/domain';
 import {
   CursorInteger,
@@ -27,7 +28,7 @@ import {
   changeWithEvents,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { requireBookAccess, type BookAccess } from './access.ts';
+import { accessErrors, requireBookAccess, type BookAccess } from './access.ts';
 import { requireCharactersOfBook } from './characters.ts';
 import { contentEvent } from './outbox.ts';
 
@@ -53,7 +54,16 @@ function sceneEvent(type: Parameters<typeof contentEvent>[0], access: BookAccess
   return contentEvent(type, { entity: 'scene', id, bookId: access.bookId, authorId: access.authorId, actorId, ...(changed ? { changed } : {}) });
 }
 
-export const createScene = defineRoute({ params: ChapterParams, body: CreateSceneRequest, auth: 'required' }, async (context) => {
+export const createScene = defineRoute({
+  params: ChapterParams,
+  body: CreateSceneRequest,
+  auth: 'required',
+  responses: { 201: Scene },
+  errors: {
+    ...accessErrors('chapter', 'write'),
+    422: '`unknown_character`: `povCharacterId` is not a character of this book',
+  },
+}, async (context) => {
   const body = context.body;
   const scene = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { chapter: context.params.id }, context.principal, 'write', { lock: true, what: 'chapter' });
@@ -74,7 +84,13 @@ export const createScene = defineRoute({ params: ChapterParams, body: CreateScen
 
 const PositionCursor = z.object({ p: CursorInteger });
 
-export const listScenes = defineRoute({ params: ChapterParams, query: PageQuery, auth: 'optional' }, async (context) => {
+export const listScenes = defineRoute({
+  params: ChapterParams,
+  query: PageQuery,
+  auth: 'optional',
+  responses: { 200: SceneList },
+  errors: { 400: '`invalid_cursor`', ...accessErrors('chapter') },
+}, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });
   const after = decodeCursor(PositionCursor, context.query.cursor);
@@ -87,13 +103,27 @@ export const listScenes = defineRoute({ params: ChapterParams, query: PageQuery,
   return json(pageOf(rows, context.query.limit, (last) => ({ p: last.position })));
 });
 
-export const getScene = defineRoute({ params: SceneParams, auth: 'optional' }, async (context) => {
+export const getScene = defineRoute({
+  params: SceneParams,
+  auth: 'optional',
+  responses: { 200: Scene },
+  errors: accessErrors('scene'),
+}, async (context) => {
   const db = context.db();
   await requireBookAccess(db, { scene: context.params.id }, context.principal, 'read', { what: 'scene' });
   return json(await selectScene(db, context.params.id));
 });
 
-export const updateScene = defineRoute({ params: SceneParams, body: UpdateSceneRequest, auth: 'required' }, async (context) => {
+export const updateScene = defineRoute({
+  params: SceneParams,
+  body: UpdateSceneRequest,
+  auth: 'required',
+  responses: { 200: Scene },
+  errors: {
+    ...accessErrors('scene', 'write'),
+    422: '`unknown_character`: `povCharacterId` is not a character of this book',
+  },
+}, async (context) => {
   const body = context.body;
   const scene = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { scene: context.params.id }, context.principal, 'write', { lock: true, what: 'scene' });
@@ -122,7 +152,12 @@ export const updateScene = defineRoute({ params: SceneParams, body: UpdateSceneR
   return json(scene);
 });
 
-export const deleteScene = defineRoute({ params: SceneParams, auth: 'required' }, async (context) => {
+export const deleteScene = defineRoute({
+  params: SceneParams,
+  auth: 'required',
+  responses: { 204: null },
+  errors: accessErrors('scene', 'write'),
+}, async (context) => {
   await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { scene: context.params.id }, context.principal, 'write', { lock: true, what: 'scene' });
     const { rows } = await tx.query('DELETE FROM scenes WHERE id = $1::text::uuid RETURNING chapter_id::text AS chapter, position', [context.params.id]);
@@ -132,7 +167,13 @@ export const deleteScene = defineRoute({ params: SceneParams, auth: 'required' }
   return noContent();
 });
 
-export const moveScene = defineRoute({ params: SceneParams, body: MoveSceneRequest, auth: 'required' }, async (context) => {
+export const moveScene = defineRoute({
+  params: SceneParams,
+  body: MoveSceneRequest,
+  auth: 'required',
+  responses: { 200: Scene },
+  errors: accessErrors('scene', 'write'),
+}, async (context) => {
   const scene = await changeWithEvents(context, Channel.contentEvents, async (tx, emit) => {
     const access = await requireBookAccess(tx, { scene: context.params.id }, context.principal, 'write', { lock: true, what: 'scene' });
     await moveTo(tx, SCENES_IN_CHAPTER, context.params.id, context.body.position);

@@ -11,6 +11,16 @@ const DENIED: Record<Exclude<Ability, 'read'>, string> = {
 };
 
 /**
+ * The `errors` of a route behind `requireChapterAccess`, for its spec: 404 for a caller who may not
+ * read the chapter, 403 with the reason above for one who may read it but not do `ability`.
+ */
+export function accessErrors(ability: Ability = 'read'): Record<number, string> {
+  const errors: Record<number, string> = { 404: 'No chapter with that id the caller may read' };
+  if (ability !== 'read') errors[403] = DENIED[ability];
+  return errors;
+}
+
+/**
  * The caller's permissions on the chapter, asked of the content service on every request (so a
  * removed collaborator loses access at once). Who may not read the chapter gets 404 (from the
  * content service), who may read but not do this 403.

@@ -1,9 +1,9 @@
-import { Id, PageQuery } from '@authorworks/domain';
+import { Id, PageQuery, Checkpoint, CheckpointList, CommittedEdit } from '@authorworks/domain';
 import { CursorInteger, created, decodeCursor, defineRoute, isoTimestamp, json, notFound, pageOf, queryOne, queryRows, sqlInt } from '@authorworks/kit';
 import { z } from 'zod';
-import { requireChapterAccess } from './access.ts';
+import { accessErrors, requireChapterAccess } from './access.ts';
 import { saveChapterVersion } from './content-service.ts';
-import { DocumentParams, openDocument, selectDocument } from './documents.ts';
+import { DOCUMENT_TOO_LARGE, DocumentParams, openDocument, selectDocument } from './documents.ts';
 import { commitOperation, editorThrottle } from './operations.ts';
 import { diffToOp } from './text-ops.ts';
 
@@ -27,7 +27,17 @@ const CheckpointRow = z.object({
  * the chapter's next content version in the content service (message "Checkpoint: <name>"), and
  * a named checkpoint here that can be reverted to. Checkpoints are never pruned.
  */
-export const createCheckpoint = defineRoute({ params: DocumentParams, body: CreateCheckpointRequest, auth: 'required', throttle: editorThrottle }, async (context) => {
+export const createCheckpoint = defineRoute({
+  params: DocumentParams,
+  body: CreateCheckpointRequest,
+  auth: 'required',
+  throttle: editorThrottle,
+  responses: { 201: Checkpoint },
+  errors: {
+    ...accessErrors('write'),
+    413: DOCUMENT_TOO_LARGE,
+  },
+}, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'write');
   await openDocument(context, permissions);
   const db = context.db();
@@ -49,7 +59,17 @@ export const createCheckpoint = defineRoute({ params: DocumentParams, body: Crea
 });
 
 /** `GET /documents/{chapterId}/checkpoints`: newest first. */
-export const listCheckpoints = defineRoute({ params: DocumentParams, query: PageQuery, auth: 'required' }, async (context) => {
+export const listCheckpoints = defineRoute({
+  params: DocumentParams,
+  query: PageQuery,
+  auth: 'required',
+  responses: { 200: CheckpointList },
+  errors: {
+    400: '`invalid_cursor`',
+    ...accessErrors(),
+    413: DOCUMENT_TOO_LARGE,
+  },
+}, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'read');
   await openDocument(context, permissions);
   const after = decodeCursor(z.object({ v: CursorInteger, id: Id }), context.query.cursor);
@@ -71,7 +91,17 @@ export const CheckpointParams = z.object({ chapterId: Id, checkpointId: Id });
  * checkpoint's as a new operation (a diff from the current text), so collaborators follow it
  * like any edit and nothing of the history is lost.
  */
-export const revertToCheckpoint = defineRoute({ params: CheckpointParams, auth: 'required', throttle: editorThrottle }, async (context) => {
+export const revertToCheckpoint = defineRoute({
+  params: CheckpointParams,
+  auth: 'required',
+  throttle: editorThrottle,
+  responses: { 200: CommittedEdit },
+  errors: {
+    ...accessErrors('write'),
+    404: 'No chapter the caller may read, or no checkpoint of it with that id',
+    413: DOCUMENT_TOO_LARGE,
+  },
+}, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'write');
   await openDocument(context, permissions);
   const db = context.db();

@@ -1,4 +1,4 @@
-import { Channel, Id, PageQuery, type CommentAddedData } from '@authorworks/domain';
+import { Channel, Id, PageQuery, CommentThreadList, CreatedComment, EditorComment, type CommentAddedData } from '@authorworks/domain';
 import {
   CursorInteger,
   HttpError,
@@ -18,8 +18,8 @@ import {
   type SqlClient,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { requireChapterAccess } from './access.ts';
-import { DocumentParams, Version, oldestVersion, openDocument, reloadRequired } from './documents.ts';
+import { accessErrors, requireChapterAccess } from './access.ts';
+import { DOCUMENT_TOO_LARGE, DocumentParams, Version, oldestVersion, openDocument, reloadRequired } from './documents.ts';
 import { transformRange, type Operation } from './text-ops.ts';
 
 /** Open (unresolved) threads per document: each commit moves their anchors. */
@@ -139,7 +139,18 @@ function selectOne(tx: SqlClient, chapterId: string, id: string) {
 }
 
 /** `POST /documents/{chapterId}/comments`: a thread on a range (reviewers too). */
-export const createComment = defineRoute({ params: DocumentParams, body: CreateCommentRequest, auth: 'required' }, async (context) => {
+export const createComment = defineRoute({
+  params: DocumentParams,
+  body: CreateCommentRequest,
+  auth: 'required',
+  responses: { 201: CreatedComment },
+  errors: {
+    400: '`invalid_version`: past the head; `range_out_of_range`: ends past the text',
+    ...accessErrors('comment'),
+    409: '`reload_required`: the version is older than the kept history',
+    413: '`document_too_large`: the chapter is larger than a live document holds; `too_many_comments`: the chapter has the most open threads it may',
+  },
+}, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'comment');
   await openDocument(context, permissions);
   const comment = await changeWithEvents(context, Channel.editorEvents, async (tx, emit) => {
@@ -200,7 +211,17 @@ export const CommentParams = z.object({ chapterId: Id, commentId: Id });
 export const ReplyRequest = z.strictObject({ body: CommentBody });
 
 /** `POST /documents/{chapterId}/comments/{commentId}/replies`. */
-export const replyToComment = defineRoute({ params: CommentParams, body: ReplyRequest, auth: 'required' }, async (context) => {
+export const replyToComment = defineRoute({
+  params: CommentParams,
+  body: ReplyRequest,
+  auth: 'required',
+  responses: { 201: EditorComment },
+  errors: {
+    ...accessErrors('comment'),
+    404: 'No chapter the caller may read, or no comment of it with that id',
+    413: '`document_too_large`: the chapter is larger than a live document holds; `too_many_replies`: the thread has the most replies it may',
+  },
+}, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'comment');
   await openDocument(context, permissions);
   const reply = await changeWithEvents(context, Channel.editorEvents, async (tx, emit) => {
@@ -236,7 +257,17 @@ export const replyToComment = defineRoute({ params: CommentParams, body: ReplyRe
 });
 
 /** `POST /documents/{chapterId}/comments/{commentId}/resolve`: closes the thread (its anchor then stays where it is). */
-export const resolveComment = defineRoute({ params: CommentParams, auth: 'required' }, async (context) => {
+export const resolveComment = defineRoute({
+  params: CommentParams,
+  auth: 'required',
+  responses: { 200: EditorComment },
+  errors: {
+    400: '`not_a_thread`: a reply cannot be resolved, its thread can',
+    ...accessErrors('comment'),
+    404: 'No chapter the caller may read, or no comment of it with that id',
+    413: DOCUMENT_TOO_LARGE,
+  },
+}, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'comment');
   await openDocument(context, permissions);
   const thread = await changeWithEvents(context, Channel.editorEvents, async (tx) => {
@@ -261,7 +292,17 @@ const CreatedCursor = z.object({ s: CursorInteger });
  * `GET /documents/{chapterId}/comments[?resolved=]`: threads with their replies, oldest first,
  * each range at the document's current version (`version` in the answer).
  */
-export const listComments = defineRoute({ params: DocumentParams, query: ListCommentsQuery, auth: 'required' }, async (context) => {
+export const listComments = defineRoute({
+  params: DocumentParams,
+  query: ListCommentsQuery,
+  auth: 'required',
+  responses: { 200: CommentThreadList },
+  errors: {
+    400: '`invalid_cursor`',
+    ...accessErrors(),
+    413: DOCUMENT_TOO_LARGE,
+  },
+}, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'read');
   const document = await openDocument(context, permissions);
   const db = context.db();

@@ -1,4 +1,4 @@
-import { Id, type ChapterPermissions } from '@authorworks/domain';
+import { Id, EditorDocument, type ChapterPermissions } from '@authorworks/domain';
 import {
   HttpError,
   conflict,
@@ -14,7 +14,7 @@ import {
   type SqlClient,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { requireChapterAccess } from './access.ts';
+import { accessErrors, requireChapterAccess } from './access.ts';
 import { chapterContent } from './content-service.ts';
 import { DOCUMENT_MAX_BYTES, applyOp, codePoints, utf8Bytes, type Operation } from './text-ops.ts';
 
@@ -42,6 +42,9 @@ export type DocumentRow = z.infer<typeof DocumentRow>;
 export async function selectDocument(db: SqlClient, chapterId: string, options: { lock?: boolean } = {}): Promise<DocumentRow | null> {
   return queryOne(db, DocumentRow, `SELECT ${DOCUMENT_COLUMNS} FROM documents WHERE chapter_id = $1::text::uuid ${options.lock ? 'FOR UPDATE' : ''}`, [chapterId]);
 }
+
+/** For route specs' `errors`: every route opens the document, and a chapter too large for one is refused. */
+export const DOCUMENT_TOO_LARGE = '`document_too_large`: the chapter is larger than a live document holds';
 
 export function documentTooLarge(bytes: number): HttpError {
   return new HttpError(413, 'document_too_large', `A chapter holds at most ${DOCUMENT_MAX_BYTES} bytes of text; this edit would make it ${bytes}`, {
@@ -132,7 +135,12 @@ export function documentView(document: DocumentRow, permissions: ChapterPermissi
 }
 
 /** `GET /documents/{chapterId}`: the live text and its version, created on first open. */
-export const getDocument = defineRoute({ params: DocumentParams, auth: 'required' }, async (context) => {
+export const getDocument = defineRoute({
+  params: DocumentParams,
+  auth: 'required',
+  responses: { 200: EditorDocument },
+  errors: { ...accessErrors(), 413: DOCUMENT_TOO_LARGE },
+}, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'read');
   const document = await openDocument(context, permissions);
   return json(documentView(document, permissions, await oldestVersion(context.db(), document.chapterId)));

@@ -1,4 +1,4 @@
-import { Channel, Id, type ChapterPermissions } from '@authorworks/domain';
+import { Channel, Id, CommittedEdit, EditorOperationList, type ChapterPermissions } from '@authorworks/domain';
 import {
   badRequest,
   changeWithEvents,
@@ -16,9 +16,9 @@ import {
   type ThrottleRule,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { requireChapterAccess } from './access.ts';
+import { accessErrors, requireChapterAccess } from './access.ts';
 import { transformAnchors } from './comments.ts';
-import { DocumentParams, Version, documentTooLarge, oldestVersion, openDocument, reloadRequired, selectDocument, textAt } from './documents.ts';
+import { DOCUMENT_TOO_LARGE, DocumentParams, Version, documentTooLarge, oldestVersion, openDocument, reloadRequired, selectDocument, textAt } from './documents.ts';
 import { DOCUMENT_MAX_BYTES, Operation, applyOp, assertFits, canonicalOp, diffToOp, outputLength, transformOp, utf8Bytes, type Operation as TextOp } from './text-ops.ts';
 
 /** The editor's events on `editor-events`. */
@@ -207,7 +207,20 @@ const OPERATIONS_MAX_BODY_BYTES = 1024 * 1024;
 
 /** `POST /documents/{chapterId}/operations`: commits an operation made against `baseVersion`. */
 export const postOperations = defineRoute(
-  { params: DocumentParams, body: PostOperationsRequest, auth: 'required', maxBodyBytes: OPERATIONS_MAX_BODY_BYTES, throttle: editorThrottle },
+  {
+    params: DocumentParams,
+    body: PostOperationsRequest,
+    auth: 'required',
+    maxBodyBytes: OPERATIONS_MAX_BODY_BYTES,
+    throttle: editorThrottle,
+    responses: { 200: CommittedEdit },
+    errors: {
+      400: '`not_opened`, `invalid_base_version` (past the head), `operation_out_of_range` (reads past the text)',
+      ...accessErrors('write'),
+      409: '`reload_required`: the version is older than the kept history',
+      413: '`document_too_large`: the chapter is larger than a live document holds; `operation_too_large`: too many components or characters in one request',
+    },
+  },
   async (context) => {
     const permissions = await requireChapterAccess(context, context.params.chapterId, 'write');
     await openDocument(context, permissions);
@@ -241,7 +254,18 @@ export const OPERATION_COLUMNS = `version, seq, op, author_id::text AS "authorId
  * `GET /documents/{chapterId}/operations?since=N`: the operations that made versions N+1, N+2, …
  * in order (a page at a time, `nextCursor` for the rest), and the document's version.
  */
-export const listOperations = defineRoute({ params: DocumentParams, query: OperationsQuery, auth: 'required' }, async (context) => {
+export const listOperations = defineRoute({
+  params: DocumentParams,
+  query: OperationsQuery,
+  auth: 'required',
+  responses: { 200: EditorOperationList },
+  errors: {
+    400: '`invalid_version`: past the head; `invalid_cursor`; `validation_failed`: neither `since` nor `cursor`',
+    ...accessErrors(),
+    409: '`reload_required`: the version is older than the kept history',
+    413: DOCUMENT_TOO_LARGE,
+  },
+}, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'read');
   const document = await openDocument(context, permissions);
   const db = context.db();
@@ -283,7 +307,19 @@ export const PutContentRequest = z.strictObject({
  * since are kept.
  */
 export const putContent = defineRoute(
-  { params: DocumentParams, body: PutContentRequest, auth: 'required', maxBodyBytes: 2 * DOCUMENT_MAX_BYTES + 1024, throttle: editorThrottle },
+  {
+    params: DocumentParams,
+    body: PutContentRequest,
+    auth: 'required',
+    maxBodyBytes: 2 * DOCUMENT_MAX_BYTES + 1024,
+    throttle: editorThrottle,
+    responses: { 200: CommittedEdit },
+    errors: {
+      ...accessErrors('write'),
+      409: '`reload_required`: the version is older than the kept history',
+      413: DOCUMENT_TOO_LARGE,
+    },
+  },
   async (context) => {
     const permissions = await requireChapterAccess(context, context.params.chapterId, 'write');
     await openDocument(context, permissions);

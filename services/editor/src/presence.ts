@@ -1,7 +1,8 @@
+import { PresenceAnswer, PresenceList } from '@authorworks/domain';
 import { HttpError, badRequest, defineRoute, json, queryRows, redisText, utf8, type RedisClient, type SqlClient } from '@authorworks/kit';
 import { z } from 'zod';
-import { requireChapterAccess } from './access.ts';
-import { DocumentParams, Version, oldestVersion, openDocument, reloadRequired } from './documents.ts';
+import { accessErrors, requireChapterAccess } from './access.ts';
+import { DOCUMENT_TOO_LARGE, DocumentParams, Version, oldestVersion, openDocument, reloadRequired } from './documents.ts';
 import { editorThrottle } from './operations.ts';
 import { transformPosition, type Operation } from './text-ops.ts';
 
@@ -99,7 +100,19 @@ export function presenceView(entry: Stored) {
 }
 
 /** `PUT /documents/{chapterId}/presence`: my cursor and selection, shown for PRESENCE_TTL_SECONDS. */
-export const putPresence = defineRoute({ params: DocumentParams, body: PutPresenceRequest, auth: 'required', throttle: editorThrottle }, async (context) => {
+export const putPresence = defineRoute({
+  params: DocumentParams,
+  body: PutPresenceRequest,
+  auth: 'required',
+  throttle: editorThrottle,
+  responses: { 200: PresenceAnswer },
+  errors: {
+    400: '`invalid_version`: past the head; `position_out_of_range`: outside the text',
+    ...accessErrors(),
+    409: '`reload_required`: the version is older than the kept history',
+    413: '`document_too_large`: the chapter is larger than a live document holds; `too_many_present`: the document shows the most people it may',
+  },
+}, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'read');
   const document = await openDocument(context, permissions);
   const db = context.db();
@@ -133,7 +146,12 @@ export const putPresence = defineRoute({ params: DocumentParams, body: PutPresen
 });
 
 /** `GET /documents/{chapterId}/presence`: who is here, at the document's current version. */
-export const listPresence = defineRoute({ params: DocumentParams, auth: 'required' }, async (context) => {
+export const listPresence = defineRoute({
+  params: DocumentParams,
+  auth: 'required',
+  responses: { 200: PresenceList },
+  errors: { ...accessErrors(), 413: DOCUMENT_TOO_LARGE },
+}, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'read');
   const document = await openDocument(context, permissions);
   const items = await presentUsers(context.db(), context.redis(), document.chapterId, document.version, context.now());

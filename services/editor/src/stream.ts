@@ -1,8 +1,8 @@
 import { badRequest, defineRoute, queryOne, queryRows, sqlInt } from '@authorworks/kit';
 import { z } from 'zod';
-import { requireChapterAccess } from './access.ts';
+import { accessErrors, requireChapterAccess } from './access.ts';
 import { commentView, selectComments } from './comments.ts';
-import { DocumentParams, openDocument } from './documents.ts';
+import { DOCUMENT_TOO_LARGE, DocumentParams, openDocument } from './documents.ts';
 import { OPERATION_COLUMNS, OperationRow } from './operations.ts';
 import { presenceView, presentUsers } from './presence.ts';
 
@@ -30,7 +30,17 @@ function sse(event: string, data: unknown, id?: number): string {
  * the client reconnects with the last id it got and misses nothing. Without an id: a `ready`
  * event carrying the current id. If the operations after the id were pruned: `reload`.
  */
-export const streamDocument = defineRoute({ params: DocumentParams, query: StreamQuery, auth: 'required' }, async (context) => {
+export const streamDocument = defineRoute({
+  params: DocumentParams,
+  query: StreamQuery,
+  auth: 'required',
+  responses: { 200: { contentType: 'text/event-stream', description: 'Server-sent events after `Last-Event-ID` (header or `lastEventId`): `ready`, `operation`, `comment`, or `reload` when they were pruned; the answer ends after a batch and the client reconnects' } },
+  errors: {
+    400: '`validation_failed`: `Last-Event-ID` is not an id of this stream or has not happened yet',
+    ...accessErrors(),
+    413: DOCUMENT_TOO_LARGE,
+  },
+}, async (context) => {
   const permissions = await requireChapterAccess(context, context.params.chapterId, 'read');
   const document = await openDocument(context, permissions);
   const header = context.request.headers.get('last-event-id');

@@ -1,6 +1,6 @@
 // Graphics jobs: POST /jobs (per-kind payloads) enqueues a job owned by the caller; the list, one
 // job and cancel come from the kit's owner routes (another user's job is a 404).
-import { changeWithEvents, defineRoute, enqueueJob, getJob, HttpError, json, notFound, ownerJobRoutes, type RequestContext } from '@authorworks/kit';
+import { changeWithEvents, defineRoute, enqueueJob, getJob, JobView, HttpError, json, notFound, ownerJobRoutes, type RequestContext } from '@authorworks/kit';
 import { CreateJobRequest, GRAPHICS_QUEUE, IMAGE_TYPES } from './payloads.ts';
 import { fileRecord, JobInputError, storageBase } from './storage-files.ts';
 
@@ -26,7 +26,12 @@ async function checkInput(ctx: RequestContext, fileId: string): Promise<void> {
   }
 }
 
-export const createJob = defineRoute({ auth: 'required', body: CreateJobRequest }, async (ctx) => {
+export const createJob = defineRoute({
+  auth: 'required',
+  body: CreateJobRequest,
+  responses: { 202: JobView },
+  errors: { 404: 'No such file the caller may read', 422: '`unsupported_format`: not a PNG or JPEG image' },
+}, async (ctx) => {
   const { kind, payload } = ctx.body;
   await checkInput(ctx, payload.fileId);
   const id = await changeWithEvents(ctx, GRAPHICS_QUEUE, (tx) =>

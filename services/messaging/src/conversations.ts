@@ -1,4 +1,4 @@
-import { Conversation, ConversationMember, ConversationRole, Id, PageQuery } from '@authorworks/domain';
+import { Conversation, ConversationMember, ConversationRole, Id, PageQuery, ConversationList, ConversationMemberList } from '@authorworks/domain';
 import {
   CursorTimestamp,
   conflict,
@@ -122,7 +122,13 @@ async function createdOrExisting(db: SqlClient, id: string, userId: string, isNe
   return isNew ? created(conversation, `/v1/messaging/conversations/${id}`) : json(conversation);
 }
 
-export const createConversation = defineRoute({ body: CreateConversationRequest, auth: 'required', throttle: createThrottle }, async (context) => {
+export const createConversation = defineRoute({
+  body: CreateConversationRequest,
+  auth: 'required',
+  throttle: createThrottle,
+  responses: { 200: Conversation, 201: Conversation },
+  errors: { 404: 'No book with that id among the caller\'s books', 422: '`self_conversation`: a direct conversation needs another person' },
+}, async (context) => {
   const me = context.principal.userId;
   const body = context.body;
   const db = context.db();
@@ -194,7 +200,12 @@ export const createConversation = defineRoute({ body: CreateConversationRequest,
 const ListCursor = z.strictObject({ t: CursorTimestamp, i: Id });
 
 /** The caller's conversations, most recently active first, each with its unread count. */
-export const listConversations = defineRoute({ query: PageQuery, auth: 'required' }, async (context) => {
+export const listConversations = defineRoute({
+  query: PageQuery,
+  auth: 'required',
+  responses: { 200: ConversationList },
+  errors: { 400: '`invalid_cursor`' },
+}, async (context) => {
   const after = decodeCursor(ListCursor, context.query.cursor);
   const rows = await queryRows(
     context.db(),
@@ -209,14 +220,29 @@ export const listConversations = defineRoute({ query: PageQuery, auth: 'required
   return json({ items: page.items.map(withoutSortKey), nextCursor: page.nextCursor });
 });
 
-export const getConversation = defineRoute({ params: ConversationParams, auth: 'required' }, async (context) => {
+export const getConversation = defineRoute({
+  params: ConversationParams,
+  auth: 'required',
+  responses: { 200: Conversation },
+  errors: { 404: 'No conversation with that id of which the caller is a member' },
+}, async (context) => {
   const conversation = await selectConversation(context.db(), context.params.id, context.principal.userId);
   if (!conversation) throw notFound('No conversation with that id');
   return json(conversation);
 });
 
 /** Renames a group; only its admins may. */
-export const updateConversation = defineRoute({ params: ConversationParams, body: UpdateConversationRequest, auth: 'required' }, async (context) => {
+export const updateConversation = defineRoute({
+  params: ConversationParams,
+  body: UpdateConversationRequest,
+  auth: 'required',
+  responses: { 200: Conversation },
+  errors: {
+    403: 'Only the conversation\'s admins may rename it',
+    404: 'No conversation with that id of which the caller is a member',
+    422: '`not_renamable`: a direct conversation has no name',
+  },
+}, async (context) => {
   const db = context.db();
   const me = context.principal.userId;
   await transaction(db, async (tx) => {
@@ -232,7 +258,13 @@ const MEMBER_COLUMNS = `user_id::text AS "userId", role, last_read_seq AS "lastR
 const MemberRow = ConversationMember.extend({ lastReadSeq: sqlInt });
 const MemberCursor = z.strictObject({ u: Id });
 
-export const listMembers = defineRoute({ params: ConversationParams, query: PageQuery, auth: 'required' }, async (context) => {
+export const listMembers = defineRoute({
+  params: ConversationParams,
+  query: PageQuery,
+  auth: 'required',
+  responses: { 200: ConversationMemberList },
+  errors: { 400: '`invalid_cursor`', 404: 'No conversation with that id of which the caller is a member' },
+}, async (context) => {
   const db = context.db();
   await requireMember(db, context.params.id, context.principal.userId);
   const after = decodeCursor(MemberCursor, context.query.cursor);
@@ -248,7 +280,18 @@ export const listMembers = defineRoute({ params: ConversationParams, query: Page
 });
 
 /** Adds someone to a group; only its admins may, up to MAX_GROUP_MEMBERS. */
-export const addMember = defineRoute({ params: ConversationParams, body: AddMemberRequest, auth: 'required' }, async (context) => {
+export const addMember = defineRoute({
+  params: ConversationParams,
+  body: AddMemberRequest,
+  auth: 'required',
+  responses: { 201: ConversationMember },
+  errors: {
+    403: 'Only the group\'s admins may add members',
+    404: 'No conversation with that id of which the caller is a member',
+    409: '`already_member`',
+    422: '`not_a_group`: only a group\'s members are chosen; `group_full`',
+  },
+}, async (context) => {
   const db = context.db();
   const member = await transaction(db, async (tx) => {
     const membership = await requireMember(tx, context.params.id, context.principal.userId, { lock: true });
@@ -274,7 +317,16 @@ export const addMember = defineRoute({ params: ConversationParams, body: AddMemb
  * A group left without an admin gets its longest-standing member as one. The removed member no
  * longer sees the conversation, nor hears of its new messages.
  */
-export const removeMember = defineRoute({ params: MemberParams, auth: 'required' }, async (context) => {
+export const removeMember = defineRoute({
+  params: MemberParams,
+  auth: 'required',
+  responses: { 204: null },
+  errors: {
+    403: 'Only the group\'s admins may remove others',
+    404: 'No conversation of the caller with that id, or the user is not a member',
+    422: '`not_a_group`: only a group\'s members are chosen',
+  },
+}, async (context) => {
   const me = context.principal.userId;
   const leaving = context.params.userId === me;
   await transaction(context.db(), async (tx) => {
@@ -298,7 +350,13 @@ export const removeMember = defineRoute({ params: MemberParams, auth: 'required'
 });
 
 /** Moves the caller's read position forward (never back) to `seq`, or to the newest message. */
-export const markRead = defineRoute({ params: ConversationParams, body: MarkReadRequest, auth: 'required' }, async (context) => {
+export const markRead = defineRoute({
+  params: ConversationParams,
+  body: MarkReadRequest,
+  auth: 'required',
+  responses: { 200: Conversation },
+  errors: { 404: 'No conversation with that id of which the caller is a member' },
+}, async (context) => {
   const db = context.db();
   const me = context.principal.userId;
   const membership = await requireMember(db, context.params.id, me);

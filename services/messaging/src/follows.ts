@@ -1,4 +1,4 @@
-import { Id, PageQuery, Timestamp } from '@authorworks/domain';
+import { Id, Page, PageQuery, Timestamp } from '@authorworks/domain';
 import { CursorTimestamp, created, decodeCursor, defineRoute, isoTimestamp, json, noContent, notFound, pageOf, queryRows, unprocessable } from '@authorworks/kit';
 import { z } from 'zod';
 
@@ -7,8 +7,14 @@ import { z } from 'zod';
 
 export const FollowParams = z.object({ userId: Id });
 export const Follow = z.object({ userId: Id, followedAt: Timestamp });
+const FollowList = Page(Follow);
 
-export const follow = defineRoute({ params: FollowParams, auth: 'required' }, async (context) => {
+export const follow = defineRoute({
+  params: FollowParams,
+  auth: 'required',
+  responses: { 200: Follow, 201: Follow },
+  errors: { 422: '`self_follow`: one cannot follow oneself' },
+}, async (context) => {
   const me = context.principal.userId;
   if (context.params.userId === me) throw unprocessable('self_follow', 'You cannot follow yourself');
   const { rows } = await context.db().query(
@@ -25,7 +31,12 @@ export const follow = defineRoute({ params: FollowParams, auth: 'required' }, as
   return json({ userId: context.params.userId, followedAt: existing[0]?.t ?? new Date().toISOString() });
 });
 
-export const unfollow = defineRoute({ params: FollowParams, auth: 'required' }, async (context) => {
+export const unfollow = defineRoute({
+  params: FollowParams,
+  auth: 'required',
+  responses: { 204: null },
+  errors: { 404: 'The caller does not follow that user' },
+}, async (context) => {
   const { rows } = await context.db().query('DELETE FROM follows WHERE follower_id = $1::text::uuid AND followee_id = $2::text::uuid RETURNING 1 AS deleted', [
     context.principal.userId,
     context.params.userId,
@@ -37,7 +48,7 @@ export const unfollow = defineRoute({ params: FollowParams, auth: 'required' }, 
 const Cursor = z.strictObject({ t: CursorTimestamp, u: Id });
 
 /** Whom the caller follows, most recent first. */
-export const listFollows = defineRoute({ query: PageQuery, auth: 'required' }, async (context) => {
+export const listFollows = defineRoute({ query: PageQuery, auth: 'required', responses: { 200: FollowList }, errors: { 400: '`invalid_cursor`' } }, async (context) => {
   const after = decodeCursor(Cursor, context.query.cursor);
   const rows = await queryRows(
     context.db(),

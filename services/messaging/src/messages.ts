@@ -1,4 +1,4 @@
-import { Id, Message, PageQuery } from '@authorworks/domain';
+import { Id, Message, PageQuery, MessageList } from '@authorworks/domain';
 import {
   CursorInteger,
   conflict,
@@ -76,7 +76,17 @@ const postThrottle: ThrottleRule<RequestContext & { principal: { userId: string 
 
 /** Posts a message: it takes the conversation's next seq and reaches every member's stream. */
 export const postMessage = defineRoute(
-  { params: ConversationParams, body: PostMessageRequest, auth: 'required', throttle: postThrottle },
+  {
+    params: ConversationParams,
+    body: PostMessageRequest,
+    auth: 'required',
+    throttle: postThrottle,
+    responses: { 201: Message },
+    errors: {
+      404: 'No conversation with that id of which the caller is a member',
+      422: '`unknown_parent`: `parentId` names no message of this conversation',
+    },
+  },
   async (context) => {
     const me = context.principal.userId;
     const conversationId = context.params.id;
@@ -126,7 +136,13 @@ const Cursor = z.union([z.strictObject({ before: CursorInteger }), z.strictObjec
  * A conversation's messages: newest first in cursor pages, or (`since`) oldest first after a seq.
  * With `parentId`, only that message's thread.
  */
-export const listMessages = defineRoute({ params: ConversationParams, query: MessageListQuery, auth: 'required' }, async (context) => {
+export const listMessages = defineRoute({
+  params: ConversationParams,
+  query: MessageListQuery,
+  auth: 'required',
+  responses: { 200: MessageList },
+  errors: { 400: '`invalid_cursor`', 404: 'No conversation with that id of which the caller is a member' },
+}, async (context) => {
   const db = context.db();
   const { limit, since, parentId } = context.query;
   await requireMember(db, context.params.id, context.principal.userId);
@@ -148,7 +164,12 @@ export const listMessages = defineRoute({ params: ConversationParams, query: Mes
   return json(pageOf(rows, limit, (last): Record<string, number> => (ascending ? { after: last.seq } : { before: last.seq })));
 });
 
-export const getMessage = defineRoute({ params: MessageParams, auth: 'required' }, async (context) => {
+export const getMessage = defineRoute({
+  params: MessageParams,
+  auth: 'required',
+  responses: { 200: Message },
+  errors: { 404: 'No message with that id in a conversation of the caller' },
+}, async (context) => {
   const db = context.db();
   const message = await selectMessage(db, context.params.id);
   if (!message) throw notFound('No message with that id');
@@ -174,7 +195,17 @@ async function ownMessage(tx: SqlClient, id: string, userId: string): Promise<Me
   return (await selectMessage(tx, id))!;
 }
 
-export const editMessage = defineRoute({ params: MessageParams, body: EditMessageRequest, auth: 'required' }, async (context) => {
+export const editMessage = defineRoute({
+  params: MessageParams,
+  body: EditMessageRequest,
+  auth: 'required',
+  responses: { 200: Message },
+  errors: {
+    403: 'Only its sender may change a message',
+    404: 'No message with that id in a conversation of the caller',
+    409: '`message_deleted`: a deleted message cannot be edited',
+  },
+}, async (context) => {
   const message = await transaction(context.db(), async (tx) => {
     const current = await ownMessage(tx, context.params.id, context.principal.userId);
     if (current.deleted) throw conflict('message_deleted', 'A deleted message cannot be edited');
@@ -187,7 +218,12 @@ export const editMessage = defineRoute({ params: MessageParams, body: EditMessag
 });
 
 /** Deletes a message of one's own: it stays in place, marked deleted, its text removed. */
-export const deleteMessage = defineRoute({ params: MessageParams, auth: 'required' }, async (context) => {
+export const deleteMessage = defineRoute({
+  params: MessageParams,
+  auth: 'required',
+  responses: { 204: null },
+  errors: { 403: 'Only its sender may change a message', 404: 'No message with that id in a conversation of the caller' },
+}, async (context) => {
   await transaction(context.db(), async (tx) => {
     const current = await ownMessage(tx, context.params.id, context.principal.userId);
     if (current.deleted) return;

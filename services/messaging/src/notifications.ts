@@ -1,4 +1,14 @@
-import { Id, Notification, NotificationPreference, NotificationType, PageQuery, QueryBoolean } from '@authorworks/domain';
+import {
+  Id,
+  Notification,
+  NotificationPreference,
+  NotificationType,
+  PageQuery,
+  QueryBoolean,
+  NotificationList,
+  NotificationPreferenceList,
+  NotificationsMarked,
+} from '@authorworks/domain';
 import {
   CursorTimestamp,
   decodeCursor,
@@ -78,7 +88,12 @@ export const NotificationListQuery = PageQuery.extend({
 const Cursor = z.strictObject({ t: CursorTimestamp, i: Id });
 
 /** The caller's notifications, newest first. */
-export const listNotifications = defineRoute({ query: NotificationListQuery, auth: 'required' }, async (context) => {
+export const listNotifications = defineRoute({
+  query: NotificationListQuery,
+  auth: 'required',
+  responses: { 200: NotificationList },
+  errors: { 400: '`invalid_cursor`' },
+}, async (context) => {
   const after = decodeCursor(Cursor, context.query.cursor);
   const rows = await queryRows(
     context.db(),
@@ -93,7 +108,12 @@ export const listNotifications = defineRoute({ query: NotificationListQuery, aut
   return json({ items: page.items.map(withoutSortKey), nextCursor: page.nextCursor });
 });
 
-export const markNotificationRead = defineRoute({ params: NotificationParams, auth: 'required' }, async (context) => {
+export const markNotificationRead = defineRoute({
+  params: NotificationParams,
+  auth: 'required',
+  responses: { 200: Notification },
+  errors: { 404: 'No notification of the caller with that id' },
+}, async (context) => {
   const row = await queryOne(
     context.db(),
     NotificationRow,
@@ -104,7 +124,7 @@ export const markNotificationRead = defineRoute({ params: NotificationParams, au
   return json(withoutSortKey(row));
 });
 
-export const markAllNotificationsRead = defineRoute({ auth: 'required' }, async (context) => {
+export const markAllNotificationsRead = defineRoute({ auth: 'required', responses: { 200: NotificationsMarked } }, async (context) => {
   const row = await queryOne(
     context.db(),
     z.object({ n: sqlInt }),
@@ -115,7 +135,12 @@ export const markAllNotificationsRead = defineRoute({ auth: 'required' }, async 
   return json({ marked: row?.n ?? 0 });
 });
 
-export const deleteNotification = defineRoute({ params: NotificationParams, auth: 'required' }, async (context) => {
+export const deleteNotification = defineRoute({
+  params: NotificationParams,
+  auth: 'required',
+  responses: { 204: null },
+  errors: { 404: 'No notification of the caller with that id' },
+}, async (context) => {
   const { rows } = await context.db().query('DELETE FROM notifications WHERE id = $1::text::uuid AND user_id = $2::text::uuid RETURNING 1 AS deleted', [
     context.params.id,
     context.principal.userId,
@@ -130,7 +155,7 @@ export const PreferenceParams = z.object({ type: NotificationType });
 export const UpdatePreferenceRequest = z.strictObject({ inApp: z.boolean(), email: z.boolean() });
 
 /** Every notification type with the caller's choice (in-app on, email off unless they chose). */
-export const listPreferences = defineRoute({ auth: 'required' }, async (context) => {
+export const listPreferences = defineRoute({ auth: 'required', responses: { 200: NotificationPreferenceList } }, async (context) => {
   const rows = await queryRows(
     context.db(),
     z.object({ type: z.string(), in_app: sqlBool, email: sqlBool }),
@@ -146,7 +171,12 @@ export const listPreferences = defineRoute({ auth: 'required' }, async (context)
   return json({ items });
 });
 
-export const updatePreference = defineRoute({ params: PreferenceParams, body: UpdatePreferenceRequest, auth: 'required' }, async (context) => {
+export const updatePreference = defineRoute({
+  params: PreferenceParams,
+  body: UpdatePreferenceRequest,
+  auth: 'required',
+  responses: { 200: NotificationPreference },
+}, async (context) => {
   await context.db().query(
     `INSERT INTO notification_preferences (user_id, type, in_app, email) VALUES ($1::text::uuid, $2::text, $3::bool, $4::bool)
      ON CONFLICT (user_id, type) DO UPDATE SET in_app = EXCLUDED.in_app, email = EXCLUDED.email`,

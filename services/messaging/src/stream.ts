@@ -22,7 +22,12 @@ const FeedRow = z.object({ seq: sqlInt, kind: z.string(), data: z.string() });
  * `?since=`), each with its seq as the event id, then a `retry:` hint, and closes. EventSource
  * reconnects after the hint with the last id it saw, so a client gets each item exactly once.
  */
-export const stream = defineRoute({ query: StreamQuery, auth: 'required' }, async (context) => {
+export const stream = defineRoute({
+  query: StreamQuery,
+  auth: 'required',
+  responses: { 200: { contentType: 'text/event-stream', description: 'Server-sent events: the caller\'s feed items after `Last-Event-ID` (or `since`), each with its seq as id, then a `retry:` hint; `x-stream-more: true` when more are waiting' } },
+  errors: { 400: '`validation_failed`: `Last-Event-ID` is not an event id of this stream' },
+}, async (context) => {
   const header = context.request.headers.get('last-event-id');
   let since = context.query.since ?? 0;
   if (header !== null && header.trim() !== '') {

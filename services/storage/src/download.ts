@@ -80,14 +80,41 @@ async function serve(context: RequestContext, principal: Principal | null, fileI
   return new Response(object.body, { status: range ? 206 : 200, headers });
 }
 
+/** A download's answers: the bytes (all, or one range), a presigned URL (`?redirect=1`), or not modified (`If-None-Match`). */
+const DOWNLOAD_ANSWERS = {
+  200: { contentType: '*/*', description: 'The file\'s bytes as its stored type (`Content-Disposition: attachment` for active content); `ETag` is its SHA-256' },
+  206: { contentType: '*/*', description: 'The bytes of one `Range` (`Content-Range`), unless `If-Range` names another version' },
+  302: null,
+  304: null,
+} as const;
+
 const wantsRedirect = (query: z.output<typeof ContentQuery>) => query.redirect === '1' || query.redirect === 'true';
 
 /** `GET /files/{id}/content`: the current version; `Range`, `If-None-Match`, `?redirect=1`. */
-export const getContent = defineRoute({ params: FileParams, query: ContentQuery, auth: 'optional' }, (context) =>
+export const getContent = defineRoute({
+  params: FileParams,
+  query: ContentQuery,
+  auth: 'optional',
+  responses: DOWNLOAD_ANSWERS,
+  errors: {
+    404: 'No file with that id the caller may read',
+    409: '`file_not_available`: no finished upload yet',
+    416: '`range_not_satisfiable`: the `Range` is past the end (`Content-Range: bytes */size`)',
+  },
+}, (context) =>
   serve(context, context.principal, context.params.id, null, wantsRedirect(context.query)),
 );
 
 /** `GET /files/{id}/versions/{version}/content`: one version, as `getContent` serves the current one. */
-export const getVersionContent = defineRoute({ params: FileVersionParams, query: ContentQuery, auth: 'optional' }, (context) =>
+export const getVersionContent = defineRoute({
+  params: FileVersionParams,
+  query: ContentQuery,
+  auth: 'optional',
+  responses: DOWNLOAD_ANSWERS,
+  errors: {
+    404: 'No file with that id the caller may read, or no such version of it',
+    416: '`range_not_satisfiable`: the `Range` is past the end (`Content-Range: bytes */size`)',
+  },
+}, (context) =>
   serve(context, context.principal, context.params.id, context.params.version, wantsRedirect(context.query)),
 );

@@ -1,4 +1,4 @@
-import { Channel, FileDeletedData, FileParams, ListFilesQuery, StorageEventType, UpdateFileRequest } from '@authorworks/domain';
+import { Channel, FileDeletedData, FileParams, ListFilesQuery, StorageEventType, UpdateFileRequest, StoredFile, StoredFileList } from '@authorworks/domain';
 import {
   changeWithEvents,
   created,
@@ -29,7 +29,16 @@ async function viewOf(context: RequestContext, id: string, principal: Parameters
 }
 
 /** `POST /files?filename=…` with the raw bytes, or multipart/form-data with a file part. */
-export const uploadFile = defineRoute({ query: UploadQuery, auth: 'required' }, async (context) => {
+export const uploadFile = defineRoute({
+  query: UploadQuery,
+  auth: 'required',
+  responses: { 201: StoredFile },
+  errors: {
+    400: 'The file body: `empty_body`, `empty_file`, `body_incomplete`, `body_length_mismatch`, `bad_body`, a bad multipart form, `checksum_mismatch` (against `X-Checksum-SHA256`), `filename_required`',
+    411: '`length_required`: no Content-Length (use `POST /uploads` for a body of unknown size)',
+    413: '`payload_too_large`: over the direct upload limit; `quota_exceeded`: over the caller\'s storage quota',
+  },
+}, async (context) => {
   await sweepAbandoned(context);
   const settings = storageSettings(context.config);
   const file = await readIncomingFile(context, settings, context.principal.userId);
@@ -41,7 +50,12 @@ export const uploadFile = defineRoute({ query: UploadQuery, auth: 'required' }, 
 const Cursor = z.object({ t: CursorTimestamp, i: z.uuid() });
 
 /** The caller's own files, newest first; `family` (image, audio, …) and `status` filter. */
-export const listFiles = defineRoute({ query: ListFilesQuery, auth: 'required' }, async (context) => {
+export const listFiles = defineRoute({
+  query: ListFilesQuery,
+  auth: 'required',
+  responses: { 200: StoredFileList },
+  errors: { 400: '`invalid_cursor`' },
+}, async (context) => {
   await sweepAbandoned(context);
   const { family, status, limit } = context.query;
   const after = decodeCursor(Cursor, context.query.cursor);
@@ -65,12 +79,23 @@ export const listFiles = defineRoute({ query: ListFilesQuery, auth: 'required' }
  * this with the user's token (`context.callService`) to read a file's metadata and check access:
  * 404 means the user may not read it, `permissions` says what else they may do.
  */
-export const getFile = defineRoute({ params: FileParams, auth: 'optional' }, async (context) =>
+export const getFile = defineRoute({
+  params: FileParams,
+  auth: 'optional',
+  responses: { 200: StoredFile },
+  errors: { 404: 'No file with that id the caller may read' },
+}, async (context) =>
   json(await viewOf(context, context.params.id, context.principal)),
 );
 
 /** Rename (a writer) or change access (the owner only). */
-export const updateFile = defineRoute({ params: FileParams, body: UpdateFileRequest, auth: 'required' }, async (context) => {
+export const updateFile = defineRoute({
+  params: FileParams,
+  body: UpdateFileRequest,
+  auth: 'required',
+  responses: { 200: StoredFile },
+  errors: { 403: 'The caller may not change this file (write grant, or the owner for `access`)', 404: 'No file with that id the caller may read' },
+}, async (context) => {
   const { filename, access } = context.body;
   await changeWithEvents(context, Channel.storageEvents, async (tx) => {
     await fileFor(tx, context.params.id, context.principal, access === undefined ? 'write' : 'owner', true);
@@ -89,7 +114,12 @@ const VersionKey = z.object({ objectKey: z.string() });
  * quota and `file.deleted` is recorded in one transaction; the objects and rows go after it. If
  * storage fails then, the sweep finishes the removal — the file is already gone for every caller.
  */
-export const deleteFile = defineRoute({ params: FileParams, auth: 'required' }, async (context) => {
+export const deleteFile = defineRoute({
+  params: FileParams,
+  auth: 'required',
+  responses: { 204: null },
+  errors: { 403: 'The caller may read the file but is not its owner', 404: 'No file with that id the caller may read' },
+}, async (context) => {
   const db = context.db();
   const file = await changeWithEvents(context, Channel.storageEvents, async (tx, emit) => {
     const row = await fileFor(tx, context.params.id, context.principal, 'owner', true);

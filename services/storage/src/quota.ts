@@ -1,3 +1,4 @@
+import { Quota } from '@authorworks/domain';
 import { defineRoute, json, queryOne, sqlInt } from '@authorworks/kit';
 import { z } from 'zod';
 import { usedBytes } from './reservations.ts';
@@ -5,7 +6,7 @@ import { storageSettings } from './settings.ts';
 import { sweepAbandoned } from './sweep.ts';
 
 /** `GET /quota`: the caller's bytes held (every version, pending uploads included), allowed, and file count. */
-export const getQuota = defineRoute({ auth: 'required' }, async (context) => {
+export const getQuota = defineRoute({ auth: 'required', responses: { 200: Quota } }, async (context) => {
   await sweepAbandoned(context);
   const settings = storageSettings(context.config);
   const db = context.db();

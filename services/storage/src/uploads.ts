@@ -1,4 +1,4 @@
-import { CreateUploadRequest, FileParams } from '@authorworks/domain';
+import { CreateUploadRequest, FileParams, StoredFile, UploadTicket } from '@authorworks/domain';
 import { conflict, created, defineRoute, HttpError, json, objectStoreFromConfig, queryOne, randomUuid, sqlInt, transaction, unprocessable } from '@authorworks/kit';
 import { z } from 'zod';
 import { detectContentType } from './content-type.ts';
@@ -20,7 +20,12 @@ import { discardPendingVersion, finishVersion, readExactly, sha256Of, type Pendi
 const COMPLETE_GRACE_SECONDS = 60;
 const DEFAULT_UPLOAD_SECONDS = 900;
 
-export const createUpload = defineRoute({ body: CreateUploadRequest, auth: 'required' }, async (context) => {
+export const createUpload = defineRoute({
+  body: CreateUploadRequest,
+  auth: 'required',
+  responses: { 201: UploadTicket },
+  errors: { 413: '`payload_too_large`: over the large upload limit; `quota_exceeded`: over the caller\'s storage quota' },
+}, async (context) => {
   await sweepAbandoned(context);
   const settings = storageSettings(context.config);
   const { size, sha256, contentType, access } = context.body;
@@ -61,7 +66,17 @@ export const createUpload = defineRoute({ body: CreateUploadRequest, auth: 'requ
 const PendingRow = z.object({ version: sqlInt, size: sqlInt, sha256: z.string(), objectKey: z.string() });
 
 /** `POST /uploads/{id}/complete`: the object is checked, then the file becomes available. */
-export const completeUpload = defineRoute({ params: FileParams, auth: 'required' }, async (context) => {
+export const completeUpload = defineRoute({
+  params: FileParams,
+  auth: 'required',
+  responses: { 200: StoredFile },
+  errors: {
+    403: 'The caller may read the file but is not its owner',
+    404: 'No file with that id the caller may read',
+    409: '`no_pending_upload`; `upload_missing`: nothing was PUT to the URL yet; `upload_expired`; `file_deleted`',
+    422: '`size_mismatch` or `checksum_mismatch`: the upload is not what was declared (it was removed)',
+  },
+}, async (context) => {
   const db = context.db();
   const file = await fileFor(db, context.params.id, context.principal, 'owner');
   const pending = await queryOne(

@@ -1,4 +1,4 @@
-import { FileParams, FileVersion } from '@authorworks/domain';
+import { FileParams, FileVersion, FileVersionList, StoredFile } from '@authorworks/domain';
 import { created, defineRoute, isoTimestamp, json, queryRows, sqlInt } from '@authorworks/kit';
 import { z } from 'zod';
 import { fileFor, fileView } from './records.ts';
@@ -11,7 +11,20 @@ import { filenameFor, MAX_VERSIONS, readIncomingFile, storeVersion, UploadQuery 
 const VersionRow = FileVersion.extend({ version: sqlInt, size: sqlInt });
 
 /** `POST /files/{id}/versions`: the body as in `POST /files`; `?filename=` renames the file too. */
-export const uploadVersion = defineRoute({ params: FileParams, query: UploadQuery.omit({ access: true }), auth: 'required' }, async (context) => {
+export const uploadVersion = defineRoute({
+  params: FileParams,
+  query: UploadQuery.omit({ access: true }),
+  auth: 'required',
+  responses: { 201: StoredFile },
+  errors: {
+    400: 'The file body: `empty_body`, `empty_file`, `body_incomplete`, `body_length_mismatch`, `bad_body`, a bad multipart form, `checksum_mismatch` (against `X-Checksum-SHA256`), `filename_required`',
+    403: 'The caller may read the file but not write it',
+    404: 'No file with that id the caller may read',
+    409: '`file_not_available`: no finished upload yet; `too_many_versions`; `upload_expired`; `file_deleted` during the upload',
+    411: '`length_required`: no Content-Length (use `POST /uploads` for a body of unknown size)',
+    413: '`payload_too_large`: over the direct upload limit; `quota_exceeded`: over the caller\'s storage quota',
+  },
+}, async (context) => {
   const settings = storageSettings(context.config);
   const file = await fileFor(context.db(), context.params.id, context.principal, 'write');
   const incoming = await readIncomingFile(context, settings, file.ownerId);
@@ -21,7 +34,12 @@ export const uploadVersion = defineRoute({ params: FileParams, query: UploadQuer
 });
 
 /** Every version of a file, newest first (pending ones are the uploads in progress). */
-export const listVersions = defineRoute({ params: FileParams, auth: 'optional' }, async (context) => {
+export const listVersions = defineRoute({
+  params: FileParams,
+  auth: 'optional',
+  responses: { 200: FileVersionList },
+  errors: { 404: 'No file with that id the caller may read' },
+}, async (context) => {
   const file = await fileFor(context.db(), context.params.id, context.principal, 'read');
   const items = await queryRows(
     context.db(),

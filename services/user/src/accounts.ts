@@ -1,4 +1,4 @@
-import { RegisterRequest, UpdateMeRequest, UserParams, type ErrorDetail } from '@authorworks/domain';
+import { PublicProfile, RegisterRequest, TokenResponse, UpdateMeRequest, User, UserParams, type ErrorDetail } from '@authorworks/domain';
 import {
   HttpError,
   conflict,
@@ -35,7 +35,7 @@ function duplicateError(fields: ('email' | 'username')[]): HttpError {
 }
 
 /** `POST /register`: creates the account and signs it in (201 with tokens). */
-export const register = defineRoute({ body: RegisterRequest, maxBodyBytes: 4096 }, async (context) => {
+export const register = defineRoute({ body: RegisterRequest, maxBodyBytes: 4096, responses: { 201: TokenResponse }, errors: { 409: '`email_taken`, `username_taken` or `email_and_username_taken` (each field in `details`)' } }, async (context) => {
   const { body } = context;
   const db = context.db();
   // Checked before hashing so a duplicate costs no hash; the insert below still settles races.
@@ -68,7 +68,7 @@ export const register = defineRoute({ body: RegisterRequest, maxBodyBytes: 4096 
 });
 
 /** `GET /me`: the caller's own account. */
-export const getMe = defineRoute({ auth: 'required' }, async (context) => {
+export const getMe = defineRoute({ auth: 'required', responses: { 200: User }, errors: { 404: 'This account no longer exists' } }, async (context) => {
   return json(toUser(await requireUser(context.db(), context.principal.userId)));
 });
 
@@ -87,7 +87,13 @@ const PATCHABLE = {
  * `PATCH /me`: profile and account fields; a new email or username must be free (409); a new
  * password needs the current one (403 otherwise) and ends every other session.
  */
-export const patchMe = defineRoute({ auth: 'required', body: UpdateMeRequest, maxBodyBytes: 16 * 1024 }, async (context) => {
+export const patchMe = defineRoute({
+  auth: 'required',
+  body: UpdateMeRequest,
+  maxBodyBytes: 16 * 1024,
+  responses: { 200: User },
+  errors: { 403: '`account_suspended`: this account is suspended; `wrong_password`: the current password is wrong', 404: 'This account no longer exists', 409: '`email_taken`, `username_taken` or `email_and_username_taken` (each field in `details`)' },
+}, async (context) => {
   const { body } = context;
   const db = context.db();
   const current = await requireUser(db, context.principal.userId);
@@ -144,7 +150,7 @@ export const patchMe = defineRoute({ auth: 'required', body: UpdateMeRequest, ma
 });
 
 /** `DELETE /me`: removes the account with its sessions and preferences; its access tokens stop working everywhere. */
-export const deleteMe = defineRoute({ auth: 'required' }, async (context) => {
+export const deleteMe = defineRoute({ auth: 'required', responses: { 204: null }, errors: { 404: 'This account no longer exists' } }, async (context) => {
   const userId = context.principal.userId;
   const deleted = await withTokensRevoked(context, userId, async (tx) => {
     const { rows } = await tx.query('DELETE FROM users WHERE id = $1::text::uuid RETURNING id::text AS id', [userId]);
@@ -157,7 +163,7 @@ export const deleteMe = defineRoute({ auth: 'required' }, async (context) => {
 });
 
 /** `GET /{id}`: what anyone may see of an active user; suspended and unknown users are both 404. */
-export const publicProfile = defineRoute({ params: UserParams }, async (context) => {
+export const publicProfile = defineRoute({ params: UserParams, responses: { 200: PublicProfile }, errors: { 404: 'No such user, or not an active one' } }, async (context) => {
   const row = await findUserById(context.db(), context.params.id);
   if (!row || row.status !== 'active') throw notFound('No such user');
   return json(toPublicProfile(row));

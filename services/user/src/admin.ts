@@ -1,4 +1,4 @@
-import { AdminUserListQuery, UpdateUserStatusRequest, UserParams } from '@authorworks/domain';
+import { AdminUserListQuery, UpdateUserStatusRequest, User, UserList, UserParams } from '@authorworks/domain';
 import {
   CursorBigint,
   decodeCursor,
@@ -22,7 +22,7 @@ const Cursor = z.object({ createdUs: CursorBigint, id: z.uuid() });
 const ListedUserRow = UserRow.extend({ created_us: z.union([z.string(), z.number()]).transform(String) });
 
 /** `GET /v1/users` (admin): every account, filterable by status and by username/email prefix. */
-export const listUsers = defineRoute({ auth: 'admin', query: AdminUserListQuery }, async (context) => {
+export const listUsers = defineRoute({ auth: 'admin', query: AdminUserListQuery, responses: { 200: UserList }, errors: { 400: '`invalid_cursor`' } }, async (context) => {
   const { limit, status, q } = context.query;
   const after = decodeCursor(Cursor, context.query.cursor);
   const rows = await queryRows(
@@ -42,7 +42,13 @@ export const listUsers = defineRoute({ auth: 'admin', query: AdminUserListQuery 
 });
 
 /** `PATCH /v1/users/{id}/status` (admin): suspend or reactivate; suspending ends the user's sessions. */
-export const setUserStatus = defineRoute({ auth: 'admin', params: UserParams, body: UpdateUserStatusRequest }, async (context) => {
+export const setUserStatus = defineRoute({
+  auth: 'admin',
+  params: UserParams,
+  body: UpdateUserStatusRequest,
+  responses: { 200: User },
+  errors: { 404: 'No such user', 422: '`cannot_change_own_status`: an admin cannot change their own status' },
+}, async (context) => {
   if (context.params.id === context.principal.userId) {
     throw unprocessable('cannot_change_own_status', 'An admin cannot change their own status');
   }

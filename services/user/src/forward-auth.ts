@@ -1,3 +1,4 @@
+import { TokenResponse, VerifiedCaller } from '@authorworks/domain';
 import {
   ConfigError,
   HttpError,
@@ -18,7 +19,7 @@ import { USER_COLUMNS, UserRow, recordUserCreated, recordUserUpdated } from './u
  * unrevoked bearer token, 401 otherwise (503 when revocation cannot be checked). CORS preflights (X-Forwarded-Method: OPTIONS) carry no token by
  * design and pass without identity; the service behind still checks its own tokens.
  */
-export const verify = defineRoute({}, async (context) => {
+export const verify = defineRoute({ responses: { 200: VerifiedCaller }, errors: { 401: 'No valid bearer token: `missing_token`, `invalid_token`, `token_expired`, `token_revoked`' } }, async (context) => {
   if (context.request.headers.get('x-forwarded-method')?.toUpperCase() === 'OPTIONS') return new Response(null, { status: 200 });
   const principal = await verifyCaller(context);
   return json(
@@ -53,7 +54,15 @@ function localUsername(remote: string): string {
  * the account is found by its Authelia name (or linked by email) or created, its admin role synced
  * with the admin group, and a normal token pair issued.
  */
-export const autheliaSession = defineRoute({}, async (context) => {
+export const autheliaSession = defineRoute(
+  {
+    responses: { 200: TokenResponse, 201: TokenResponse },
+    errors: {
+      401: '`untrusted_proxy`: not from the gateway; `missing_identity`: the gateway passed no complete identity',
+      403: '`account_suspended`: this account is suspended',
+      404: 'Authelia integration is not enabled',
+    },
+  }, async (context) => {
   if (!autheliaEnabled(context)) throw new HttpError(404, 'not_found', 'Authelia integration is not enabled');
   if (!fromTrustedProxy(context)) {
     context.log.warn('Remote-* headers ignored: request did not come through the trusted proxy');

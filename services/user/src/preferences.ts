@@ -1,4 +1,4 @@
-import { JsonValue, PageQuery, PreferenceParams, PutPreferenceRequest, type Preference } from '@authorworks/domain';
+import { JsonValue, PageQuery, Preference, PreferenceList, PreferenceParams, PutPreferenceRequest } from '@authorworks/domain';
 import {
   decodeCursor,
   defineRoute,
@@ -28,7 +28,7 @@ const toPreference = (row: z.infer<typeof PreferenceRow>): Preference => ({ key:
 const Cursor = z.object({ key: z.string() });
 
 /** `GET /me/preferences`: the caller's preferences by key, paginated. */
-export const listPreferences = defineRoute({ auth: 'required', query: PageQuery }, async (context) => {
+export const listPreferences = defineRoute({ auth: 'required', query: PageQuery, responses: { 200: PreferenceList }, errors: { 400: '`invalid_cursor`' } }, async (context) => {
   const after = decodeCursor(Cursor, context.query.cursor)?.key ?? null;
   const rows = await queryRows(
     context.db(),
@@ -42,7 +42,7 @@ export const listPreferences = defineRoute({ auth: 'required', query: PageQuery 
   return json({ items: page.items.map(toPreference), nextCursor: page.nextCursor });
 });
 
-export const getPreference = defineRoute({ auth: 'required', params: PreferenceParams }, async (context) => {
+export const getPreference = defineRoute({ auth: 'required', params: PreferenceParams, responses: { 200: Preference }, errors: { 404: 'No preference of this key' } }, async (context) => {
   const row = await queryOne(
     context.db(),
     PreferenceRow,
@@ -55,7 +55,14 @@ export const getPreference = defineRoute({ auth: 'required', params: PreferenceP
 
 /** `PUT /me/preferences/{key}` with `{ value }`: creates or replaces it. */
 export const putPreference = defineRoute(
-  { auth: 'required', params: PreferenceParams, body: PutPreferenceRequest, maxBodyBytes: 16 * 1024 },
+  {
+    auth: 'required',
+    params: PreferenceParams,
+    body: PutPreferenceRequest,
+    maxBodyBytes: 16 * 1024,
+    responses: { 200: Preference },
+    errors: { 403: '`account_suspended`: this account is suspended', 404: 'This account no longer exists', 422: '`too_many_preferences`: the account keeps the most it may' },
+  },
   async (context) => {
     const db = context.db();
     const row = await transaction(db, async (tx) => {
@@ -81,7 +88,7 @@ export const putPreference = defineRoute(
   },
 );
 
-export const deletePreference = defineRoute({ auth: 'required', params: PreferenceParams }, async (context) => {
+export const deletePreference = defineRoute({ auth: 'required', params: PreferenceParams, responses: { 204: null }, errors: { 404: 'No preference of this key' } }, async (context) => {
   const { rows } = await context.db().query(
     'DELETE FROM preferences WHERE user_id = $1::text::uuid AND key = $2::text RETURNING key',
     [context.principal.userId, context.params.key],

@@ -1,4 +1,4 @@
-import { LoginRequest, LogoutRequest, RefreshRequest, type Role, type TokenResponse } from '@authorworks/domain';
+import { LoginRequest, LogoutRequest, RefreshRequest, TokenResponse, type Role } from '@authorworks/domain';
 import {
   ACCESS_TOKEN_TTL_SECONDS,
   DECOY_PASSWORD_HASH,
@@ -71,7 +71,7 @@ export const accountSuspended = () => new HttpError(403, 'account_suspended', 'T
  * throttle rules, settings.ts); past either limit the answer is 429 with Retry-After before any
  * password work. A successful login clears the account's counter.
  */
-export const login = defineRoute({ body: LoginRequest, throttle: loginThrottleRules }, async (context) => {
+export const login = defineRoute({ body: LoginRequest, throttle: loginThrottleRules, responses: { 200: TokenResponse }, errors: { 401: '`invalid_credentials`: the email, username or password is wrong (or the account is suspended)' } }, async (context) => {
   const { body } = context;
   const marks: Record<string, number> = {};
   let last = Date.now();
@@ -123,7 +123,11 @@ const invalidRefreshToken = () => unauthorized('invalid_refresh_token', 'The ref
  * `POST /refresh`: trades a refresh token for a new pair. A token that was already used means it
  * leaked (or the client raced itself): the whole family is revoked and the caller must log in.
  */
-export const refresh = defineRoute({ body: RefreshRequest }, async (context) => {
+export const refresh = defineRoute({
+  body: RefreshRequest,
+  responses: { 200: TokenResponse },
+  errors: { 401: '`invalid_refresh_token`; `refresh_token_reused`: used twice, so every session of the device ended', 403: '`account_suspended`: this account is suspended' },
+}, async (context) => {
   const db = context.db();
   const outcome = await transaction(db, async (tx) => {
     const token = await queryOne(
@@ -167,7 +171,7 @@ const FamilyRow = z.object({ family_id: z.string() });
  * `POST /logout`: ends the device's session (the token's family) and its access tokens in every
  * service. Unknown tokens are fine: 204 either way.
  */
-export const logout = defineRoute({ body: LogoutRequest }, async (context) => {
+export const logout = defineRoute({ body: LogoutRequest, responses: { 204: null } }, async (context) => {
   const session = await queryOne(
     context.db(),
     FamilyRow,
@@ -182,7 +186,7 @@ export const logout = defineRoute({ body: LogoutRequest }, async (context) => {
 });
 
 /** `POST /logout-all` (signed in): ends every session of the caller and refuses every access token issued so far. */
-export const logoutEverywhere = defineRoute({ auth: 'required' }, async (context) => {
+export const logoutEverywhere = defineRoute({ auth: 'required', responses: { 204: null } }, async (context) => {
   await withTokensRevoked(context, context.principal.userId, async () => undefined);
   context.log.info('logged out everywhere', { userId: context.principal.userId });
   return noContent();

@@ -2,7 +2,7 @@
 // trailer of a storage file the caller can read; list, get and cancel of the caller's own jobs
 // come from the kit (`ownerJobRoutes`: another user's job is 404).
 import { Channel } from '@authorworks/domain';
-import { changeWithEvents, defineRoute, enqueueJob, getJob, HttpError, json, ownerJobRoutes, type RequestContext, type ThrottleRule } from '@authorworks/kit';
+import { changeWithEvents, defineRoute, enqueueJob, getJob, JobView, HttpError, json, ownerJobRoutes, type RequestContext, type ThrottleRule } from '@authorworks/kit';
 import { contentUrl } from './storage-reader.ts';
 import { CreateVideoJob, VIDEO_JOB_DEFAULTS, VIDEO_QUEUE } from './video-jobs.ts';
 
@@ -36,7 +36,13 @@ const createThrottle: ThrottleRule<RequestContext & { principal: { userId: strin
   },
 ];
 
-export const createJob = defineRoute({ auth: 'required', body: CreateVideoJob, throttle: createThrottle }, async (context) => {
+export const createJob = defineRoute({
+  auth: 'required',
+  body: CreateVideoJob,
+  throttle: createThrottle,
+  responses: { 202: JobView },
+  errors: { 404: '`file_not_found`: no such file, or one the caller may not read' },
+}, async (context) => {
   const request = context.body;
   await assertReadable(context, request.payload.fileId);
   const id = await changeWithEvents(context, Channel.mediaEvents, (tx) =>

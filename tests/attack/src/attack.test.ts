@@ -8,9 +8,10 @@ import { startService } from '@authorworks/spin-local/testing';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerUser, type Account } from './accounts.ts';
+import { AnswerContract } from './answer-contract.ts';
 import { type Case, forgedTokens, hostileCases } from './cases.ts';
 import { resolverOf, Unsatisfiable, validValue, type Resolve } from './json-schema.ts';
-import { bindTemplate, fillPath, type OpenApiDocument, type Operation, operationsOf } from './route-table.ts';
+import { bindTemplate, fillPath, matchesTemplate, type OpenApiDocument, type Operation, operationsOf } from './route-table.ts';
 
 const AUTH_SECRET = 'attack-suite-secret-attack-suite-secret-0123';
 /** A request still unanswered after this long counts as hung (it is a bound, not a latency target). */
@@ -38,12 +39,46 @@ interface Finding {
   detail: string;
 }
 
-const findings = { serverErrors: [] as Finding[], envelopeViolations: [] as Finding[], hangs: [] as Finding[], wrongfulAccesses: [] as Finding[] };
+const findings = {
+  serverErrors: [] as Finding[],
+  envelopeViolations: [] as Finding[],
+  hangs: [] as Finding[],
+  wrongfulAccesses: [] as Finding[],
+  /** Answers their operation does not document: an undeclared status, or a 2xx body off its schema. */
+  offSpec: [] as Finding[],
+};
 let requests = 0;
 const skipped: string[] = [];
 
 let app: TestApp;
 const services: { base: string; document: OpenApiDocument; operations: Operation[]; resolve: Resolve }[] = [];
+const contract = new AnswerContract();
+
+/**
+ * Which operation answers `method path`, as the router picks: the one the case was made for when
+ * it matches, else the one with the fewest params (literal paths come before `/:param` ones in
+ * every route table) — an empty path param makes `/jobs/{id}` the list `/jobs`. `other-method`
+ * when only other methods' routes match (405), `no-route` when none does (404).
+ */
+function answeringOperation(label: string, method: string, path: string): Operation | 'other-method' | 'no-route' {
+  const service = services.find(({ base }) => path === base || path.startsWith(`${base}/`));
+  const matching = service?.operations.filter((operation) => matchesTemplate(operation.template, path)) ?? [];
+  if (matching.length === 0) return 'no-route';
+  const answering = matching.filter((operation) => operation.method === method || (method === 'HEAD' && operation.method === 'GET'));
+  if (answering.length === 0) return 'other-method';
+  const template = label.slice(label.indexOf(' ') + 1);
+  return answering.find((operation) => operation.template === template) ?? answering.sort((a, b) => a.pathParams.length - b.pathParams.length)[0]!;
+}
+
+/** What is off the documents in an answer: a status or 2xx body its operation does not document, or a 404/405 where the document-wide conventions do not allow one. */
+function offSpec(label: string, sent: Case, status: number, contentType: string | null, body: unknown): string | null {
+  const answering = answeringOperation(label, sent.method, sent.path.split('?')[0]!);
+  if (answering === 'no-route') return status === 404 ? null : `no route matches, so 404 was due, got ${status}`;
+  if (answering === 'other-method') return status === 405 ? null : `no route of this method matches, so 405 was due, got ${status}`;
+  const base = services.find((service) => service.operations.includes(answering))!.base;
+  const problem = contract.violation(base, answering.method, answering.template.slice(base.length), { method: sent.method, status, contentType, body });
+  return problem === null ? null : `${answering.label}: ${problem}`;
+}
 
 interface Sent {
   status: number | 'hung';
@@ -76,6 +111,8 @@ async function send(operation: string, sent: Case): Promise<Sent> {
     // Kept as text: an error answer that is not JSON is an envelope violation below.
   }
   const where = { operation, case: sent.label, status: response.status };
+  const problem = offSpec(operation, sent, response.status, response.headers.get('content-type'), body);
+  if (problem !== null) findings.offSpec.push({ ...where, detail: `${sent.method} ${sent.path.slice(0, 200)}: ${problem}` });
   if (response.status >= 500) {
     findings.serverErrors.push({ ...where, detail: `${sent.method} ${sent.path.slice(0, 200)} → ${text.slice(0, 200)} | ${app.logs.text('error').slice(-400)}` });
   } else if (response.status >= 400) {
@@ -107,7 +144,7 @@ function since(): () => Record<keyof typeof findings, string> {
     return out;
   };
 }
-const NONE = { serverErrors: '', envelopeViolations: '', hangs: '', wrongfulAccesses: '' };
+const NONE = { serverErrors: '', envelopeViolations: '', hangs: '', wrongfulAccesses: '', offSpec: '' };
 const matrix = { resources: [] as string[], attempts: 0 };
 
 beforeAll(async () => {
@@ -120,7 +157,9 @@ beforeAll(async () => {
     const response = await app.fetch(`${base}/openapi.json`);
     expect(response.status, `${base}/openapi.json`).toBe(200);
     const document = (await response.json()) as OpenApiDocument;
-    services.push({ base, document, operations: operationsOf(document), resolve: resolverOf(document.components.schemas) });
+    const operations = operationsOf(document);
+    services.push({ base, document, operations, resolve: resolverOf(document.components.schemas) });
+    contract.add(document);
   }
 });
 
@@ -128,7 +167,7 @@ afterAll(async () => {
   const counts = Object.fromEntries(Object.entries(findings).map(([name, items]) => [name, items.length]));
   console.log(
     `attack summary: ${requests} requests, ${counts.serverErrors} 5xx, ${counts.envelopeViolations} envelope violations, ` +
-      `${counts.wrongfulAccesses} wrongful accesses, ${counts.hangs} hung; matrix: ${matrix.attempts} calls by B and anonymous on A's ${matrix.resources.length} resources (${matrix.resources.join(', ')}) ` +
+      `${counts.wrongfulAccesses} wrongful accesses, ${counts.hangs} hung, ${counts.offSpec} answers off their spec (${contract.checked.bodies} 2xx bodies validated against ${contract.checked.schemas} response schemas, ${Math.round(contract.checked.ms)} ms in all); matrix: ${matrix.attempts} calls by B and anonymous on A's ${matrix.resources.length} resources (${matrix.resources.join(', ')}) ` +
       `(backends: ${app?.app.backends.postgres} Postgres, ${app?.app.backends.redis} Redis)` +
       (skipped.length > 0 ? `\nskipped (no valid input could be generated):\n  ${skipped.join('\n  ')}` : ''),
   );
@@ -146,6 +185,10 @@ describe('route tables', () => {
     }
     const content = services.find((s) => s.base === '/v1/content')!;
     expect(content.operations.map((o) => o.label)).toEqual(expect.arrayContaining(['POST /v1/content/books', 'GET /v1/content/books/{id}', 'PUT /v1/content/chapters/{id}/content']));
+    // The answers are documented for real: a book without its fields is off the 200 schema, a 409 undocumented.
+    const answer = (status: number, body: unknown) => ({ method: 'GET', status, contentType: 'application/json', body });
+    expect(contract.violation('/v1/content', 'GET', '/books/{id}', answer(200, { id: '6f1c1a52-6a53-4c7e-9d43-1f1e7d1e2a10' }))).toMatch(/200 schema/);
+    expect(contract.violation('/v1/content', 'GET', '/books/{id}', answer(409, {}))).toMatch(/not documented/);
   });
 });
 
@@ -254,6 +297,22 @@ describe('two-user matrix: what user A creates, user B and anonymous callers can
       ownReads += 1;
     }
     expect(ownReads).toBeGreaterThanOrEqual(4);
+    // A also calls every GET it can fill (lists, permissions, versions, members): a 2xx the fuzzer
+    // rarely provokes, each held to its operation's response schema like every answer.
+    const ownCalls: (() => Promise<void>)[] = [];
+    for (const { operation, resolve } of operations) {
+      if (operation.method !== 'GET') continue;
+      const bound = operation.pathParams.length === 0 ? {} : bindingOf(operation);
+      if (bound === undefined) continue;
+      try {
+        const sent = requestFor(operation, resolve, bound, owner);
+        ownCalls.push(async () => void (await send(operation.label, { ...sent, label: 'A calls its own' })));
+      } catch (error) {
+        if (!(error instanceof Unsatisfiable)) throw error;
+      }
+    }
+    await pool(ownCalls);
+    expect(ownCalls.length).toBeGreaterThan(30);
 
     // B and anonymous: every operation whose path binds to one of A's resources.
     const attempts: (() => Promise<void>)[] = [];

@@ -28,6 +28,8 @@ export interface OpenApiDocument {
     'x-auth'?: string;
     parameters?: Parameter[];
     requestBody?: { content: Record<string, { schema: JsonSchema }> };
+    /** By status: an answer with its media types, or the error envelope (`$ref`). */
+    responses?: Record<string, { $ref?: string; content?: Record<string, { schema?: JsonSchema }> }>;
   }>>;
   components: { schemas: Record<string, JsonSchema> };
 }
@@ -75,4 +77,16 @@ export function bindTemplate(template: string, resource: string): Record<string,
     else if (want[i] !== segment) return undefined;
   }
   return Object.keys(bound).length > 0 ? bound : undefined;
+}
+
+/**
+ * Whether the router would take `path` (as sent: percent-encoded, without its query) for
+ * `template`, as itty-router matches: a param is one non-empty segment, trailing slashes are ignored.
+ */
+export function matchesTemplate(template: string, path: string): boolean {
+  const pattern = template
+    .split('/')
+    .map((segment) => (/^\{.+\}$/.test(segment) ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${pattern}/*$`).test(path);
 }

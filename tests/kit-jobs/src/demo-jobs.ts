@@ -43,7 +43,7 @@ export const demoJobHandlers = {
 const WhoAmI = z.object({ userId: z.string(), roles: z.array(z.string()), actor: z.string().nullable() });
 
 /** Who the caller is, as the verified token says (the delegated token of a job names its worker). */
-export const whoAmI = defineRoute({ auth: 'required' }, async (ctx) =>
+export const whoAmI = defineRoute({ auth: 'required', responses: { 200: WhoAmI } }, async (ctx) =>
   json(WhoAmI.parse({ userId: ctx.principal.userId, roles: ctx.principal.roles, actor: ctx.principal.claims.act?.sub ?? null })),
 );
 
@@ -59,7 +59,7 @@ const EnqueueRequest = z.object({
 });
 
 /** Enqueues `count` jobs in one transaction; their nudges go out after the commit. */
-export const enqueueDemoJobs = defineRoute({ auth: 'required', body: EnqueueRequest }, async (ctx) => {
+export const enqueueDemoJobs = defineRoute({ auth: 'required', body: EnqueueRequest, responses: { 201: z.object({ ids: z.array(z.uuid()) }) } }, async (ctx) => {
   const { kind, payload, count, owned, ...options } = ctx.body;
   const ownerId = owned ? ctx.principal.userId : undefined;
   const ids = await transaction(ctx.db(), async (tx) => {
@@ -70,7 +70,12 @@ export const enqueueDemoJobs = defineRoute({ auth: 'required', body: EnqueueRequ
   return created({ ids }, `/v1/jobs-demo/jobs/${ids[0]}`);
 });
 
-export const getDemoJob = defineRoute({ auth: 'required', params: z.object({ id: z.uuid() }) }, async (ctx) => {
+export const getDemoJob = defineRoute({
+  auth: 'required',
+  params: z.object({ id: z.uuid() }),
+  responses: { 200: JobView },
+  errors: { 404: 'No such job' },
+}, async (ctx) => {
   const found = await getJob(ctx.db(), ctx.params.id);
   if (!found) throw notFound('No such job');
   return json(JobView.parse(found));

@@ -4,7 +4,7 @@
 {%- assign S = singular | pascal_case -%}
 {%- assign P = resource | pascal_case -%}
 {%- assign table = resource | snake_case -%}
-import { Id, PageQuery, Timestamp, type Page } from '@authorworks/domain';
+import { Id, Page, PageQuery, Timestamp } from '@authorworks/domain';
 import {
   changeWithEvents,
   created,
@@ -37,6 +37,7 @@ export const {{S}} = z.object({
 export type {{S}} = z.infer<typeof {{S}}>;
 
 export const {{S}}Params = z.object({ id: Id });
+export const {{S}}List = Page({{S}});
 
 const COLUMNS = `id::text AS id, owner_id AS "ownerId", title, body, ${isoTimestamp('created_at')} AS "createdAt"`;
 
@@ -48,7 +49,7 @@ const Cursor = z.object({ createdAt: Timestamp, id: Id });
  * the same transaction (the kit's outbox) and published on {{project-name | kebab_case}}-events once the handler returns,
  * so the change and its event never disagree.
  */
-export const create{{S}} = defineRoute({ auth: 'required', body: New{{S}} }, async (context) => {
+export const create{{S}} = defineRoute({ auth: 'required', body: New{{S}}, responses: { 201: {{S}} } }, async (context) => {
   const { body, principal } = context;
   const item = await changeWithEvents(context, '{{project-name | kebab_case}}-events', async (tx, emit) => {
     const row = await queryOne(
@@ -65,7 +66,7 @@ export const create{{S}} = defineRoute({ auth: 'required', body: New{{S}} }, asy
 });
 
 /** GET /{{resource}}/:id: the caller's own {{ singular }}; someone else's is a 404, so its existence does not leak. */
-export const get{{S}} = defineRoute({ auth: 'required', params: {{S}}Params }, async ({ params, principal, db }) => {
+export const get{{S}} = defineRoute({ auth: 'required', params: {{S}}Params, responses: { 200: {{S}} }, errors: { 404: 'No {{ singular }} of the caller with that id' } }, async ({ params, principal, db }) => {
   const item = await queryOne(db(), {{S}}, `SELECT ${COLUMNS} FROM {{table}} WHERE id = $1::text::uuid AND owner_id = $2::text`, [
     params.id,
     principal.userId,
@@ -75,7 +76,7 @@ export const get{{S}} = defineRoute({ auth: 'required', params: {{S}}Params }, a
 });
 
 /** GET /{{resource}}?limit&cursor: the caller's {{resource}}, newest first, a page at a time. */
-export const list{{P}} = defineRoute({ auth: 'required', query: PageQuery }, async ({ query, principal, db }) => {
+export const list{{P}} = defineRoute({ auth: 'required', query: PageQuery, responses: { 200: {{S}}List }, errors: { 400: '`invalid_cursor`' } }, async ({ query, principal, db }) => {
   const after = decodeCursor(Cursor, query.cursor);
   const rows = await queryRows(
     db(),
