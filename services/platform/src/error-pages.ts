@@ -1,0 +1,53 @@
+// The error pages Traefik's `errors` middleware fetches (traefik/dynamic/authorworks.yml): when a
+// response's status is in its list, Traefik drops that response, asks this component for
+// `GET /errors/<status>` (with the original request's headers) and sends what it gets under the
+// original status. So a client sees the error envelope even where Spin answered itself (a
+// component trap is Spin's empty 500) or Traefik could not reach Spin.
+import { HttpError, defineRoute } from '@authorworks/kit';
+import { z } from 'zod';
+
+interface ErrorPage {
+  code: string;
+  message: string;
+}
+
+/** Each status an error page exists for, in the envelope's words (the codes the kit and services use for the same statuses). */
+const ERROR_PAGES: ReadonlyMap<number, ErrorPage> = new Map([
+  [400, { code: 'bad_request', message: 'The request could not be read' }],
+  [401, { code: 'unauthorized', message: 'Authentication is required' }],
+  [403, { code: 'forbidden', message: 'You are not allowed to do this' }],
+  [404, { code: 'not_found', message: 'Not found' }],
+  [405, { code: 'method_not_allowed', message: 'This method is not allowed here' }],
+  [408, { code: 'request_timeout', message: 'The request took too long to arrive' }],
+  [413, { code: 'payload_too_large', message: 'The request body is too large' }],
+  [414, { code: 'uri_too_long', message: 'The request URI is too long' }],
+  [429, { code: 'too_many_requests', message: 'Too many requests; try again later' }],
+  [431, { code: 'headers_too_large', message: 'The request headers are too large' }],
+  [500, { code: 'internal', message: 'The service failed while answering; the failure is logged' }],
+  [501, { code: 'not_implemented', message: 'This method is not implemented' }],
+  [502, { code: 'bad_gateway', message: 'The platform could not reach the service; try again shortly' }],
+  [503, { code: 'unavailable', message: 'The service is unavailable; try again shortly' }],
+  [504, { code: 'gateway_timeout', message: 'The service did not answer in time' }],
+]);
+
+export const ERROR_PAGE_STATUSES: readonly number[] = [...ERROR_PAGES.keys()];
+
+const ErrorPageParams = z.object({
+  status: z
+    .string()
+    .regex(/^\d{3}$/, 'a three-digit status')
+    .transform(Number)
+    .refine((status) => ERROR_PAGES.has(status), `one of ${ERROR_PAGE_STATUSES.join(', ')}`),
+});
+
+const errorPageSpec = {
+  params: ErrorPageParams,
+  responses: {},
+  errors: Object.fromEntries(ERROR_PAGE_STATUSES.map((status) => [status, `the error page for ${status}`])),
+};
+
+/** `GET /errors/{status}`: the error envelope for `status`, answered with that status. */
+export const errorPage = defineRoute(errorPageSpec, async (ctx) => {
+  const page = ERROR_PAGES.get(ctx.params.status)!;
+  throw new HttpError(ctx.params.status, page.code, page.message);
+});
