@@ -1,9 +1,14 @@
 // The error pages Traefik's `errors` middleware fetches (traefik/dynamic/authorworks.yml): when a
 // response's status is in its list, Traefik drops that response, asks this component for
-// `GET /errors/<status>` (with the original request's headers) and sends what it gets under the
-// original status. So a client sees the error envelope even where Spin answered itself (a
-// component trap is Spin's empty 500) or Traefik could not reach Spin.
-import { HttpError, defineRoute } from '@authorworks/kit';
+// `GET /errors/<status>` (with the original request's headers) and sends the page's body and
+// headers under the original status — Traefik's codeModifier ignores the page's own status
+// (pkg/middlewares/customerrors). So a client sees the error envelope even where Spin answered
+// itself (a component trap is Spin's empty 500) or Traefik could not reach Spin.
+//
+// The page is answered 200: it is a document that exists, and a direct call to it is not a
+// failure of the platform (tests/attack counts every 5xx it is answered).
+import { ErrorEnvelope } from '@authorworks/domain';
+import { defineRoute, errorEnvelope, json } from '@authorworks/kit';
 import { z } from 'zod';
 
 interface ErrorPage {
@@ -42,12 +47,11 @@ const ErrorPageParams = z.object({
 
 const errorPageSpec = {
   params: ErrorPageParams,
-  responses: {},
-  errors: Object.fromEntries(ERROR_PAGE_STATUSES.map((status) => [status, `the error page for ${status}`])),
+  responses: { 200: ErrorEnvelope },
 };
 
-/** `GET /errors/{status}`: the error envelope for `status`, answered with that status. */
+/** `GET /errors/{status}`: the error envelope Traefik sends under `status`. */
 export const errorPage = defineRoute(errorPageSpec, async (ctx) => {
   const page = ERROR_PAGES.get(ctx.params.status)!;
-  throw new HttpError(ctx.params.status, page.code, page.message);
+  return json(errorEnvelope(page.code, page.message), { headers: { 'cache-control': 'no-store' } });
 });

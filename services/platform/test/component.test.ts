@@ -119,11 +119,13 @@ describe('the error pages for Traefik', () => {
     [504, 'gateway_timeout'],
     [431, 'headers_too_large'],
     [404, 'not_found'],
-  ])('GET /errors/%i is that status in the envelope (%s)', async (status, code) => {
+  ])('GET /errors/%i is the envelope for that status (%s)', async (status, code) => {
     // Traefik sends the original request's headers with the page request: its request id is kept.
+    // It sends the page under the original status (its own 200 is ignored), so a direct call is no 5xx.
     const reply = await send('GET', `/errors/${status}`, { 'x-request-id': 'original-request' });
-    expect(reply.status).toBe(status);
-    expect(envelopeOf(reply).code).toBe(code);
+    expect(reply.status).toBe(200);
+    expect(reply.headers['cache-control']).toBe('no-store');
+    expect(envelopeOf(reply)).toMatchObject({ code, details: [] });
     expect(reply.headers['x-request-id']).toBe('original-request');
   });
 
@@ -131,6 +133,20 @@ describe('the error pages for Traefik', () => {
     const reply = await send('GET', path);
     expect(reply.status).toBe(400);
     expect(envelopeOf(reply).code).toBe('validation_failed');
+  });
+});
+
+describe('the kit’s own routes at the root', () => {
+  it('GET /ready is ready: the platform maps no database or Redis, so it checks none', async () => {
+    const reply = await send('GET', '/ready');
+    expect(reply.status).toBe(200);
+    expect(JSON.parse(reply.body)).toEqual({ status: 'ready', service: 'platform', checks: {} });
+  });
+
+  it('GET /openapi.json documents the platform’s own routes', async () => {
+    const reply = await send('GET', '/openapi.json');
+    expect(reply.status).toBe(200);
+    expect(Object.keys(JSON.parse(reply.body).paths)).toEqual(expect.arrayContaining(['/docs', '/docs/assets/{file}', '/errors/{status}']));
   });
 });
 
