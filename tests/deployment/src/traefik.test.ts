@@ -145,7 +145,7 @@ describe('traefik/dynamic (file provider)', () => {
       const routes = readRepoFile('services/platform/src/index.ts');
       expect(routes).toContain(".get('/errors/:status', errorPage)");
       const pages = readRepoFile('services/platform/src/error-pages.ts');
-      for (const status of middlewares['envelope-errors']?.errors?.status ?? []) expect(pages, status).toContain(`[${status}, { code: '`);
+      for (const status of middlewares['envelope-errors']?.errors?.status ?? []) expect(pages, status).toContain(`'${status}': { code: '`);
     });
 
     it("keeps the reference page's own Content-Security-Policy (the API's would forbid its scripts), and compresses its assets", () => {
