@@ -28,6 +28,11 @@ export class Config {
     return value;
   }
 
+  /** Whether the component's manifest maps `name` at all (even to an empty value). */
+  maps(name: string): boolean {
+    return this.source.get(name) !== undefined;
+  }
+
   optional(name: string, fallback: string): string {
     const value = this.source.get(name);
     return value === undefined || value.trim() === '' ? fallback : value;

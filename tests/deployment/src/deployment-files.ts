@@ -199,6 +199,8 @@ export interface TraefikMiddleware {
   forwardAuth?: { address: string; trustForwardHeader?: boolean; authResponseHeaders?: string[] };
   rateLimit?: { average?: number | string; burst?: number; period?: string | number };
   compress?: { includedContentTypes?: string[]; excludedContentTypes?: string[] };
+  errors?: { status?: string[]; service?: string; query?: string };
+  replacePath?: { path: string };
   [key: string]: unknown;
 }
 export interface TraefikService {

@@ -63,12 +63,30 @@ describe("Traefik routes every /v1 prefix of spin-all.toml to the Spin runtime",
     expect(chain).toContain('strip-identity-headers');
   });
 
-  it('does not expose anything outside /v1 on the API host, nor the API on other hosts', () => {
-    expect(routeTo('/.well-known/spin/health')).toBeUndefined();
-    expect(routeTo('/.well-known/spin/info')).toBeUndefined();
-    expect(routeTo('/')).toBeUndefined();
-    expect(routeTo('/v1')).toBeUndefined();
+  it("sends every other path on the API host to Spin's catch-all (the platform component), and nothing on other hosts", () => {
+    for (const path of ['/', '/docs', '/docs/assets/swagger-ui-bundle.0123abcd.js', '/v1', '/V1/USERS/ME', '/anything/else', '/errors/500']) {
+      const route = routeTo(path);
+      expect(route?.name, path).toBe('authorworks-platform');
+      expect(route?.servers, path).toEqual([spinUpstream()]);
+    }
+    expect(manifest.trigger.http?.find((trigger) => trigger.route === '/...')?.component).toBe('platform-api');
     expect(routeTo('/v1/users/me', 'other.example.test')).toBeUndefined();
+    expect(routeTo('/docs', 'other.example.test')).toBeUndefined();
+  });
+
+  it("never lets a client reach Spin's own /.well-known/spin/ endpoints: they become the platform's 404 page", () => {
+    for (const path of ['/.well-known/spin/health', '/.well-known/spin/info']) {
+      const route = routeTo(path);
+      expect(route?.name, path).toBe('spin-well-known');
+      const chain = (route?.router.middlewares ?? []).map(middlewareName);
+      expect(chain.at(-1), path).toBe('not-found-page');
+    }
+    expect(loadTraefikDynamic().http.middlewares['not-found-page']).toEqual({ replacePath: { path: '/errors/404' } });
+  });
+
+  it('the reference page lists exactly the /v1 prefixes of spin-all.toml (the platform’s reference_apis)', () => {
+    const listed = (manifest.variables.reference_apis?.default ?? '').split(/[\s,]+/).filter(Boolean);
+    expect([...listed].sort()).toEqual([...v1Prefixes].sort());
   });
 
   it('a look-alike prefix (/v1/usersX) never gets the user-service chain with the proxy secret', () => {

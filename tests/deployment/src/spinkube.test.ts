@@ -16,6 +16,9 @@ const documents = parseAllDocuments(readRepoFile('deploy/spinkube/spinapps.yaml'
 const spinApps = documents as SpinApp[];
 const serviceFolders = readdirSync(repoPath('services')).sort();
 const replicasFor = { 'single instance': 1, 'multiple instances': 2, 'worker pool': 3 } as const;
+const serviceOf = (app: SpinApp) => app.metadata.name.replace(/^authorworks-/, '');
+/** The seed guide's services; the platform's edge component (services/platform) is the one folder outside its table. */
+const seedApps = spinApps.filter((app) => serviceOf(app) in seedResourceTable);
 
 function memoryMb(quantity: string | undefined): number {
   const match = /^(\d+)(Mi|Gi)$/.exec(quantity ?? '');
@@ -30,20 +33,29 @@ describe('deploy/spinkube/spinapps.yaml (where per-service limits live on Kubern
   });
 
   it('has one SpinApp per service folder', () => {
-    expect(spinApps.map((app) => app.metadata.name.replace(/^authorworks-/, '')).sort()).toEqual(serviceFolders);
+    expect(spinApps.map(serviceOf).sort()).toEqual(serviceFolders);
   });
 
   it("carries the seed guide's memory table and scaling strategy for each service", () => {
-    for (const app of spinApps) {
-      const service = app.metadata.name.replace(/^authorworks-/, '') as SeedService;
+    expect(seedApps.map(serviceOf).sort()).toEqual(Object.keys(seedResourceTable).sort());
+    for (const app of seedApps) {
+      const service = serviceOf(app) as SeedService;
       const row = seedResourceTable[service];
       expect(memoryMb(app.spec.resources?.limits?.memory), service).toBe(row.memoryMb);
       expect(app.spec.replicas, service).toBe(replicasFor[row.scaling]);
     }
   });
 
+  it('gives the platform component (not in the seed table) one small instance and no secret: it has none', () => {
+    expect(spinApps.filter((app) => !seedApps.includes(app)).map(serviceOf)).toEqual(['platform']);
+    const platform = spinApps.find((app) => serviceOf(app) === 'platform');
+    expect(platform?.spec.replicas).toBe(1);
+    expect(memoryMb(platform?.spec.resources?.limits?.memory)).toBe(128);
+    expect(platform?.spec.variables ?? []).toEqual([]);
+  });
+
   it('binds the required secret variables from a Kubernetes Secret, never as literal values', () => {
-    for (const app of spinApps) {
+    for (const app of seedApps) {
       const names = (app.spec.variables ?? []).map((v) => v.name);
       expect(names, app.metadata.name).toContain('auth_secret');
       expect(JSON.stringify(app.spec.variables)).not.toMatch(/"value":/);

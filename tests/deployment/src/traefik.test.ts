@@ -128,6 +128,41 @@ describe('traefik/dynamic (file provider)', () => {
     }
   });
 
+  describe('error envelopes (the errors middleware and the platform component)', () => {
+    it("replaces Spin's empty 500 and Traefik's 502 and 504 by the platform's /errors/{status} page, and nothing else", () => {
+      // 4xx and 503 stay the services' own: they carry specific codes, details and Retry-After,
+      // which Traefik would drop with the response it replaces.
+      expect(middlewares['envelope-errors']).toEqual({ errors: { status: ['500', '502', '504'], service: 'spin', query: '/errors/{status}' } });
+    });
+
+    it('is the last middleware of every router to Spin, so the headers middlewares before it apply to the error page too', () => {
+      const toSpin = Object.entries(routers).filter(([name, router]) => router.service === 'spin' && name !== 'spin-well-known');
+      expect(toSpin.map(([name]) => name).sort()).toEqual(['authorworks-api', 'authorworks-platform', 'authorworks-users']);
+      for (const [name] of toSpin) expect(chain(name).at(-1), name).toBe('envelope-errors');
+    });
+
+    it('asks a page the platform component routes: GET /errors/:status on its catch-all', () => {
+      const routes = readRepoFile('services/platform/src/index.ts');
+      expect(routes).toContain(".get('/errors/:status', errorPage)");
+      const pages = readRepoFile('services/platform/src/error-pages.ts');
+      for (const status of middlewares['envelope-errors']?.errors?.status ?? []) expect(pages, status).toContain(`'${status}': { code: '`);
+    });
+
+    it("keeps the reference page's own Content-Security-Policy (the API's would forbid its scripts), and compresses its assets", () => {
+      const platform = chain('authorworks-platform');
+      expect(platform).toContain('platform-security-headers');
+      expect(platform).not.toContain('security-headers');
+      const headers = middlewares['platform-security-headers']?.headers ?? {};
+      expect(headers.contentSecurityPolicy).toBeUndefined();
+      expect(headers.stsSeconds).toBeGreaterThan(0);
+      expect(headers.contentTypeNosniff).toBe(true);
+      expect(middlewares['compress-reference']?.compress?.includedContentTypes).toEqual(expect.arrayContaining(['text/html', 'text/css', 'text/javascript']));
+      expect(platform).toContain('compress-reference');
+      // The API routers' compressor never touches what storage serves as scripts or pages.
+      expect(middlewares.compress?.compress?.includedContentTypes).not.toContain('text/javascript');
+    });
+  });
+
   describe('CORS', () => {
     const allows = (corsOrigins: string, origin: string) => {
       const cors = loadTraefikDynamic({ ...sampleTraefikEnv, CORS_ORIGINS: corsOrigins }).http.middlewares.cors?.headers;
