@@ -252,6 +252,7 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
     realConnection: dbConnection || undefined,
     dataDir: backendOptions.dataDir === null ? undefined : (backendOptions.dataDir ?? join(repoRoot, '.data', 'pglite')),
     scope: `${process.pid}-${Date.now()}-${Math.random()}`,
+    templateCacheDir: join(cacheDir, 'pglite'),
   });
   const keyValue = new KeyValueStores(runtimeConfig.keyValueStores, redisReady);
 

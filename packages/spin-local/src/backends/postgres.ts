@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
 import { WitError } from '../host-bridge.ts';
+import { createInMemoryPglite } from './pglite-template.ts';
 
 export type ParameterValue =
   | { tag: 'boolean'; val: boolean }
@@ -247,14 +248,14 @@ async function typesOf(oids: number[], query: (sql: string, params: unknown[]) =
 /** Embedded databases are shared process-wide by directory, so the runtime and a migration client never open one twice. */
 const embeddedDatabases = new Map<string, { refs: number; database: Promise<EmbeddedDatabase> }>();
 
-async function openEmbedded(key: string, dir: string | undefined): Promise<EmbeddedDatabase> {
+async function openEmbedded(key: string, dir: string | undefined, templateCacheDir: string | undefined): Promise<EmbeddedDatabase> {
   let entry = embeddedDatabases.get(key);
   if (!entry) {
     const database = (async () => {
       if (dir) await mkdir(dir, { recursive: true });
       // Loaded on first use: most starts never open a database before the first request.
-      const { PGlite } = await import('@electric-sql/pglite');
-      return new EmbeddedDatabase(await PGlite.create(dir ? { dataDir: dir } : {}));
+      const module = await import('@electric-sql/pglite');
+      return new EmbeddedDatabase(dir ? await module.PGlite.create({ dataDir: dir }) : await createInMemoryPglite(module, templateCacheDir));
     })();
     entry = { refs: 0, database };
     embeddedDatabases.set(key, entry);
@@ -280,6 +281,8 @@ export interface PostgresOptions {
   dataDir?: string | undefined;
   /** Distinguishes in-memory databases of different apps in one process. */
   scope: string;
+  /** Where the empty cluster a new in-memory database is copied from is kept (pglite-template.ts); initdb each time when absent. */
+  templateCacheDir?: string | undefined;
 }
 
 const rawText = { getTypeParser: () => (value: string) => value };
@@ -392,7 +395,7 @@ export class PostgresBackend {
     const key = dir ?? `memory:${this.options.scope}:${database}`;
     if (!this.embeddedKeys.has(key)) {
       this.embeddedKeys.add(key);
-      await openEmbedded(key, dir);
+      await openEmbedded(key, dir, this.options.templateCacheDir);
     }
     const entry = embeddedDatabases.get(key);
     if (!entry) throw new Error(`embedded database ${database} is closed`);
