@@ -169,8 +169,13 @@ export function splitMemoryImage(module: Uint8Array): { module: Uint8Array<Array
     }
     while (end > 0 && image[end - 1] === 0) end--;
 
-    const rebuilt: number[][] = [[...module.subarray(0, 8)]];
-    const emit = (id: number, body: ArrayLike<number>) => rebuilt.push([id, ...u32Bytes(body.length), ...Array.from(body)]);
+    // Parts are views where they can be: a code section is megabytes, and copying it through a JS
+    // array cost ~1 s per component at every start.
+    const rebuilt: Uint8Array[] = [module.subarray(0, 8)];
+    const emit = (id: number, body: Uint8Array | number[]) => {
+      rebuilt.push(Uint8Array.from([id, ...u32Bytes(body.length)]));
+      rebuilt.push(body instanceof Uint8Array ? body : Uint8Array.from(body));
+    };
     const memoryImport = [...nameBytes(MEMORY_IMPORT.module), ...nameBytes(MEMORY_IMPORT.name), 2, ...limits];
     let imported = false;
     for (const section of sections) {
@@ -180,7 +185,12 @@ export function splitMemoryImage(module: Uint8Array): { module: Uint8Array<Array
         if (section.id === 2) {
           const reader = new Reader(section.body);
           const count = reader.u32();
-          emit(2, [...u32Bytes(count + 1), ...section.body.subarray(reader.at), ...memoryImport]);
+          const rest = section.body.subarray(reader.at);
+          const body = new Uint8Array(u32Bytes(count + 1).length + rest.length + memoryImport.length);
+          body.set(u32Bytes(count + 1));
+          body.set(rest, u32Bytes(count + 1).length);
+          body.set(memoryImport, u32Bytes(count + 1).length + rest.length);
+          emit(2, body);
           imported = true;
           continue;
         }
