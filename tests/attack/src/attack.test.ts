@@ -61,7 +61,11 @@ const contract = new AnswerContract();
  * when only other methods' routes match (405), `no-route` when none does (404).
  */
 function answeringOperation(label: string, method: string, path: string): Operation | 'other-method' | 'no-route' {
-  const service = services.find(({ base }) => path === base || path.startsWith(`${base}/`));
+  // The longest base that holds the path, as Spin routes: the platform's catch-all (base '') only
+  // gets what no service's `/v1/<svc>/...` takes.
+  const service = services
+    .filter(({ base }) => path === base || path.startsWith(`${base}/`))
+    .sort((a, b) => b.base.length - a.base.length)[0];
   const matching = service?.operations.filter((operation) => matchesTemplate(operation.template, path)) ?? [];
   if (matching.length === 0) return 'no-route';
   const answering = matching.filter((operation) => operation.method === method || (method === 'HEAD' && operation.method === 'GET'));
