@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -21,6 +21,18 @@ describe('buildComponent', () => {
 
     // A component compiled for HTTP does not satisfy the Redis trigger.
     await expect(assertSpinComponent('hello', wasm, 'spin-redis')).rejects.toThrow(/does not export fermyon:spin\/inbound-redis/);
+
+    // A source file saved again without a change is bundled again to find out, and not recompiled;
+    // a changed one is recompiled.
+    const entry = join(outDir, 'edited.ts');
+    writeFileSync(entry, readFileSync(request.entry, 'utf8'));
+    const edited = { ...request, id: 'edited', entry, outFile: join(outDir, 'edited.wasm') };
+    expect((await buildComponent(edited)).skipped).toBe(false);
+    expect((await buildComponent(edited)).skipped).toBe(true);
+    utimesSync(entry, new Date(), new Date(Date.now() + 5_000));
+    expect((await buildComponent(edited)).skipped).toBe(true);
+    writeFileSync(entry, readFileSync(request.entry, 'utf8').replace('hello from a component', 'hello, edited'));
+    expect((await buildComponent(edited)).skipped).toBe(false);
 
     // A tampered output is noticed and rebuilt rather than trusted.
     writeFileSync(request.outFile, wasm.subarray(0, 1000));

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -71,7 +71,49 @@ const zodEnglishOnly: Plugin = {
   },
 };
 
-const buildRecord = z.object({ inputs: z.string(), wasm: z.string() });
+const buildRecord = z.object({
+  inputs: z.string(),
+  wasm: z.string(),
+  /** Every file the bundle read, what decides how imports resolve, and the `.wasm` itself: size and mtime when the record was written. */
+  sources: z.record(z.string(), z.tuple([z.number(), z.number()])).optional(),
+});
+
+/**
+ * Files that change what an import resolves to without being bundled themselves: the lockfile
+ * (a dependency's version is part of its path) and the workspace's package manifests and TS configs.
+ */
+function resolutionFiles(entry: string): string[] {
+  const files: string[] = [];
+  for (let dir = dirname(resolve(entry)), i = 0; i < 8; dir = dirname(dir), i++) {
+    for (const name of ['package.json', 'tsconfig.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml']) {
+      const file = join(dir, name);
+      if (existsSync(file)) files.push(file);
+    }
+    if (existsSync(join(dir, 'pnpm-workspace.yaml'))) break;
+  }
+  return files;
+}
+
+/** Size and mtime of each file; null when one is gone. */
+function fingerprint(files: readonly string[]): Record<string, [number, number]> | null {
+  const out: Record<string, [number, number]> = {};
+  for (const file of files) {
+    try {
+      const { size, mtimeMs } = statSync(file);
+      out[file] = [size, mtimeMs];
+    } catch {
+      return null;
+    }
+  }
+  return out;
+}
+
+/** True when every recorded source still has its recorded size and mtime. */
+function sourcesUnchanged(sources: Record<string, [number, number]> | undefined): boolean {
+  if (!sources || Object.keys(sources).length === 0) return false;
+  const now = fingerprint(Object.keys(sources));
+  return now !== null && Object.entries(sources).every(([file, [size, mtime]]) => now[file]?.[0] === size && now[file]?.[1] === mtime);
+}
 
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
 
@@ -107,14 +149,25 @@ export async function buildComponent(request: BuildRequest): Promise<BuildResult
   const recordFile = outFile.replace(/\.wasm$/, '.build.json');
   const seconds = () => (performance.now() - started) / 1000;
 
-  const bundle = await bundleComponent(id, entry);
   const witDir = await prepareSpinWit(request.cacheDir ?? defaultCacheDir);
   // The WIT folder's name is the hash of the worlds and the packages it came from.
-  const inputs = sha256(`${BUILD_STEPS}\n${JSON.stringify(compilerVersions)}\n${basename(witDir)}\n${world}\n${bundle}`);
-  if (!request.force && existsSync(outFile) && existsSync(recordFile)) {
-    const record = buildRecord.safeParse(JSON.parse(await readFile(recordFile, 'utf8')));
+  const toolchain = `${BUILD_STEPS}\n${JSON.stringify(compilerVersions)}\n${basename(witDir)}\n${world}`;
+  const previous = !request.force && existsSync(outFile) && existsSync(recordFile) ? buildRecord.safeParse(JSON.parse(await readFile(recordFile, 'utf8').catch(() => 'null'))) : undefined;
+  // No source file touched since the record was written: current without bundling (bundling
+  // every component to find nothing changed took ~6 s of each `pnpm start`).
+  if (previous?.success && previous.data.inputs.startsWith(`${sha256(toolchain)}:`) && sourcesUnchanged(previous.data.sources)) {
+    return { id, outFile, skipped: true, seconds: seconds(), bytes: statSync(outFile).size };
+  }
+
+  const { bundle, files } = await bundleWithInputs(id, entry);
+  const bundleHash = sha256(`${toolchain}\n${bundle}`);
+  const inputs = `${sha256(toolchain)}:${bundleHash}`;
+  const sourcesNow = () => fingerprint([...files, ...resolutionFiles(entry), outFile]) ?? undefined;
+  if (previous?.success) {
     const wasm = await readFile(outFile);
-    if (record.success && record.data.inputs === inputs && record.data.wasm === sha256(wasm)) {
+    // (A record from before the sources were kept holds the bundle's hash alone.)
+    if ((previous.data.inputs === inputs || previous.data.inputs === bundleHash) && previous.data.wasm === sha256(wasm)) {
+      await writeRecord(recordFile, { inputs, wasm: previous.data.wasm, sources: sourcesNow() });
       return { id, outFile, skipped: true, seconds: seconds(), bytes: wasm.byteLength };
     }
   }
@@ -148,16 +201,27 @@ export async function buildComponent(request: BuildRequest): Promise<BuildResult
     await assertSpinComponent(id, wasm, world);
     await rename(workBundle, bundleFile);
     await rename(workWasm, outFile);
-    await writeFile(join(work, 'record.json'), `${JSON.stringify({ inputs, wasm: sha256(wasm) }, null, 2)}\n`);
-    await rename(join(work, 'record.json'), recordFile);
+    await writeRecord(recordFile, { inputs, wasm: sha256(wasm), sources: sourcesNow() });
     return { id, outFile, skipped: false, seconds: seconds(), bytes: wasm.byteLength };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
 }
 
+/** Written beside the `.wasm` through a rename, so a reader never sees half a record. */
+async function writeRecord(recordFile: string, record: z.infer<typeof buildRecord>): Promise<void> {
+  const staging = `${recordFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(staging, `${JSON.stringify(record, null, 2)}\n`);
+  await rename(staging, recordFile);
+}
+
 /** One ES module with everything but the Spin and WASI imports, as componentize-js needs it. */
 export async function bundleComponent(id: string, entry: string): Promise<string> {
+  return (await bundleWithInputs(id, entry)).bundle;
+}
+
+/** The bundle and the absolute paths of the files it was made from. */
+async function bundleWithInputs(id: string, entry: string): Promise<{ bundle: string; files: string[] }> {
   try {
     const result = await build({
       entryPoints: [entry],
@@ -176,10 +240,15 @@ export async function bundleComponent(id: string, entry: string): Promise<string
       minifyWhitespace: true,
       minifySyntax: true,
       plugins: [zodEnglishOnly],
+      metafile: true,
     });
     const bundle = result.outputFiles[0]?.text ?? '';
     await assertNoComputedImport(id, bundle);
-    return bundle;
+    // Metafile paths are relative to the working directory; the plugin's own namespace is not a file.
+    const files = Object.keys(result.metafile.inputs)
+      .filter((input) => !input.includes(':'))
+      .map((input) => resolve(input));
+    return { bundle, files };
   } catch (error) {
     if (error instanceof ComponentBuildError) throw error;
     const messages = (error as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors;

@@ -32,7 +32,7 @@ if (!existsSync(manifestFile) || (await readFile(manifestFile, 'utf8')) !== comp
 }
 
 try {
-  await migrateAll({ root, manifestFile, log: (line) => console.log(line) });
+  await migrateAll({ root, manifestFile, skipUnchanged: true, log: (line) => console.log(line) });
 } catch (error) {
   console.error(`migrations failed: ${(error as Error).message}`);
   process.exit(1);
