@@ -11,8 +11,9 @@ export class JobInputError extends Error {
   readonly permanent = true;
   readonly code: string;
   constructor(code: string, message: string) {
-    super(`${code}: ${message}`);
-    this.name = 'JobInputError';
+    super(message);
+    // The name is the code, as for ImageError: the job's error reads `input_not_found: …`.
+    this.name = code;
     this.code = code;
   }
 }

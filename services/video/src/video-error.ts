@@ -34,8 +34,10 @@ const PERMANENT: ReadonlySet<VideoErrorCode> = new Set([
 export class VideoError extends Error {
   readonly code: VideoErrorCode;
   constructor(code: VideoErrorCode, message: string) {
-    super(`${code}: ${message}`);
-    this.name = 'VideoError';
+    super(message);
+    // The name is the code: the kit records a failed job's error as `name: message`, so it reads
+    // `corrupt_video: …`, code first.
+    this.name = code;
     this.code = code;
   }
 

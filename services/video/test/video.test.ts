@@ -99,7 +99,7 @@ describe('video service', () => {
     const broken = await upload(app, alice, whole.subarray(0, 20_000), 'cut.mp4');
     const failed = await settled(app, alice, (await expectJson(call('POST', '/jobs', { as: alice, body: { kind: 'probe', payload: { fileId: broken.id } } }), 202, JobView)).id);
     expect(failed).toMatchObject({ state: 'failed', attempts: 1 });
-    expect(failed.lastError).toMatch(/corrupt_video: Box 'mdat'.*past the end/);
+    expect(failed.lastError).toMatch(/^corrupt_video: Box 'mdat'.*past the end/);
     // The automatic validation calls it invalid, with the same reason.
     const report = await finishedJobWhere(app, alice, 'kind=validate', (candidate) => (candidate.result as { fileId?: string } | null)?.fileId === broken.id);
     expect(report.result).toMatchObject({ valid: false, probe: null, violations: [{ code: 'corrupt_video' }] });
@@ -149,7 +149,7 @@ describe('video service', () => {
     for (const id of [poster.id, trailer.id]) {
       const job = await settled(app, alice, id);
       expect(job).toMatchObject({ state: 'failed', attempts: 1 });
-      expect(job.lastError).toMatch(/transcoder_not_configured/);
+      expect(job.lastError).toMatch(/^transcoder_not_configured: /);
     }
     const failedPosters = (await call('GET', '/jobs?kind=poster&state=failed', { as: alice })).body as { items: JobView[] };
     expect(failedPosters.items.map((job) => job.id)).toEqual([poster.id]);

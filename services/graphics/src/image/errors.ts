@@ -15,8 +15,10 @@ export class ImageError extends Error {
   readonly permanent = true;
   readonly code: ImageErrorCode;
   constructor(code: ImageErrorCode, message: string) {
-    super(`${code}: ${message}`);
-    this.name = 'ImageError';
+    super(message);
+    // The name is the code: the kit records a failed job's error as `name: message`, so it reads
+    // `corrupt_image: …`, code first.
+    this.name = code;
     this.code = code;
   }
 }

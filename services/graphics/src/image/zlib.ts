@@ -1,4 +1,4 @@
-import { corrupt } from './errors.ts';
+import { corrupt, ImageError } from './errors.ts';
 
 /**
  * zlib streams over the engine's native CompressionStream / DecompressionStream ('deflate' is
@@ -24,7 +24,7 @@ export async function zlibInflateExact(parts: Uint8Array[], expected: number): P
   try {
     out = await collect(stream.readable, expected);
   } catch (error) {
-    if (error instanceof Error && error.name === 'ImageError') throw error;
+    if (error instanceof ImageError) throw error;
     throw corrupt('PNG image data does not inflate');
   }
   if (out.length < expected) throw corrupt(`PNG image data is truncated (${out.length} of ${expected} bytes)`);
