@@ -13,6 +13,16 @@ import { consoleLogger } from './logger.ts';
 import { startTicker } from './ticker.ts';
 import { readDotenv } from './variables.ts';
 
+/**
+ * The start-up tick waits this long: ticking all fourteen worker channels at once opened every
+ * service's database and kept both executor threads busy while the first requests waited (every
+ * health route answered after ~14 s instead of ~6 s, load ~7).
+ */
+const FIRST_TICK_AFTER_MS = 5_000;
+
+/** A repeated stop signal within this long is the same Ctrl-C arriving twice, not a request to force. */
+const SECOND_SIGNAL_FORCES_AFTER_MS = 1_000;
+
 const usage = `usage: spin-local up -f <manifest> [--listen host:port] [--runtime-config-file <file>] [--env-file <file>]... [--component-id <id>]... [--threads <n>] [--data-dir <dir>] [--no-dev-secrets] [--tick <seconds>]`;
 
 function parseListen(value: string): { host: string; port: number } {
@@ -84,18 +94,21 @@ export async function main(argv: string[]): Promise<number> {
   for (const trigger of (app.manifest.trigger.redis ?? []).filter((t) => selected.length === 0 || selected.includes(t.component))) console.log(`  ${trigger.component}: redis channel "${trigger.channel}"`);
   const stopTicker =
     tickSeconds !== undefined && app.redisSubscriptions.length > 0
-      ? startTicker({ seconds: tickSeconds, subscriptions: app.redisSubscriptions, publish: (channel, payload, address) => app.publish(channel, payload, address), onError: (line) => consoleLogger.error(line) })
+      ? startTicker({ seconds: tickSeconds, subscriptions: app.redisSubscriptions, publish: (channel, payload, address) => app.publish(channel, payload, address), onError: (line) => consoleLogger.error(line), firstRoundAfterMs: FIRST_TICK_AFTER_MS })
       : () => {};
-  if (tickSeconds !== undefined) console.log(`Ticking ${app.redisSubscriptions.map((s) => `"${s.channel}"`).join(', ') || 'no channel'} every ${tickSeconds} s (the deployment's ticker)`);
+  if (tickSeconds !== undefined) console.log(`Ticking ${app.redisSubscriptions.map((s) => `"${s.channel}"`).join(', ') || 'no channel'} every ${tickSeconds} s, first in ${FIRST_TICK_AFTER_MS / 1000} s (the deployment's ticker)`);
 
   await new Promise<void>((resolveStop) => {
-    let stopping = false;
+    let stoppingSince: number | undefined;
     const stop = (signal: string) => {
-      if (stopping) {
+      if (stoppingSince !== undefined) {
+        // A terminal's Ctrl-C reaches this process and `pnpm start`, which forwards it, within
+        // milliseconds: only a second one a person sends forces the exit.
+        if (Date.now() - stoppingSince < SECOND_SIGNAL_FORCES_AFTER_MS) return;
         console.error('forced exit');
         process.exit(130);
       }
-      stopping = true;
+      stoppingSince = Date.now();
       stopTicker();
       console.log(`${signal}: stopping (closing databases so nothing written is lost)...`);
       app.close().then(resolveStop, (error: unknown) => {

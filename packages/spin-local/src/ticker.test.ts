@@ -68,6 +68,24 @@ describe('startTicker', () => {
     expect(errors).toEqual(['tick to "down-events" not published: connection refused', 'tick to "down-events" not published: connection refused']);
   });
 
+  it('holds the start-up round back as long as asked', async () => {
+    vi.useFakeTimers();
+    const published: string[] = [];
+    const stop = startTicker({
+      seconds: 30,
+      firstRoundAfterMs: 5_000,
+      subscriptions: [{ address: 'redis://x', channel: 'content-events' }],
+      publish: async (channel) => void published.push(channel),
+      onError: () => {},
+    });
+    await vi.advanceTimersByTimeAsync(4_900);
+    expect(published).toEqual([]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(published).toEqual(['content-events']);
+    stop();
+    vi.useRealTimers();
+  });
+
   it('refuses an interval that is not a positive number', () => {
     const options = { subscriptions: [], publish: async () => {}, onError: () => {} };
     expect(() => startTicker({ ...options, seconds: 0 })).toThrow(RangeError);

@@ -25,11 +25,13 @@ export interface TickerOptions {
   subscriptions: readonly { address: string; channel: string }[];
   publish(channel: string, payload: string, address: string): Promise<void>;
   onError(message: string): void;
+  /** The start-up round waits this long (default 0), so the first requests do not queue behind every worker's upkeep. */
+  firstRoundAfterMs?: number;
 }
 
 /**
- * Publishes one round at once (the start-up tick: what a crash left behind converges without
- * waiting) and then one every `seconds`. A round still publishing when the next is due is not
+ * Publishes one round at start-up (after `firstRoundAfterMs`: what a crash left behind converges
+ * without waiting for the interval) and then one every `seconds`. A round still publishing when the next is due is not
  * doubled. Returns the function that stops it.
  */
 export function startTicker(options: TickerOptions): () => void {
@@ -50,7 +52,10 @@ export function startTicker(options: TickerOptions): () => void {
       running = false;
     }
   };
-  void round();
+  const first = setTimeout(() => void round(), Math.max(0, options.firstRoundAfterMs ?? 0));
   const timer = setInterval(() => void round(), options.seconds * 1000);
-  return () => clearInterval(timer);
+  return () => {
+    clearTimeout(first);
+    clearInterval(timer);
+  };
 }
