@@ -7,3 +7,9 @@ export const BENCH_SPECS: Record<string, TransformSpec[]> = {
   thumbnail512: [{ width: 512, height: 512, fit: 'contain', withoutEnlargement: true, format: 'same', quality: 82 }],
   resize: [{ width: 1024, fit: 'contain', format: 'jpeg', quality: 85 }],
 };
+
+/** The cover the bench renders: a long title (auto-fit to several lines), subtitle and author. */
+export const BENCH_COVER = {
+  text: { title: 'The Wavering Voyage of Avalon and the Seventeen Lighthouses of the Northern Sea', subtitle: 'Book one of the Tidewater cycle', author: 'Alice Example' },
+  palette: 'fantasy',
+} as const;

@@ -4,6 +4,7 @@
 // these fonts). Characters map to glyphs one to one through the cmap:
 // opentype.js 2.0's GSUB code throws on lookups these fonts use (chained contexts, format 2, in
 // Inter's `ccmp`), and a cover needs no ligatures.
+/// <reference path="./opentype.d.ts" />
 import opentype, { type Glyph, type PathCommand } from 'opentype.js';
 import { gposPairKerning, woffTable } from './gpos-kerning.ts';
 
