@@ -1,10 +1,11 @@
 // POST /covers: a typographic cover of a book, made by the worker as a `cover` job owned by the
 // caller. The book must be one the caller may read (content decides; 404 otherwise) and its title
-// at most 120 characters (the longest the cover's title box is proven to hold).
+// at most 120 characters (the longest the cover's title box is proven to hold); a picture, when
+// given, a PNG or JPEG the caller may read.
 import { changeWithEvents, defineRoute, enqueueJob, getJob, HttpError, json, notFound, JobView } from '@authorworks/kit';
 import { contentBase, readBook } from './content-books.ts';
 import { MAX_TITLE_LENGTH } from './cover/render.ts';
-import { JOB_OPTIONS } from './jobs.ts';
+import { checkInput, JOB_OPTIONS } from './jobs.ts';
 import { CoverPayload, GRAPHICS_QUEUE } from './payloads.ts';
 import { JobInputError } from './storage-files.ts';
 
@@ -12,7 +13,10 @@ export const createCover = defineRoute({
   auth: 'required',
   body: CoverPayload,
   responses: { 202: JobView },
-  errors: { 404: 'No such book the caller may read', 422: '`title_too_long`: the book\'s title has more than 120 characters' },
+  errors: {
+    404: 'No such book, or no such picture (`imageFileId`), the caller may read',
+    422: '`title_too_long`: the book\'s title has more than 120 characters; `unsupported_format`: the picture is not a PNG or JPEG',
+  },
 }, async (ctx) => {
   const payload = ctx.body;
   try {
@@ -22,6 +26,7 @@ export const createCover = defineRoute({
     if (error instanceof JobInputError) throw notFound('No such book');
     throw error;
   }
+  if (payload.imageFileId) await checkInput(ctx, payload.imageFileId);
   const id = await changeWithEvents(ctx, GRAPHICS_QUEUE, (tx) =>
     enqueueJob(tx, ctx, { queue: GRAPHICS_QUEUE, kind: 'cover', payload, ownerId: ctx.principal.userId, ...JOB_OPTIONS }),
   );

@@ -41,13 +41,15 @@ export const ResizePayload = z
 /**
  * POST /covers and the `cover` job's payload: the book's title and genre come from the content
  * service; the subtitle and the author's name as printed are given here (content keeps no
- * display names). Bounded so that every field fits its box on the cover.
+ * display names), and optionally a picture. Bounded so that every field fits its box.
  */
 export const CoverPayload = z
   .object({
     bookId: Id,
     subtitle: z.string().trim().min(1).max(160).optional(),
     author: z.string().trim().min(1).max(100).optional(),
+    /** A PNG or JPEG of the caller's, drawn behind the text (cropped to fill the cover). */
+    imageFileId: Id.optional(),
     /** Overrides the palette the book's genre picks. */
     palette: z.enum(PALETTE_NAMES).optional(),
     /** Makes the new PNG the book's `coverFileId` (an owner or editor of the book only). */

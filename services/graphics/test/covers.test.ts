@@ -6,6 +6,7 @@ import { Book, StoredFileList } from '@authorworks/domain';
 import { JobView } from '@authorworks/kit';
 import type { TestApp } from '@authorworks/spin-local';
 import { expectError, expectJson, serviceCaller } from '@authorworks/spin-local/testing';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '../src/image/png-decode.ts';
 import { probeImage } from '../src/image/probe.ts';
@@ -68,6 +69,23 @@ describe('covers', () => {
     expect((await api.download(bob, file!.fileId)).status).toBe(404);
     // The cover is a derived file: no thumbnail job of its own.
     await expectError(api.graphics('GET', `/files/${file!.fileId}/thumbnails`, { as: alice }), 404, 'not_found');
+  });
+
+  it('lays the owner\'s picture behind the text, scrimmed until the text passes; another user\'s picture is a 404', async () => {
+    const book = await expectJson(content('POST', '/books', { as: alice, body: { title: 'Circuits of the Heart', genre: 'Romance' } }), 201, Book);
+    const photo = await api.upload(alice, new Uint8Array(await readFile(new URL('../fixtures/photo-small.jpg', import.meta.url))), 'board.jpg');
+    await expectError(api.graphics('POST', '/covers', { as: bob, body: { bookId: book.id, imageFileId: photo.id } }), 404, 'not_found');
+    const job = await expectJson(api.graphics('POST', '/covers', { as: alice, body: { bookId: book.id, imageFileId: photo.id, author: 'Alice Example' } }), 202, JobView);
+    const done = await api.settled(alice, job.id, 90);
+    expect(done.state, JSON.stringify(done.lastError)).toBe('succeeded');
+    const result = done.result as CoverResult & { imageFileId: string; blocks: { scrim: number }[] };
+    expect(result).toMatchObject({ palette: 'romance', imageFileId: photo.id });
+    for (const block of result.blocks) expect(block.contrast).toBeGreaterThanOrEqual(4.5);
+    expect(result.blocks.some((b) => b.scrim > 0)).toBe(true);
+    const download = await api.download(alice, result.files[0]!.fileId);
+    expect(probeImage(download.bytes)).toMatchObject({ format: 'png', width: 1600, height: 2560 });
+    // The book's cover was not asked for: unchanged.
+    expect((await expectJson(content('GET', `/books/${book.id}`, { as: alice }), 200, Book)).coverFileId).toBeNull();
   });
 
   it('refuses a book the caller cannot read (404), a title over 120 characters (422) and bad bodies (400)', async () => {

@@ -1,7 +1,9 @@
-// A typographic cover: genre palette background (filled row by row with native copies), a frame
+// A typographic cover: genre palette background (filled row by row with native copies) or a
+// picture, a frame
 // and a rule in the accent colour, title / subtitle / author auto-fitted into their boxes,
 // contrast measured on the pixels behind each text block and raised with a scrim until it passes
-// WCAG AA for body text (4.5:1, which also covers the 3:1 of large text), then the glyphs
+// WCAG AA for body text (4.5:1, which also covers the 3:1 of large text; the scrim fades out
+// around the text so a picture keeps no hard band), then the glyphs
 // rasterized line by line (only each line's bounding box is touched).
 import type { Raster } from '../image/raster.ts';
 import { AA_BODY, contrastRatio, luminance, type Rgb } from './contrast.ts';
@@ -59,6 +61,8 @@ export interface RenderOptions {
   palette?: Palette;
   /** Everything but the glyphs (tests compare the text with the pixels behind it). */
   omitText?: boolean;
+  /** A picture behind everything, exactly width × height (RGBA is laid over the palette's gradient). */
+  background?: Raster;
 }
 
 /** Fills a rectangle of an RGB canvas: one pixel written, doubled with copyWithin, rows copied. */
@@ -85,6 +89,21 @@ function gradient(canvas: Raster, top: Rgb, bottom: Rgb): void {
   }
 }
 
+function drawBackground(canvas: Raster, picture: Raster): void {
+  if (picture.width !== canvas.width || picture.height !== canvas.height) throw new RangeError(`the background is ${picture.width}×${picture.height}, the cover ${canvas.width}×${canvas.height}`);
+  if (picture.channels === 3) {
+    canvas.data.set(picture.data);
+    return;
+  }
+  const out = canvas.data, src = picture.data;
+  for (let i = 0, o = 0; o < out.length; i += 4, o += 3) {
+    const a = src[i + 3]! / 255;
+    out[o] = out[o]! + (src[i]! - out[o]!) * a + 0.5;
+    out[o + 1] = out[o + 1]! + (src[i + 1]! - out[o + 1]!) * a + 0.5;
+    out[o + 2] = out[o + 2]! + (src[i + 2]! - out[o + 2]!) * a + 0.5;
+  }
+}
+
 /** The luminance of the pixel behind `box` that contrasts least with a colour of luminance `textL`. */
 function worstBehind(canvas: Raster, box: Box, textL: number): number {
   const light = textL > 0.18; // light text: the brightest pixel is the worst; dark text: the darkest
@@ -106,15 +125,25 @@ function worstBehind(canvas: Raster, box: Box, textL: number): number {
   return worst;
 }
 
-/** Darkens (light text) or lightens (dark text) the pixels of `box` by `strength` (0–1). */
-function scrim(canvas: Raster, box: Box, strength: number, light: boolean): void {
+/**
+ * Darkens (light text) or lightens (dark text) the pixels of `box` by `strength` (0–1), fading
+ * out over `feather` pixels around it so that a picture shows no hard-edged band.
+ */
+function scrim(canvas: Raster, box: Box, strength: number, light: boolean, feather: number): void {
   const data = canvas.data;
-  const keep = 1 - strength;
-  const x0 = Math.max(0, Math.floor(box.x)), x1 = Math.min(canvas.width, Math.ceil(box.x + box.width));
-  const y0 = Math.max(0, Math.floor(box.y)), y1 = Math.min(canvas.height, Math.ceil(box.y + box.height));
+  const x0 = Math.max(0, Math.floor(box.x - feather)), x1 = Math.min(canvas.width, Math.ceil(box.x + box.width + feather));
+  const y0 = Math.max(0, Math.floor(box.y - feather)), y1 = Math.min(canvas.height, Math.ceil(box.y + box.height + feather));
+  const bx1 = box.x + box.width, by1 = box.y + box.height;
   for (let y = y0; y < y1; y++) {
-    const end = (y * canvas.width + x1) * 3;
-    for (let p = (y * canvas.width + x0) * 3; p < end; p++) data[p] = light ? data[p]! * keep + 0.5 : 255 - (255 - data[p]!) * keep + 0.5;
+    const dy = y < box.y ? box.y - y : y >= by1 ? y + 1 - by1 : 0;
+    let p = (y * canvas.width + x0) * 3;
+    for (let x = x0; x < x1; x++, p += 3) {
+      const dx = x < box.x ? box.x - x : x >= bx1 ? x + 1 - bx1 : 0;
+      const d = dx > dy ? dx : dy;
+      if (d >= feather) continue;
+      const keep = 1 - strength * (d > 0 ? 1 - d / feather : 1);
+      for (let c = 0; c < 3; c++) data[p + c] = light ? data[p + c]! * keep + 0.5 : 255 - (255 - data[p + c]!) * keep + 0.5;
+    }
   }
 }
 
@@ -124,12 +153,12 @@ function ensureContrast(canvas: Raster, textBox: Box, color: Rgb, target: number
   const light = textL > 0.18;
   let contrast = contrastRatio(textL, worstBehind(canvas, textBox, textL));
   let applied = 0;
-  const pad = 24;
+  const pad = 24 * (canvas.width / COVER_WIDTH);
   const area = { x: textBox.x - pad, y: textBox.y - pad, width: textBox.width + 2 * pad, height: textBox.height + 2 * pad };
   while (contrast < target && applied < 1) {
     // Each round removes a further share of what stands between the background and black/white.
     const step = Math.min(1, Math.max(0.1, 1 - contrast / target));
-    scrim(canvas, area, step, light);
+    scrim(canvas, area, step, light, 4 * pad);
     applied = 1 - (1 - applied) * (1 - step);
     contrast = contrastRatio(textL, worstBehind(canvas, textBox, textL));
   }
@@ -200,6 +229,7 @@ export function renderCover(fonts: CoverFonts, text: CoverText, options: RenderO
 
   const canvas: Raster = { width, height, channels: 3, data: new Uint8Array(width * height * 3) };
   gradient(canvas, palette.top, palette.bottom);
+  if (options.background) drawBackground(canvas, options.background);
   // A thin frame inside the edge.
   const inset = 64 * u, line = Math.max(1, Math.round(5 * u));
   fillRect(canvas, inset, inset, width - 2 * inset, line, palette.accent);
