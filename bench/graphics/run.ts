@@ -15,12 +15,12 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startApp } from '@authorworks/spin-local';
 import { probeImage } from '../../services/graphics/src/image/probe.ts';
-import { renderImages } from '../../services/graphics/src/image/transform.ts';
+import { decodeToRaster, renderImages } from '../../services/graphics/src/image/transform.ts';
 import { nodeCoverFonts } from '../../services/graphics/src/cover/fonts.test-support.ts';
 import { PALETTES } from '../../services/graphics/src/cover/palettes.ts';
 import { renderCover } from '../../services/graphics/src/cover/render.ts';
 import { encodePng } from '../../services/graphics/src/image/png-encode.ts';
-import { BENCH_COVER, BENCH_SPECS } from './src/bench-specs.ts';
+import { BENCH_COVER, BENCH_COVER_BACKGROUND, BENCH_SPECS } from './src/bench-specs.ts';
 
 const rounds = Number(process.argv[2] ?? 3);
 /** Only these operations when named (`cover`, `thumbnail512`, …); all by default. */
@@ -31,6 +31,7 @@ if (!existsSync('/usr/bin/convert')) {
 }
 const convert = (args: string[]) => new Uint8Array(execFileSync('/usr/bin/convert', args, { maxBuffer: 256 * 1024 * 1024 }));
 const photo12 = convert(['-size', '4000x3000', '-seed', '7', 'plasma:fractal', '-attenuate', '0.25', '+noise', 'Gaussian', '-sampling-factor', '4:2:0', '-quality', '90', 'jpeg:-']);
+const photoJpeg = new Uint8Array(readFileSync(fileURLToPath(new URL('../../services/graphics/fixtures/photo.jpg', import.meta.url))));
 const png = convert([fileURLToPath(new URL('../../services/graphics/fixtures/photo.jpg', import.meta.url)), '-resize', '200%', 'PNG24:-']);
 console.log(`inputs: 12 MP JPEG ${(photo12.length / 1024 / 1024).toFixed(1)} MiB; PNG 1440×954 ${(png.length / 1024).toFixed(0)} KiB`);
 
@@ -47,7 +48,7 @@ async function inComponent(op: string, body: Uint8Array): Promise<{ wall: number
   const response = await app.fetch(`/bench/graphics?op=${op}`, { method: 'POST', body: body as Uint8Array<ArrayBuffer> });
   const answer = (await response.json()) as { ms: number; error?: string; stages?: Record<string, number> };
   if (!response.ok) throw new Error(`${op}: ${answer.error}`);
-  if (op === 'cover') console.log(`  cover stages in the component (ms): ${JSON.stringify(answer.stages)}`);
+  if (op.startsWith('cover')) console.log(`  cover stages in the component (ms): ${JSON.stringify(answer.stages)}`);
   return { wall: answer.ms, cpu: cpuMs(cpu) };
 }
 
@@ -55,7 +56,11 @@ async function inNode(op: string, body: Uint8Array): Promise<{ wall: number; cpu
   const cpu = process.cpuUsage();
   const started = performance.now();
   if (op === 'probe') probeImage(body.subarray(0, 64 * 1024), { partial: true });
-  else if (op === 'cover') await encodePng(renderCover(await nodeCoverFonts(), BENCH_COVER.text, { palette: PALETTES[BENCH_COVER.palette] }).raster, { filter: 'none' });
+  else if (op === 'cover' || op === 'coverPhoto') {
+    const background = op === 'coverPhoto' ? await decodeToRaster(body, BENCH_COVER_BACKGROUND, 2) : undefined;
+    const cover = renderCover(await nodeCoverFonts(), BENCH_COVER.text, { palette: PALETTES[BENCH_COVER.palette], ...(background ? { background } : {}) });
+    await encodePng(cover.raster, { filter: 'none' });
+  }
   else await renderImages(body, BENCH_SPECS[op]!);
   return { wall: performance.now() - started, cpu: cpuMs(cpu) };
 }
@@ -67,6 +72,7 @@ const cases: [string, string, Uint8Array][] = [
   ['12 MP → 1024 px JPEG', 'resize', photo12],
   ['PNG 1440×954 → 512+256+128', 'thumbnail', png],
   ['cover 1600×2560 PNG', 'cover', new Uint8Array(0)],
+  ['cover over a 720×477 JPEG', 'coverPhoto', photoJpeg],
 ];
 try {
   await inComponent('probe', photo12); // the first request compiles the component: not measured

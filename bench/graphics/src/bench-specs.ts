@@ -13,3 +13,6 @@ export const BENCH_COVER = {
   text: { title: 'The Wavering Voyage of Avalon and the Seventeen Lighthouses of the Northern Sea', subtitle: 'Book one of the Tidewater cycle', author: 'Alice Example' },
   palette: 'fantasy',
 } as const;
+
+/** A cover's background picture: cropped to fill 1600×2560, a JPEG decoded at up to half that. */
+export const BENCH_COVER_BACKGROUND: TransformSpec = { width: 1600, height: 2560, fit: 'cover', format: 'png' };
