@@ -104,10 +104,11 @@ function drawBackground(canvas: Raster, picture: Raster): void {
   }
 }
 
-/** The luminance of the pixel behind `box` that contrasts least with a colour of luminance `textL`. */
-function worstBehind(canvas: Raster, box: Box, textL: number): number {
+/** The pixel behind `box` that contrasts least with a colour of luminance `textL`, and its luminance. */
+function worstBehind(canvas: Raster, box: Box, textL: number): { luminance: number; rgb: Rgb } {
   const light = textL > 0.18; // light text: the brightest pixel is the worst; dark text: the darkest
   let worst = light ? 0 : 1;
+  let worstRgb: Rgb = light ? [0, 0, 0] : [255, 255, 255];
   const data = canvas.data;
   const x0 = Math.max(0, Math.floor(box.x)), x1 = Math.min(canvas.width, Math.ceil(box.x + box.width));
   const y0 = Math.max(0, Math.floor(box.y)), y1 = Math.min(canvas.height, Math.ceil(box.y + box.height));
@@ -119,10 +120,28 @@ function worstBehind(canvas: Raster, box: Box, textL: number): number {
       if (data[p] === r && data[p + 1] === g && data[p + 2] === b) continue;
       r = data[p]!; g = data[p + 1]!; b = data[p + 2]!;
       const l = luminance(r, g, b);
-      if (light ? l > worst : l < worst) worst = l;
+      if (light ? l > worst : l < worst) {
+        worst = l;
+        worstRgb = [r, g, b];
+      }
     }
   }
-  return worst;
+  return { luminance: worst, rgb: worstRgb };
+}
+
+/** A channel after a scrim of strength `s`, rounded as `scrim` rounds it. */
+const scrimmed = (v: number, s: number, light: boolean) => Math.trunc(light ? v * (1 - s) + 0.5 : 255 - (255 - v) * (1 - s) + 0.5);
+
+/** The weakest scrim that brings `rgb` to `target` against the text (bisection; 1 if none does). */
+function strengthFor(rgb: Rgb, textL: number, light: boolean, target: number): number {
+  let lo = 0, hi = 1;
+  for (let i = 0; i < 16; i++) {
+    const mid = (lo + hi) / 2;
+    const l = luminance(scrimmed(rgb[0], mid, light), scrimmed(rgb[1], mid, light), scrimmed(rgb[2], mid, light));
+    if (contrastRatio(textL, l) >= target) hi = mid;
+    else lo = mid;
+  }
+  return hi;
 }
 
 /**
@@ -142,25 +161,38 @@ function scrim(canvas: Raster, box: Box, strength: number, light: boolean, feath
       const d = dx > dy ? dx : dy;
       if (d >= feather) continue;
       const keep = 1 - strength * (d > 0 ? 1 - d / feather : 1);
-      for (let c = 0; c < 3; c++) data[p + c] = light ? data[p + c]! * keep + 0.5 : 255 - (255 - data[p + c]!) * keep + 0.5;
+      if (light) {
+        data[p] = data[p]! * keep + 0.5;
+        data[p + 1] = data[p + 1]! * keep + 0.5;
+        data[p + 2] = data[p + 2]! * keep + 0.5;
+      } else {
+        data[p] = 255 - (255 - data[p]!) * keep + 0.5;
+        data[p + 1] = 255 - (255 - data[p + 1]!) * keep + 0.5;
+        data[p + 2] = 255 - (255 - data[p + 2]!) * keep + 0.5;
+      }
     }
   }
 }
 
-/** Measures the contrast behind the text and applies the weakest scrim that makes it pass. */
+/**
+ * Measures the contrast behind the text and applies the weakest scrim that makes it pass: the
+ * strength the worst pixel needs, then measured again (another pixel may now be the worst; the
+ * scrim scales sRGB values, which keeps their order of luminance nearly but not exactly).
+ */
 function ensureContrast(canvas: Raster, textBox: Box, color: Rgb, target: number): { contrast: number; scrim: number } {
   const textL = luminance(color[0], color[1], color[2]);
   const light = textL > 0.18;
-  let contrast = contrastRatio(textL, worstBehind(canvas, textBox, textL));
+  let worst = worstBehind(canvas, textBox, textL);
+  let contrast = contrastRatio(textL, worst.luminance);
   let applied = 0;
   const pad = 24 * (canvas.width / COVER_WIDTH);
   const area = { x: textBox.x - pad, y: textBox.y - pad, width: textBox.width + 2 * pad, height: textBox.height + 2 * pad };
   while (contrast < target && applied < 1) {
-    // Each round removes a further share of what stands between the background and black/white.
-    const step = Math.min(1, Math.max(0.1, 1 - contrast / target));
+    const step = Math.min(1, strengthFor(worst.rgb, textL, light, target) + 0.01);
     scrim(canvas, area, step, light, 4 * pad);
     applied = 1 - (1 - applied) * (1 - step);
-    contrast = contrastRatio(textL, worstBehind(canvas, textBox, textL));
+    worst = worstBehind(canvas, textBox, textL);
+    contrast = contrastRatio(textL, worst.luminance);
   }
   return { contrast, scrim: Math.round(applied * 1000) / 1000 };
 }

@@ -6,7 +6,7 @@ import { decodePng } from './png-decode.ts';
 import { encodePng } from './png-encode.ts';
 import { probeImage, type ImageInfo } from './probe.ts';
 import type { Raster } from './raster.ts';
-import { resampleArea, type SourceRect } from './resample.ts';
+import { enlargeBilinear, resampleArea, type SourceRect } from './resample.ts';
 
 export const DEFAULT_MAX_PIXELS = 50_000_000;
 
@@ -125,11 +125,17 @@ function resizeTo(raster: Raster, scale: DecodeScale, target: ReturnType<typeof 
 /**
  * An image as pixels at a spec's size, not encoded (a cover's background). A JPEG may be decoded
  * at a smaller scale and enlarged up to `upscale` times (a background needs less detail than a
- * thumbnail, and a full 12 MP decode takes about a minute in the engine).
+ * thumbnail, and a full 12 MP decode takes about a minute in the engine); an enlargement is
+ * bilinear in sRGB.
  */
 export async function decodeToRaster(bytes: Uint8Array, spec: TransformSpec, upscale = 1): Promise<Raster> {
   const { raster, scale, targets } = await decodeFor(bytes, [spec], upscale);
-  return resizeTo(raster, scale, targets[0]!);
+  const target = targets[0]!;
+  const f = 1 / scale;
+  const rect = { x: target.rect.x * f, y: target.rect.y * f, width: target.rect.width * f, height: target.rect.height * f };
+  // Enlarging on both axes: bilinear in sRGB, several times cheaper at a cover's 4 MP.
+  if (target.width >= rect.width && target.height >= rect.height) return enlargeBilinear(raster, target.width, target.height, rect);
+  return resizeTo(raster, scale, target);
 }
 
 /**
