@@ -1,12 +1,18 @@
-// The worker's job handlers: probe, thumbnail, resize. Inputs are read from storage and results
+// The worker's job handlers: probe, thumbnail, resize, cover. Inputs are read from storage and results
 // written to it as the job's owner (ctx.callServiceAs). An image the core refuses fails the job
 // with the core's code (`corrupt_image`, `image_too_large`, ...); results already written when a
 // later step fails or the job is cancelled are deleted, so nothing half-done stays in storage.
 import { job, type JobContext } from '@authorworks/kit';
 import { ImageError } from './image/errors.ts';
 import { probeImage, type ImageInfo } from './image/probe.ts';
-import { DEFAULT_MAX_PIXELS, renderImages, type TransformSpec } from './image/transform.ts';
-import { IMAGE_TYPES, ProbePayload, ResizePayload, ThumbnailPayload } from './payloads.ts';
+import { decodeToRaster, DEFAULT_MAX_PIXELS, renderImages, type TransformSpec } from './image/transform.ts';
+import { CoverPayload, IMAGE_TYPES, ProbePayload, ResizePayload, ThumbnailPayload } from './payloads.ts';
+import { contentBase, readBook, setBookCover } from './content-books.ts';
+import { embeddedCoverFonts } from './cover/fonts.ts';
+import { paletteForGenre, PALETTES } from './cover/palettes.ts';
+import { COVER_HEIGHT, COVER_WIDTH, MAX_TITLE_LENGTH, renderCover } from './cover/render.ts';
+import type { Raster } from './image/raster.ts';
+import { encodePng } from './image/png-encode.ts';
 import { deleteFile, JobInputError, readAll, readHead, storageBase, uploadFile, type CallAs, type ResultFile } from './storage-files.ts';
 import { recordDerivedFiles } from './derived-files.ts';
 
@@ -126,6 +132,64 @@ export const graphicsJobHandlers = {
     };
     try {
       return await renderAndStore(ctx, payload.fileId, [spec], (_i, ext) => `{stem}.resized.${ext}`);
+    } catch (error) {
+      throw jobError(error);
+    }
+  }),
+
+  cover: job(CoverPayload, async (payload, ctx) => {
+    const started = Date.now();
+    const content = contentBase(ctx.config);
+    const storage = storageBase(ctx.config);
+    try {
+      const book = await readBook(callAs(ctx), content, payload.bookId);
+      if (book.title.length > MAX_TITLE_LENGTH) throw new JobInputError('title_too_long', `the title has ${book.title.length} characters; a cover holds at most ${MAX_TITLE_LENGTH}`);
+      const paletteName = payload.palette ?? paletteForGenre(book.genre);
+      let background: Raster | undefined;
+      if (payload.imageFileId) {
+        const { bytes } = await readImage(ctx, payload.imageFileId);
+        // Behind text and a scrim, a JPEG decoded at up to half the cover's size is enough.
+        background = await decodeToRaster(bytes, { width: COVER_WIDTH, height: COVER_HEIGHT, fit: 'cover', format: 'png', maxPixels: settings(ctx).maxPixels }, 2);
+        if (!(await ctx.heartbeat({ stage: 'decoded', percent: 40 }))) return null;
+      }
+      const imageMs = Date.now() - started;
+      const fonts = await embeddedCoverFonts();
+      const fontsMs = Date.now() - started - imageMs;
+      const cover = renderCover(fonts, { title: book.title, subtitle: payload.subtitle, author: payload.author }, { palette: PALETTES[paletteName], ...(background ? { background } : {}) });
+      if (!(await ctx.heartbeat({ stage: 'rendered', percent: 60 }))) return null;
+      const encodeStarted = Date.now();
+      // Flat artwork: rows copied as they are, deflate finds the runs (no per-byte filter pass).
+      const png = await encodePng(cover.raster, { filter: 'none' });
+      const timings = { ...(background ? { image: imageMs } : {}), fonts: fontsMs, ...cover.timings, encode: Date.now() - encodeStarted };
+      if (!(await ctx.heartbeat({ stage: 'encoded', percent: 80 }))) return null;
+
+      const file = await uploadFile(callAs(ctx), storage, `${stem(book.title).replace(/[^\w.-]+/g, '-').slice(0, 80) || 'book'}.cover.png`, 'image/png', png);
+      try {
+        // The source: the picture, or the book standing in for one. Either way the cover's own
+        // file.uploaded makes no thumbnails.
+        await recordDerivedFiles(ctx.db(), [file.id], payload.imageFileId ?? book.id);
+        if (!(await ctx.heartbeat({ stage: 'stored', percent: 90 }))) throw new Error('cancelled');
+        // Last: once the book points at the file, nothing may delete it.
+        if (payload.setAsBookCover) await setBookCover(callAs(ctx), content, book.id, file.id);
+      } catch (error) {
+        try {
+          await deleteFile(callAs(ctx), storage, file.id);
+        } catch (cleanup) {
+          ctx.log.error('a partial result could not be deleted', { fileId: file.id, error: cleanup });
+        }
+        if (error instanceof Error && error.message === 'cancelled') return null;
+        throw error;
+      }
+      const result: ResultFile = { fileId: file.id, width: cover.raster.width, height: cover.raster.height, contentType: 'image/png', size: file.size };
+      return {
+        bookId: book.id,
+        palette: paletteName,
+        imageFileId: payload.imageFileId ?? null,
+        setAsBookCover: payload.setAsBookCover,
+        files: [result],
+        blocks: cover.blocks.map((b) => ({ name: b.name, size: b.size, lines: b.lines, contrast: b.contrast, scrim: b.scrim })),
+        timings: { ...timings, total: Date.now() - started },
+      };
     } catch (error) {
       throw jobError(error);
     }

@@ -3,6 +3,7 @@ import { createApi, serveHttp } from '@authorworks/kit/spin';
 import { version } from '../package.json';
 import { GRAPHICS_QUEUE } from './payloads.ts';
 import { Channel } from '@authorworks/domain';
+import { createCover } from './covers.ts';
 import { getFileThumbnails } from './file-thumbnails.ts';
 import { createJob, jobRoutes } from './jobs.ts';
 
@@ -13,6 +14,7 @@ api
   .get('/jobs', jobRoutes.list)
   .get('/jobs/:id', jobRoutes.get)
   .delete('/jobs/:id', jobRoutes.cancel)
-  .get('/files/:id/thumbnails', getFileThumbnails);
+  .get('/files/:id/thumbnails', getFileThumbnails)
+  .post('/covers', createCover);
 
 serveHttp(api);

@@ -14,7 +14,7 @@ export const JOB_OPTIONS = { maxAttempts: 3, leaseSeconds: 120, backoffSeconds: 
 export const jobRoutes = ownerJobRoutes({ queue: GRAPHICS_QUEUE });
 
 /** The input must be the caller's to read (storage decides) and an image this service reads. */
-async function checkInput(ctx: RequestContext, fileId: string): Promise<void> {
+export async function checkInput(ctx: RequestContext, fileId: string): Promise<void> {
   try {
     const record = await fileRecord((url, init) => ctx.callService(url, init), storageBase(ctx.config), fileId);
     if (!(IMAGE_TYPES as readonly string[]).includes(record.contentType)) {

@@ -2,6 +2,7 @@
 // handlers re-validate from the jobs table.
 import { Id } from '@authorworks/domain';
 import { z } from 'zod';
+import { PALETTE_NAMES } from './cover/palettes.ts';
 
 export const GRAPHICS_QUEUE = 'graphics-jobs';
 
@@ -36,6 +37,26 @@ export const ResizePayload = z
   })
   .strict()
   .refine((p) => p.width !== undefined || p.height !== undefined || p.crop !== undefined, { message: 'give width, height or crop', path: ['width'] });
+
+/**
+ * POST /covers and the `cover` job's payload: the book's title and genre come from the content
+ * service; the subtitle and the author's name as printed are given here (content keeps no
+ * display names), and optionally a picture. Bounded so that every field fits its box.
+ */
+export const CoverPayload = z
+  .object({
+    bookId: Id,
+    subtitle: z.string().trim().min(1).max(160).optional(),
+    author: z.string().trim().min(1).max(100).optional(),
+    /** A PNG or JPEG of the caller's, drawn behind the text (cropped to fill the cover). */
+    imageFileId: Id.optional(),
+    /** Overrides the palette the book's genre picks. */
+    palette: z.enum(PALETTE_NAMES).optional(),
+    /** Makes the new PNG the book's `coverFileId` (an owner or editor of the book only). */
+    setAsBookCover: z.boolean().default(false),
+  })
+  .strict();
+export type CoverPayload = z.output<typeof CoverPayload>;
 
 export const CreateJobRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('probe'), payload: ProbePayload }).strict(),

@@ -10,9 +10,11 @@ import { z } from 'zod';
 
 export const AUTH_SECRET = 'graphics-tests-secret-0123456789abcdef-xyz';
 export const MANIFEST = fileURLToPath(new URL('./with-storage.spin.toml', import.meta.url));
+/** Graphics, storage and content: what covers need. */
+export const COVERS_MANIFEST = fileURLToPath(new URL('./with-content.spin.toml', import.meta.url));
 export const GRAPHICS_DB = 'postgres://postgres@127.0.0.1:5432/authorworks_graphics';
 
-export const startGraphicsApp = (): Promise<TestApp> => startService({ manifest: MANIFEST, authSecret: AUTH_SECRET });
+export const startGraphicsApp = (manifest = MANIFEST): Promise<TestApp> => startService({ manifest, authSecret: AUTH_SECRET });
 export const newUser = (): TestUser => signIn(AUTH_SECRET);
 
 export const JobList = z.object({ items: z.array(JobView), nextCursor: z.string().nullable() });

@@ -102,13 +102,15 @@ export function resampleArea(src: Raster, outWidth: number, outHeight: number, r
   const rowLen = outWidth * ch;
   const acc = new Float32Array(rowLen);
   for (let oy = 0; oy < outHeight; oy++) {
-    acc.fill(0);
     const n = rows.count[oy]!;
     let w = rows.offsets[oy]!;
+    // The first source row sets the accumulator instead of a fill(0) per row: TypedArray.fill
+    // costs ~130 ms per MiB in the engine, seconds over a 4 MP output.
     for (let i = 0; i < n; i++, w++) {
       const wt = rows.weights[w]!;
       const base = (rows.first[oy]! + i - rowStart) * rowLen;
-      for (let k = 0; k < rowLen; k++) acc[k] = acc[k]! + mid[base + k]! * wt;
+      if (i === 0) for (let k = 0; k < rowLen; k++) acc[k] = mid[base + k]! * wt;
+      else for (let k = 0; k < rowLen; k++) acc[k] = acc[k]! + mid[base + k]! * wt;
     }
     let o = oy * rowLen;
     for (let k = 0; k < rowLen; k += ch) {
@@ -123,6 +125,59 @@ export function resampleArea(src: Raster, outWidth: number, outHeight: number, r
         out[o++] = TO_SRGB[Math.min(LINEAR_STEPS, Math.round(acc[k]! * LINEAR_STEPS))]!;
         out[o++] = TO_SRGB[Math.min(LINEAR_STEPS, Math.round(acc[k + 1]! * LINEAR_STEPS))]!;
         out[o++] = TO_SRGB[Math.min(LINEAR_STEPS, Math.round(acc[k + 2]! * LINEAR_STEPS))]!;
+      }
+    }
+  }
+  return { width: outWidth, height: outHeight, channels: src.channels, data: out };
+}
+
+/**
+ * Bilinear enlargement of `rect` of the source in sRGB (what browsers do when they enlarge), for
+ * outputs larger than the rect on both axes (a cover's background picture). Each output row
+ * blends its two source rows once over the rect's columns, then each pixel blends two of those:
+ * about 3× fewer interpreted operations than `resampleArea`'s linear-light passes at 4 MP.
+ */
+export function enlargeBilinear(src: Raster, outWidth: number, outHeight: number, rect?: SourceRect): Raster {
+  const r = rect ?? { x: 0, y: 0, width: src.width, height: src.height };
+  const ch = src.channels;
+  const sw = src.width;
+  const data = src.data;
+  // Source columns the output reads: first..last (inclusive).
+  const first = Math.max(0, Math.floor(r.x));
+  const last = Math.min(sw - 1, Math.ceil(r.x + r.width));
+  const span = last - first + 1;
+  const x0 = new Int32Array(outWidth);
+  const fx = new Float32Array(outWidth);
+  for (let o = 0; o < outWidth; o++) {
+    const sx = Math.min(last, Math.max(first, r.x + ((o + 0.5) * r.width) / outWidth - 0.5));
+    const i = Math.min(last - 1, Math.floor(sx));
+    x0[o] = Math.max(0, i - first) * ch;
+    fx[o] = span > 1 ? sx - Math.max(first, i) : 0;
+  }
+  const row = new Float32Array(span * ch + ch);
+  const out = new Uint8Array(outWidth * outHeight * ch);
+  for (let oy = 0; oy < outHeight; oy++) {
+    const sy = Math.min(src.height - 1, Math.max(0, r.y + ((oy + 0.5) * r.height) / outHeight - 0.5));
+    const y0 = Math.floor(sy);
+    const y1 = Math.min(src.height - 1, y0 + 1);
+    const fy = sy - y0;
+    const a = (y0 * sw + first) * ch;
+    const b = (y1 * sw + first) * ch;
+    for (let k = 0; k < span * ch; k++) row[k] = data[a + k]! + (data[b + k]! - data[a + k]!) * fy;
+    // One column past the end repeats the last, so the last output pixels blend with themselves.
+    for (let c = 0; c < ch; c++) row[span * ch + c] = row[(span - 1) * ch + c]!;
+    let o = oy * outWidth * ch;
+    if (ch === 3) {
+      for (let x = 0; x < outWidth; x++) {
+        const p = x0[x]!, f = fx[x]!;
+        out[o++] = row[p]! + (row[p + 3]! - row[p]!) * f + 0.5;
+        out[o++] = row[p + 1]! + (row[p + 4]! - row[p + 1]!) * f + 0.5;
+        out[o++] = row[p + 2]! + (row[p + 5]! - row[p + 2]!) * f + 0.5;
+      }
+    } else {
+      for (let x = 0; x < outWidth; x++) {
+        const p = x0[x]!, f = fx[x]!;
+        for (let c = 0; c < 4; c++) out[o++] = row[p + c]! + (row[p + 4 + c]! - row[p + c]!) * f + 0.5;
       }
     }
   }

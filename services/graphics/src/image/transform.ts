@@ -6,7 +6,7 @@ import { decodePng } from './png-decode.ts';
 import { encodePng } from './png-encode.ts';
 import { probeImage, type ImageInfo } from './probe.ts';
 import type { Raster } from './raster.ts';
-import { resampleArea, type SourceRect } from './resample.ts';
+import { enlargeBilinear, resampleArea, type SourceRect } from './resample.ts';
 
 export const DEFAULT_MAX_PIXELS = 50_000_000;
 
@@ -90,6 +90,55 @@ export interface RenderedImage {
 }
 
 /**
+ * Probe → pixel limit → one decode for every spec (a JPEG at the smallest scale every output
+ * allows; `upscale` lets each output be up to that many times larger than the decode) → EXIF
+ * orientation.
+ */
+async function decodeFor(bytes: Uint8Array, specs: TransformSpec[], upscale = 1) {
+  const info = probeImage(bytes)!;
+  const maxPixels = Math.min(...specs.map((s) => s.maxPixels ?? DEFAULT_MAX_PIXELS));
+  if (info.width * info.height > maxPixels) throw new ImageError('image_too_large', `${info.width}×${info.height} is over the limit of ${maxPixels} pixels`);
+  const targets = specs.map((spec) => plan(info.displayWidth, info.displayHeight, spec));
+  let raster: Raster;
+  let scale: DecodeScale = 1;
+  if (info.format === 'jpeg') {
+    scale = Math.min(...targets.map((t) => chooseScale(t.rect, t.width / upscale, t.height / upscale))) as DecodeScale;
+    // Every output at most ~half the decoded size: chroma at its own resolution is enough.
+    const coarseChroma = targets.every((t) => t.width * scale * 1.8 <= t.rect.width && t.height * scale * 1.8 <= t.rect.height);
+    raster = decodeJpeg(bytes, { scale, maxPixels, coarseChroma });
+  } else {
+    raster = await decodePng(bytes, { maxPixels });
+  }
+  return { info, raster: applyOrientation(raster, info.orientation), scale, targets };
+}
+
+/** One output of a decode: its rect (displayed pixels) resampled to its size. */
+function resizeTo(raster: Raster, scale: DecodeScale, target: ReturnType<typeof plan>): Raster {
+  // A JPEG decoded at 1/s: each of its pixels is an s×s area of the source (its last row and
+  // column may cover less), so a rect in displayed pixels maps by 1/s on both axes.
+  const f = 1 / scale;
+  const rect = { x: target.rect.x * f, y: target.rect.y * f, width: target.rect.width * f, height: target.rect.height * f };
+  const same = rect.x === 0 && rect.y === 0 && rect.width === raster.width && rect.height === raster.height && raster.width === target.width && raster.height === target.height;
+  return same ? raster : resampleArea(raster, target.width, target.height, rect);
+}
+
+/**
+ * An image as pixels at a spec's size, not encoded (a cover's background). A JPEG may be decoded
+ * at a smaller scale and enlarged up to `upscale` times (a background needs less detail than a
+ * thumbnail, and a full 12 MP decode takes about a minute in the engine); an enlargement is
+ * bilinear in sRGB.
+ */
+export async function decodeToRaster(bytes: Uint8Array, spec: TransformSpec, upscale = 1): Promise<Raster> {
+  const { raster, scale, targets } = await decodeFor(bytes, [spec], upscale);
+  const target = targets[0]!;
+  const f = 1 / scale;
+  const rect = { x: target.rect.x * f, y: target.rect.y * f, width: target.rect.width * f, height: target.rect.height * f };
+  // Enlarging on both axes: bilinear in sRGB, several times cheaper at a cover's 4 MP.
+  if (target.width >= rect.width && target.height >= rect.height) return enlargeBilinear(raster, target.width, target.height, rect);
+  return resizeTo(raster, scale, target);
+}
+
+/**
  * Probe → (pixel limit) → decode once (a JPEG at the smallest scale every output allows) → EXIF
  * orientation → for each spec: crop + area resample → encode. `onStage` is awaited between
  * stages (the worker heartbeats there).
@@ -99,31 +148,11 @@ export async function renderImages(
   specs: TransformSpec[],
   onStage?: (stage: Stage, done: number) => Promise<void>,
 ): Promise<{ info: ImageInfo; decodeScale: DecodeScale; outputs: RenderedImage[] }> {
-  const info = probeImage(bytes)!;
-  const maxPixels = Math.min(...specs.map((s) => s.maxPixels ?? DEFAULT_MAX_PIXELS));
-  if (info.width * info.height > maxPixels) throw new ImageError('image_too_large', `${info.width}×${info.height} is over the limit of ${maxPixels} pixels`);
-  const targets = specs.map((spec) => plan(info.displayWidth, info.displayHeight, spec));
-  let raster: Raster;
-  let scale: DecodeScale = 1;
-  if (info.format === 'jpeg') {
-    scale = Math.min(...targets.map((t) => chooseScale(t.rect, t.width, t.height))) as DecodeScale;
-    // Every output at most ~half the decoded size: chroma at its own resolution is enough.
-    const coarseChroma = targets.every((t) => t.width * scale * 1.8 <= t.rect.width && t.height * scale * 1.8 <= t.rect.height);
-    raster = decodeJpeg(bytes, { scale, maxPixels, coarseChroma });
-  } else {
-    raster = await decodePng(bytes, { maxPixels });
-  }
+  const { info, raster, scale, targets } = await decodeFor(bytes, specs);
   await onStage?.('decoded', 0);
-  raster = applyOrientation(raster, info.orientation);
-  // A JPEG decoded at 1/s: each of its pixels is an s×s area of the source (its last row and
-  // column may cover less), so a rect in displayed pixels maps by 1/s on both axes.
-  const f = 1 / scale;
   const outputs: RenderedImage[] = [];
   for (const [i, spec] of specs.entries()) {
-    const target = targets[i]!;
-    const rect = { x: target.rect.x * f, y: target.rect.y * f, width: target.rect.width * f, height: target.rect.height * f };
-    const same = rect.x === 0 && rect.y === 0 && rect.width === raster.width && rect.height === raster.height && raster.width === target.width && raster.height === target.height;
-    const resized = same ? raster : resampleArea(raster, target.width, target.height, rect);
+    const resized = resizeTo(raster, scale, targets[i]!);
     await onStage?.('resized', i);
     const format = spec.format === 'same' ? info.format : spec.format;
     const out = format === 'jpeg' ? encodeJpeg(resized, spec.quality ?? 82) : await encodePng(resized);
