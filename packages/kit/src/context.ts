@@ -1,6 +1,7 @@
 import type { Role } from '@authorworks/domain';
 import type { z } from 'zod';
 import type { Principal } from './auth.ts';
+import { noBackendTime, timedRedisClient, timedSqlClient, type BackendTimings } from './backend-timings.ts';
 import { Config } from './config.ts';
 import { createEventPublisher, type EventPublisher } from './events.ts';
 import type { Host } from './host.ts';
@@ -32,6 +33,8 @@ export interface RequestContext {
   callService(url: string, init?: RequestInit): Promise<Response>;
   /** True once this request recorded an event in the outbox (the outbox-flush middleware then publishes it). */
   outboxPending(): boolean;
+  /** Time spent waiting on `db()` and `redis()` so far (the request log reports it). */
+  readonly backendTime: BackendTimings;
 }
 
 /** Who may call a route: any signed-in user, an optional token, or a role. */
@@ -79,8 +82,9 @@ export function createRequestContext(request: Request, host: Host, options: { se
   let database: SqlClient | undefined;
   let redisClient: RedisClient | undefined;
   let outboxPending = false;
-  const redis = () => (redisClient ??= host.openRedis(config.redisAddress));
-  const db = () => (database ??= host.openPostgres(config.dbConnection));
+  const backendTime = noBackendTime();
+  const redis = () => (redisClient ??= timedRedisClient(host.openRedis(config.redisAddress), backendTime));
+  const db = () => (database ??= timedSqlClient(host.openPostgres(config.dbConnection), backendTime));
   return {
     service: options.service,
     request,
@@ -101,6 +105,7 @@ export function createRequestContext(request: Request, host: Host, options: { se
     now: options.now,
     db,
     redis,
+    backendTime,
     callService(url, init = {}) {
       const headers = new Headers(init.headers);
       headers.set('x-request-id', requestId);

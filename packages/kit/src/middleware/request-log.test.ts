@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger, type LogLevel } from '../logging.ts';
 import { compose } from './pipeline.ts';
 import { requestLog } from './request-log.ts';
+import { noBackendTime, timedSqlClient } from '../backend-timings.ts';
 
 function logged(status: number) {
   const lines: { level: LogLevel; record: Record<string, unknown> }[] = [];
@@ -34,5 +35,24 @@ describe('request log', () => {
     const { lines, done } = logged(503);
     await done;
     expect(lines.map((line) => [line.level, line.record.msg])).toEqual([['error', 'request failed']]);
+  });
+});
+
+describe('backend time in the request log', () => {
+  it('adds how long the request waited on the database and Redis, and how many calls, only for the backends it used', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const log = createLogger({ level: 'info', sink: (_level, line) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const backendTime = noBackendTime();
+    const slowQuery = timedSqlClient({ query: () => new Promise((resolve) => setTimeout(() => resolve({ rows: [] }), 20)) }, backendTime);
+    const context = { request: new Request('http://x/v1/demo'), url: new URL('http://x/v1/demo'), log, requestId: 'req-2', backendTime, now: () => Date.now() };
+    const run = compose<typeof context>([requestLog()], async () => {
+      await slowQuery.query('SELECT 1');
+      await slowQuery.query('SELECT 2');
+      return new Response(null, { status: 204 });
+    });
+    await run(context);
+    expect(lines[0]).toMatchObject({ msg: 'request', status: 204, dbCalls: 2 });
+    expect(lines[0]!.dbMs as number).toBeGreaterThanOrEqual(35);
+    expect(lines[0]).not.toHaveProperty('redisCalls');
   });
 });
