@@ -221,7 +221,14 @@ function prepareAhead(componentId: string): void {
 
 function failureOf(error: unknown, scope: InstanceScope | undefined): GuestFailure {
   const err = error instanceof Error ? error : new Error(typeof error === 'object' ? JSON.stringify(error) : String(error));
-  return { message: err.message, stack: err.stack ?? '', guestStderr: scope?.stderrTail.slice() ?? [] };
+  // A trap says which memories the instance ran on: a reused one (memory images) or a new one,
+  // and their sizes against the module's initial size — what an intermittent trap needs to be
+  // told apart from a guest bug (one "memory access out of bounds" in a post-return was seen in CI).
+  const memories =
+    err instanceof WebAssembly.RuntimeError && scope && scope.pooled.length > 0
+      ? ` [instance memories: ${scope.pooled.map((entry) => `${entry.reused ? 'reused' : 'new'} ${entry.memory.buffer.byteLength} bytes (initial ${entry.image.pages * 65536})`).join('; ')}]`
+      : '';
+  return { message: `${err.message}${memories}`, stack: err.stack ?? '', guestStderr: scope?.stderrTail.slice() ?? [] };
 }
 
 /** Runs one HTTP request on a fresh instance, synchronously; the target receives the response. */
