@@ -88,6 +88,16 @@ const nameBytes = (text: string) => {
   return [...u32Bytes(utf8.length), ...utf8];
 };
 
+function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
 interface Section {
   id: number;
   body: Uint8Array;
@@ -185,12 +195,7 @@ export function splitMemoryImage(module: Uint8Array): { module: Uint8Array<Array
         if (section.id === 2) {
           const reader = new Reader(section.body);
           const count = reader.u32();
-          const rest = section.body.subarray(reader.at);
-          const body = new Uint8Array(u32Bytes(count + 1).length + rest.length + memoryImport.length);
-          body.set(u32Bytes(count + 1));
-          body.set(rest, u32Bytes(count + 1).length);
-          body.set(memoryImport, u32Bytes(count + 1).length + rest.length);
-          emit(2, body);
+          emit(2, concatBytes([Uint8Array.from(u32Bytes(count + 1)), section.body.subarray(reader.at), Uint8Array.from(memoryImport)]));
           imported = true;
           continue;
         }
@@ -204,13 +209,7 @@ export function splitMemoryImage(module: Uint8Array): { module: Uint8Array<Array
       }
       emit(section.id, section.body);
     }
-    const out = new Uint8Array(rebuilt.reduce((sum, part) => sum + part.length, 0));
-    let at = 0;
-    for (const part of rebuilt) {
-      out.set(part, at);
-      at += part.length;
-    }
-    return { module: out, image: { pages, ...(maximum !== undefined ? { maximum } : {}), bytes: image.subarray(0, end) } };
+    return { module: concatBytes(rebuilt), image: { pages, ...(maximum !== undefined ? { maximum } : {}), bytes: image.subarray(0, end) } };
   } catch {
     return null;
   }

@@ -33,6 +33,9 @@ describe('buildComponent', () => {
     expect((await buildComponent(edited)).skipped).toBe(true);
     writeFileSync(entry, readFileSync(request.entry, 'utf8').replace('hello from a component', 'hello, edited'));
     expect((await buildComponent(edited)).skipped).toBe(false);
+    // A damaged build record means "build", not a crash.
+    writeFileSync(join(outDir, 'edited.build.json'), '{ not json');
+    expect((await buildComponent(edited)).skipped).toBe(false);
 
     // A tampered output is noticed and rebuilt rather than trusted.
     writeFileSync(request.outFile, wasm.subarray(0, 1000));

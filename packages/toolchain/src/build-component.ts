@@ -152,7 +152,7 @@ export async function buildComponent(request: BuildRequest): Promise<BuildResult
   const witDir = await prepareSpinWit(request.cacheDir ?? defaultCacheDir);
   // The WIT folder's name is the hash of the worlds and the packages it came from.
   const toolchain = `${BUILD_STEPS}\n${JSON.stringify(compilerVersions)}\n${basename(witDir)}\n${world}`;
-  const previous = !request.force && existsSync(outFile) && existsSync(recordFile) ? buildRecord.safeParse(JSON.parse(await readFile(recordFile, 'utf8').catch(() => 'null'))) : undefined;
+  const previous = !request.force && existsSync(outFile) && existsSync(recordFile) ? buildRecord.safeParse(await readJson(recordFile)) : undefined;
   // No source file touched since the record was written: current without bundling (bundling
   // every component to find nothing changed took ~6 s of each `pnpm start`).
   if (previous?.success && previous.data.inputs.startsWith(`${sha256(toolchain)}:`) && sourcesUnchanged(previous.data.sources)) {
@@ -162,7 +162,13 @@ export async function buildComponent(request: BuildRequest): Promise<BuildResult
   const { bundle, files } = await bundleWithInputs(id, entry);
   const bundleHash = sha256(`${toolchain}\n${bundle}`);
   const inputs = `${sha256(toolchain)}:${bundleHash}`;
-  const sourcesNow = () => fingerprint([...files, ...resolutionFiles(entry), outFile]) ?? undefined;
+  // Taken now, right after bundling: a file saved during the (seconds-long) compile then differs
+  // from the record, and the next build looks again.
+  const sources = fingerprint([...files, ...resolutionFiles(entry)]);
+  const sourcesNow = () => {
+    const output = fingerprint([outFile]);
+    return sources && output ? { ...sources, ...output } : undefined;
+  };
   if (previous?.success) {
     const wasm = await readFile(outFile);
     // (A record from before the sources were kept holds the bundle's hash alone.)
@@ -205,6 +211,15 @@ export async function buildComponent(request: BuildRequest): Promise<BuildResult
     return { id, outFile, skipped: false, seconds: seconds(), bytes: wasm.byteLength };
   } finally {
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** The parsed file, or null when it is unreadable or not JSON (a damaged record means "build"). */
+async function readJson(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8'));
+  } catch {
+    return null;
   }
 }
 

@@ -39,7 +39,7 @@ export async function migrateAll(options: MigrateAllOptions): Promise<Map<string
     createHash('sha256')
       .update(JSON.stringify([KIT_MIGRATIONS.map((m) => [m.name, m.sql]), plan.files.map((f) => [f.fileName, f.sql])]))
       .digest('hex');
-  const pending = [];
+  const pending: typeof plans = [];
   for (const plan of plans) {
     const stampFile = embeddedStampFile(options.root, plan.address);
     const databaseDir = stampFile.replace(/\.migrations$/, '');

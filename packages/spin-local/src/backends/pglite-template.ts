@@ -14,7 +14,13 @@ import type { PGlite } from '@electric-sql/pglite';
 type PGliteModule = typeof import('@electric-sql/pglite');
 
 /** The installed PGlite's version: a template is only loaded by the version that wrote it. */
+let installedVersion: string | undefined;
 function pgliteVersion(): string {
+  installedVersion ??= readPgliteVersion();
+  return installedVersion;
+}
+
+function readPgliteVersion(): string {
   const require = createRequire(import.meta.url);
   // The package's exports do not include package.json: walk up from its entry point instead.
   let dir = dirname(require.resolve('@electric-sql/pglite'));
