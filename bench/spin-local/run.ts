@@ -26,6 +26,7 @@ import { buildFixtures } from '../../packages/spin-local/test/build-fixtures.ts'
 import { createWasiImports } from '../../packages/spin-local/src/guest/wasi-imports.ts';
 import { LineSink } from '../../packages/spin-local/src/guest/streams.ts';
 import { loadTranspiled } from '../../packages/spin-local/src/transpile-cache.ts';
+import { bodies } from './bodies.ts';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const spinLocalBin = join(repo, 'packages/spin-local/bin/spin-local.mjs');
@@ -298,14 +299,17 @@ async function compiler(): Promise<void> {
 
 console.log(`spin-local benchmark — ${new Date().toISOString()}, Node ${process.version}, load average ${loadAverage()}`);
 const only = process.argv[2];
-if (only === 'compiler') {
+if (only === 'bodies') {
+  console.log('5. request and response bodies streamed through a component:');
+  await bodies(Number(process.argv[3] ?? 7));
+} else if (only === 'compiler') {
   console.log('4. the compiler change, this checkout against BENCH_BASELINE:');
   await compiler();
 } else if (only !== 'platform') {
   console.log('1. the same component vs jco serve:');
   await compareWithJcoServe();
 }
-if (only !== 'compare' && only !== 'compiler') {
+if (only !== 'compare' && only !== 'compiler' && only !== 'bodies') {
   console.log('2./3. the full platform (spin-all.toml):');
   await platform();
 }

@@ -8,6 +8,7 @@ import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { HOST_READ_BYTES } from './chunk-reader.ts';
 import { HostClient } from './host-bridge.ts';
 import {
   type ErrorCode,
@@ -394,13 +395,33 @@ function openOutbound(head: OutboundRequestData): OutboundExchange | undefined {
   if (head.authority === '' || internalComponentId(hostName) !== undefined) return undefined;
   const id = flushThen(() => hostCall<number>('http.start', head));
   openExchanges.push(id);
+  // The guest writes a streamed body in small pieces (8 KiB from a ReadableStream); each host
+  // call is a round trip, so pieces are gathered into calls of up to HOST_WRITE_BYTES.
+  let held: Uint8Array[] = [];
+  let heldBytes = 0;
+  const sendHeld = () => {
+    if (heldBytes === 0) return;
+    const bytes = held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes);
+    held = [];
+    heldBytes = 0;
+    flushThen(() => hostCall<void>('http.write', id, bytes));
+  };
   return {
-    write: (bytes) => flushThen(() => hostCall<void>('http.write', id, bytes)),
-    end: () => flushThen(() => hostCall<void>('http.end', id)),
+    write: (bytes) => {
+      // A copy: the guest's memory view is only valid during this call.
+      held.push(bytes.slice());
+      heldBytes += bytes.length;
+      if (heldBytes >= HOST_WRITE_BYTES) sendHeld();
+    },
+    end: () => {
+      sendHeld();
+      flushThen(() => hostCall<void>('http.end', id));
+    },
     response: () => {
+      sendHeld();
       const answer = flushThen(() => hostCall<{ ok: { status: number; headers: HeaderList } } | { err: ErrorCode }>('http.send', id));
       if ('err' in answer) return answer;
-      const body: ByteSource = { pull: (maxBytes) => flushThen(() => hostCall<Uint8Array | null>('http.read', id, maxBytes)) };
+      const body: ByteSource = { pull: (maxBytes) => flushThen(() => hostCall<Uint8Array | null>('http.read', id, Math.max(maxBytes, HOST_READ_BYTES))) };
       return { ok: { ...answer.ok, body } };
     },
   };
@@ -422,6 +443,8 @@ function hostCall<T>(op: string, ...args: unknown[]): T {
 }
 
 const streamThreshold = 64 * 1024;
+/** The most one `http.write` host call carries of an outbound body the guest streams. */
+const HOST_WRITE_BYTES = 256 * 1024;
 
 /** Sends the response to the main thread: head and body in one message unless it is large or slow. */
 class JobResponse implements ResponseTarget {
@@ -481,7 +504,7 @@ class JobResponse implements ResponseTarget {
 class StreamedBody implements ByteSource {
   constructor(private readonly jobId: number) {}
   pull(maxBytes: number): Uint8Array | null {
-    return flushThen(() => hostCall<Uint8Array | null>('body.read', this.jobId, maxBytes));
+    return flushThen(() => hostCall<Uint8Array | null>('body.read', this.jobId, Math.max(maxBytes, HOST_READ_BYTES)));
   }
 }
 

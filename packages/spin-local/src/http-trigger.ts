@@ -5,6 +5,7 @@
  */
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ChunkReader, HOST_READ_BYTES } from './chunk-reader.ts';
 import type { ExecutorPool, StreamedBody } from './executor-pool.ts';
 import type { GuestFailure, HttpRequestHead } from './executor-protocol.ts';
 import type { HeaderList } from './guest/http.ts';
@@ -56,24 +57,8 @@ async function readWhole(req: IncomingMessage): Promise<Uint8Array> {
 
 /** Lets the guest pull a large body piece by piece as Node receives it. */
 function streamedBodyOf(req: IncomingMessage): StreamedBody {
-  const iterator = req[Symbol.asyncIterator]();
-  let leftover: Uint8Array | null = null;
-  return {
-    async read(maxBytes) {
-      let chunk = leftover;
-      leftover = null;
-      if (!chunk) {
-        const next = await iterator.next();
-        if (next.done) return null;
-        chunk = next.value as Buffer;
-      }
-      if (chunk.length > maxBytes) {
-        leftover = chunk.subarray(maxBytes);
-        chunk = chunk.subarray(0, maxBytes);
-      }
-      return new Uint8Array(chunk);
-    },
-  };
+  const reader = new ChunkReader(req);
+  return { read: (maxBytes) => reader.read(maxBytes) };
 }
 
 export function describeFailure(component: string, route: string, request: string, failure: GuestFailure): string {
@@ -180,7 +165,8 @@ export function createHttpTrigger(options: HttpTriggerOptions): Server {
   // Idle keep-alive connections stay open a minute, as behind a proxy (Traefik keeps its own
   // pool): with Node's default of 5 s a client that reused a connection just as the server shut
   // it lost its request to ECONNRESET (seen under load, where a client's own 3–4 s limit slips).
-  return createServer({ maxHeaderSize: http1MaxBufSize(process.env), keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, (req, res) => {
+  // A streamed request body is read up to HOST_READ_BYTES per host call: let Node buffer that much.
+  return createServer({ maxHeaderSize: http1MaxBufSize(process.env), keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS, highWaterMark: HOST_READ_BYTES }, (req, res) => {
     options.onActivity(1);
     handle(req, res)
       .catch((error: unknown) => {

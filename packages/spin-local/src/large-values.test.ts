@@ -77,6 +77,20 @@ describe('5 MiB across the component boundary', () => {
     expect(await probe('upload', { method: 'POST', body: pattern(SIZE) })).toEqual(expected);
   });
 
+  it('streamed from an outbound response into the response, and from the request into an outbound request', async () => {
+    // The two paths of a file service, neither holding the whole body: the executor reads and
+    // writes them in pieces of up to 1 MiB / 256 KiB while the guest streams 8 KiB at a time.
+    const relayed = await app.fetch(`/limits/relay?target=${encodeURIComponent(`${target}?size=${SIZE}`)}`);
+    expect(relayed.status).toBe(200);
+    const body = new Uint8Array(await relayed.arrayBuffer());
+    expect({ length: body.byteLength, sha256: sha256(body) }).toEqual(expected);
+    expect(await probe(`forward?target=${encodeURIComponent(target)}`, { method: 'POST', body: pattern(SIZE) })).toEqual({
+      status: 200,
+      serverReceivedLength: SIZE,
+      serverReceivedSha256: expected.sha256,
+    });
+  });
+
   it('as the response body, given to Response as one buffer', async () => {
     const response = await app.fetch(`/limits/response?size=${SIZE}`);
     expect(response.status).toBe(200);

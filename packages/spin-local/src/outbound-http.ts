@@ -4,9 +4,9 @@
  * asks, so a 50 MiB object passes through without being held anywhere. Spin (wasmtime-wasi-http)
  * streams the same way. The executor's side is `openOutbound` in executor-worker.ts.
  */
-import { once } from 'node:events';
-import { type ClientRequest, type IncomingMessage, request as httpRequest } from 'node:http';
+import { type ClientRequest, type IncomingMessage, type RequestOptions, request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { ChunkReader, HOST_READ_BYTES } from './chunk-reader.ts';
 import type { ErrorCode, HeaderList, OutboundRequestData } from './guest/http.ts';
 
 const decoder = new TextDecoder();
@@ -15,8 +15,7 @@ const encoder = new TextEncoder();
 interface Exchange {
   request: ClientRequest;
   response: Promise<IncomingMessage>;
-  chunks: AsyncIterator<Buffer> | undefined;
-  leftover: Buffer | undefined;
+  reader: ChunkReader | undefined;
   ended: boolean;
 }
 
@@ -47,7 +46,10 @@ export function outboundHttpHandlers() {
       const url = new URL(`${head.scheme}://${head.authority}${head.pathWithQuery}`);
       const headers: Record<string, string[]> = {};
       for (const [name, value] of head.headers) (headers[name] ??= []).push(decoder.decode(value));
-      const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: head.method, headers, setHost: !headers.host });
+      // The guest reads the response up to HOST_READ_BYTES per host call: let Node buffer that
+      // much (Node 20 takes `highWaterMark` here; its type definitions do not list it yet).
+      const options: RequestOptions & { highWaterMark: number } = { method: head.method, headers, setHost: !headers.host, highWaterMark: HOST_READ_BYTES };
+      const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options);
       const response = new Promise<IncomingMessage>((resolve, reject) => {
         request.once('response', resolve);
         request.once('error', reject);
@@ -55,13 +57,23 @@ export function outboundHttpHandlers() {
       // Rejections are read by `http.send`; a request dropped earlier must not crash the host.
       response.catch(() => {});
       const id = nextId++;
-      exchanges.set(id, { request, response, chunks: undefined, leftover: undefined, ended: false });
+      exchanges.set(id, { request, response, reader: undefined, ended: false });
       return id;
     },
     'http.write': async (id: number, bytes: Uint8Array): Promise<void> => {
       const { request } = exchangeOf(id);
       if (request.destroyed) return;
-      if (!request.write(bytes)) await Promise.race([once(request, 'drain'), once(request, 'close')]);
+      if (request.write(bytes)) return;
+      // Wait for the socket to take it (or the request to end); the listeners go with the wait.
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          request.off('drain', done);
+          request.off('close', done);
+          resolve();
+        };
+        request.on('drain', done);
+        request.on('close', done);
+      });
     },
     'http.end': (id: number): void => end(exchangeOf(id)),
     'http.send': async (id: number): Promise<{ ok: { status: number; headers: HeaderList } } | { err: ErrorCode }> => {
@@ -78,19 +90,8 @@ export function outboundHttpHandlers() {
     },
     'http.read': async (id: number, maxBytes: number): Promise<Uint8Array | null> => {
       const exchange = exchangeOf(id);
-      let chunk = exchange.leftover;
-      exchange.leftover = undefined;
-      if (!chunk) {
-        exchange.chunks ??= (await exchange.response)[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-        const next = await exchange.chunks.next();
-        if (next.done) return null;
-        chunk = next.value;
-      }
-      if (chunk.length > maxBytes) {
-        exchange.leftover = chunk.subarray(maxBytes);
-        chunk = chunk.subarray(0, maxBytes);
-      }
-      return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+      exchange.reader ??= new ChunkReader(await exchange.response);
+      return exchange.reader.read(maxBytes);
     },
     'http.close': (id: number): void => {
       const exchange = exchanges.get(id);
