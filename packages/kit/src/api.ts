@@ -19,6 +19,7 @@ import { requestLog } from './middleware/request-log.ts';
 import { throttle, type ThrottleRule } from './middleware/throttle.ts';
 import { validateInput } from './middleware/validate-input.ts';
 import { openApiDocument, type RegisteredRoute, type ResponseBody } from './openapi.ts';
+import { profileClock } from './request-profile.ts';
 
 export interface ApiOptions {
   /** Service name as it appears in health answers and logs, e.g. `content`. */
@@ -124,11 +125,12 @@ export function createApiWithHost(options: ApiOptions, host: Host): Api {
       registered.push({ method, path, params, query, body, auth, throttled: rules !== undefined, responses, errors });
       const handle = route.handler as RouteHandler<unknown, unknown, unknown, unknown>;
       const run = compose(routePipeline(route.spec, maxBodyBytes), (input: RouteInput) =>
-        handle(input as RouteContext<unknown, unknown, unknown, unknown>),
+        input.profile.time('handler', () => handle(input as RouteContext<unknown, unknown, unknown, unknown>)),
       );
-      router[method](path, (request: IRequest, context: RequestContext) =>
-        run({ ...context, pathParams: request.params, principal: null, params: undefined, query: undefined, body: undefined }),
-      );
+      router[method](path, (request: IRequest, context: RequestContext) => {
+        context.profile.end('routing');
+        return run({ ...context, pathParams: request.params, principal: null, params: undefined, query: undefined, body: undefined });
+      });
       return api;
     };
   }
@@ -165,7 +167,9 @@ export function createApiWithHost(options: ApiOptions, host: Host): Api {
     ...(options.jobs ? [jobSweep(options.jobs)] : []),
   ];
   const dispatch = compose(pipeline, async (context: RequestContext) => {
+    context.profile.begin('routing');
     const routed: unknown = await router.fetch(context.request as IRequest, context);
+    context.profile.end('routing');
     if (routed instanceof Response) return routed;
     if (routed === undefined) throw noRoute(context.request, context.url);
     throw new Error('A route handler returned something other than a Response');
@@ -179,7 +183,12 @@ export function createApiWithHost(options: ApiOptions, host: Host): Api {
     put: register('put'),
     patch: register('patch'),
     delete: register('delete'),
-    fetch: headAsGet((request) => dispatch(createRequestContext(request, host, { service: options.service, now }))),
+    fetch: headAsGet((request) => {
+      const startedAt = profileClock();
+      const context = createRequestContext(request, host, { service: options.service, now, startedAt });
+      context.profile.add('context', profileClock() - startedAt);
+      return dispatch(context);
+    }),
   };
   return api;
 }

@@ -8,6 +8,7 @@ import type { Host } from './host.ts';
 import { createLogger, type Logger } from './logging.ts';
 import { requestIdOf } from './middleware/request-id.ts';
 import { randomUuid } from './random.ts';
+import { attachProfile, createProfile, noProfile, profileClock, type RequestProfile } from './request-profile.ts';
 import type { RedisClient } from './redis.ts';
 import type { SqlClient } from './sql.ts';
 
@@ -35,6 +36,8 @@ export interface RequestContext {
   outboxPending(): boolean;
   /** Time spent waiting on `db()` and `redis()` so far (the request log reports it). */
   readonly backendTime: BackendTimings;
+  /** Time per stage of the request, recorded only at `log_level` debug (request-profile.ts). */
+  readonly profile: RequestProfile;
 }
 
 /** Who may call a route: any signed-in user, an optional token, or a role. */
@@ -75,7 +78,11 @@ export function clientAddressOf(request: Request): string | null {
 }
 
 /** The context of one request on `host`: configuration, logger, lazily opened connections, events. */
-export function createRequestContext(request: Request, host: Host, options: { service: string; now: () => number }): RequestContext {
+export function createRequestContext(
+  request: Request,
+  host: Host,
+  options: { service: string; now: () => number; /** `profileClock()` when the request arrived. */ startedAt?: number },
+): RequestContext {
   const config = new Config(host.variables);
   const requestId = requestIdOf(request, randomUuid);
   const log = createLogger({ level: config.logLevel, fields: { service: options.service, requestId } });
@@ -83,8 +90,9 @@ export function createRequestContext(request: Request, host: Host, options: { se
   let redisClient: RedisClient | undefined;
   let outboxPending = false;
   const backendTime = noBackendTime();
+  const profile = log.level === 'debug' ? createProfile(options.startedAt ?? profileClock()) : noProfile;
   const redis = () => (redisClient ??= timedRedisClient(host.openRedis(config.redisAddress), backendTime));
-  const db = () => (database ??= timedSqlClient(host.openPostgres(config.dbConnection), backendTime));
+  const db = () => (database ??= attachProfile(timedSqlClient(host.openPostgres(config.dbConnection), backendTime), profile));
   return {
     service: options.service,
     request,
@@ -106,6 +114,7 @@ export function createRequestContext(request: Request, host: Host, options: { se
     db,
     redis,
     backendTime,
+    profile,
     callService(url, init = {}) {
       const headers = new Headers(init.headers);
       headers.set('x-request-id', requestId);

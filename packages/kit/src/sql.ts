@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { profileOf } from './request-profile.ts';
 
 /**
  * Values a query parameter may take. Spin's Postgres host types them strictly (tokio-postgres):
@@ -55,7 +56,7 @@ export async function queryRows<Schema extends z.ZodType>(
   params: readonly SqlParam[] = [],
 ): Promise<z.output<Schema>[]> {
   const { rows } = await db.query(sql, params);
-  return parseRows(schema, rows, sql);
+  return profileOf(db).time('rows', () => parseRows(schema, rows, sql));
 }
 
 function parseRows<Schema extends z.ZodType>(schema: Schema, rows: SqlRow[], sql: string): z.output<Schema>[] {

@@ -8,8 +8,9 @@ import type { Middleware } from './pipeline.ts';
  * revoked since it was issued (revocation.ts: 401 `token_revoked`, 503 when Redis cannot tell).
  */
 export async function verifyCaller(context: RequestContext): Promise<Principal> {
-  const principal = authenticate(context.request, context.config.authSecret, context.now());
-  await assertNotRevoked(context.redis, principal.claims, context.log);
+  const { profile } = context;
+  const principal = profile.time('jwt', () => authenticate(context.request, context.config.authSecret, context.now()));
+  await profile.time('revocation', () => assertNotRevoked(context.redis, principal.claims, context.log));
   return principal;
 }
 
