@@ -22,11 +22,11 @@ export function bearerToken(request: Request): string | null {
  * Verifies the request's bearer token. Client-sent identity headers (`X-User-Id`, `Remote-User`,
  * ...) play no part: identity comes from the signature alone.
  */
-export function authenticate(request: Request, secret: string, now?: number): Principal {
+export async function authenticate(request: Request, secret: string, now?: number): Promise<Principal> {
   const token = bearerToken(request);
   if (token === null) throw unauthorized('missing_token', 'Sign in: this needs a bearer token');
   try {
-    const claims = verifyAccessToken(token, now === undefined ? { secret } : { secret, now });
+    const claims = await verifyAccessToken(token, now === undefined ? { secret } : { secret, now });
     return { userId: claims.sub, roles: claims.roles, claims };
   } catch (error) {
     if (error instanceof TokenError) {

@@ -1,7 +1,8 @@
 // Base64url and UTF-8 helpers written against Web APIs only: components have no Buffer.
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-const LOOKUP = new Map<string, number>([...ALPHABET].map((char, index) => [char, index]));
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+const ASCII = /^[\x00-\x7f]*$/;
 
 export function base64UrlEncode(bytes: Uint8Array): string {
   let out = '';
@@ -21,32 +22,44 @@ export function base64UrlEncode(bytes: Uint8Array): string {
   return out;
 }
 
-/** Strict decoder: returns null for characters outside the url-safe alphabet, padding or a bad length. */
-export function base64UrlDecode(text: string): Uint8Array | null {
-  if (text.length % 4 === 1) return null;
-  const out = new Uint8Array(Math.floor((text.length * 3) / 4));
-  let buffer = 0;
-  let bits = 0;
-  let index = 0;
-  for (const char of text) {
-    const value = LOOKUP.get(char);
-    if (value === undefined) return null;
-    buffer = (buffer << 6) | value;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[index++] = (buffer >> bits) & 0xff;
-    }
-  }
+/**
+ * The bytes of strict base64url `text` as a binary string (one char per byte), or null for
+ * characters outside the url-safe alphabet, padding, a bad length or a non-canonical ending. The
+ * engine's native `atob` does the decoding: a per-character loop in JS costs ~0.15 µs an
+ * iteration inside a component (no JIT), which made a token's payload 0.3 ms.
+ */
+function base64UrlToBinary(text: string): string | null {
+  const rest = text.length % 4;
+  if (rest === 1 || !BASE64URL.test(text)) return null;
   // Leftover bits must be zero, otherwise two encodings would decode to the same bytes.
-  if ((buffer & ((1 << bits) - 1)) !== 0) return null;
+  if (rest !== 0 && (ALPHABET.indexOf(text[text.length - 1]!) & (rest === 2 ? 0x0f : 0x03)) !== 0) return null;
+  // `atob` takes standard base64, with or without padding; the check above leaves it no whitespace to skip.
+  return atob(text.replaceAll('-', '+').replaceAll('_', '/'));
+}
+
+/** Strict decoder: returns null for characters outside the url-safe alphabet, padding or a bad length. */
+export function base64UrlDecode(text: string): Uint8Array<ArrayBuffer> | null {
+  const binary = base64UrlToBinary(text);
+  if (binary === null) return null;
+  const out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
   return out;
+}
+
+/** The UTF-8 text base64url-encoded in `text` (a token's or cursor's JSON), or null when it is not strict base64url or not UTF-8. */
+export function base64UrlDecodeText(text: string): string | null {
+  const binary = base64UrlToBinary(text);
+  if (binary === null) return null;
+  // ASCII (every token this platform signs, every cursor of ASCII keys) is its own UTF-8.
+  if (ASCII.test(binary)) return binary;
+  const bytes = base64UrlDecode(text);
+  return bytes && fromUtf8(bytes);
 }
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-export const utf8 = (text: string): Uint8Array => encoder.encode(text);
+export const utf8 = (text: string): Uint8Array<ArrayBuffer> => encoder.encode(text);
 
 /** Decodes UTF-8, returning null for invalid sequences instead of replacement characters. */
 export function fromUtf8(bytes: Uint8Array): string | null {

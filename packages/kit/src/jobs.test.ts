@@ -151,7 +151,7 @@ describe('createJobWorker', () => {
       await consumer.handleMessage(nudge());
       expect(seen).toHaveLength(1);
       const token = seen[0]!.headers.get('authorization')!.replace(/^Bearer /, '');
-      const claims = verifyAccessToken(token, { secret: variables.auth_secret });
+      const claims = await verifyAccessToken(token, { secret: variables.auth_secret });
       expect(claims).toMatchObject({ sub: OWNER, roles: ['user'], act: { sub: 'demo-worker' } });
       expect(claims.exp - claims.iat).toBe(DELEGATED_TOKEN_TTL_SECONDS);
       expect(claims.iat).toBeGreaterThanOrEqual(before);

@@ -2,7 +2,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { Role } from '@authorworks/domain';
 import { z } from 'zod';
-import { base64UrlDecode, base64UrlEncode, constantTimeEqual, fromUtf8, utf8 } from './encoding.ts';
+import { base64UrlDecode, base64UrlDecodeText, base64UrlEncode, utf8 } from './encoding.ts';
 import { randomToken } from './random.ts';
 
 export const JWT_ISSUER = 'authorworks';
@@ -86,9 +86,8 @@ export function signAccessToken(subject: { sub: string; roles: Role[]; sid?: str
 }
 
 function decodeJsonPart(part: string): unknown {
-  const bytes = base64UrlDecode(part);
-  const text = bytes && fromUtf8(bytes);
-  if (text === null || text === undefined) throw new TokenError('malformed');
+  const text = base64UrlDecodeText(part);
+  if (text === null) throw new TokenError('malformed');
   try {
     return JSON.parse(text);
   } catch {
@@ -102,12 +101,46 @@ export interface VerifyOptions {
   skewSeconds?: number;
 }
 
+/** At most this many secrets' keys are kept (a component has one; tests use many). */
+const MAX_CACHED_KEYS = 8;
+const verificationKeys = new Map<string, Promise<CryptoKey>>();
+
+/**
+ * The HMAC key of `secret` for Web Crypto, imported once per secret value. The secret is a Spin
+ * variable, read at request time: nothing is imported while the component is pre-initialised, and
+ * an instance (one request, on Spin) only ever holds the key of the secret it was given.
+ */
+function verificationKey(secret: string): Promise<CryptoKey> {
+  let key = verificationKeys.get(secret);
+  if (!key) {
+    if (verificationKeys.size >= MAX_CACHED_KEYS) verificationKeys.clear();
+    key = crypto.subtle.importKey('raw', utf8(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
+    key.catch(() => verificationKeys.delete(secret));
+    verificationKeys.set(secret, key);
+  }
+  return key;
+}
+
+/** The claims of a token's payload, checked for shape, issuer and audience (no signature, no times). */
+export function decodeClaims(payloadPart: string): AccessTokenClaims {
+  const payload = decodeJsonPart(payloadPart);
+  if (typeof payload === 'object' && payload !== null) {
+    const { iss, aud } = payload as Record<string, unknown>;
+    if (iss !== JWT_ISSUER) throw new TokenError('wrong_issuer');
+    if (aud !== JWT_AUDIENCE && !(Array.isArray(aud) && aud.includes(JWT_AUDIENCE))) throw new TokenError('wrong_audience');
+  }
+  const parsed = AccessTokenClaims.safeParse(payload);
+  if (!parsed.success) throw new TokenError('bad_claims');
+  return parsed.data;
+}
+
 /**
  * Verifies an HS256 token and returns its claims. The algorithm is pinned: the header must say
  * HS256, so `none` and public-key algorithms (the classic RS256/HS256 confusion) are refused
- * before any signature work. The signature is compared in constant time.
+ * before any signature work. The signature is checked by Web Crypto (`crypto.subtle.verify`,
+ * native in the component engine and constant-time; the pure-JS HMAC took ~1.2 ms there).
  */
-export function verifyAccessToken(token: string, options: VerifyOptions): AccessTokenClaims {
+export async function verifyAccessToken(token: string, options: VerifyOptions): Promise<AccessTokenClaims> {
   const parts = token.split('.');
   if (parts.length !== 3) throw new TokenError('malformed');
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
@@ -121,19 +154,10 @@ export function verifyAccessToken(token: string, options: VerifyOptions): Access
 
   const signature = base64UrlDecode(signaturePart);
   if (!signature) throw new TokenError('malformed');
-  const expected = sign(`${headerPart}.${payloadPart}`, options.secret);
-  if (!constantTimeEqual(signature, expected)) throw new TokenError('bad_signature');
+  const key = await verificationKey(options.secret);
+  if (!(await crypto.subtle.verify('HMAC', key, signature, utf8(`${headerPart}.${payloadPart}`)))) throw new TokenError('bad_signature');
 
-  const payload = decodeJsonPart(payloadPart);
-  if (typeof payload === 'object' && payload !== null) {
-    const { iss, aud } = payload as Record<string, unknown>;
-    if (iss !== JWT_ISSUER) throw new TokenError('wrong_issuer');
-    if (aud !== JWT_AUDIENCE && !(Array.isArray(aud) && aud.includes(JWT_AUDIENCE))) throw new TokenError('wrong_audience');
-  }
-  const parsed = AccessTokenClaims.safeParse(payload);
-  if (!parsed.success) throw new TokenError('bad_claims');
-  const claims = parsed.data;
-
+  const claims = decodeClaims(payloadPart);
   const nowSeconds = Math.floor((options.now ?? Date.now()) / 1000);
   const skew = options.skewSeconds ?? CLOCK_SKEW_SECONDS;
   if (claims.nbf !== undefined && claims.nbf > nowSeconds + skew) throw new TokenError('not_yet_valid');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fromUtf8, base64UrlDecode, base64UrlEncode, utf8 } from './encoding.ts';
+import { base64UrlDecodeText, base64UrlEncode, utf8 } from './encoding.ts';
 import { badRequest } from './errors.ts';
 import { inputProblem } from './input-text.ts';
 
@@ -13,8 +13,7 @@ export function encodeCursor(position: Record<string, string | number>): string 
 /** The decoded cursor, or 400 `invalid_cursor` naming `query.cursor` when it was not one of ours. */
 export function decodeCursor<Schema extends z.ZodType>(schema: Schema, cursor: string | undefined): z.output<Schema> | null {
   if (cursor === undefined) return null;
-  const bytes = base64UrlDecode(cursor);
-  const text = bytes === null ? null : fromUtf8(bytes);
+  const text = base64UrlDecodeText(cursor);
   let value: unknown = null;
   try {
     value = text === null ? null : JSON.parse(text);

@@ -26,10 +26,10 @@ function recordingApp(answer: (request: Request) => Response) {
 const envelope = (status: number, code: string) => Response.json({ error: { code, message: `it is ${code}`, details: [] } }, { status });
 
 describe('testing support', () => {
-  it('signs in a user the services accept', () => {
+  it('signs in a user the services accept', async () => {
     const admin = signIn(secret, ['user', 'admin']);
     expect(Id.safeParse(admin.id).success).toBe(true);
-    expect(verifyAccessToken(admin.token, { secret })).toMatchObject({ sub: admin.id, roles: ['user', 'admin'] });
+    expect(await verifyAccessToken(admin.token, { secret })).toMatchObject({ sub: admin.id, roles: ['user', 'admin'] });
     expect(admin.headers).toEqual({ authorization: `Bearer ${admin.token}` });
   });
 

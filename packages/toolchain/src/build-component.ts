@@ -16,7 +16,7 @@ const run = promisify(execFile);
 /** componentize-js runs in a child process (see the script for why). */
 const componentizeScript = resolve(import.meta.dirname, '../bin/componentize.mjs');
 /** Bumped when how a bundle is compiled changes (options, working folder), so outputs are redone. */
-const BUILD_STEPS = 'componentize-js direct, cwd = work folder';
+const BUILD_STEPS = 'componentize-js direct, cwd = work folder, zod jitless';
 /** The repository's git-ignored cache, beside node_modules. */
 const defaultCacheDir = resolve(import.meta.dirname, '../../../.cache');
 
@@ -70,6 +70,22 @@ const zodEnglishOnly: Plugin = {
     }));
   },
 };
+
+/**
+ * zod 4 compiles each object schema's parser with `new Function` on its first parse. Inside a
+ * component that happens again in every request (each runs in a fresh instance of the snapshot)
+ * and costs ~0.5 ms per object schema on an engine without a JIT; the interpreted path parses a
+ * warm schema as fast (Decision 14). zod reads `jitless` from this global when a schema is built,
+ * so it is set before any module of the bundle runs.
+ */
+const ZOD_JITLESS_BANNER = 'globalThis.__zod_globalConfig = { ...globalThis.__zod_globalConfig, jitless: true };';
+
+/** The build fails rather than let a zod upgrade that renames the global quietly bring the per-request compiling back. */
+function assertZodJitless(id: string, bundle: string): void {
+  if (bundle.includes('$ZodObjectJIT') && !bundle.includes('__zod_globalConfig')) {
+    throw new ComponentBuildError(id, 'the bundled zod no longer reads globalThis.__zod_globalConfig: update ZOD_JITLESS_BANNER (build-component.ts) for this zod version');
+  }
+}
 
 const buildRecord = z.object({
   inputs: z.string(),
@@ -254,11 +270,13 @@ async function bundleWithInputs(id: string, entry: string): Promise<{ bundle: st
       // Smaller source, smaller snapshot; names are kept so stack traces stay readable.
       minifyWhitespace: true,
       minifySyntax: true,
+      banner: { js: ZOD_JITLESS_BANNER },
       plugins: [zodEnglishOnly],
       metafile: true,
     });
     const bundle = result.outputFiles[0]?.text ?? '';
     await assertNoComputedImport(id, bundle);
+    assertZodJitless(id, bundle);
     // Metafile paths are relative to the working directory; the plugin's own namespace is not a file.
     const files = Object.keys(result.metafile.inputs)
       .filter((input) => !input.includes(':'))
