@@ -89,13 +89,15 @@ export interface Api {
   patch: RouteRegistrar;
   delete: RouteRegistrar;
   fetch(request: Request): Promise<Response>;
+  /** The answer to `request` with another host behind it (the build-time warm-up's: snapshot-warm-up.ts). */
+  handle(request: Request, host: Host): Promise<Response>;
 }
 
 /** What every request goes through, outermost first; the router answers at the centre. */
 const REQUEST_PIPELINE: readonly Middleware<RequestContext>[] = [requestLog(), requestId(), hostHeader(), cors(), outboxFlush()];
 
 /** A route's own steps before its handler: who calls, what they sent, whether they may try again. */
-function routePipeline(spec: RouteSpec<unknown, unknown, unknown, unknown>, defaultMaxBodyBytes: number): Middleware<RouteInput>[] {
+export function routePipeline(spec: RouteSpec<unknown, unknown, unknown, unknown>, defaultMaxBodyBytes: number): Middleware<RouteInput>[] {
   const schemas = spec as RouteSpec<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined, AuthRequirement | undefined>;
   const steps: Middleware<RouteInput>[] = [
     authenticateAs(schemas.auth),
@@ -183,12 +185,13 @@ export function createApiWithHost(options: ApiOptions, host: Host): Api {
     put: register('put'),
     patch: register('patch'),
     delete: register('delete'),
-    fetch: headAsGet((request) => {
+    fetch: headAsGet((request) => api.handle(request, host)),
+    handle(request, on) {
       const startedAt = profileClock();
-      const context = createRequestContext(request, host, { service: options.service, now, startedAt });
+      const context = createRequestContext(request, on, { service: options.service, now, startedAt });
       context.profile.add('context', profileClock() - startedAt);
       return dispatch(context);
-    }),
+    },
   };
   return api;
 }

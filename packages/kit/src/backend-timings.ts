@@ -2,6 +2,7 @@
 // guest, so this time is part of the request's `ms`; the request log shows it beside the total,
 // so a slow route says whether its time went to the backends or to the guest's own code.
 import type { RedisClient } from './redis.ts';
+import { profileClock } from './request-profile.ts';
 import type { SqlClient } from './sql.ts';
 
 export interface BackendTimings {
@@ -18,7 +19,7 @@ type Kind = 'db' | 'redis';
 /** `client` with every method call counted under `kind`, until its promise (if any) settles. */
 function timedClient<Client extends object>(client: Client, timings: BackendTimings, kind: Kind): Client {
   const record = (started: number) => {
-    timings[`${kind}Ms`] += performance.now() - started;
+    timings[`${kind}Ms`] += profileClock() - started;
     timings[`${kind}Calls`] += 1;
   };
   return new Proxy(client, {
@@ -26,7 +27,7 @@ function timedClient<Client extends object>(client: Client, timings: BackendTimi
       const value: unknown = Reflect.get(target, key, receiver);
       if (typeof value !== 'function') return value;
       return (...args: unknown[]) => {
-        const started = performance.now();
+        const started = profileClock();
         const result: unknown = value.apply(target, args);
         if (result instanceof Promise) return result.finally(() => record(started));
         record(started);

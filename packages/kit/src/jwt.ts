@@ -81,8 +81,13 @@ export function signAccessToken(subject: { sub: string; roles: Role[]; sid?: str
     iat_ms: issuedAtMs,
     ...(subject.actor === undefined ? {} : { act: { sub: subject.actor } }),
   };
+  return signClaims(claims, options.secret);
+}
+
+/** The HS256 token of `claims` as given (signAccessToken fills them in). */
+export function signClaims(claims: AccessTokenClaims, secret: string): string {
   const signingInput = `${HEADER}.${base64UrlEncode(utf8(JSON.stringify(claims)))}`;
-  return `${signingInput}.${base64UrlEncode(sign(signingInput, options.secret))}`;
+  return `${signingInput}.${base64UrlEncode(sign(signingInput, secret))}`;
 }
 
 function decodeJsonPart(part: string): unknown {

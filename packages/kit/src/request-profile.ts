@@ -34,7 +34,21 @@ export const noProfile: RequestProfile = {
   fields: () => ({}),
 };
 
-export const profileClock = (): number => performance.now();
+let clockStopped = false;
+
+/**
+ * `performance.now()` for profiles and backend timings — 0 while the snapshot is warmed at build
+ * time, when the engine has no time origin yet (calling it there aborts the build).
+ */
+export const profileClock = (): number => (clockStopped ? 0 : performance.now());
+
+/** Runs `work` with `profileClock` stopped (snapshot-warm-up.ts). */
+export function withoutClock(work: () => Promise<void>): Promise<void> {
+  clockStopped = true;
+  return work().finally(() => {
+    clockStopped = false;
+  });
+}
 
 /** A profile of a request that reached the component at `startedAt` (on `clock`). */
 export function createProfile(startedAt: number, clock: () => number = profileClock): RequestProfile {
