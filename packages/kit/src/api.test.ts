@@ -6,6 +6,7 @@ import { HttpError } from './errors.ts';
 import { inMemoryHost } from './in-memory-host.ts';
 import { signAccessToken } from './jwt.ts';
 import { json } from './responses.ts';
+import { queryOne } from './sql.ts';
 
 const OkAnswer = z.object({ ok: z.literal(true) });
 const UserIdAnswer = z.object({ userId: z.string().nullable() });
@@ -275,5 +276,45 @@ describe('calling another service', () => {
     await api.fetch(new Request(url('/proxy'), { headers: { authorization: `Bearer ${token}`, 'x-request-id': 'trace-7' } }));
     expect(seen[0]!.headers.get('x-request-id')).toBe('trace-7');
     expect(seen[0]!.headers.get('authorization')).toBe(`Bearer ${token}`);
+  });
+});
+
+describe('request stages at log_level debug', () => {
+  const Row = z.object({ id: z.uuid(), name: z.string() });
+  function profiledApi(logLevel: string) {
+    const sql = { query: async () => ({ rows: [{ id: goodId, name: 'x' }] }) };
+    const host = inMemoryHost({ variables: { auth_secret: secret, log_level: logLevel, redis_address: 'redis://x', db_connection: 'postgres://x' }, sql });
+    const api = createApiWithHost({ service: 'demo', base: '/v1/demo', version: '1.2.3' }, host);
+    api.get('/things/:id', defineRoute({ auth: 'required', params: z.object({ id: z.uuid() }), responses: { 200: Row } }, async (ctx) =>
+      json(await queryOne(ctx.db(), Row, 'SELECT id, name FROM things WHERE id = $1::text::uuid', [ctx.params.id])),
+    ));
+    return api;
+  }
+  const request = () => new Request(url(`/things/${goodId}`), { headers: { authorization: `Bearer ${signAccessToken({ sub: userId, roles: ['user'] }, { secret })}` } });
+
+  it('follows the request line with the time of each stage the request went through', async () => {
+    const lines: Record<string, unknown>[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>));
+    const response = await profiledApi('debug').fetch(request());
+    expect(response.status).toBe(200);
+    expect(lines.map((line) => line.msg)).toEqual(['request', 'request stages']);
+    const stages = lines[1]!;
+    expect(stages).toMatchObject({ path: `/v1/demo/things/${goodId}`, requestId: expect.any(String) });
+    for (const stage of ['totalMs', 'context', 'routing', 'jwt', 'revocation', 'params', 'handler', 'rows', 'otherMs', 'logMs']) {
+      expect(stages[stage], stage).toEqual(expect.any(Number));
+      expect(stages[stage] as number, stage).toBeGreaterThanOrEqual(0);
+    }
+    expect(stages).not.toHaveProperty('body');
+    // The stages that do not overlap add up to no more than the whole.
+    const parts = ['context', 'routing', 'jwt', 'revocation', 'params', 'handler'].reduce((sum, stage) => sum + (stages[stage] as number), 0);
+    expect(parts).toBeLessThanOrEqual((stages.totalMs as number) + 0.05);
+    expect(stages.rows as number).toBeLessThanOrEqual((stages.handler as number) + 0.01);
+  });
+
+  it('writes no stages line at info', async () => {
+    const lines: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    expect((await profiledApi('info').fetch(request())).status).toBe(200);
+    expect(lines.map((line) => (JSON.parse(line) as { msg: string }).msg)).toEqual(['request']);
   });
 });

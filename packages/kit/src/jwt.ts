@@ -126,6 +126,11 @@ function verificationKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
+/** Drops every imported key (the build-time warm-up's, so the snapshot holds none). */
+export function forgetVerificationKeys(): void {
+  verificationKeys.clear();
+}
+
 /** The claims of a token's payload, checked for shape, issuer and audience (no signature, no times). */
 export function decodeClaims(payloadPart: string): AccessTokenClaims {
   const payload = decodeJsonPart(payloadPart);

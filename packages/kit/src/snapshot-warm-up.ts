@@ -19,7 +19,7 @@ import { createRequestContext, type RouteInput } from './context.ts';
 import { base64UrlEncode, utf8 } from './encoding.ts';
 import type { Host } from './host.ts';
 import { assertStorableInput } from './input-text.ts';
-import { JWT_AUDIENCE, JWT_ISSUER, decodeClaims, signClaims, type AccessTokenClaims } from './jwt.ts';
+import { JWT_AUDIENCE, JWT_ISSUER, decodeClaims, forgetVerificationKeys, signClaims, type AccessTokenClaims } from './jwt.ts';
 import { createLogger } from './logging.ts';
 import { compose } from './middleware/pipeline.ts';
 import type { RedisClient } from './redis.ts';
@@ -122,7 +122,7 @@ const buildTimeHost: Host = {
  * route's pattern, the error envelope), and a route's own steps (token, revocation check, params)
  * on a signed-in request, with a handler that needs nothing — a service's handlers are never run.
  */
-export function warmUpSnapshot(api?: Api): void {
+export function warmUpSnapshot(api?: Api): Promise<void> {
   decodeClaims(base64UrlEncode(utf8(JSON.stringify(sampleClaims))));
   SampleRow.parse(sampleRow);
   validate('params', z.object({ id: z.uuid() }), { id: SAMPLE_ID });
@@ -131,7 +131,7 @@ export function warmUpSnapshot(api?: Api): void {
   const log = createLogger({ level: 'debug', sink: () => undefined, now: () => new Date(0), fields: { service: api?.options.service ?? 'warm-up', requestId: SAMPLE_ID } });
   log.info('request', { method: 'GET', path: '/v1/warm-up', status: 200, ms: 1, dbMs: 0.5, dbCalls: 1, authorization: 'redacted' });
   // The engine drains these promises before it takes the snapshot.
-  void withoutClock(async () => {
+  return withoutClock(async () => {
     // The engine's first Web Crypto call in an instance sets its crypto library up (~1.2 ms); later
     // ones take ~0.05 ms. The build's key, never the real secret: that is a Spin variable, read per request.
     const key = await crypto.subtle.importKey('raw', utf8(buildTimeVariables.auth_secret!), { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']);
@@ -144,7 +144,7 @@ export function warmUpSnapshot(api?: Api): void {
     const context = createRequestContext(new Request(`${base}/${SAMPLE_ID}`, { headers }), buildTimeHost, { service: api.options.service, now, startedAt: 0 });
     const steps = routePipeline({ auth: 'required', params: z.object({ id: z.uuid() }), responses: {} }, 1024);
     await compose(steps, async (input: RouteInput) => json({ id: input.params }))({ ...context, pathParams: { id: SAMPLE_ID }, principal: null, params: undefined, query: undefined, body: undefined });
-  }).catch((error: unknown) => {
+  }).finally(forgetVerificationKeys).catch((error: unknown) => {
     // Not fatal: requests only pay the compiling again. The build prints this.
     console.error('snapshot warm-up failed; requests will compile what it would have:', error);
   });

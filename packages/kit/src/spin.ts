@@ -19,7 +19,7 @@ export { spinHost } from './spin-host.ts';
  * component's snapshot (snapshot-warm-up.ts), which every request would otherwise compile anew.
  */
 export function serveHttp(handler: Api | { fetch: FetchHandler } | FetchHandler): void {
-  warmUpSnapshot('options' in handler ? handler : undefined);
+  void warmUpSnapshot('options' in handler ? handler : undefined);
   serveFetchEvents(handler);
 }
 
@@ -30,12 +30,12 @@ export function createApi(options: ApiOptions & { host?: Host }): Api {
 
 /** A Redis-trigger consumer bound to the Spin host: `export const inboundRedis = createEventConsumer({...})`. */
 export function createEventConsumer(options: Omit<EventConsumerOptions, 'host'> & { host?: Host }) {
-  warmUpSnapshot();
+  void warmUpSnapshot();
   return createEventConsumerWithHost({ ...options, host: options.host ?? spinHost });
 }
 
 /** A job worker bound to the Spin host: `export const inboundRedis = createJobWorker({...})` (see jobs.ts). */
 export function createJobWorker(options: Omit<JobWorkerOptions, 'host'> & { host?: Host }) {
-  warmUpSnapshot();
+  void warmUpSnapshot();
   return createJobWorkerWithHost({ ...options, host: options.host ?? spinHost });
 }

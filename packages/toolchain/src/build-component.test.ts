@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -90,6 +90,46 @@ describe('bundleComponent', () => {
     expect(error).toBeInstanceOf(ComponentBuildError);
     expect((error as Error).message).toMatch(/^lazy-api: import\(\) with a computed specifier cannot be compiled/);
     expect((error as Error).message).toContain('import(name)');
+  });
+
+  it("makes the bundle's zod jitless before any schema is built: no parser is compiled with new Function", async () => {
+    // The entry sits in the toolchain package so that `zod` resolves to the workspace's.
+    const dir = mkdtempSync(join(import.meta.dirname, '../.zod-jitless-'));
+    try {
+      const entry = join(dir, 'schemas.ts');
+      writeFileSync(
+        entry,
+        [
+          "import { z } from 'zod';",
+          'const Row = z.object({ id: z.string(), tags: z.array(z.object({ name: z.string() })) });',
+          'let compiled = 0;',
+          'const original = globalThis.Function;',
+          'globalThis.Function = new Proxy(original, { construct: (target, args) => (compiled++, Reflect.construct(target, args)) });',
+          "const parsed = Row.parse({ id: 'a', tags: [{ name: 'b' }] });",
+          'globalThis.Function = original;',
+          'export const result = { jitless: z.config().jitless, compiled, parsed };',
+        ].join('\n'),
+      );
+      const bundle = await bundleComponent('jitless-api', entry);
+      const file = join(dir, 'bundle.mjs');
+      writeFileSync(file, bundle);
+      const { result } = (await import(file)) as { result: unknown };
+      expect(result).toEqual({ jitless: true, compiled: 0, parsed: { id: 'a', tags: [{ name: 'b' }] } });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a zod whose parsers it cannot make jitless', async () => {
+    const pkg = join(outDir, 'node_modules', 'zod-renamed');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'zod-renamed', main: 'index.js' }));
+    writeFileSync(join(pkg, 'index.js'), 'export const $ZodObjectJIT = (shape) => new Function("payload", shape);\n');
+    const entry = join(outDir, 'uses-zod-renamed.ts');
+    writeFileSync(entry, "import { $ZodObjectJIT } from 'zod-renamed';\nconsole.log($ZodObjectJIT('return 1'));\n");
+    const error = await bundleComponent('renamed-api', entry).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ComponentBuildError);
+    expect((error as Error).message).toMatch(/^renamed-api: the bundled zod no longer reads globalThis.__zod_globalConfig/);
   });
 
   it('still bundles an import() of a literal path', async () => {

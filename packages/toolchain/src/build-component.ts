@@ -82,7 +82,8 @@ const ZOD_JITLESS_BANNER = 'globalThis.__zod_globalConfig = { ...globalThis.__zo
 
 /** The build fails rather than let a zod upgrade that renames the global quietly bring the per-request compiling back. */
 function assertZodJitless(id: string, bundle: string): void {
-  if (bundle.includes('$ZodObjectJIT') && !bundle.includes('__zod_globalConfig')) {
+  // (After the banner, which names it too.)
+  if (bundle.includes('$ZodObjectJIT') && !bundle.slice(ZOD_JITLESS_BANNER.length).includes('__zod_globalConfig')) {
     throw new ComponentBuildError(id, 'the bundled zod no longer reads globalThis.__zod_globalConfig: update ZOD_JITLESS_BANNER (build-component.ts) for this zod version');
   }
 }
