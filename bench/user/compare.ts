@@ -1,86 +1,150 @@
-// GET /v1/users/health and GET /v1/users/me p50 on the local runtime, this checkout against
-// BENCH_BASELINE (another checkout of the repository, installed and built), in alternating rounds
-// so the shared machine's background load falls on both alike. Each checkout runs with its own
-// spin-local, kit and compiled user-api.wasm, loaded by path.
-import { readFileSync, readdirSync } from 'node:fs';
+// Authenticated reads on the local runtime, this checkout against BENCH_BASELINE (another
+// checkout of the repository, installed and built), in alternating rounds so the shared
+// machine's background load falls on both alike. Each checkout runs with its own spin-local, kit
+// and compiled components, loaded by path. Per route: the end-to-end p50 (a request over HTTP)
+// and, beside it, the median of the component's own `ms` from its request log — the guest time,
+// which is what real Spin would show too. Routes: GET /v1/users/health, GET /v1/users/me,
+// GET /v1/content/books/{id} (signed in as its author).
+// BENCH_LOG_LEVEL=debug also prints the median of each stage of the kit's `request stages` line
+// (request-profile.ts) for a checkout whose kit writes it.
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { registerBenchAccount } from './bench-account.ts';
 
 interface App {
   fetch(path: string, init?: RequestInit): Promise<Response>;
-  sql(address: string): Promise<{ close(): Promise<void> }>;
   reset(): Promise<void>;
   close(): Promise<void>;
-  logs: { text(level: string): string };
+  logs: { lines: { text: string }[]; text(kind?: string): string };
 }
 interface SpinLocal {
-  startApp(options: { manifest: string; env: Record<string, string> }): Promise<App>;
+  startApp(options: { manifest: string; env: Record<string, string>; migrate: boolean; components?: string[] }): Promise<App>;
 }
-interface Migrations {
-  loadMigrations(files: { fileName: string; sql: string }[]): unknown;
-  runMigrations(client: unknown, migrations: unknown): Promise<unknown>;
+interface Kit {
+  signAccessToken(subject: { sub: string; roles: string[] }, options: { secret: string }): string;
 }
 
 const requests = Number(process.argv[2] ?? 100);
 const roundsPerCheckout = 3;
-const DB = 'postgres://postgres@127.0.0.1:5432/authorworks_users';
+const SECRET = 'bench-secret-bench-secret-bench-secret-00';
+const logLevel = process.env.BENCH_LOG_LEVEL ?? 'info';
+const env = { SPIN_VARIABLE_AUTH_SECRET: SECRET, SPIN_VARIABLE_LOG_LEVEL: logLevel };
 const roots = [
   { label: 'before', dir: resolve(process.env.BENCH_BASELINE as string) },
   { label: 'after', dir: resolve(fileURLToPath(new URL('../..', import.meta.url))) },
 ];
 const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const load = <T>(root: string, file: string) => import(pathToFileURL(join(root, file)).href) as Promise<T>;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
-async function p50(app: App, call: () => Promise<Response>): Promise<number> {
+interface Figures {
+  /** End-to-end p50, ms. */
+  e2e: number;
+  /** Median of the component's own `ms` (its request log). */
+  guest: number | undefined;
+  /** Medians of the part of it spent waiting on the database and Redis (the request log's dbMs, redisMs). */
+  db: number;
+  redis: number;
+  /** Median per stage of the `request stages` lines, when written. */
+  stages: Record<string, number>;
+}
+
+/** The JSON log lines the component wrote for `path` with `msg`, newest `count`. */
+function logRecords(app: App, msg: string, path: string, count: number): Record<string, unknown>[] {
+  return app.logs.lines
+    .map((line) => line.text)
+    .filter((text) => text.includes(`"msg":"${msg}"`) && text.includes(`"path":"${path}"`))
+    .slice(-count)
+    .map((text) => JSON.parse(text.slice(text.indexOf('{'))) as Record<string, unknown>);
+}
+
+async function measureRoute(app: App, path: string, headers: Record<string, string> = {}): Promise<Figures> {
   const samples: number[] = [];
   for (let i = 0; i < requests; i++) {
     const started = performance.now();
-    const response = await call();
+    const response = await app.fetch(path, { headers });
     const body = await response.text();
-    if (!response.ok) throw new Error(`status ${response.status}: ${body.slice(0, 300)}\n${app.logs.text('error').slice(-2000)}`);
+    if (!response.ok) throw new Error(`${path}: status ${response.status}: ${body.slice(0, 300)}\n${app.logs.text('error').slice(-2000)}`);
     samples.push(performance.now() - started);
   }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)]!;
-}
-
-async function measure(root: string): Promise<{ health: number; me: number }> {
-  const { startApp } = await load<SpinLocal>(root, 'packages/spin-local/src/index.ts');
-  const { loadMigrations, runMigrations } = await load<Migrations>(root, 'packages/kit/src/migrations.ts');
-  const app = await startApp({
-    manifest: join(root, 'services/user/spin.toml'),
-    env: { SPIN_VARIABLE_AUTH_SECRET: 'bench-secret-bench-secret-bench-secret-00', SPIN_VARIABLE_LOG_LEVEL: 'warn' },
-  });
-  try {
-    const migrationsDir = join(root, 'services/user/migrations');
-    const db = await app.sql(DB);
-    await runMigrations(db, loadMigrations(readdirSync(migrationsDir).map((fileName) => ({ fileName, sql: readFileSync(join(migrationsDir, fileName), 'utf8') }))));
-    await db.close();
-    await app.reset();
-    const accessToken = await registerBenchAccount(app);
-    await p50(app, () => app.fetch('/v1/users/health')); // warm-up: V8's lazy compilation, prepared instances
-    const health = await p50(app, () => app.fetch('/v1/users/health'));
-    const me = await p50(app, () => app.fetch('/v1/users/me', { headers: { authorization: `Bearer ${accessToken}` } }));
-    return { health, me };
-  } finally {
-    await app.close();
+  const records = logRecords(app, 'request', path, requests);
+  const guest = records.map((record) => record.ms as number);
+  const profiles = logRecords(app, 'request stages', path, requests);
+  const stages: Record<string, number> = {};
+  for (const stage of Object.keys(profiles[0] ?? {}).filter((key) => typeof profiles[0]![key] === 'number')) {
+    stages[stage] = median(profiles.map((profile) => (profile[stage] as number | undefined) ?? 0));
   }
+  const backend = (field: string) => (records.length > 0 ? median(records.map((record) => (record[field] as number | undefined) ?? 0)) : 0);
+  return { e2e: median(samples), guest: guest.length > 0 ? median(guest) : undefined, db: backend('dbMs'), redis: backend('redisMs'), stages };
 }
 
-const results = new Map<string, { health: number[]; me: number[] }>();
+async function measure(root: string): Promise<Record<string, Figures>> {
+  const { startApp } = await load<SpinLocal>(root, 'packages/spin-local/src/index.ts');
+  const { signAccessToken } = await load<Kit>(root, 'packages/kit/src/index.ts');
+  const figures: Record<string, Figures> = {};
+  const users = await startApp({ manifest: join(root, 'services/user/spin.toml'), env, migrate: true });
+  try {
+    await users.reset();
+    const accessToken = await registerBenchAccount(users);
+    await measureRoute(users, '/v1/users/health'); // warm-up: V8's lazy compilation, prepared instances
+    figures['GET /v1/users/health'] = await measureRoute(users, '/v1/users/health');
+    figures['GET /v1/users/me'] = await measureRoute(users, '/v1/users/me', { authorization: `Bearer ${accessToken}` });
+  } finally {
+    await users.close();
+  }
+  const content = await startApp({ manifest: join(root, 'services/content/spin.toml'), env, migrate: true, components: ['content-api'] });
+  try {
+    await content.reset();
+    const author = { authorization: `Bearer ${signAccessToken({ sub: crypto.randomUUID(), roles: ['user'] }, { secret: SECRET })}` };
+    const created = await content.fetch('/v1/content/books', {
+      method: 'POST',
+      headers: { ...author, 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Bench', description: 'A book to read back', tags: ['bench'] }),
+    });
+    if (!created.ok) throw new Error(`create book: ${created.status} ${await created.text()}`);
+    const { id } = (await created.json()) as { id: string };
+    await measureRoute(content, `/v1/content/books/${id}`, author); // warm-up
+    figures['GET /v1/content/books/{id}'] = await measureRoute(content, `/v1/content/books/${id}`, author);
+  } finally {
+    await content.close();
+  }
+  return figures;
+}
+
+const format = (figures: Figures) =>
+  `p50 ${figures.e2e.toFixed(1)} ms${figures.guest === undefined ? '' : ` (guest ${figures.guest} ms${figures.db || figures.redis ? `, of which db ${figures.db}, Redis ${figures.redis}` : ''})`}`;
+const results = new Map<string, Map<string, Figures[]>>();
+console.log(`${requests} requests per route and round, ${roundsPerCheckout} rounds per checkout, log_level ${logLevel}, backends: ${process.env.DB_CONNECTION ? 'real' : 'embedded'}`);
 for (let round = 1; round <= roundsPerCheckout; round++) {
   for (const root of roots) {
     const loadBefore = loadAverage();
-    const { health, me } = await measure(root.dir);
-    const entry = results.get(root.label) ?? { health: [], me: [] };
-    entry.health.push(health);
-    entry.me.push(me);
-    results.set(root.label, entry);
-    console.log(`round ${round} ${root.label}: GET /v1/users/health p50 ${health.toFixed(1)} ms, GET /v1/users/me p50 ${me.toFixed(1)} ms (${requests} each; load ${loadBefore} → ${loadAverage()})`);
+    const figures = await measure(root.dir);
+    const byRoute = results.get(root.label) ?? new Map<string, Figures[]>();
+    for (const [route, value] of Object.entries(figures)) byRoute.set(route, [...(byRoute.get(route) ?? []), value]);
+    results.set(root.label, byRoute);
+    const summary = Object.entries(figures).map(([route, value]) => `${route} ${format(value)}`).join('; ');
+    console.log(`round ${round} ${root.label}: ${summary} (load ${loadBefore} → ${loadAverage()})`);
   }
 }
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-for (const [label, entry] of results) {
-  console.log(`${label}: health p50 median ${median(entry.health).toFixed(1)} ms, /me p50 median ${median(entry.me).toFixed(1)} ms over ${roundsPerCheckout} rounds`);
+
+console.log('\nmedians over the rounds (end-to-end p50 | guest ms):');
+const before = results.get('before')!;
+for (const [route, afterRounds] of results.get('after')!) {
+  const beforeRounds = before.get(route)!;
+  const row = (rounds: Figures[]) => ({
+    e2e: median(rounds.map((r) => r.e2e)),
+    guest: median(rounds.map((r) => r.guest ?? Number.NaN)),
+    backends: `db ${median(rounds.map((r) => r.db))}, Redis ${median(rounds.map((r) => r.redis))}`,
+  });
+  const [b, a] = [row(beforeRounds), row(afterRounds)];
+  console.log(
+    `${route}: before ${b.e2e.toFixed(1)} | ${b.guest} ms (${b.backends}), after ${a.e2e.toFixed(1)} | ${a.guest} ms (${a.backends})` +
+      ` (after/before: end to end ×${(a.e2e / b.e2e).toFixed(2)}, guest ×${(a.guest / b.guest).toFixed(2)})`,
+  );
+  for (const [label, rounds] of [['before', beforeRounds], ['after', afterRounds]] as const) {
+    const stageNames = Object.keys(rounds[0]!.stages);
+    if (stageNames.length === 0) continue;
+    console.log(`  ${label} stages (ms): ${stageNames.map((stage) => `${stage} ${median(rounds.map((r) => r.stages[stage] ?? 0))}`).join(', ')}`);
+  }
 }

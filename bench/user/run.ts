@@ -1,8 +1,9 @@
 // Latency of the user service on the local runtime: password hash cost inside the component,
 // p50/p90 of POST /login and of an authenticated GET /me.
 //   pnpm --filter @authorworks/bench-user bench [rounds]
-// With BENCH_BASELINE=<another checkout, installed and built>: GET /v1/users/health and GET
-// /v1/users/me p50, this checkout against that one, in alternating rounds (compare.ts).
+// With BENCH_BASELINE=<another checkout, installed and built>: GET /v1/users/health, GET
+// /v1/users/me and GET /v1/content/books/{id}, end-to-end p50 and the component's own time from
+// its request log, this checkout against that one, in alternating rounds (compare.ts).
 import { fileURLToPath } from 'node:url';
 import { startApp } from '@authorworks/spin-local';
 import { benchAccount, jsonHeaders, registerBenchAccount } from './bench-account.ts';
