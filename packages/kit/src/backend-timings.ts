@@ -1,6 +1,7 @@
-// How long a request waited on its database and Redis. Inside a component a host call blocks the
-// guest, so this time is part of the request's `ms`; the request log shows it beside the total,
-// so a slow route says whether its time went to the backends or to the guest's own code.
+// How long a request waited on its database and Redis, opening the connection included. Inside a
+// component a host call blocks the guest, so this time is part of the request's `ms`; the request
+// log shows it beside the total, so a slow route says whether its time went to the backends or to
+// the guest's own code.
 import type { RedisClient } from './redis.ts';
 import { profileClock } from './request-profile.ts';
 import type { SqlClient } from './sql.ts';
@@ -39,6 +40,16 @@ function timedClient<Client extends object>(client: Client, timings: BackendTimi
 
 export const timedSqlClient = (client: SqlClient, timings: BackendTimings): SqlClient => timedClient(client, timings, 'db');
 export const timedRedisClient = (client: RedisClient, timings: BackendTimings): RedisClient => timedClient(client, timings, 'redis');
+
+/** Opens a connection, its time counted under `kind` (the host connects, or takes one from its pool), not as a call. */
+export function timedOpen<Client>(open: () => Client, timings: BackendTimings, kind: Kind): Client {
+  const started = profileClock();
+  try {
+    return open();
+  } finally {
+    timings[`${kind}Ms`] += profileClock() - started;
+  }
+}
 
 /** The log fields of `timings`: only the backends the request used, to a tenth of a millisecond. */
 export function backendTimeFields(timings: BackendTimings): Record<string, number> {

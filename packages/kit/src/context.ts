@@ -1,7 +1,7 @@
 import type { Role } from '@authorworks/domain';
 import type { z } from 'zod';
 import type { Principal } from './auth.ts';
-import { noBackendTime, timedRedisClient, timedSqlClient, type BackendTimings } from './backend-timings.ts';
+import { noBackendTime, timedOpen, timedRedisClient, timedSqlClient, type BackendTimings } from './backend-timings.ts';
 import { Config } from './config.ts';
 import { createEventPublisher, type EventPublisher } from './events.ts';
 import type { Host } from './host.ts';
@@ -91,8 +91,16 @@ export function createRequestContext(
   let outboxPending = false;
   const backendTime = noBackendTime();
   const profile = log.level === 'debug' ? createProfile(options.startedAt ?? profileClock()) : noProfile;
-  const redis = () => (redisClient ??= timedRedisClient(host.openRedis(config.redisAddress), backendTime));
-  const db = () => (database ??= attachProfile(timedSqlClient(host.openPostgres(config.dbConnection), backendTime), profile));
+  const redis = () => {
+    if (redisClient) return redisClient;
+    const address = config.redisAddress;
+    return (redisClient = timedRedisClient(timedOpen(() => host.openRedis(address), backendTime, 'redis'), backendTime));
+  };
+  const db = () => {
+    if (database) return database;
+    const address = config.dbConnection;
+    return (database = attachProfile(timedSqlClient(timedOpen(() => host.openPostgres(address), backendTime, 'db'), backendTime), profile));
+  };
   return {
     service: options.service,
     request,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createLogger, type LogLevel } from '../logging.ts';
 import { compose } from './pipeline.ts';
 import { requestLog } from './request-log.ts';
-import { noBackendTime, timedSqlClient } from '../backend-timings.ts';
+import { noBackendTime, timedOpen, timedSqlClient } from '../backend-timings.ts';
 
 function logged(status: number) {
   const lines: { level: LogLevel; record: Record<string, unknown> }[] = [];
@@ -54,5 +54,20 @@ describe('backend time in the request log', () => {
     expect(lines[0]).toMatchObject({ msg: 'request', status: 204, dbCalls: 2 });
     expect(lines[0]!.dbMs as number).toBeGreaterThanOrEqual(35);
     expect(lines[0]).not.toHaveProperty('redisCalls');
+  });
+});
+
+describe('opening a backend connection', () => {
+  it('counts towards its time, not its calls', () => {
+    const timings = noBackendTime();
+    const client = timedOpen(() => {
+      const until = performance.now() + 5;
+      while (performance.now() < until);
+      return { query: async () => ({ rows: [] }) };
+    }, timings, 'db');
+    expect(client).toHaveProperty('query');
+    expect(timings.dbMs).toBeGreaterThanOrEqual(5);
+    expect(timings.dbCalls).toBe(0);
+    expect(timings.redisMs).toBe(0);
   });
 });
