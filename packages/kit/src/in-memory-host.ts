@@ -52,6 +52,8 @@ export class InMemoryRedis implements RedisClient {
         return ['PONG'];
       case 'GET':
         return [this.live(text[0]!)?.value ?? null];
+      case 'MGET':
+        return text.map((key) => this.live(key)?.value ?? null);
       case 'SET': {
         const [key, value, ...flags] = text as [string, string, ...string[]];
         const upper = flags.map((flag) => flag.toUpperCase());

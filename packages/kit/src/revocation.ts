@@ -48,6 +48,22 @@ export function issuedAtMs(claims: AccessTokenClaims): number {
 export const tokenRevoked = () => unauthorized('token_revoked', 'This access token was revoked; sign in again');
 
 /**
+ * Whether the user's epoch or the token's session refuses it: one Redis call, an `MGET` of both
+ * keys when the token names a session. A Spin whose `execute` drops nil replies (older releases
+ * did) answers an MGET with fewer values than keys; then each key is read on its own, so a missing
+ * epoch can never be mistaken for the session's mark.
+ */
+async function isRevoked(client: RedisClient, claims: AccessTokenClaims): Promise<boolean> {
+  const keys = [userEpochKey(claims.sub), ...(claims.sid === undefined ? [] : [endedSessionKey(claims.sid)])];
+  let values = await client.execute(keys.length === 1 ? 'GET' : 'MGET', keys);
+  if (values.length !== keys.length) values = await Promise.all(keys.map(async (key) => (await client.execute('GET', [key]))[0] ?? null));
+  const [epochValue, sessionValue] = values;
+  const epoch = redisNumber(epochValue);
+  if (epoch !== null && issuedAtMs(claims) <= epoch) return true;
+  return redisText(sessionValue) !== null;
+}
+
+/**
  * Throws 401 `token_revoked` when the token's user epoch or session says so, 503
  * `auth_unavailable` when Redis cannot tell (fail closed; the cause is logged, never the token).
  */
@@ -55,11 +71,7 @@ export async function assertNotRevoked(redis: () => RedisClient, claims: AccessT
   const client = redis(); // a missing redis_address is a ConfigError (500 misconfigured), not an outage
   let revoked: boolean;
   try {
-    const epoch = redisNumber((await client.execute('GET', [userEpochKey(claims.sub)]))[0]);
-    revoked = epoch !== null && issuedAtMs(claims) <= epoch;
-    if (!revoked && claims.sid !== undefined) {
-      revoked = redisText((await client.execute('GET', [endedSessionKey(claims.sid)]))[0]) !== null;
-    }
+    revoked = await isRevoked(client, claims);
   } catch (error) {
     log.error('token revocation check failed; refusing the request', { userId: claims.sub, error: error instanceof Error ? error.message : String(error) });
     throw new HttpError(503, 'auth_unavailable', 'Sign-in cannot be checked right now; try again shortly', {

@@ -49,6 +49,22 @@ class UnreachableRedis extends InMemoryRedis {
   }
 }
 
+/** Records the commands it is sent. */
+class CommandLog extends InMemoryRedis {
+  readonly commands: string[] = [];
+  override async execute(command: string, args: readonly (string | number | Uint8Array)[]): Promise<RedisValue[]> {
+    this.commands.push(command);
+    return super.execute(command, args);
+  }
+}
+
+/** A Redis whose `execute` answers leave nil replies out, as Spin's did before it kept them. */
+class NilDroppingRedis extends InMemoryRedis {
+  override async execute(command: string, args: readonly (string | number | Uint8Array)[]): Promise<RedisValue[]> {
+    return (await super.execute(command, args)).filter((value) => value !== null);
+  }
+}
+
 describe('revoked tokens', () => {
   const otherUserId = '9a0d5c1e-2b3f-4c5d-8e9f-0a1b2c3d4e5f';
   const tokenOf = (sub: string, now: number, sid?: string) =>
@@ -80,6 +96,22 @@ describe('revoked tokens', () => {
     await revokeSessionTokens(redis, 'family-a');
     expect(await call('required', { authorization: tokenOf(userId, Date.now(), 'family-a') }, redis)).toMatchObject({ status: 401, code: 'token_revoked' });
     expect(await call('required', { authorization: tokenOf(userId, Date.now(), 'family-b') }, redis)).toMatchObject({ status: 200, body: { userId } });
+  });
+
+  it('reads the epoch and the session in one MGET, and key by key from a Redis that drops nil replies', async () => {
+    const redis = new CommandLog();
+    const issued = Date.now() - 5_000;
+    await revokeSessionTokens(redis, 'family-a');
+    expect(await call('required', { authorization: tokenOf(userId, issued, 'family-b') }, redis)).toMatchObject({ status: 200 });
+    expect(await call('required', { authorization: tokenOf(userId, issued) }, redis)).toMatchObject({ status: 200 });
+    expect(redis.commands).toEqual(['SET', 'MGET', 'GET']);
+    // Older Spin releases left nils out of `execute`'s answer: ['1'] must not read as an epoch of 1.
+    const dropping = new NilDroppingRedis();
+    await revokeSessionTokens(dropping, 'family-a');
+    expect(await call('required', { authorization: tokenOf(userId, issued, 'family-a') }, dropping)).toMatchObject({ status: 401, code: 'token_revoked' });
+    await revokeUserTokens(dropping, userId, issued + 1);
+    expect(await call('required', { authorization: tokenOf(userId, issued, 'family-b') }, dropping)).toMatchObject({ status: 401, code: 'token_revoked' });
+    expect(await call('required', { authorization: tokenOf(userId, issued + 2, 'family-b') }, dropping)).toMatchObject({ status: 200 });
   });
 
   it('fails closed: 503 auth_unavailable with Retry-After when Redis cannot answer', async () => {
