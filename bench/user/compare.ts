@@ -140,7 +140,7 @@ for (const [route, afterRounds] of results.get('after')!) {
   const [b, a] = [row(beforeRounds), row(afterRounds)];
   console.log(
     `${route}: before ${b.e2e.toFixed(1)} | ${b.guest} ms (${b.backends}), after ${a.e2e.toFixed(1)} | ${a.guest} ms (${a.backends})` +
-      ` (after/before: end to end ×${(a.e2e / b.e2e).toFixed(2)}, guest ×${(a.guest / b.guest).toFixed(2)})`,
+      ` (after/before: end to end ×${(a.e2e / b.e2e).toFixed(2)}${b.guest > 0 ? `, guest ×${(a.guest / b.guest).toFixed(2)}` : ''})`,
   );
   for (const [label, rounds] of [['before', beforeRounds], ['after', afterRounds]] as const) {
     const stageNames = Object.keys(rounds[0]!.stages);
