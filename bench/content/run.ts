@@ -82,7 +82,7 @@ await time('GET /v1/content/catalog (browse, newest first)', () => app.fetch('/v
 // Time inside the component, from its own request log line (without the runtime's instantiation).
 const guest = (path: RegExp) =>
   app.logs.lines
-    .map((line) => new RegExp(`"path":"${path.source}","status":200,"ms":(\\d+)`).exec(line.text)?.[1])
+    .map((line) => new RegExp(`"path":"${path.source}","status":200,"ms":([\\d.]+)`).exec(line.text)?.[1])
     .filter((value): value is string => value !== undefined)
     .map(Number)
     .sort((a, b) => a - b);

@@ -57,7 +57,7 @@ const hashMs = app.logs.lines
   .sort((a, b) => a - b);
 console.log(`scrypt N=2^10 r=1 p=1 inside the component: median ${hashMs[Math.floor(hashMs.length / 2)]} ms, min ${hashMs[0]} ms, max ${hashMs[hashMs.length - 1]} ms (${hashMs.length} hashes)`);
 const guestMs = app.logs.lines
-  .map((line) => /"path":"\/v1\/users\/me","status":200,"ms":(\d+)/.exec(line.text)?.[1])
+  .map((line) => /"path":"\/v1\/users\/me","status":200,"ms":([\d.]+)/.exec(line.text)?.[1])
   .filter((value): value is string => value !== undefined)
   .map(Number)
   .sort((a, b) => a - b);

@@ -13,10 +13,9 @@ function logged(status: number) {
     url: new URL('http://x/v1/demo/things?secret=1'),
     log,
     requestId: 'req-1',
-    now: () => clock,
   };
-  const run = compose<typeof context>([requestLog()], async () => {
-    clock += 42;
+  const run = compose<typeof context>([requestLog(() => clock)], async () => {
+    clock += 42.26;
     return new Response(null, { status });
   });
   return { lines, done: run(context) };
@@ -28,7 +27,7 @@ describe('request log', () => {
     expect((await done).status).toBe(204);
     expect(lines).toHaveLength(1);
     expect(lines[0]!.level).toBe('info');
-    expect(lines[0]!.record).toMatchObject({ msg: 'request', method: 'PATCH', path: '/v1/demo/things', status: 204, ms: 42 });
+    expect(lines[0]!.record).toMatchObject({ msg: 'request', method: 'PATCH', path: '/v1/demo/things', status: 204, ms: 42.3 });
   });
 
   it('logs a 5xx at error level', async () => {
@@ -44,7 +43,7 @@ describe('backend time in the request log', () => {
     const log = createLogger({ level: 'info', sink: (_level, line) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
     const backendTime = noBackendTime();
     const slowQuery = timedSqlClient({ query: () => new Promise((resolve) => setTimeout(() => resolve({ rows: [] }), 20)) }, backendTime);
-    const context = { request: new Request('http://x/v1/demo'), url: new URL('http://x/v1/demo'), log, requestId: 'req-2', backendTime, now: () => Date.now() };
+    const context = { request: new Request('http://x/v1/demo'), url: new URL('http://x/v1/demo'), log, requestId: 'req-2', backendTime };
     const run = compose<typeof context>([requestLog()], async () => {
       await slowQuery.query('SELECT 1');
       await slowQuery.query('SELECT 2');
