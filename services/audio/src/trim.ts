@@ -3,8 +3,8 @@
 // the kept frames' bytes untouched (no re-encoding, bit-exact).
 import { AudioError } from './audio-error.ts';
 import type { ByteSource } from './byte-source.ts';
-import type { WavOutput } from './wav-output.ts';
-import { readFrameBytes, readFrames, wavHeader, type WavInfo } from './wav.ts';
+import { type OutputSegment, segmentedOutput, type WavOutput } from './wav-output.ts';
+import { readFrames, wavHeader, type WavInfo } from './wav.ts';
 
 export interface TrimOptions {
   startSeconds?: number;
@@ -62,23 +62,16 @@ export async function planTrim(source: ByteSource, wav: WavInfo, options: TrimOp
 
   const dataBytes = (endFrame - startFrame) * wav.blockAlign;
   const header = wavHeader(wav, dataBytes);
-  const from = startFrame;
-  const to = endFrame;
+  const segments: OutputSegment[] = [
+    { kind: 'bytes', bytes: header },
+    { kind: 'frames', source, wav, startFrame, endFrame },
+  ];
+  if (dataBytes % 2) segments.push({ kind: 'fill', length: 1, value: 0 });
   return {
     startFrame,
     endFrame,
     startSeconds: startFrame / wav.sampleRate,
     durationSeconds: (endFrame - startFrame) / wav.sampleRate,
-    output: {
-      size: header.length + dataBytes + (dataBytes % 2),
-      async write(sink, progress) {
-        await sink(header);
-        for await (const chunk of readFrameBytes(source, wav, { startFrame: from, endFrame: to })) {
-          await sink(chunk.bytes);
-          await progress?.((chunk.firstFrame + chunk.frames - from) / (to - from));
-        }
-        if (dataBytes % 2) await sink(new Uint8Array(1));
-      },
-    },
+    output: segmentedOutput(segments),
   };
 }
