@@ -14,10 +14,24 @@ export const VIDEO_ERROR_CODES = [
   'transcoder_not_configured',
   /** The transcoder refused the work (4xx). */
   'transcoder_rejected',
+  /** The transcoder ran the job and reports it FAILED (its message follows), or no longer knows it. */
+  'transcoder_failed',
+  /** The transcoder reports the job CANCELLED (by its operator). */
+  'transcoder_cancelled',
+  /** The transcoder did not finish within `video_transcoder_timeout_seconds` (down, stuck or too slow). */
+  'transcoder_timeout',
+  /** The transcoder reports success but an output the job needs is not listed or not on the file server. */
+  'transcoder_output_missing',
+  /** An output is over `video_transcoder_max_output_bytes`, or storage refused its size. */
+  'transcoder_output_too_large',
+  /** Storage refused an output: the owner's quota is full. */
+  'quota_exceeded',
   /** Storage answered something a ranged read cannot use (retried). */
   'storage_error',
   /** The transcoder could not be reached or failed (5xx; retried). */
   'transcoder_unavailable',
+  /** The file server of the transcoder's outputs could not be reached or failed (5xx; retried). */
+  'transcoder_output_unavailable',
 ] as const;
 export type VideoErrorCode = (typeof VIDEO_ERROR_CODES)[number];
 
@@ -29,6 +43,12 @@ const PERMANENT: ReadonlySet<VideoErrorCode> = new Set([
   'file_not_found',
   'transcoder_not_configured',
   'transcoder_rejected',
+  'transcoder_failed',
+  'transcoder_cancelled',
+  'transcoder_timeout',
+  'transcoder_output_missing',
+  'transcoder_output_too_large',
+  'quota_exceeded',
 ]);
 
 export class VideoError extends Error {
