@@ -2,7 +2,7 @@
 // routes as services/storage answers them) and for Encore and its output file server (the answers
 // of Encore's EncoreController). The real thing — ffmpeg behind Encore's API, the compiled worker,
 // the storage service — is test/transcoder.test.ts.
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { JobPending } from '@authorworks/kit';
 import { StoredFile } from '@authorworks/domain';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { VideoError } from './video-error.ts';
 import { runPoster, runTrailer, type VideoJobEnv } from './video-jobs.ts';
 
 const FILE_ID = '6f1c2b7e-3f43-4c1e-9d2a-0b7f6c1d2e3f';
+const SECRET = 'video-unit-tests-secret-0123456789abcdef';
 const OWNER = '0a0a0a0a-1111-4222-8333-444455556666';
 const JOB_ID = '0d3b0b4e-1111-4a4a-8b8b-222233334444';
 const S = 'http://storage-api.spin.internal';
@@ -120,7 +121,7 @@ function setUp(variables: Record<string, string> = VARIABLES) {
   const env = (): VideoJobEnv => ({
     fetchAsOwner: storage.fetch,
     fetchOutside: encore.fetch,
-    config: { optional: (name, fallback) => variables[name] ?? fallback },
+    config: { optional: (name, fallback) => variables[name] ?? fallback, authSecret: SECRET },
     jobId: JOB_ID,
     progress,
     heartbeat: async (next) => {
@@ -173,7 +174,8 @@ describe('poster and trailer jobs', () => {
         baseName: 'My_Clip_final',
         inputs: [{ uri: 'http://minio:9000/authorworks/x?X-Amz-Signature=abc', type: 'AudioVideo' }],
         thumbnailTime: 1.5,
-        progressCallbackUri: `http://spin:3000/v1/video/transcoder-callbacks/${JOB_ID}`,
+        // The token is the HMAC of the job id under the platform's secret (transcoder-callbacks.ts checks it).
+        progressCallbackUri: `http://spin:3000/v1/video/transcoder-callbacks/${JOB_ID}?token=${createHmac('sha256', SECRET).update(`video-transcoder-callback:${JOB_ID}`).digest('hex')}`,
       },
     ]);
     const [job] = [...encore.jobs.values()];

@@ -13,7 +13,7 @@ import { JobPending } from '@authorworks/kit';
 import { StoredFile } from '@authorworks/domain';
 import { z } from 'zod';
 import { contentUrl } from './storage-reader.ts';
-import { checkEncoreJob, findEncoreJob, submitEncoreJob, transcoderSettings, type EncoreJob, type EncoreSubmission, type TranscoderSettings } from './transcoder.ts';
+import { callbackToken, checkEncoreJob, findEncoreJob, submitEncoreJob, transcoderSettings, type EncoreJob, type EncoreSubmission, type TranscoderSettings } from './transcoder.ts';
 import { deleteFiles, importOutput, planOutputs, type ImportedFile, type StorageAsOwner } from './transcoder-outputs.ts';
 import { VideoError } from './video-error.ts';
 import type { VideoJobEnv } from './video-jobs.ts';
@@ -120,7 +120,9 @@ async function handOff(request: TranscodeRequest, settings: TranscoderSettings &
     if (request.seekSeconds > 0) submission.seekTo = request.seekSeconds;
     submission.duration = request.durationSeconds;
   }
-  if (settings.callbackUrl !== null) submission.progressCallbackUri = `${settings.callbackUrl}/transcoder-callbacks/${env.jobId}`;
+  if (settings.callbackUrl !== null) {
+    submission.progressCallbackUri = `${settings.callbackUrl}/transcoder-callbacks/${env.jobId}?token=${await callbackToken(env.config.authSecret, env.jobId)}`;
+  }
   return progressOf(await submitEncoreJob(settings.url, env.fetchOutside, submission, request.kind), settings, submission);
 }
 

@@ -16,7 +16,7 @@
 //   GET /encoreJobs/search/findByExternalId?externalId= → HAL page { _embedded: { encoreJobs: [...] } }
 // `externalId` is not unique in Encore: the worker looks its job up by it before submitting, so a
 // worker that died between submitting and recording the id does not start a second transcode.
-import type { Config } from '@authorworks/kit';
+import { toHex, type Config } from '@authorworks/kit';
 import { z } from 'zod';
 import type { Fetcher } from './storage-reader.ts';
 import { VideoError } from './video-error.ts';
@@ -67,6 +67,16 @@ export function transcoderSettings(config: Pick<Config, 'optional'>): Transcoder
     timeoutSeconds: wholeNumber(config, 'transcoder_timeout_seconds', 3600, 7 * 24 * 3600),
     callbackUrl: callback === '' ? null : callback,
   };
+}
+
+/**
+ * The token in a job's callback URL (transcoder-callbacks.ts checks it): hex HMAC-SHA256 of the
+ * job id under the platform's secret, so only whoever was given the URL can wake the job.
+ */
+export async function callbackToken(secret: string, jobId: string): Promise<string> {
+  const text = new TextEncoder();
+  const key = await crypto.subtle.importKey('raw', text.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  return toHex(new Uint8Array(await crypto.subtle.sign('HMAC', key, text.encode(`video-transcoder-callback:${jobId}`))));
 }
 
 /** One output file as Encore reports it (media-analyzer's MediaFile; only what the worker uses). */

@@ -9,6 +9,7 @@ import { CreateVideoJob, runPoster, runProbe, runTrailer, runValidate, type Vide
 import { VideoError } from './video-error.ts';
 
 const FILE_ID = '6f1c2b7e-3f43-4c1e-9d2a-0b7f6c1d2e3f';
+const SECRET = 'video-unit-tests-secret-0123456789abcdef';
 const mp4 = new Uint8Array(readFileSync(new URL('../test/fixtures/h264-aac.mp4', import.meta.url)));
 
 /** Storage's content route over `bytes`: ranges, 416 past the end, 302 with ?redirect=1, 404 for other ids. */
@@ -30,7 +31,7 @@ function storage(bytes: Uint8Array, log: string[] = []): Fetcher {
 const env = (fetchAsOwner: Fetcher, variables: Record<string, string> = {}, fetchOutside: Fetcher = async () => new Response(null, { status: 599 })): VideoJobEnv => ({
   fetchAsOwner,
   fetchOutside,
-  config: { optional: (name, fallback) => variables[name] ?? fallback },
+  config: { optional: (name, fallback) => variables[name] ?? fallback, authSecret: SECRET },
   jobId: '0d3b0b4e-1111-4a4a-8b8b-222233334444',
   progress: null,
   heartbeat: async () => true,

@@ -44,7 +44,7 @@ export interface VideoJobEnv {
   fetchAsOwner: Fetcher;
   /** Plain fetch for the transcoder and its file server (no platform token leaves the platform). */
   fetchOutside: Fetcher;
-  config: Pick<Config, 'optional'>;
+  config: Pick<Config, 'optional' | 'authSecret'>;
   jobId: string;
   /** The job's stored progress: a transcode's state between its runs (transcode.ts). */
   progress: unknown;

@@ -71,11 +71,14 @@ export interface EncoreServer {
   outputDir: string;
   jobs: Map<string, EncoreJobRecord>;
   requests: { method: string; path: string; body: unknown }[];
-  callbacks: { uri: string; body: unknown; status: number | string }[];
+  /** Every progress callback sent: its URI, body, and the answer (status and text, or the error). */
+  callbacks: { uri: string; body: { jobId: string; externalId: string | null; progress: number; status: Status }; status: number | string; answer: string }[];
   /** While true, jobs stay QUEUED (a busy transcoder). */
   hold: boolean;
   /** Files the file server answers 404 for (by name), as if they were gone from the volume. */
   hiddenOutputs: Set<string>;
+  /** While true, the file server drops every connection unanswered (down, or a network fault). */
+  filesDown: boolean;
   /** Runs the held jobs. */
   release(): void;
   close(): Promise<void>;
@@ -186,11 +189,10 @@ export async function startEncoreServer(options: { outputDir: string; outputFold
     const body = { jobId: job.id, externalId: job.externalId, progress: job.progress, status: job.status };
     try {
       const response = await fetch(job.progressCallbackUri, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      await response.arrayBuffer();
-      callbacks.push({ uri: job.progressCallbackUri, body, status: response.status });
+      callbacks.push({ uri: job.progressCallbackUri, body, status: response.status, answer: await response.text() });
     } catch (error) {
       // Encore logs and goes on (CallbackService).
-      callbacks.push({ uri: job.progressCallbackUri, body, status: String(error) });
+      callbacks.push({ uri: job.progressCallbackUri, body, status: String(error), answer: '' });
     }
   }
 
@@ -321,6 +323,7 @@ export async function startEncoreServer(options: { outputDir: string; outputFold
 
   // The compose profile's `encore-output`: nginx serving the output volume read-only.
   const files: Server = createServer((request, response) => {
+    if (server.filesDown) return void request.socket.destroy();
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://files').pathname);
     const target = resolve(options.outputDir, `.${path}`);
     const name = path.split('/').at(-1) ?? '';
@@ -352,6 +355,7 @@ export async function startEncoreServer(options: { outputDir: string; outputFold
     callbacks,
     hold: false,
     hiddenOutputs: new Set(),
+    filesDown: false,
     release() {
       for (const job of held.splice(0)) schedule(job);
     },

@@ -2,8 +2,10 @@
 // SVT Encore's REST contract with a real transcode behind it (Debian's ffmpeg running the service's
 // Encore profiles, test/encore-server.ts) plus the file server over its output folder. What a
 // user gets: the job completes only when its outputs are files of theirs in storage.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StoredFile, StoredFileList } from '@authorworks/domain';
@@ -22,6 +24,39 @@ let call: ReturnType<typeof video>;
 let alice: User;
 let bob: User;
 let clipId: string;
+let front: Forwarder;
+
+/**
+ * What stands in front of the platform for Encore (Traefik, or `http://spin:3000` on the compose
+ * network): a forwarder whose address is known before the app starts, so the app can be told its
+ * callback URL; it forwards to the app once that is up.
+ */
+interface Forwarder {
+  url: string;
+  target: string | null;
+  close(): Promise<void>;
+}
+
+async function startForwarder(): Promise<Forwarder> {
+  const forwarder: Forwarder = { url: '', target: null, close: async () => {} };
+  const server: Server = createServer((incoming, outgoing) => {
+    if (!forwarder.target) return void outgoing.writeHead(503).end();
+    const target = new URL(incoming.url ?? '/', forwarder.target);
+    const upstream = httpRequest(target, { method: incoming.method, headers: { ...incoming.headers, host: target.host } }, (answer) => {
+      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(outgoing);
+    });
+    upstream.on('error', () => outgoing.writeHead(502).end());
+    incoming.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  forwarder.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  forwarder.close = () => new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+  return forwarder;
+}
 
 const FINISHED = new Set(['succeeded', 'failed', 'cancelled']);
 const sweep = () => JSON.stringify(createEvent({ type: 'job.sweep', source: 'ticker', subject: 'video-jobs', data: {}, correlationId: 'ticker' }));
@@ -84,6 +119,7 @@ describe.skipIf(!hasFfmpeg)('posters and trailers through SVT Encore', () => {
   beforeAll(async () => {
     outputDir = mkdtempSync(join(tmpdir(), 'encore-output-'));
     encore = await startEncoreServer({ outputDir });
+    front = await startForwarder();
     app = await startVideoApp({
       video_transcoder_url: encore.url,
       video_transcoder_allowed_host: encore.url,
@@ -91,7 +127,9 @@ describe.skipIf(!hasFfmpeg)('posters and trailers through SVT Encore', () => {
       video_transcoder_output_allowed_host: encore.outputUrl,
       video_transcoder_check_seconds: '1',
       video_transcoder_timeout_seconds: '600',
+      video_transcoder_callback_url: `${front.url}/v1/video`,
     });
+    front.target = app.url;
     call = video(app);
     alice = newUser();
     bob = newUser();
@@ -101,6 +139,7 @@ describe.skipIf(!hasFfmpeg)('posters and trailers through SVT Encore', () => {
   afterAll(async () => {
     await app?.close();
     await encore?.close();
+    await front?.close();
     if (outputDir) rmSync(outputDir, { recursive: true, force: true });
   });
 
@@ -229,6 +268,55 @@ describe.skipIf(!hasFfmpeg)('posters and trailers through SVT Encore', () => {
     } finally {
       encore.hold = false;
       encore.release();
+    }
+  });
+
+  it("stores a finished poster at once when Encore calls back, without waiting for the next check", async () => {
+    const created = await createJob(alice, { kind: 'poster', payload: { fileId: clipId, atSeconds: 0.5 } });
+    // No ticks and no polling meanwhile: nothing but Encore's callback nudges the worker.
+    const deadline = Date.now() + 30_000;
+    const done = () => encore.callbacks.find((callback) => callback.body.externalId === created.id && callback.body.status === 'SUCCESSFUL');
+    while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    const callback = done();
+    expect(callback, JSON.stringify(encore.callbacks.filter((sent) => sent.body.externalId === created.id))).toBeDefined();
+    expect(callback!.uri).toMatch(new RegExp(`^${front.url}/v1/video/transcoder-callbacks/${created.id}\\?token=[0-9a-f]{64}$`));
+    expect([callback!.status, JSON.parse(callback!.answer)]).toEqual([200, { woken: true }]);
+    await app.waitForIdle();
+    const job = await expectJson(call('GET', `/jobs/${created.id}`, { as: alice }), 200, JobView);
+    expect(job).toMatchObject({ state: 'succeeded', attempts: 1 });
+    // The progress callbacks along the way woke nothing.
+    const along = encore.callbacks.filter((sent) => sent.body.externalId === created.id && sent.body.status !== 'SUCCESSFUL');
+    expect(along.length).toBeGreaterThan(0);
+    expect(along.map((sent) => JSON.parse(sent.answer))).toEqual(along.map(() => ({ woken: false })));
+
+    // Anyone else's call is refused: a wrong token, another job's token, a body that is not Encore's.
+    const [, token] = callback!.uri.split('token=');
+    const other = await createJob(alice, { kind: 'probe', payload: { fileId: clipId } });
+    const body = { jobId: callback!.body.jobId, externalId: other.id, progress: 100, status: 'SUCCESSFUL' };
+    await expectError(call('POST', `/transcoder-callbacks/${other.id}?token=${'0'.repeat(64)}`, { body }), 404, 'not_found');
+    await expectError(call('POST', `/transcoder-callbacks/${other.id}?token=${token}`, { body }), 404, 'not_found');
+    await expectError(call('POST', `/transcoder-callbacks/${created.id}?token=${token}`, { body: { status: 'DONE' } }), 400, 'validation_failed');
+    await expectError(call('POST', `/transcoder-callbacks/${created.id}`, { body: callback!.body }), 400, 'validation_failed');
+    // A finished job is not woken again.
+    expect((await call('POST', `/transcoder-callbacks/${created.id}?token=${token}`, { body: callback!.body })).body).toEqual({ woken: false });
+  });
+
+  it('retries when the file server cannot be reached, then fails with transcoder_output_unavailable and nothing stored', async () => {
+    // Another user (Alice has used her jobs of the minute), with a clip of his own.
+    const dave = newUser();
+    const clip = await upload(app, dave, fixture('h264-aac.mp4'), 'holiday.mp4');
+    encore.filesDown = true;
+    try {
+      const created = await createJob(dave, { kind: 'poster', payload: { fileId: clip.id } });
+      // 3 attempts, 5 s then 10 s apart (VIDEO_JOB_DEFAULTS).
+      const failed = await tickUntil(dave, created.id, undefined, 60_000);
+      expect(failed).toMatchObject({ state: 'failed', attempts: 3 });
+      expect(failed.lastError).toMatch(/^transcoder_output_unavailable: The transcoder's file server could not be reached for holiday_poster01\.jpg/);
+      expect((await filesOf(dave)).map((file) => file.id)).toEqual([clip.id]);
+      // Encore transcoded once: the retries only fetched again.
+      expect(encore.requests.filter((request) => request.method === 'POST' && (request.body as { externalId?: string }).externalId === created.id)).toHaveLength(1);
+    } finally {
+      encore.filesDown = false;
     }
   });
 });
