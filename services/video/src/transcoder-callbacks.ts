@@ -23,7 +23,7 @@ const EncoreProgress = z.object({
 
 export const transcoderCallback = defineRoute({
   params: z.object({ id: z.uuid() }),
-  query: z.object({ token: z.string().regex(/^[0-9a-f]{64}$/, 'the token of the job’s callback URL') }),
+  query: z.object({ token: z.string().length(64).regex(/^[0-9a-f]{64}$/, 'the token of the job’s callback URL') }),
   body: EncoreProgress,
   maxBodyBytes: 4096,
   responses: { 200: z.object({ woken: z.boolean().describe('true when a waiting job was made due now') }) },
