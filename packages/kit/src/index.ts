@@ -88,6 +88,7 @@ export {
   type JobSpec,
   type JobState,
   type JobWorkerOptions,
+  JobContinues,
   JobPending,
   type JobPendingOptions,
   OwnerRevokedError,

@@ -6,6 +6,7 @@ import { inMemoryHost, InMemoryRedis } from './in-memory-host.ts';
 import {
   DELEGATED_TOKEN_TTL_SECONDS,
   JOB_LIMITS,
+  JobContinues,
   JobPending,
   OwnerRevokedError,
   PermanentJobError,
@@ -346,6 +347,34 @@ describe('JobPending', () => {
     ]);
     const failures = database.statements.filter((statement) => statement.sql.includes('last_error = $3::text'));
     expect(failures.map((statement) => statement.params[3])).toEqual([true, true]);
+  });
+
+  it('JobContinues: a step of long work ends the message, is due again at once with its progress, and the queue is nudged for the next step', async () => {
+    const run = async (continues: boolean) => {
+      const database = new ScriptedJobsDatabase([
+        { id: 'a', kind: 'step', payload: {} },
+        { id: 'b', kind: 'echo', payload: {} },
+      ]);
+      const { consumer, redis } = worker(database, {
+        step: job(z.object({}), async () => {
+          if (continues) throw new JobContinues('part 1 of 3 written', { deadlineSeconds: 7200, progress: { parts: 1 } });
+          return null;
+        }),
+        echo: job(z.object({}), async () => null),
+      });
+      await consumer.handleMessage(nudge());
+      const sweeps = redis.published.filter((message) => message.channel === 'demo-jobs' && JSON.parse(message.payload).type === 'job.sweep');
+      return { database, sweeps: sweeps.length };
+    };
+    const stepped = await run(true);
+    // Deferred, due now (0 s), deadline and progress kept; job b waits for the next message.
+    expect(stepped.database.settled).toEqual([{ id: 'a', how: 'deferred', detail: '{"parts":1}' }]);
+    expect(deferStatements(stepped.database)[0]!.params.slice(2)).toEqual([0, 7200, '{"parts":1}']);
+    const finished = await run(false);
+    expect(finished.database.settled.map((settled) => settled.id)).toEqual(['a', 'b']);
+    // One nudge more than a message that ran everything: the hand-on to the next step.
+    expect(stepped.sweeps).toBe(finished.sweeps + 1);
+    expect(new JobContinues('x', { deadlineSeconds: 5 })).toMatchObject({ checkAgainSeconds: 0, deadlineSeconds: 5 });
   });
 
   it('keeps its timings within bounds', () => {

@@ -347,6 +347,23 @@ export class JobPending extends Error {
 }
 
 /**
+ * Thrown by a handler that did one bounded step of long work and wants the next step now, in a new
+ * message: the job goes back to `queued`, due at once, with `progress` (what the next step needs)
+ * stored and the attempt given back, and the worker ends its message there and nudges its queue.
+ * The next step therefore runs on a fresh instance. That is the point: the engine frees nothing
+ * within a message (Decision 6), so work over gigabytes stays bounded only if it is cut into
+ * steps that each touch a bounded number of bytes. Like `JobPending`, the steps share a deadline
+ * counted from the first (`deadlineSeconds`, default an hour).
+ */
+export class JobContinues extends JobPending {
+  override readonly checkAgainSeconds = 0;
+  constructor(reason: string, options: Omit<JobPendingOptions, 'checkAgainSeconds'> = {}) {
+    super(reason, { ...options, deadlineError: options.deadlineError ?? new PermanentJobError(`not finished after ${clampSeconds('pendingDeadlineSeconds', options.deadlineSeconds)} s of steps: ${reason}`) });
+    this.name = 'JobContinues';
+  }
+}
+
+/**
  * Settles a run that ended in `JobPending`: back to `queued` with the attempt given back, due after
  * `checkAgainSeconds` (never past the deadline), `progress` stored; or, when the deadline counted
  * from the first pending has passed, `failed` with `deadlineError` and `job.failed`. Null if the
@@ -789,11 +806,17 @@ export function createJobWorker(options: JobWorkerOptions): { handleMessage(mess
 
       const started = Date.now();
       let ran = 0;
+      let continues = false;
       while (ran < maxJobs && Date.now() - started <= budgetMs) {
         const claimed = await claimJob(db(), options.queue);
         if (!claimed) break;
         ran++;
-        await runClaimedJob(claimed, { options, config, log, db, redis });
+        const outcome = await runClaimedJob(claimed, { options, config, log, db, redis });
+        // A step of long work continues in the next message, on a fresh instance (JobContinues).
+        if (outcome === 'continues') {
+          continues = true;
+          break;
+        }
       }
       await flushOutbox(db(), redis, { source: options.consumer, log });
       // Out of budget with work left: a short message now, and the rest in the next ones. Every
@@ -801,7 +824,7 @@ export function createJobWorker(options: JobWorkerOptions): { handleMessage(mess
       // its envelope id): a chain stays one nudge long instead of doubling with each generation.
       if (
         ran > 0 &&
-        (ran >= maxJobs || Date.now() - started > budgetMs) &&
+        (continues || ran >= maxJobs || Date.now() - started > budgetMs) &&
         (await hasClaimableJobs(db(), options.queue)) &&
         (await setIfAbsent(redis(), `jobs:hand-on:${options.queue}:${decoded.event.id}`, options.consumer, HAND_ON_MARK_SECONDS))
       ) {
@@ -814,21 +837,21 @@ export function createJobWorker(options: JobWorkerOptions): { handleMessage(mess
 async function runClaimedJob(
   claimed: ClaimedJob,
   env: { options: JobWorkerOptions; config: Config; log: Logger; db: () => SqlClient; redis: () => RedisClient },
-): Promise<void> {
+): Promise<'settled' | 'continues'> {
   const { options } = env;
   const log = env.log.child({ jobId: claimed.id, jobKind: claimed.kind, attempt: claimed.attempt });
   const handler = options.handlers[claimed.kind];
   if (!handler) {
     await failJob(env.db(), claimed, new Error(`no handler for job kind ${claimed.kind}`), options.eventsChannel, { permanent: true });
     log.error('job failed: no handler for its kind');
-    return;
+    return 'settled';
   }
   const payload = handler.payload.safeParse(claimed.payload);
   if (!payload.success) {
     const issues = payload.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
     await failJob(env.db(), claimed, new Error(`payload does not match: ${issues}`), options.eventsChannel, { permanent: true });
     log.error('job failed: payload does not match', { issues });
-    return;
+    return 'settled';
   }
   const context: JobContext = {
     job: {
@@ -860,8 +883,11 @@ async function runClaimedJob(
       const deferred = await deferJob(env.db(), claimed, error, options.eventsChannel);
       if (deferred === null) log.warn('job pending after its lease was lost (cancelled or re-driven)');
       else if (deferred.state === 'failed') log.error('job failed: still pending at its deadline', { reason: error.message, error: errorText(error.deadlineError) });
-      else log.info('job pending; checking again later', { reason: error.message, runAfter: deferred.runAfter, checks: deferred.pendingChecks });
-      return;
+      else if (error instanceof JobContinues) {
+        log.info('job step done; the next runs in a new message', { reason: error.message, steps: deferred.pendingChecks });
+        return 'continues';
+      } else log.info('job pending; checking again later', { reason: error.message, runAfter: deferred.runAfter, checks: deferred.pendingChecks });
+      return 'settled';
     }
     // Retrying cannot fix broken input, nor give back an owner's revoked sign-ins.
     const permanent = isPermanentJobError(error);
@@ -869,8 +895,9 @@ async function runClaimedJob(
     if (settled === null) log.warn('job attempt failed after its lease was lost', { error: errorText(error) });
     else if (settled.state === 'failed') log.error(permanent ? 'job failed: retrying cannot fix it' : 'job failed: no attempts left', { error: errorText(error) });
     else log.warn('job attempt failed; retrying later', { error: errorText(error), runAfter: settled.runAfter });
-    return;
+    return 'settled';
   }
   if (await completeJob(env.db(), claimed, result, options.eventsChannel)) log.info('job done');
   else log.warn('job finished after its lease was lost (cancelled or re-driven); result dropped');
+  return 'settled';
 }
