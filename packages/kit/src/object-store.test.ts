@@ -250,6 +250,22 @@ describe('multipart uploads', () => {
     await expect(store.uploadPart('k', uploadId, 2, stream)).rejects.toThrow(/contentLength/);
   });
 
+  it('sends a buffer over 1 MiB as a stream of pieces with its Content-Length, bytes intact', async () => {
+    const seen: { length: string | null; stream: boolean; digest: string }[] = [];
+    vi.stubGlobal('fetch', async (input: string, init: RequestInit) => {
+      const bytes = new Uint8Array(await new Request(input, init).arrayBuffer());
+      seen.push({ length: new Headers(init.headers).get('content-length'), stream: init.body instanceof ReadableStream, digest: createHash('sha256').update(bytes).digest('hex') });
+      return new Response(null, { headers: { etag: '"e"' } });
+    });
+    const big = new Uint8Array(2.5 * 1024 * 1024 + 3).map((_, i) => (i * 7 + (i >> 20)) & 0xff);
+    await store.uploadPart('k', uploadId, 1, big);
+    await store.put('k', big.subarray(0, 1000));
+    expect(seen).toEqual([
+      { length: String(big.length), stream: true, digest: createHash('sha256').update(big).digest('hex') },
+      { length: null, stream: false, digest: createHash('sha256').update(big.subarray(0, 1000)).digest('hex') },
+    ]);
+  });
+
   it('maps multipart failures to the envelope, a 200 carrying an <Error> too', async () => {
     const answers: Record<string, Response> = {};
     recording((request) => answers[request.method]!);
