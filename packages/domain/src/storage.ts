@@ -100,7 +100,7 @@ export const CreateUploadRequest = z
   .object({
     filename: z.string().min(1).max(255),
     size: z.number().int().min(1),
-    /** Required for a single PUT (it is verified); a multipart upload is verified part by part and ignores it. */
+    /** A single PUT is verified against it (without it, its hash is only recorded); a multipart upload is verified part by part and ignores it. */
     sha256: Sha256Hex.optional(),
     contentType: z.string().min(1).max(255).optional(),
     access: FileAccess.optional(),

@@ -242,15 +242,15 @@ export async function removeVersionObject(store: ObjectStore, version: { objectK
 export async function finishVersion(
   context: RequestContext,
   pending: PendingVersion,
-  changes: { filename?: string | null; contentType?: string; checksum?: string },
+  changes: { filename?: string | null; contentType?: string; sha256?: string; checksum?: string },
 ): Promise<void> {
   await changeWithEvents(context, Channel.storageEvents, async (tx, emit) => {
     const { rows } = await tx.query(
       `UPDATE file_versions SET status = 'available', expires_at = NULL, content_type = COALESCE($3::text, content_type),
-              checksum = COALESCE($4::text, checksum)
+              checksum = COALESCE($4::text, checksum), sha256 = COALESCE($5::text, sha256)
         WHERE file_id = $1::text::uuid AND version = $2::int8 AND status = 'pending' AND expires_at > now()
         RETURNING size, sha256, COALESCE(checksum, sha256) AS checksum, content_type`,
-      [pending.fileId, pending.version, changes.contentType ?? null, changes.checksum ?? null],
+      [pending.fileId, pending.version, changes.contentType ?? null, changes.checksum ?? null, changes.sha256 ?? null],
     );
     const row = rows[0];
     if (!row) throw conflict('upload_expired', 'The upload expired before it was finished; start again');

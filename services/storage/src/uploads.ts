@@ -40,7 +40,6 @@ export const createUpload = defineRoute({
   auth: 'required',
   responses: { 201: UploadTicket },
   errors: {
-    400: '`sha256_required`: a file up to the single-PUT limit must declare its SHA-256',
     413: '`payload_too_large`: over the large upload limit; `quota_exceeded`: over the caller\'s storage quota',
   },
 }, async (context) => {
@@ -51,10 +50,9 @@ export const createUpload = defineRoute({
     throw new HttpError(413, 'payload_too_large', `An upload may declare at most ${settings.maxLargeUploadBytes} bytes`);
   }
   const multipart = size > settings.maxSinglePutBytes;
-  const sha256 = multipart ? null : context.body.sha256;
-  if (sha256 === undefined) {
-    throw badRequest('sha256_required', `A file of up to ${settings.maxSinglePutBytes} bytes is uploaded in one PUT and must declare its sha256`);
-  }
+  // A single PUT is checked against the SHA-256 declared (else its hash is only recorded); a
+  // multipart upload against each part's, given at `complete`.
+  const sha256 = multipart ? null : (context.body.sha256 ?? null);
   const expiresIn = context.body.expiresInSeconds ?? DEFAULT_UPLOAD_SECONDS;
   const ownerId = context.principal.userId;
   const fileId = randomUuid();
@@ -156,15 +154,15 @@ export const completeUpload = defineRoute({
     throw error;
   });
   const sha256 = await sha256Of(bytes);
-  if (sha256 !== pending.sha256) {
+  if (pending.sha256 !== null && sha256 !== pending.sha256) {
     await discardPendingVersion(context, version);
     throw unprocessable('checksum_mismatch', 'The upload does not match the declared SHA-256; it was removed');
   }
-  return finished(context, context.principal, version, { contentType: await detectContentType(bytes) });
+  return finished(context, context.principal, version, { contentType: await detectContentType(bytes), sha256 });
 });
 
 /** The version becomes available (or, failing that, is removed), and the file is the answer. */
-async function finished(context: RequestContext, principal: Principal, version: PendingVersion, changes: { contentType: string; checksum?: string }): Promise<Response> {
+async function finished(context: RequestContext, principal: Principal, version: PendingVersion, changes: { contentType: string; sha256?: string; checksum?: string }): Promise<Response> {
   try {
     await finishVersion(context, version, changes);
   } catch (error) {

@@ -58,6 +58,16 @@ describe('presigned uploads', () => {
     expect(await ledger(app, ada.id)).toMatchObject({ usedBytes: epub.length, recountBytes: epub.length, files: 1 });
   });
 
+  it('records the SHA-256 of a single PUT that declared none (only its size is checked then)', async () => {
+    const ada = newUser();
+    const bytes = patternBytes(4000, 21);
+    const ticket = await expectJson(storage(app)('POST', '/uploads', { as: ada, body: { filename: 'notes.bin', size: bytes.length } }), 201, SingleUploadTicket);
+    expect(ticket.file).toMatchObject({ sha256: null, checksum: null });
+    expect((await put(ticket.uploadUrl, bytes)).status).toBe(200);
+    const done = await expectJson(complete(ada, ticket.file.id), 200, StoredFile);
+    expect(done).toMatchObject({ status: 'available', sha256: await sha256Hex(bytes), checksum: await sha256Hex(bytes) });
+  });
+
   it('removes an upload whose size or checksum is not what was declared', async () => {
     const ada = newUser();
     const bytes = patternBytes(5000);
