@@ -112,6 +112,8 @@ export {
 } from './jwt.ts';
 export {
   MAX_PRESIGN_SECONDS,
+  MULTIPART_MAX_PARTS,
+  MULTIPART_MIN_PART_BYTES,
   createObjectStore,
   objectStoreFromConfig,
   signS3Request,
@@ -122,6 +124,7 @@ export {
   type PresignedResponseHeaders,
   type PutOptions,
   type StoredObject,
+  type UploadedPart,
 } from './object-store.ts';
 export { LOG_LEVELS, consoleSink, createLogger, parseLogLevel, type LogLevel, type Logger, type LogSink } from './logging.ts';
 export {
