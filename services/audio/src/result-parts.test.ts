@@ -11,7 +11,7 @@ function output(size: number): WavOutput {
 }
 
 function upload(size: number, partSize: number): ResultUpload {
-  return { uploadId: 'u-1', fileId: randomUUID(), size, partSize, partCount: Math.ceil(size / partSize) };
+  return { fileId: randomUUID(), size, partSize, partCount: Math.ceil(size / partSize) };
 }
 
 /** Storage as the parts see it: what arrived, checked against the digest sent with it. */
@@ -20,7 +20,7 @@ function storage() {
   return {
     received,
     target: {
-      async putPart(_: ResultUpload, partNumber: number, bytes: Uint8Array, sha256: string) {
+      async putPart(_: ResultUpload, partNumber: number, bytes: Uint8Array<ArrayBuffer>, sha256: string) {
         expect(createHash('sha256').update(bytes).digest('hex')).toBe(sha256);
         received.set(partNumber, bytes.slice());
       },

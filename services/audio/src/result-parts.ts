@@ -8,7 +8,7 @@ import type { WavOutput } from './wav-output.ts';
 
 /** The multipart upload a result goes to, as storage described it when it was created. */
 export const ResultUpload = z.object({
-  uploadId: z.string().min(1).max(200),
+  /** The storage file the upload completes (its id names the upload in storage's routes). */
   fileId: z.string().uuid(),
   size: z.number().int().positive(),
   partSize: z.number().int().positive(),
@@ -25,7 +25,7 @@ export type PartsProgress = z.output<typeof PartsProgress>;
 
 export interface PartTarget {
   /** Sends part `partNumber` (its bytes are valid only during the call); resolves once storage has it. */
-  putPart(upload: ResultUpload, partNumber: number, bytes: Uint8Array, sha256: string): Promise<void>;
+  putPart(upload: ResultUpload, partNumber: number, bytes: Uint8Array<ArrayBuffer>, sha256: string): Promise<void>;
 }
 
 const hex = (digest: ArrayBuffer) => Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
