@@ -3,7 +3,8 @@
 // EBU R128 loudness and loudness normalisation of a 10-minute WAV (44.1 kHz mono 16-bit, the
 // usual audiobook master). Medians over `rounds` repeats; ratios component / Node.
 // Then the same WAV through the service: uploaded to storage, probe / waveform / normalise jobs
-// done by audio-worker over ranged reads, with each job's time and the instances' peak memory.
+// done by audio-worker over ranged reads, with each job's time and the instances' peak memory, and
+// an hour-long book (six copies of the WAV as chapters) assembled into one result in bounded steps.
 //   (cd bench/audio && npx --yes pnpm@10.34.8 exec authorworks-build) && npx --yes pnpm@10.34.8 --filter @authorworks/bench-audio bench [rounds] [minutes] [core|service]
 // (the service part needs `pnpm build --filter audio --filter storage --filter content`).
 import { execFileSync } from 'node:child_process';
@@ -109,30 +110,44 @@ const service = await startApp({
   migrate: true,
 });
 const headers = { authorization: `Bearer ${signAccessToken({ sub: crypto.randomUUID(), roles: ['user'] }, { secret: SECRET })}` };
+/** Submits a job and waits for it: its time from submit to finished, and the peak instance memory so far. */
+async function timedJob(kind: string, payload: unknown): Promise<void> {
+  const started = performance.now();
+  const submitted = await service.fetch('/v1/audio/jobs', { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ kind, payload }) });
+  const job = JobView.parse(await submitted.json());
+  let view = job;
+  while (view.state === 'queued' || view.state === 'running') {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    view = JobView.parse(await (await service.fetch(`/v1/audio/jobs/${job.id}`, { headers })).json());
+  }
+  const ms = performance.now() - started;
+  // The largest instance so far in this app (any component), so the jobs run smallest input first.
+  const peak = service.app.runtimeStats().instances.peakGuestMemoryBytes / 1048576;
+  const summary = view.state === 'succeeded' ? JSON.stringify(view.result).slice(0, 160) : `${view.state}: ${view.lastError}`;
+  console.log(`${kind} | ${ms.toFixed(0)} | ${peak.toFixed(0)} | ${summary}`);
+}
 try {
+  // First a book of `BENCH_BOOK_MINUTES` (60) in 2-minute chapters (10 MiB each, so storage's own
+  // direct uploads stay small): assembled into one result of hundreds of MiB, written to storage in
+  // 32 MiB steps (a multipart upload) — the peak memory after it is the assembly's.
+  const chapterWav = encodeWav({ encoding: 'pcm', bitsPerSample: 16, channels: 1, sampleRate: rate, channelMask: 0, extensible: false }, speechLike(120));
+  const chapters: { fileId: string; title: string }[] = [];
+  for (let index = 0; index < Math.ceil(Number(process.env.BENCH_BOOK_MINUTES ?? 60) / 2); index++) {
+    const chapter = await service.fetch(`/v1/storage/files?filename=chapter-${index + 1}.wav`, { method: 'POST', headers: { ...headers, 'content-type': 'application/octet-stream' }, body: chapterWav as Uint8Array<ArrayBuffer> });
+    if (chapter.status !== 201) throw new Error(`chapter upload: ${chapter.status} ${await chapter.text()}`);
+    chapters.push({ fileId: ((await chapter.json()) as { id: string }).id, title: `Chapter ${index + 1}` });
+  }
+  console.log(`\nthrough the service (audio-worker reading storage in 4 MiB ranges), load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
+  console.log('job | ms (submit → succeeded) | guest memory peak MiB | result');
+  await timedJob('assemble', { chapters, outputFilename: 'book.wav' });
+
   const uploaded = await service.fetch('/v1/storage/files?filename=book.wav', { method: 'POST', headers: { ...headers, 'content-type': 'application/octet-stream' }, body: wav as Uint8Array<ArrayBuffer> });
   const file = (await uploaded.json()) as { id: string };
   if (uploaded.status !== 201) throw new Error(`upload: ${uploaded.status} ${JSON.stringify(file)}`);
-  console.log(`\nthrough the service (audio-worker reading storage in 4 MiB ranges), ${wav.length} bytes, load average ${loadavg().map((value) => value.toFixed(1)).join(' ')}`);
-  console.log('job | ms (submit → succeeded) | guest memory peak MiB | result');
-  for (const [kind, payload] of [
-    ['probe', { fileId: file.id }],
-    ['waveform', { fileId: file.id, buckets: 1000 }],
-    ['normalise', { fileId: file.id, target: { mode: 'loudness', lufs: -18, ceilingDbfs: -1 } }],
-  ] as const) {
-    const started = performance.now();
-    const submitted = await service.fetch('/v1/audio/jobs', { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ kind, payload }) });
-    const job = JobView.parse(await submitted.json());
-    let view = job;
-    while (view.state === 'queued' || view.state === 'running') {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      view = JobView.parse(await (await service.fetch(`/v1/audio/jobs/${job.id}`, { headers })).json());
-    }
-    const ms = performance.now() - started;
-    const peak = service.app.runtimeStats().instances.peakGuestMemoryBytes / 1048576;
-    const summary = view.state === 'succeeded' ? JSON.stringify(view.result).slice(0, 160) : `${view.state}: ${view.lastError}`;
-    console.log(`${kind} | ${ms.toFixed(0)} | ${peak.toFixed(0)} | ${summary}`);
-  }
+  console.log(`the ${minutes}-minute WAV, ${wav.length} bytes:`);
+  await timedJob('probe', { fileId: file.id });
+  await timedJob('waveform', { fileId: file.id, buckets: 1000 });
+  await timedJob('normalise', { fileId: file.id, target: { mode: 'loudness', lufs: -18, ceilingDbfs: -1 } });
 } finally {
   await service.close();
 }

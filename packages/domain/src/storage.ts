@@ -24,6 +24,13 @@ export type GrantPermission = z.infer<typeof GrantPermission>;
 /** The lowercase hex SHA-256 of a file's bytes. */
 export const Sha256Hex = z.string().length(64).regex(/^[0-9a-f]{64}$/);
 
+/**
+ * A version's checksum: its SHA-256 (one upload), or for a multipart upload of n parts
+ * `<SHA-256 of the n part digests joined>-<n>` (as S3 composes checksums: the raw 32-byte digest
+ * of each part, in order), since such a file is verified part by part, never hashed whole.
+ */
+export const FileChecksum = z.string().max(70).regex(/^[0-9a-f]{64}(-[1-9][0-9]{0,4})?$/);
+
 /** A file as the API shows it: the record and its current version. */
 export const StoredFile = z.object({
   id: Id,
@@ -37,7 +44,10 @@ export const StoredFile = z.object({
   contentType: z.string(),
   /** What the client said it was, kept for diagnosis only. */
   declaredType: z.string().nullable(),
+  /** Null for a file uploaded in parts (see `checksum`), and for a pending one. */
   sha256: Sha256Hex.nullable(),
+  /** The SHA-256, or for a multipart upload the composite of its parts' (FileChecksum); null while pending in parts. */
+  checksum: FileChecksum.nullable(),
   /** What the caller may do with it. */
   permissions: z.object({ read: z.boolean(), write: z.boolean(), owner: z.boolean() }),
   createdAt: Timestamp,
@@ -71,6 +81,7 @@ export const FileVersion = z.object({
   contentType: z.string(),
   declaredType: z.string().nullable(),
   sha256: Sha256Hex.nullable(),
+  checksum: FileChecksum.nullable(),
   createdAt: Timestamp,
 });
 export const FileVersionList = z.object({ items: z.array(FileVersion) });
@@ -81,25 +92,74 @@ export const Quota = z.object({
   files: z.number().int().min(0),
 });
 
-/** `POST /v1/storage/uploads`: a large file goes straight to object storage with a presigned PUT. */
+/**
+ * `POST /v1/storage/uploads`: a large file goes straight to object storage — one presigned PUT up
+ * to the single-PUT limit, above it a multipart upload with a presigned URL per part.
+ */
 export const CreateUploadRequest = z
   .object({
     filename: z.string().min(1).max(255),
     size: z.number().int().min(1),
-    sha256: Sha256Hex,
+    /** A single PUT is verified against it (without it, its hash is only recorded); a multipart upload is verified part by part and ignores it. */
+    sha256: Sha256Hex.optional(),
     contentType: z.string().min(1).max(255).optional(),
     access: FileAccess.optional(),
     expiresInSeconds: z.number().int().min(60).max(3600).optional(),
   })
   .strict();
 
-export const UploadTicket = z.object({
+/** One part of a multipart upload: PUT exactly `size` bytes to `url`. */
+export const UploadPartUrl = z.object({
+  partNumber: z.number().int().min(1).max(10_000),
+  size: z.number().int().min(1),
+  url: z.url(),
+});
+
+/** The part URLs from `first` on (`GET /uploads/{id}/parts`); `nextFirst` is where the next page starts. */
+export const UploadPartUrlPage = z.object({ items: z.array(UploadPartUrl), nextFirst: z.number().int().nullable() });
+
+export const SingleUploadTicket = z.object({
+  kind: z.literal('single'),
   file: StoredFile,
   uploadUrl: z.url(),
   method: z.literal('PUT'),
   /** Headers the PUT must carry. */
   headers: z.record(z.string(), z.string()),
   expiresAt: Timestamp,
+});
+
+export const MultipartUploadTicket = z.object({
+  kind: z.literal('multipart'),
+  file: StoredFile,
+  /** Every part has this size but the last, which has the rest. */
+  partSize: z.number().int().min(1),
+  partCount: z.number().int().min(1).max(10_000),
+  /** The first part URLs (all of them up to 1,000 parts); `GET /uploads/{id}/parts?first=` pages on. */
+  parts: z.array(UploadPartUrl),
+  nextFirst: z.number().int().nullable(),
+  /** Each part may also be PUT here through the service (`PUT /uploads/{id}/parts/{n}`), for clients that cannot reach object storage. */
+  partProxyPath: z.string(),
+  method: z.literal('PUT'),
+  expiresAt: Timestamp,
+});
+
+export const UploadTicket = z.discriminatedUnion('kind', [SingleUploadTicket, MultipartUploadTicket]);
+
+/** `POST /uploads/{id}/complete` of a multipart upload: every part with its SHA-256, in order. */
+export const CompleteUploadRequest = z
+  .object({
+    parts: z
+      .array(z.object({ partNumber: z.number().int().min(1).max(10_000), sha256: Sha256Hex }).strict())
+      .min(1)
+      .max(10_000),
+  })
+  .strict();
+
+/** A part as the service saw it: `PUT /uploads/{id}/parts/{n}` and `GET /uploads/{id}/parts/{n}/digest`. */
+export const UploadedPartDigest = z.object({
+  partNumber: z.number().int().min(1),
+  size: z.number().int().min(0),
+  sha256: Sha256Hex,
 });
 
 export const Grant = z.object({
@@ -134,7 +194,10 @@ export const FileUploadedData = z.object({
   filename: z.string(),
   contentType: z.string(),
   size: z.number().int().min(0),
-  sha256: Sha256Hex,
+  /** Null when the file was uploaded in parts: then `checksum` is the composite of the parts' digests. */
+  sha256: Sha256Hex.nullable(),
+  /** Absent from events recorded before multipart uploads. */
+  checksum: FileChecksum.optional(),
 });
 export const FileDeletedData = z.object({ id: Id, ownerId: Id });
 

@@ -43,6 +43,10 @@ function makeApi(variables: Record<string, string> = {}) {
       await events.publish('demo-events', 'demo.done', 'thing-1', { ok: true });
       return json({ ok: true });
     }))
+    .post('/finish', defineRoute({
+      body: z.object({ note: z.string().max(20) }).strict().optional(),
+      responses: { 200: z.object({ note: z.string().nullable() }) },
+    }, async ({ body }) => json({ note: body?.note ?? null })))
     .get('/secret', defineRoute({ responses: { 200: z.object({ value: z.string() }) } }, async ({ config }) => json({ value: config.required('missing_thing') })));
   return { api, host };
 }
@@ -115,6 +119,25 @@ describe('routing and validation', () => {
       post(`/things/${goodId}`, JSON.stringify({ name: 'x', tags: [] }), { 'content-type': 'application/json; charset=utf-8' }),
     );
     expect(charset.status).toBe(201);
+  });
+
+  it('takes no body at all when the body schema accepts undefined, and validates one that is sent', async () => {
+    const { api } = makeApi();
+    const finish = async (init: RequestInit) => {
+      const response = await api.fetch(new Request(url('/finish'), { method: 'POST', ...init }));
+      return [response.status, response.status === 200 ? ((await response.json()) as { note: string | null }).note : (await envelope(response)).code];
+    };
+    expect(await finish({})).toEqual([200, null]);
+    expect(await finish({ body: '', headers: { 'content-type': 'application/json' } })).toEqual([200, null]);
+    expect(await finish({ body: ' \n', headers: { 'content-type': 'text/plain' } })).toEqual([200, null]);
+    expect(await finish({ body: JSON.stringify({ note: 'done' }), headers: { 'content-type': 'application/json' } })).toEqual([200, 'done']);
+    expect(await finish({ body: JSON.stringify({ note: 'done' }), headers: { 'content-type': 'text/plain' } })).toEqual([415, 'unsupported_media_type']);
+    expect(await finish({ body: JSON.stringify({ other: 1 }), headers: { 'content-type': 'application/json' } })).toEqual([400, 'validation_failed']);
+    expect(await finish({ body: '{', headers: { 'content-type': 'application/json' } })).toEqual([400, 'malformed_json']);
+    expect(await finish({ body: 'x'.repeat(201), headers: { 'content-type': 'application/json' } })).toEqual([413, 'payload_too_large']);
+    // A required body stays required.
+    const required = await api.fetch(new Request(url(`/things/${goodId}`), { method: 'POST', body: '', headers: { 'content-type': 'application/json' } }));
+    expect((await envelope(required)).code).toBe('malformed_json');
   });
 
   it('404s unknown paths and 405s known paths with the wrong method', async () => {

@@ -44,13 +44,18 @@ export async function readBodyBytes(request: Request, limit: number): Promise<Ui
   return bytes;
 }
 
-/** Reads a JSON body: 415 unless it is declared JSON, 413 over `limit`, 400 if it does not parse. */
-export async function readJsonBody(request: Request, limit = DEFAULT_MAX_BODY_BYTES): Promise<unknown> {
-  if (!isJsonMediaType(request.headers.get('content-type'))) {
-    throw new HttpError(415, 'unsupported_media_type', 'Send the body as application/json');
-  }
+/**
+ * Reads a JSON body: 415 unless it is declared JSON, 413 over `limit`, 400 if it does not parse.
+ * With `optional`, no body at all (nothing, or only whitespace, of any declared type) is
+ * `undefined` — for routes whose body may be left out.
+ */
+export async function readJsonBody(request: Request, limit = DEFAULT_MAX_BODY_BYTES, options: { optional?: boolean } = {}): Promise<unknown> {
+  const json = isJsonMediaType(request.headers.get('content-type'));
+  if (!json && !options.optional) throw new HttpError(415, 'unsupported_media_type', 'Send the body as application/json');
   const bytes = await readBodyBytes(request, limit);
   const text = fromUtf8(bytes);
+  if (options.optional && (bytes.length === 0 || text?.trim() === '')) return undefined;
+  if (!json) throw new HttpError(415, 'unsupported_media_type', 'Send the body as application/json');
   if (text === null) throw badRequest('malformed_json', 'The request body is not valid UTF-8');
   if (text.trim() === '') throw badRequest('malformed_json', 'The request body is empty; send a JSON object');
   try {

@@ -74,6 +74,7 @@ export {
   claimJob,
   completeJob,
   createJobWorker,
+  deferJob,
   enqueueJob,
   failJob,
   getJob,
@@ -87,9 +88,13 @@ export {
   type JobSpec,
   type JobState,
   type JobWorkerOptions,
+  JobContinues,
+  JobPending,
+  type JobPendingOptions,
   OwnerRevokedError,
   PermanentJobError,
   isPermanentJobError,
+  wakeJob,
   type OwnerJobsFilter,
   type SweepResult,
 } from './jobs.ts';
@@ -107,6 +112,8 @@ export {
 } from './jwt.ts';
 export {
   MAX_PRESIGN_SECONDS,
+  MULTIPART_MAX_PARTS,
+  MULTIPART_MIN_PART_BYTES,
   createObjectStore,
   objectStoreFromConfig,
   signS3Request,
@@ -117,6 +124,7 @@ export {
   type PresignedResponseHeaders,
   type PutOptions,
   type StoredObject,
+  type UploadedPart,
 } from './object-store.ts';
 export { LOG_LEVELS, consoleSink, createLogger, parseLogLevel, type LogLevel, type Logger, type LogSink } from './logging.ts';
 export {

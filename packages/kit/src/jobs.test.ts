@@ -3,7 +3,23 @@ import { z } from 'zod';
 import { utf8 } from './encoding.ts';
 import { createEvent } from './events.ts';
 import { inMemoryHost, InMemoryRedis } from './in-memory-host.ts';
-import { DELEGATED_TOKEN_TTL_SECONDS, JOB_LIMITS, OwnerRevokedError, PermanentJobError, createJobWorker, enqueueJob, errorText, isPermanentJobError, job, sweepJobs, type JobHandler } from './jobs.ts';
+import {
+  DELEGATED_TOKEN_TTL_SECONDS,
+  JOB_LIMITS,
+  JobContinues,
+  JobPending,
+  OwnerRevokedError,
+  PermanentJobError,
+  createJobWorker,
+  enqueueJob,
+  errorText,
+  isPermanentJobError,
+  job,
+  sweepJobs,
+  wakeJob,
+  type JobContext,
+  type JobHandler,
+} from './jobs.ts';
 import { verifyAccessToken } from './jwt.ts';
 import { createLogger } from './logging.ts';
 import type { SqlClient, SqlParam, SqlRow } from './sql.ts';
@@ -14,8 +30,11 @@ import type { SqlClient, SqlParam, SqlRow } from './sql.ts';
 /** Answers the jobs statements from a list of due jobs, and records what it was asked. */
 class ScriptedJobsDatabase implements SqlClient {
   readonly statements: { sql: string; params: readonly SqlParam[] }[] = [];
-  readonly settled: { id: string; how: 'completed' | 'failed'; detail: SqlParam }[] = [];
-  constructor(private readonly due: { id: string; kind: string; payload: unknown; ownerId?: string; createdMs?: number }[] = []) {}
+  readonly settled: { id: string; how: 'completed' | 'failed' | 'deferred'; detail: SqlParam }[] = [];
+  constructor(
+    private readonly due: { id: string; kind: string; payload: unknown; ownerId?: string; createdMs?: number; progress?: unknown; pendingChecks?: number; pastDeadline?: boolean }[] = [],
+  ) {}
+  private readonly claimed = new Map<string, { pastDeadline: boolean; pendingChecks: number }>();
 
   async query(sql: string, params: readonly SqlParam[] = []): Promise<{ rows: SqlRow[] }> {
     this.statements.push({ sql, params });
@@ -23,9 +42,32 @@ class ScriptedJobsDatabase implements SqlClient {
     if (statement.startsWith('UPDATE jobs') && statement.includes("SET state = 'running'")) {
       const next = this.due.shift();
       if (!next) return { rows: [] };
+      this.claimed.set(next.id, { pastDeadline: next.pastDeadline ?? false, pendingChecks: next.pendingChecks ?? 0 });
       return {
-        rows: [{ id: next.id, queue: params[0], kind: next.kind, payload: JSON.stringify(next.payload), attempts: 1, max_attempts: 3, correlation_id: 'r1', owner_id: next.ownerId ?? null, created_ms: next.createdMs ?? Date.now() }],
+        rows: [
+          {
+            id: next.id,
+            queue: params[0],
+            kind: next.kind,
+            payload: JSON.stringify(next.payload),
+            attempts: 1,
+            max_attempts: 3,
+            correlation_id: 'r1',
+            owner_id: next.ownerId ?? null,
+            created_ms: next.createdMs ?? Date.now(),
+            progress: next.progress === undefined ? null : JSON.stringify(next.progress),
+            pending_checks: next.pendingChecks ?? 0,
+            pending_since_ms: next.pendingChecks ? Date.now() - 10_000 : null,
+          },
+        ],
       };
+    }
+    if (statement.includes('pending_checks = pending_checks + 1')) {
+      // The deadline clause of the UPDATE: a job past it is not deferred (no row).
+      const claim = this.claimed.get(params[0] as string)!;
+      if (claim.pastDeadline) return { rows: [] };
+      this.settled.push({ id: params[0] as string, how: 'deferred', detail: params[4]! });
+      return { rows: [{ run_after: '2026-12-02T10:00:05.000Z', pending_checks: claim.pendingChecks + 1 }] };
     }
     if (statement.startsWith("UPDATE jobs SET state = 'succeeded'")) {
       this.settled.push({ id: params[0] as string, how: 'completed', detail: params[2]! });
@@ -247,6 +289,128 @@ describe('createJobWorker', () => {
     const handOns = redis.published.filter((published) => published.channel === 'demo-jobs' && JSON.parse(published.payload).type === 'job.sweep');
     // One from the rate-limited sweep (the first replica's), one hand-on.
     expect(handOns).toHaveLength(2);
+  });
+});
+
+describe('JobPending', () => {
+  const deferStatements = (database: ScriptedJobsDatabase) => database.statements.filter((statement) => statement.sql.includes('pending_checks = pending_checks + 1'));
+
+  it('puts a waiting job back in the queue with its progress and the attempt given back, and hands the progress to its next run', async () => {
+    const seen: JobContext['job'][] = [];
+    const database = new ScriptedJobsDatabase([
+      { id: 'a', kind: 'wait', payload: {} },
+      { id: 'b', kind: 'wait', payload: {}, progress: { externalId: 'x1' }, pendingChecks: 2 },
+    ]);
+    const { consumer } = worker(database, {
+      wait: job(z.object({}), async (_payload, ctx) => {
+        seen.push(ctx.job);
+        if (ctx.job.progress === null) throw new JobPending('submitted', { checkAgainSeconds: 2, deadlineSeconds: 60, progress: { externalId: 'x1' } });
+        return { done: ctx.job.progress };
+      }),
+    });
+    await consumer.handleMessage(nudge());
+    expect(database.settled).toEqual([
+      { id: 'a', how: 'deferred', detail: '{"externalId":"x1"}' },
+      { id: 'b', how: 'completed', detail: '{"done":{"externalId":"x1"}}' },
+    ]);
+    const [defer] = deferStatements(database);
+    // id, lease token, check again, deadline, progress; the attempt is given back and nothing is failed.
+    expect(defer!.params.slice(2)).toEqual([2, 60, '{"externalId":"x1"}']);
+    expect(defer!.sql).toMatch(/attempts = GREATEST\(attempts - 1, 0\)/);
+    expect(database.statements.some((statement) => statement.sql.includes('last_error = $3::text'))).toBe(false);
+    expect(seen.map((run) => [run.progress, run.pendingChecks, run.pendingSinceMs === null])).toEqual([
+      [null, 0, true],
+      [{ externalId: 'x1' }, 2, false],
+    ]);
+  });
+
+  it('fails the job at once with its deadline error once the deadline has passed', async () => {
+    class TimeoutError extends Error {
+      override name = 'transcoder_timeout';
+    }
+    const database = new ScriptedJobsDatabase([
+      { id: 'a', kind: 'wait', payload: {}, pendingChecks: 9, pastDeadline: true },
+      { id: 'b', kind: 'plain', payload: {}, pendingChecks: 1, pastDeadline: true },
+    ]);
+    const { consumer } = worker(database, {
+      wait: job(z.object({}), async () => {
+        throw new JobPending('still transcoding', { deadlineSeconds: 30, deadlineError: new TimeoutError('no answer in 30 s') });
+      }),
+      plain: job(z.object({}), async () => {
+        throw new JobPending('still waiting', { deadlineSeconds: 30 });
+      }),
+    });
+    await consumer.handleMessage(nudge());
+    expect(database.settled).toEqual([
+      { id: 'a', how: 'failed', detail: 'transcoder_timeout: no answer in 30 s' },
+      { id: 'b', how: 'failed', detail: 'PermanentJobError: still waiting after 30 s: still waiting' },
+    ]);
+    const failures = database.statements.filter((statement) => statement.sql.includes('last_error = $3::text'));
+    expect(failures.map((statement) => statement.params[3])).toEqual([true, true]);
+  });
+
+  it('JobContinues: a step of long work ends the message, is due again at once with its progress, and the queue is nudged for the next step', async () => {
+    const run = async (continues: boolean) => {
+      const database = new ScriptedJobsDatabase([
+        { id: 'a', kind: 'step', payload: {} },
+        { id: 'b', kind: 'echo', payload: {} },
+      ]);
+      const { consumer, redis } = worker(database, {
+        step: job(z.object({}), async () => {
+          if (continues) throw new JobContinues('part 1 of 3 written', { deadlineSeconds: 7200, progress: { parts: 1 } });
+          return null;
+        }),
+        echo: job(z.object({}), async () => null),
+      });
+      await consumer.handleMessage(nudge());
+      const sweeps = redis.published.filter((message) => message.channel === 'demo-jobs' && JSON.parse(message.payload).type === 'job.sweep');
+      return { database, sweeps: sweeps.length };
+    };
+    const stepped = await run(true);
+    // Deferred, due now (0 s), deadline and progress kept; job b waits for the next message.
+    expect(stepped.database.settled).toEqual([{ id: 'a', how: 'deferred', detail: '{"parts":1}' }]);
+    expect(deferStatements(stepped.database)[0]!.params.slice(2)).toEqual([0, 7200, '{"parts":1}']);
+    const finished = await run(false);
+    expect(finished.database.settled.map((settled) => settled.id)).toEqual(['a', 'b']);
+    // One nudge more than a message that ran everything: the hand-on to the next step.
+    expect(stepped.sweeps).toBe(finished.sweeps + 1);
+    expect(new JobContinues('x', { deadlineSeconds: 5 })).toMatchObject({ checkAgainSeconds: 0, deadlineSeconds: 5 });
+  });
+
+  it('keeps its timings within bounds', () => {
+    expect(new JobPending('x')).toMatchObject({ checkAgainSeconds: JOB_LIMITS.pendingCheckSeconds.default, deadlineSeconds: JOB_LIMITS.pendingDeadlineSeconds.default });
+    expect(new JobPending('x', { checkAgainSeconds: 0.2, deadlineSeconds: 1e9 })).toMatchObject({ checkAgainSeconds: 1, deadlineSeconds: JOB_LIMITS.pendingDeadlineSeconds.max });
+    expect(new JobPending('x', { checkAgainSeconds: Number.NaN, deadlineSeconds: -5 })).toMatchObject({ checkAgainSeconds: 5, deadlineSeconds: 1 });
+    expect(new JobPending('x', { checkAgainSeconds: 99_999 }).checkAgainSeconds).toBe(JOB_LIMITS.pendingCheckSeconds.max);
+  });
+});
+
+describe('wakeJob', () => {
+  const log = createLogger({ level: 'error' });
+  const ID = '00000000-0000-4000-8000-000000000009';
+
+  it('makes a queued job due now and nudges its queue; leaves anything else alone', async () => {
+    const redis = new InMemoryRedis();
+    const queued = new (class extends ScriptedJobsDatabase {
+      override async query(sql: string, params: readonly SqlParam[] = []): Promise<{ rows: SqlRow[] }> {
+        await super.query(sql, params);
+        return { rows: [{ id: ID }] };
+      }
+    })();
+    expect(await wakeJob(queued, redis, { queue: 'demo-jobs', id: ID, source: 'demo-api', correlationId: 'cb1', log })).toBe(true);
+    expect(queued.statements[0]!.sql).toMatch(/state = 'queued'/);
+    expect(queued.statements[0]!.params).toEqual([ID, 'demo-jobs']);
+    const nudges = redis.published.map((message) => ({ channel: message.channel, ...JSON.parse(message.payload) }));
+    expect(nudges).toMatchObject([{ channel: 'demo-jobs', type: 'job.requested', subject: ID, correlationId: 'cb1' }]);
+
+    // Not queued (running, finished, another queue's): no row, no nudge.
+    const other = new InMemoryRedis();
+    expect(await wakeJob(new ScriptedJobsDatabase(), other, { queue: 'demo-jobs', id: ID, source: 'demo-api', correlationId: 'cb2', log })).toBe(false);
+    expect(other.published).toEqual([]);
+    // Not an id: not even asked.
+    const untouched = new ScriptedJobsDatabase();
+    expect(await wakeJob(untouched, other, { queue: 'demo-jobs', id: "x' OR 1=1", source: 'demo-api', correlationId: 'cb3', log })).toBe(false);
+    expect(untouched.statements).toEqual([]);
   });
 });
 

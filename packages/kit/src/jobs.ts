@@ -25,7 +25,9 @@ import { isoTimestamp, queryOne, queryRows, sqlBool, sqlInt, sqlJson, transactio
 //   its own queue, so a backlog drains as a chain of short messages (Spin handles one message at a
 //   time per Redis server: one long message would hold up every other);
 // - `sweepJobs` (the admin route, and any request or message that calls it, at most once per
-//   interval through Redis `SET NX EX`) fails expired last attempts and nudges when jobs are due.
+//   interval through Redis `SET NX EX`) fails expired last attempts and nudges when jobs are due;
+// - a handler whose work goes on elsewhere (an external transcoder) throws `JobPending`: the job
+//   goes back to queued, due again in n seconds, without using an attempt, until its deadline.
 
 export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -44,6 +46,9 @@ export const JOB_LIMITS = {
   keepFinishedSeconds: { min: 60, max: 365 * 24 * 3600, default: 7 * 24 * 3600 },
   /** Finished jobs one sweep deletes at most (the next sweep takes the rest). */
   prunePerSweep: 500,
+  /** `JobPending`: when to run the handler again, and how long a job may keep waiting in all. */
+  pendingCheckSeconds: { min: 1, max: 3600, default: 5 },
+  pendingDeadlineSeconds: { min: 1, max: 7 * 24 * 3600, default: 3600 },
 } as const;
 
 /** Event types the jobs API publishes. */
@@ -135,6 +140,14 @@ export interface ClaimedJob {
   ownerId: string | null;
   /** When the job was enqueued, in milliseconds since the epoch. */
   createdAtMs: number;
+  /**
+   * The job's stored `progress` (the last heartbeat's or `JobPending`'s), or null: what a handler
+   * that waits on work elsewhere keeps between its runs (e.g. the external job's id).
+   */
+  progress: unknown;
+  /** How many times the handler said `JobPending` so far, and since when (ms since the epoch, or null). */
+  pendingChecks: number;
+  pendingSinceMs: number | null;
 }
 
 const ClaimedRow = z.object({
@@ -147,6 +160,9 @@ const ClaimedRow = z.object({
   correlation_id: z.string(),
   owner_id: z.string().nullable(),
   created_ms: sqlInt,
+  progress: sqlJson(z.unknown()).nullable(),
+  pending_checks: sqlInt,
+  pending_since_ms: sqlInt.nullable(),
 });
 
 /** What is claimable: due queued jobs, and running ones whose lease expired (their worker is gone). */
@@ -172,7 +188,8 @@ export async function claimJob(db: SqlClient, queue: string): Promise<ClaimedJob
                    LIMIT 1
                    FOR UPDATE SKIP LOCKED)
       RETURNING id::text AS id, queue, kind, payload::text AS payload, attempts, max_attempts, correlation_id, owner_id::text AS owner_id,
-                (extract(epoch FROM created_at) * 1000)::int8 AS created_ms`,
+                (extract(epoch FROM created_at) * 1000)::int8 AS created_ms, progress::text AS progress, pending_checks,
+                (extract(epoch FROM pending_since) * 1000)::int8 AS pending_since_ms`,
     [queue, token],
   );
   if (!row) return null;
@@ -187,6 +204,9 @@ export async function claimJob(db: SqlClient, queue: string): Promise<ClaimedJob
     correlationId: row.correlation_id,
     ownerId: row.owner_id,
     createdAtMs: row.created_ms,
+    progress: row.progress ?? null,
+    pendingChecks: row.pending_checks,
+    pendingSinceMs: row.pending_since_ms,
   };
 }
 
@@ -278,6 +298,130 @@ export async function failJob(
     }
     return { state: row.state, runAfter: row.run_after };
   });
+}
+
+export interface JobPendingOptions {
+  /** Run the handler again after this many seconds (1–3600, default 5; rounded up and clamped). */
+  checkAgainSeconds?: number;
+  /**
+   * How long the job may keep waiting in all, counted from its first `JobPending` (1 s – 7 days,
+   * default an hour; clamped). The last check is due at the deadline; pending again then fails the job.
+   */
+  deadlineSeconds?: number;
+  /**
+   * Stored as the job's `progress` (any JSON; the stored one stays when omitted): what the handler
+   * needs on its next run (`ctx.job.progress`) and what the job's owner sees meanwhile.
+   */
+  progress?: unknown;
+  /** The job's error when the deadline passes (default: a `PermanentJobError` saying how long it waited). */
+  deadlineError?: unknown;
+}
+
+const clampSeconds = (name: 'pendingCheckSeconds' | 'pendingDeadlineSeconds', value: number | undefined) => {
+  const { min, max, default: fallback } = JOB_LIMITS[name];
+  return Number.isFinite(value) ? Math.min(Math.max(Math.ceil(value!), min), max) : fallback;
+};
+
+/**
+ * Thrown by a handler whose work goes on elsewhere (an external transcoder): "not done yet, check
+ * again in n seconds". The job goes back to `queued`, due after `checkAgainSeconds`, with
+ * `progress` stored and the attempt given back — waiting is not failing, so a long wait never
+ * uses up the retries a real failure needs. Spin has no timer: the job is re-run by whatever nudges
+ * the queue next (the platform ticker's `job.sweep`, a `wakeJob`, the rate-limited sweeps), so a
+ * check may come later than asked, never earlier. Past `deadlineSeconds` from the first
+ * `JobPending` the job fails at once with `deadlineError`.
+ */
+export class JobPending extends Error {
+  readonly checkAgainSeconds: number;
+  readonly deadlineSeconds: number;
+  readonly progress: unknown;
+  readonly deadlineError: unknown;
+  constructor(reason: string, options: JobPendingOptions = {}) {
+    super(reason);
+    this.name = 'JobPending';
+    this.checkAgainSeconds = clampSeconds('pendingCheckSeconds', options.checkAgainSeconds);
+    this.deadlineSeconds = clampSeconds('pendingDeadlineSeconds', options.deadlineSeconds);
+    this.progress = options.progress;
+    this.deadlineError = options.deadlineError ?? new PermanentJobError(`still waiting after ${this.deadlineSeconds} s: ${reason}`);
+  }
+}
+
+/**
+ * Thrown by a handler that did one bounded step of long work and wants the next step now, in a new
+ * message: the job goes back to `queued`, due at once, with `progress` (what the next step needs)
+ * stored and the attempt given back, and the worker ends its message there and nudges its queue.
+ * The next step therefore runs on a fresh instance. That is the point: the engine frees nothing
+ * within a message (Decision 6), so work over gigabytes stays bounded only if it is cut into
+ * steps that each touch a bounded number of bytes. Like `JobPending`, the steps share a deadline
+ * counted from the first (`deadlineSeconds`, default an hour).
+ */
+export class JobContinues extends JobPending {
+  override readonly checkAgainSeconds = 0;
+  constructor(reason: string, options: Omit<JobPendingOptions, 'checkAgainSeconds'> = {}) {
+    super(reason, { ...options, deadlineError: options.deadlineError ?? new PermanentJobError(`not finished after ${clampSeconds('pendingDeadlineSeconds', options.deadlineSeconds)} s of steps: ${reason}`) });
+    this.name = 'JobContinues';
+  }
+}
+
+/**
+ * Settles a run that ended in `JobPending`: back to `queued` with the attempt given back, due after
+ * `checkAgainSeconds` (never past the deadline), `progress` stored; or, when the deadline counted
+ * from the first pending has passed, `failed` with `deadlineError` and `job.failed`. Null if the
+ * lease was lost.
+ */
+export async function deferJob(
+  db: SqlClient,
+  job: ClaimedJob,
+  pending: JobPending,
+  eventsChannel: string,
+): Promise<{ state: 'queued'; runAfter: string; pendingChecks: number } | { state: 'failed'; runAfter: string } | null> {
+  const row = await queryOne(
+    db,
+    z.object({ run_after: z.string(), pending_checks: sqlInt }),
+    `UPDATE jobs SET state = 'queued', attempts = GREATEST(attempts - 1, 0),
+            run_after = LEAST(now() + make_interval(secs => $3::int8), COALESCE(pending_since, now()) + make_interval(secs => $4::int8)),
+            pending_since = COALESCE(pending_since, now()), pending_checks = pending_checks + 1,
+            progress = COALESCE($5::text::jsonb, progress),
+            lease_token = NULL, lease_expires_at = NULL, updated_at = now()
+      WHERE id = $1::text::uuid AND lease_token = $2::text AND state = 'running'
+        AND (pending_since IS NULL OR pending_since + make_interval(secs => $4::int8) > now())
+      RETURNING ${isoTimestamp('run_after')} AS run_after, pending_checks`,
+    [job.id, job.token, pending.checkAgainSeconds, pending.deadlineSeconds, pending.progress === undefined ? null : JSON.stringify(pending.progress)],
+  );
+  if (row) return { state: 'queued', runAfter: row.run_after, pendingChecks: row.pending_checks };
+  // Past the deadline (or the lease is gone, which failJob finds out with the same token check).
+  const failed = await failJob(db, job, pending.deadlineError, eventsChannel, { permanent: true });
+  return failed && { state: 'failed', runAfter: failed.runAfter };
+}
+
+/**
+ * Makes a queued job due now and nudges its queue (`job.requested`), for whatever learns that the
+ * work a pending job waits on has finished (an external service's callback) — sooner than its next
+ * check. False when the job is not queued in `queue` (running, finished, unknown): nothing changes.
+ */
+export async function wakeJob(
+  db: SqlClient,
+  redis: RedisClient,
+  options: { queue: string; id: string; source: string; correlationId: string; log: Logger },
+): Promise<boolean> {
+  if (!UUID.test(options.id)) return false;
+  const rows = await queryRows(
+    db,
+    z.object({ id: z.string() }),
+    `UPDATE jobs SET run_after = LEAST(run_after, now()), updated_at = now()
+      WHERE id = $1::text::uuid AND queue = $2::text AND state = 'queued'
+      RETURNING id::text AS id`,
+    [options.id, options.queue],
+  );
+  if (rows.length === 0) return false;
+  const event = createEvent({ type: JobEventType.requested, source: options.source, subject: options.id, data: { woken: true }, correlationId: options.correlationId });
+  try {
+    await redis.publish(options.queue, utf8(JSON.stringify(event)));
+  } catch (error) {
+    // The job is due: the next nudge or sweep runs it.
+    options.log.error('job wake-up nudge not published', { queue: options.queue, id: options.id, error });
+  }
+  return true;
 }
 
 /** Cancels the queued or running jobs `column` = `value` picks; their ids. */
@@ -597,7 +741,8 @@ export interface JobHandler<Schema extends z.ZodType> {
   /**
    * Does the work and returns the result (JSON) stored on the job and sent with `job.completed`.
    * Throwing retries with back-off, unless the error is permanent (`PermanentJobError`, or any
-   * error whose `permanent` is `true`): then the job fails at once.
+   * error whose `permanent` is `true`): then the job fails at once. Throwing `JobPending` says the
+   * work goes on elsewhere: the job is run again later without using an attempt.
    */
   run(payload: z.output<Schema>, context: JobContext): Promise<unknown>;
 }
@@ -661,11 +806,17 @@ export function createJobWorker(options: JobWorkerOptions): { handleMessage(mess
 
       const started = Date.now();
       let ran = 0;
+      let continues = false;
       while (ran < maxJobs && Date.now() - started <= budgetMs) {
         const claimed = await claimJob(db(), options.queue);
         if (!claimed) break;
         ran++;
-        await runClaimedJob(claimed, { options, config, log, db, redis });
+        const outcome = await runClaimedJob(claimed, { options, config, log, db, redis });
+        // A step of long work continues in the next message, on a fresh instance (JobContinues).
+        if (outcome === 'continues') {
+          continues = true;
+          break;
+        }
       }
       await flushOutbox(db(), redis, { source: options.consumer, log });
       // Out of budget with work left: a short message now, and the rest in the next ones. Every
@@ -673,7 +824,7 @@ export function createJobWorker(options: JobWorkerOptions): { handleMessage(mess
       // its envelope id): a chain stays one nudge long instead of doubling with each generation.
       if (
         ran > 0 &&
-        (ran >= maxJobs || Date.now() - started > budgetMs) &&
+        (continues || ran >= maxJobs || Date.now() - started > budgetMs) &&
         (await hasClaimableJobs(db(), options.queue)) &&
         (await setIfAbsent(redis(), `jobs:hand-on:${options.queue}:${decoded.event.id}`, options.consumer, HAND_ON_MARK_SECONDS))
       ) {
@@ -686,21 +837,21 @@ export function createJobWorker(options: JobWorkerOptions): { handleMessage(mess
 async function runClaimedJob(
   claimed: ClaimedJob,
   env: { options: JobWorkerOptions; config: Config; log: Logger; db: () => SqlClient; redis: () => RedisClient },
-): Promise<void> {
+): Promise<'settled' | 'continues'> {
   const { options } = env;
   const log = env.log.child({ jobId: claimed.id, jobKind: claimed.kind, attempt: claimed.attempt });
   const handler = options.handlers[claimed.kind];
   if (!handler) {
     await failJob(env.db(), claimed, new Error(`no handler for job kind ${claimed.kind}`), options.eventsChannel, { permanent: true });
     log.error('job failed: no handler for its kind');
-    return;
+    return 'settled';
   }
   const payload = handler.payload.safeParse(claimed.payload);
   if (!payload.success) {
     const issues = payload.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
     await failJob(env.db(), claimed, new Error(`payload does not match: ${issues}`), options.eventsChannel, { permanent: true });
     log.error('job failed: payload does not match', { issues });
-    return;
+    return 'settled';
   }
   const context: JobContext = {
     job: {
@@ -712,6 +863,9 @@ async function runClaimedJob(
       correlationId: claimed.correlationId,
       ownerId: claimed.ownerId,
       createdAtMs: claimed.createdAtMs,
+      progress: claimed.progress,
+      pendingChecks: claimed.pendingChecks,
+      pendingSinceMs: claimed.pendingSinceMs,
     },
     log,
     config: env.config,
@@ -725,14 +879,25 @@ async function runClaimedJob(
   try {
     result = await handler.run(payload.data, context);
   } catch (error) {
+    if (error instanceof JobPending) {
+      const deferred = await deferJob(env.db(), claimed, error, options.eventsChannel);
+      if (deferred === null) log.warn('job pending after its lease was lost (cancelled or re-driven)');
+      else if (deferred.state === 'failed') log.error('job failed: still pending at its deadline', { reason: error.message, error: errorText(error.deadlineError) });
+      else if (error instanceof JobContinues) {
+        log.info('job step done; the next runs in a new message', { reason: error.message, steps: deferred.pendingChecks });
+        return 'continues';
+      } else log.info('job pending; checking again later', { reason: error.message, runAfter: deferred.runAfter, checks: deferred.pendingChecks });
+      return 'settled';
+    }
     // Retrying cannot fix broken input, nor give back an owner's revoked sign-ins.
     const permanent = isPermanentJobError(error);
     const settled = await failJob(env.db(), claimed, error, options.eventsChannel, { permanent });
     if (settled === null) log.warn('job attempt failed after its lease was lost', { error: errorText(error) });
     else if (settled.state === 'failed') log.error(permanent ? 'job failed: retrying cannot fix it' : 'job failed: no attempts left', { error: errorText(error) });
     else log.warn('job attempt failed; retrying later', { error: errorText(error), runAfter: settled.runAfter });
-    return;
+    return 'settled';
   }
   if (await completeJob(env.db(), claimed, result, options.eventsChannel)) log.info('job done');
   else log.warn('job finished after its lease was lost (cancelled or re-driven); result dropped');
+  return 'settled';
 }

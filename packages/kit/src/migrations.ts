@@ -97,6 +97,15 @@ ALTER TABLE jobs ADD COLUMN IF NOT EXISTS owner_id uuid;
 CREATE INDEX IF NOT EXISTS jobs_owner_idx ON jobs (owner_id, queue, created_at DESC, id DESC) WHERE owner_id IS NOT NULL;
 `,
   },
+  {
+    fileName: '006_job_pending.sql',
+    sql: `-- Jobs waiting on work done elsewhere (jobs.ts JobPending): a handler says "not done yet, check
+-- again in n seconds"; the job goes back to queued without using an attempt, and its wait is
+-- bounded from the first time it said so.
+ALTER TABLE jobs ADD COLUMN IF NOT EXISTS pending_since timestamptz;
+ALTER TABLE jobs ADD COLUMN IF NOT EXISTS pending_checks integer NOT NULL DEFAULT 0;
+`,
+  },
 ];
 
 /** The ledger namespace of the kit's migrations; a service's own are in `service`. */

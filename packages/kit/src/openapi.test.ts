@@ -192,3 +192,20 @@ describe('answers', () => {
     expect((document.components as unknown as { securitySchemes: unknown }).securitySchemes).toEqual({ bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } });
   });
 });
+
+describe('an optional body', () => {
+  it('is documented as not required, with the object it is when sent', async () => {
+    const host = inMemoryHost({ variables: { auth_secret: 'kit-test-secret-kit-test-secret-0123456789', log_level: 'error' } });
+    const api = createApiWithHost({ service: 'demo', base: '/v1/demo', version: '1.2.3' }, host)
+      .post('/finish', defineRoute({ body: z.object({ note: z.string() }).optional(), responses: { 200: Ok } }, ok))
+      .post('/start', defineRoute({ body: z.object({ note: z.string() }), responses: { 200: Ok } }, ok));
+    const document = (await (await api.fetch(new Request('http://localhost/v1/demo/openapi.json'))).json()) as Document;
+    const finish = document.paths['/finish']!.post!.requestBody!;
+    expect(finish.required).toBe(false);
+    const schema = finish.content['application/json']!.schema;
+    const resolved = '$ref' in schema ? document.components.schemas[String(schema.$ref).split('/').pop()!]! : schema;
+    expect(resolved).toMatchObject({ type: 'object', properties: { note: { type: 'string' } } });
+    expect(document.paths['/start']!.post!.requestBody!.required).toBe(true);
+    expect((await new Validator().validate(document as unknown as Record<string, unknown>)).valid).toBe(true);
+  });
+});

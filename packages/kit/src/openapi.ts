@@ -4,6 +4,7 @@
 import { ErrorEnvelope, HealthResponse, ReadyResponse } from '@authorworks/domain';
 import { z } from 'zod';
 import type { AuthRequirement } from './context.ts';
+import { bodyIsOptional } from './validation.ts';
 
 /** A body that is not JSON (a stream, a download), described for the reference. */
 export interface NonJsonBody {
@@ -182,7 +183,7 @@ function operationOf(route: RegisteredRoute, schemas: SchemaCollector): JsonSche
     'x-auth': route.auth ?? 'none',
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(route.body
-      ? { requestBody: { required: true, content: { 'application/json': { schema: schemas.add(`${id}_body`, route.body) } } } }
+      ? { requestBody: { required: !bodyIsOptional(route.body), content: { 'application/json': { schema: schemas.add(`${id}_body`, route.body) } } } }
       : {}),
     security,
     responses,

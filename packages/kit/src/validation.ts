@@ -40,3 +40,8 @@ export function queryObject(url: URL): Record<string, string | string[]> {
   }
   return out;
 }
+
+/** True when a body schema accepts `undefined` (`Schema.optional()`): the request may then send no body. */
+export function bodyIsOptional(schema: z.ZodType): boolean {
+  return schema.safeParse(undefined).success;
+}

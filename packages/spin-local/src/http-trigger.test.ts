@@ -275,6 +275,21 @@ describe('outbound HTTP', () => {
     expect(echo.headers['spin-path-info']).toBe('/anything/echo');
   });
 
+  it('frees each nested request\u2019s instance while the outer request goes on', async () => {
+    // 12 nested requests, each growing its instance by 16 MiB. jco's glue left a microtask per
+    // instance whose closure held the instance's memory until the outer request ended
+    // (transpile-cache.ts drops it): RSS +452 MiB, 11 live memories in a heap snapshot of the
+    // thread at the 8th nested request; without it +110–166 MiB (V8 frees a dead memory's pages
+    // some time after collecting it), 3 live memories.
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 10);
+    const result = await callProbe<{ statuses: number[] }>(app, 'fetchMany', { url: 'http://hidden.spin.internal/anything/allocate?mib=16', count: 12 }).finally(() => clearInterval(sampler));
+    expect(result.statuses).toEqual(Array(12).fill(200));
+    console.log(`12 nested requests of 16 MiB each: process RSS +${((rssPeak - rssBefore) / 1048576).toFixed(0)} MiB`);
+    expect(rssPeak - rssBefore).toBeLessThan(256 * 1048576);
+  });
+
   it('denies spin.internal calls the manifest does not allow', async () => {
     const result = await callProbe<Fetched>(app, 'fetch', { url: 'http://probe.spin.internal/probe/health' }, '/locked');
     expect(result.error).toBeDefined();

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { createObjectStore } from '@authorworks/kit';
+import { createObjectStore, signS3Request } from '@authorworks/kit';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type TestApp, startApp } from './harness.ts';
@@ -201,6 +201,87 @@ describe('object storage through a component', () => {
     // 8 KiB chunk the guest reads stays in its memory until the instance ends.
     const after = app.app.runtimeStats().instances.peakGuestMemoryBytes;
     console.log(`50 MiB upload through the component: guest linear memory peak ${(before / MiB).toFixed(1)} → ${(after / MiB).toFixed(1)} MiB`);
+  });
+});
+
+describe('multipart uploads with the kit on this object storage (s3rver is patched for abort and ListParts)', () => {
+  const store = () => createObjectStore({ endpoint: app.app.objectStorage!.endpoint, bucket: 'probe-objects', accessKeyId: process.env.MINIO_ACCESS_KEY || 'S3RVER', secretAccessKey: secret() });
+
+  it('uploads parts (one through a presigned URL), lists them, completes them into one object', async () => {
+    const s3 = store();
+    const { uploadId } = await s3.createMultipartUpload('multipart/whole', { contentType: 'application/octet-stream' });
+    const first = patternChunk(0, 5 * MiB);
+    const last = patternChunk(5 * MiB, 1000);
+    const one = await s3.uploadPart('multipart/whole', uploadId, 1, Readable.toWeb(Readable.from([first])) as ReadableStream<Uint8Array>, { contentLength: first.length });
+    const presigned = await s3.presignUploadPart('multipart/whole', uploadId, 2, { expiresInSeconds: 60 });
+    const putTwo = await fetch(presigned, { method: 'PUT', body: new Uint8Array(last) });
+    expect(putTwo.status).toBe(200);
+    const parts = await s3.listParts('multipart/whole', uploadId);
+    expect(parts).toEqual([
+      { partNumber: 1, etag: one.etag, size: first.length },
+      { partNumber: 2, etag: putTwo.headers.get('etag'), size: 1000 },
+    ]);
+    expect(one.etag).toBe(`"${createHash('md5').update(first).digest('hex')}"`);
+    await s3.completeMultipartUpload('multipart/whole', uploadId, parts!);
+    const object = await s3.get('multipart/whole', { range: `bytes=${5 * MiB - 2}-${5 * MiB + 1}` });
+    expect([...new Uint8Array(await new Response(object.body).arrayBuffer())]).toEqual([...first.subarray(-2), ...last.subarray(0, 2)]);
+    expect((await s3.head('multipart/whole'))?.size).toBe(5 * MiB + 1000);
+    // Completed: the upload is gone.
+    expect(await s3.listParts('multipart/whole', uploadId)).toBeNull();
+    await expect(s3.uploadPart('multipart/whole', uploadId, 3, 'late')).rejects.toMatchObject({ status: 404, code: 'upload_not_found' });
+    await s3.delete('multipart/whole');
+  });
+
+  it('refuses what S3 refuses: a small part before the last, a wrong ETag, a part not uploaded', async () => {
+    const s3 = store();
+    const { uploadId } = await s3.createMultipartUpload('multipart/refused');
+    const small = await s3.uploadPart('multipart/refused', uploadId, 1, 'too small to be followed');
+    const two = await s3.uploadPart('multipart/refused', uploadId, 2, 'last');
+    await expect(s3.completeMultipartUpload('multipart/refused', uploadId, [{ partNumber: 1, ...small }, { partNumber: 2, ...two }])).rejects.toMatchObject({ status: 422, code: 'part_too_small' });
+    await expect(s3.completeMultipartUpload('multipart/refused', uploadId, [{ partNumber: 2, etag: '"0123456789abcdef0123456789abcdef"' }])).rejects.toMatchObject({ status: 422, code: 'invalid_part' });
+    await expect(s3.completeMultipartUpload('multipart/refused', uploadId, [{ partNumber: 3, etag: two.etag }])).rejects.toMatchObject({ status: 422, code: 'invalid_part' });
+    // Nothing was made of it.
+    expect(await s3.head('multipart/refused')).toBeNull();
+    expect((await s3.listParts('multipart/refused', uploadId))?.length).toBe(2);
+    await s3.abortMultipartUpload('multipart/refused', uploadId);
+  });
+
+  it('aborts: the parts are gone, no part is taken after, aborting again is no error', async () => {
+    const s3 = store();
+    const { uploadId } = await s3.createMultipartUpload('multipart/aborted');
+    await s3.uploadPart('multipart/aborted', uploadId, 1, 'a part');
+    const late = await s3.presignUploadPart('multipart/aborted', uploadId, 2, { expiresInSeconds: 60 });
+    expect(await s3.abortMultipartUpload('multipart/aborted', uploadId)).toBe(true);
+    expect(await s3.listParts('multipart/aborted', uploadId)).toBeNull();
+    expect((await fetch(late, { method: 'PUT', body: 'after the abort' })).status).toBe(404);
+    expect(await s3.listParts('multipart/aborted', uploadId)).toBeNull();
+    expect(await s3.abortMultipartUpload('multipart/aborted', uploadId)).toBe(false);
+    expect(await s3.head('multipart/aborted')).toBeNull();
+    // Another key's upload id is no upload of this key.
+    const other = await s3.createMultipartUpload('multipart/other');
+    expect(await s3.listParts('multipart/aborted', other.uploadId)).toBeNull();
+    await s3.abortMultipartUpload('multipart/other', other.uploadId);
+  });
+
+  it('pages ListParts by part-number-marker and max-parts', async () => {
+    const s3 = store();
+    const { uploadId } = await s3.createMultipartUpload('multipart/paged');
+    for (const n of [1, 2, 3]) await s3.uploadPart('multipart/paged', uploadId, n, `part ${n}`);
+    const endpoint = app.app.objectStorage!.endpoint;
+    const signed = await signS3Request({
+      method: 'GET',
+      url: `${endpoint}/probe-objects/multipart/paged?uploadId=${uploadId}&max-parts=2&part-number-marker=0`,
+      accessKeyId: process.env.MINIO_ACCESS_KEY || 'S3RVER',
+      secretAccessKey: secret(),
+      region: 'us-east-1',
+      time: Date.now(),
+    });
+    const page = await (await fetch(signed.url, { headers: signed.headers })).text();
+    expect([...page.matchAll(/<PartNumber>(\d+)<\/PartNumber>/g)].map((match) => match[1])).toEqual(['1', '2']);
+    expect(page).toContain('<IsTruncated>true</IsTruncated>');
+    expect(page).toContain('<NextPartNumberMarker>2</NextPartNumberMarker>');
+    expect((await s3.listParts('multipart/paged', uploadId))?.map((part) => part.partNumber)).toEqual([1, 2, 3]);
+    await s3.abortMultipartUpload('multipart/paged', uploadId);
   });
 });
 

@@ -95,7 +95,7 @@ async function transpileInto(wasm: Uint8Array, dir: string, transpiler: Transpil
     const content = name.endsWith('.js') ? Buffer.concat([Buffer.from(header), Buffer.from(bytes)]) : bytes;
     await writeFile(join(staging, name), content);
   }
-  await writeCommonJsCopy(join(staging, 'component.js'), join(staging, 'component.cjs'));
+  await writeCommonJsCopy(join(staging, 'component.js'), join(staging, COMMONJS_COPY));
   await writeFile(join(staging, marker), JSON.stringify({ transpiler: transpilerLabel[transpiler], exports: output.exports.map(([name]) => name), imports: output.imports }, null, 2));
   // A copy made by the other transpiler is replaced; another process may also have finished
   // first, and then either copy is equally good.
@@ -107,16 +107,29 @@ async function transpileInto(wasm: Uint8Array, dir: string, transpiler: Transpil
   }
 }
 
+/** The CommonJS copy's name; the number changes with what `writeCommonJsCopy` rewrites, so cached copies are made again. */
+const COMMONJS_COPY = 'component.2.cjs';
+
 /**
  * Executor threads load TypeScript through tsx, whose ESM hooks would also run jco's 1 MB module
  * through esbuild (about 0.5 s and 150 MB per component and thread). A CommonJS copy, loaded with
  * `require`, bypasses the hooks; jco's output has exactly two top-level exports to rewrite.
+ *
+ * It also drops the `Promise.all([module0, …]).catch(() => {})` each instantiation runs (there to
+ * silence rejected module promises; the modules here are never promises): its reactions wait in
+ * the microtask queue, which is not drained while a job runs, and their closures hold the
+ * instance's context — so an instance made for a nested request (`*.spin.internal`) kept its
+ * linear memory until the outer job ended. Storage's multipart `complete` reads each 8 MiB part
+ * back in a nested request: the runtime's RSS rose by 228 MiB for 64 MiB in 8 parts (a heap
+ * snapshot of the executor thread showed each dead instance's `memory0` held by a
+ * PromiseFulfillReactionJobTask).
  */
 async function writeCommonJsCopy(esmFile: string, cjsFile: string): Promise<void> {
   const esm = await readFile(esmFile, 'utf8');
   const cjs = esm
     .replace(/^export function instantiate\(/m, 'function instantiate(')
     .replace(/^export const _util =/m, 'const _util =')
+    .replace(/^[ \t]*Promise\.all\(\[module\d+(?:, module\d+)*\]\)\.catch\(\(\) => \{\}\);\n/m, '')
     .replaceAll('import.meta.url', "require('node:url').pathToFileURL(__filename).href");
   if (/^export /m.test(cjs)) throw new Error(`${esmFile}: unexpected exports in jco output; cannot make a CommonJS copy`);
   const staging = `${cjsFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
@@ -191,7 +204,7 @@ async function loadTranspiledOnce(wasmFile: string, cacheDir: string, transpiler
     await transpiling.finally(() => inFlight.delete(dir));
   }
   const info = readMarker(dir) ?? { exports: [] };
-  const cjsFile = join(dir, 'component.cjs');
+  const cjsFile = join(dir, COMMONJS_COPY);
   if (!existsSync(cjsFile)) await writeCommonJsCopy(join(dir, 'component.js'), cjsFile);
   const compiledKey = `${hash} ${transpiler}`;
   let loaded = compiled.get(compiledKey);

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +36,17 @@ describe('buildComponent', () => {
     // A damaged build record means "build", not a crash.
     writeFileSync(join(outDir, 'edited.build.json'), '{ not json');
     expect((await buildComponent(edited)).skipped).toBe(false);
+
+    // A copy of the component's folder (another checkout's dist/ copied in) checks its own
+    // sources: an edit there is built, though the original's sources did not change.
+    const copy = mkdtempSync(join(tmpdir(), 'toolchain-copy-'));
+    cpSync(outDir, copy, { recursive: true, preserveTimestamps: true });
+    const copied = { ...edited, entry: join(copy, 'edited.ts'), outFile: join(copy, 'edited.wasm') };
+    expect((await buildComponent(edited)).skipped).toBe(true);
+    expect((await buildComponent(copied)).skipped).toBe(true);
+    writeFileSync(copied.entry, readFileSync(request.entry, 'utf8').replace('hello from a component', 'hello, copied'));
+    expect((await buildComponent(copied)).skipped).toBe(false);
+    expect(readFileSync(copied.outFile.replace(/\.wasm$/, '.js'), 'utf8')).toContain('hello, copied');
 
     // A tampered output is noticed and rebuilt rather than trusted.
     writeFileSync(request.outFile, wasm.subarray(0, 1000));

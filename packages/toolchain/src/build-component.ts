@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { componentWit } from '@bytecodealliance/jco';
 import { init as initModuleLexer, parse as parseModule } from 'es-module-lexer';
@@ -125,11 +125,22 @@ function fingerprint(files: readonly string[]): Record<string, [number, number]>
   return out;
 }
 
-/** True when every recorded source still has its recorded size and mtime. */
-function sourcesUnchanged(sources: Record<string, [number, number]> | undefined): boolean {
-  if (!sources || Object.keys(sources).length === 0) return false;
-  const now = fingerprint(Object.keys(sources));
-  return now !== null && Object.entries(sources).every(([file, [size, mtime]]) => now[file]?.[0] === size && now[file]?.[1] === mtime);
+/**
+ * The record names files relative to its own folder, so a checkout whose `dist/` was copied from
+ * another (a second worktree) compares its own files, not the other checkout's.
+ */
+function relativeSources(recordFile: string, sources: Record<string, [number, number]>): Record<string, [number, number]> {
+  return Object.fromEntries(Object.entries(sources).map(([file, stat]) => [relative(dirname(recordFile), file), stat]));
+}
+
+/** True when every recorded source still has its recorded size and mtime (a record naming absolute paths is from before they were relative: look again). */
+function sourcesUnchanged(recordFile: string, sources: Record<string, [number, number]> | undefined): boolean {
+  if (!sources || Object.keys(sources).length === 0 || Object.keys(sources).some((file) => isAbsolute(file))) return false;
+  return Object.entries(sources).every(([file, [size, mtime]]) => {
+    const now = fingerprint([resolve(dirname(recordFile), file)]);
+    const stat = now && Object.values(now)[0];
+    return stat?.[0] === size && stat?.[1] === mtime;
+  });
 }
 
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest('hex');
@@ -172,7 +183,7 @@ export async function buildComponent(request: BuildRequest): Promise<BuildResult
   const previous = !request.force && existsSync(outFile) && existsSync(recordFile) ? buildRecord.safeParse(await readJson(recordFile)) : undefined;
   // No source file touched since the record was written: current without bundling (bundling
   // every component to find nothing changed took ~6 s of each `pnpm start`).
-  if (previous?.success && previous.data.inputs.startsWith(`${sha256(toolchain)}:`) && sourcesUnchanged(previous.data.sources)) {
+  if (previous?.success && previous.data.inputs.startsWith(`${sha256(toolchain)}:`) && sourcesUnchanged(recordFile, previous.data.sources)) {
     return { id, outFile, skipped: true, seconds: seconds(), bytes: statSync(outFile).size };
   }
 
@@ -184,7 +195,7 @@ export async function buildComponent(request: BuildRequest): Promise<BuildResult
   const sources = fingerprint([...files, ...resolutionFiles(entry)]);
   const sourcesNow = () => {
     const output = fingerprint([outFile]);
-    return sources && output ? { ...sources, ...output } : undefined;
+    return sources && output ? relativeSources(recordFile, { ...sources, ...output }) : undefined;
   };
   if (previous?.success) {
     const wasm = await readFile(outFile);

@@ -5,8 +5,8 @@
 // — never resampled or converted silently, so the book is bit-exact to its recordings.
 import { AudioError } from './audio-error.ts';
 import type { ByteSource } from './byte-source.ts';
-import type { WavOutput } from './wav-output.ts';
-import { readFrameBytes, wavHeader, type WavInfo } from './wav.ts';
+import { type OutputSegment, segmentedOutput, type WavOutput } from './wav-output.ts';
+import { wavHeader, type WavInfo } from './wav.ts';
 
 export interface ChapterInput {
   title: string;
@@ -61,29 +61,11 @@ export function planAssemble(inputs: ChapterInput[], options: { gapSeconds?: num
   const cues = options.markers === false ? [] : chapters.map((chapter) => ({ id: chapter.index, frame: chapter.startFrame, label: chapter.title }));
   const header = wavHeader(format, dataBytes, cues);
   const silentByte = first.encoding === 'pcm' && first.bitsPerSample === 8 ? 128 : 0;
-  return {
-    chapters,
-    frames: frame,
-    durationSeconds: frame / first.sampleRate,
-    output: {
-      size: header.length + dataBytes + (dataBytes % 2),
-      async write(sink, onProgress) {
-        await sink(header);
-        let written = 0;
-        for (const [index, input] of inputs.entries()) {
-          if (index > 0 && gapFrames > 0) {
-            const gap = new Uint8Array(Math.min(gapFrames * first.blockAlign, 256 * 1024)).fill(silentByte);
-            for (let left = gapFrames * first.blockAlign; left > 0; left -= gap.length) await sink(left >= gap.length ? gap : gap.subarray(0, left));
-            written += gapFrames;
-          }
-          for await (const chunk of readFrameBytes(input.source, input.wav)) {
-            await sink(chunk.bytes);
-            await onProgress?.((written + chunk.firstFrame + chunk.frames) / frame);
-          }
-          written += input.wav.frames;
-        }
-        if (dataBytes % 2) await sink(new Uint8Array(1));
-      },
-    },
-  };
+  const segments: OutputSegment[] = [{ kind: 'bytes', bytes: header }];
+  inputs.forEach((input, index) => {
+    if (index > 0 && gapFrames > 0) segments.push({ kind: 'fill', length: gapFrames * first.blockAlign, value: silentByte });
+    segments.push({ kind: 'frames', source: input.source, wav: input.wav, startFrame: 0, endFrame: input.wav.frames });
+  });
+  if (dataBytes % 2) segments.push({ kind: 'fill', length: 1, value: 0 });
+  return { chapters, frames: frame, durationSeconds: frame / first.sampleRate, output: segmentedOutput(segments) };
 }

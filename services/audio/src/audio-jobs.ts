@@ -2,18 +2,28 @@
 // does the work in chunks, heartbeats its progress, and writes results as new storage files owned
 // by the same user. Errors no retry can fix (broken audio, a missing input) carry a code and fail
 // the job at once; anything else (storage briefly away) is retried by the kit with back-off.
-import { job, type JobContext } from '@authorworks/kit';
-import type { z } from 'zod';
+import { ChapterContent, type StoredFile } from '@authorworks/domain';
+import { job, JobContinues, type JobContext } from '@authorworks/kit';
+import { z } from 'zod';
 import { planAssemble } from './assemble.ts';
-import { ChapterContent } from '@authorworks/domain';
 import { JobFailure } from './job-failure.ts';
 import { AssemblePayload, NarratePayload, NormalisePayload, ProbePayload, TrimPayload, WaveformPayload } from './job-kinds.ts';
 import { narrate, speechText, type TtsProvider } from './narrate.ts';
-import { planNormalise } from './normalise.ts';
+import { gainOutput, planNormalise } from './normalise.ts';
 import { computeWaveform, waveformDat } from './peaks.ts';
 import { probeAudio } from './probe.ts';
-import { openStorageFile, streamOutput, uploadResult, type CallStorage } from './storage-files.ts';
-import { planTrim } from './trim.ts';
+import { PartsProgress, writeNextParts } from './result-parts.ts';
+import {
+  completeResultUpload,
+  createResultUpload,
+  DIRECT_RESULT_BYTES,
+  openStorageFile,
+  storagePartTarget,
+  streamOutput,
+  uploadResult,
+  type CallStorage,
+} from './storage-files.ts';
+import { trimFrames, trimOutput } from './trim.ts';
 import type { WavOutput } from './wav-output.ts';
 import { parseWav } from './wav.ts';
 
@@ -24,12 +34,45 @@ class JobStopped extends Error {}
 const HEARTBEAT_EVERY_MS = 2000;
 const DEFAULT_MAX_INPUT_BYTES = 2 * 1024 * 1024 * 1024;
 
+/**
+ * A result larger than DIRECT_RESULT_BYTES is written in steps of at most this many bytes
+ * (`result_step_bytes`; by default four 8 MiB parts), each step a message of its own: the engine frees nothing within a message, so the
+ * worker's memory is bounded by a step, not by the length of the book.
+ */
+export const RESULT_STEP_BYTES = { default: 32 * 1024 * 1024, min: 1024 * 1024, max: 256 * 1024 * 1024 };
+/** The steps of one result may take this long in all (a multi-hour book through a busy storage). */
+const RESULT_DEADLINE_SECONDS = 6 * 3600;
+
+/**
+ * What a job keeps between its steps, inside its stored progress (`steps`), beside the phase and
+ * percent its owner sees: the versions of the inputs it read (a new version between steps would
+ * mix two recordings), what the handler measured once (`memo`: a normalisation's gain), and the
+ * result's multipart upload with the parts written so far.
+ */
+const StepState = z.object({
+  inputs: z.record(z.string(), z.number().int()).default({}),
+  memo: z.unknown().optional(),
+  result: PartsProgress.optional(),
+});
+type StepState = z.output<typeof StepState>;
+
 interface Tools {
   /** GET a JSON resource of another service as the job's owner (404 → input_not_found). */
   getAsOwner(url: string): Promise<unknown>;
   open(fileId: string): ReturnType<typeof openStorageFile>;
-  upload(filename: string, output: WavOutput): ReturnType<typeof uploadResult>;
+  /**
+   * Writes the result as a new file of the owner's: one streamed `POST /files` up to
+   * DIRECT_RESULT_BYTES, above it a multipart upload written RESULT_STEP_BYTES per job step — this
+   * throws `JobContinues` until the last step, which completes the upload and returns the file.
+   */
+  upload(filename: string, output: WavOutput): Promise<StoredFile>;
+  /** One streamed `POST /files` (small results that are not re-made in each step: JSON, narration). */
+  uploadDirect(filename: string, output: WavOutput): ReturnType<typeof uploadResult>;
   uploadBytes(filename: string, bytes: Uint8Array): ReturnType<typeof uploadResult>;
+  /** What an earlier step of this job remembered (`remember`), or undefined. */
+  recall(): unknown;
+  /** Keeps `memo` for the job's next steps (what is costly to work out again, like a measured gain). */
+  remember(memo: unknown): void;
   /** Reports progress (0–1 within `phase`), heartbeating when due; throws JobStopped when cancelled. */
   progress(phase: string, fraction: number): Promise<void>;
 }
@@ -38,11 +81,15 @@ function toolsFor(ctx: JobContext): Tools {
   const base = ctx.config.optional('storage_url', 'http://storage-api.spin.internal').replace(/\/+$/, '');
   const maxInput = Number(ctx.config.optional('audio_max_input_bytes', String(DEFAULT_MAX_INPUT_BYTES)));
   const call: CallStorage = (url, init) => ctx.callServiceAs(url, init);
+  const stored = StepState.safeParse((ctx.job.progress as { steps?: unknown } | null)?.steps ?? {});
+  const steps: StepState = stored.success ? stored.data : { inputs: {} };
+  // Every heartbeat stores the steps too, so a step cut short by a crash resumes from the last one.
+  const report = (phase: string, fraction: number) => ({ phase, percent: Math.round(Math.min(1, Math.max(0, fraction)) * 100), steps });
   let last = Date.now();
   const progress = async (phase: string, fraction: number) => {
     if (Date.now() - last < HEARTBEAT_EVERY_MS) return;
     last = Date.now();
-    if (!(await ctx.heartbeat({ phase, percent: Math.round(Math.min(1, Math.max(0, fraction)) * 100) }))) throw new JobStopped();
+    if (!(await ctx.heartbeat(report(phase, fraction)))) throw new JobStopped();
   };
   return {
     async getAsOwner(url) {
@@ -51,9 +98,42 @@ function toolsFor(ctx: JobContext): Tools {
       if (!response.ok) throw new Error(`${new URL(url).pathname} answered ${response.status}`);
       return response.json();
     },
-    open: (fileId) => openStorageFile(call, base, fileId, maxInput),
-    upload: (filename, output) => uploadResult(call, base, filename, { size: output.size, stream: streamOutput(output, (fraction) => progress('upload', fraction)) }),
+    async open(fileId) {
+      const input = await openStorageFile(call, base, fileId, maxInput);
+      const seen = steps.inputs[fileId];
+      if (seen !== undefined && seen !== input.file.version) {
+        throw new JobFailure('input_changed', `file ${fileId} got a new version (${input.file.version}) after this job started on version ${seen}`);
+      }
+      steps.inputs[fileId] = input.file.version;
+      return input;
+    },
+    async upload(filename, output) {
+      if (output.size <= DIRECT_RESULT_BYTES) return this.uploadDirect(filename, output);
+      if (!steps.result) {
+        steps.result = { upload: await createResultUpload(call, base, filename, output.size), parts: [] };
+        // Stored at once: a crash before the first part must not make a second upload.
+        if (!(await ctx.heartbeat(report('upload', 0)))) throw new JobStopped();
+      }
+      const step = await writeNextParts(output, steps.result, storagePartTarget(call, base), {
+        stepBytes: Math.min(Math.max(Number(ctx.config.optional('result_step_bytes', String(RESULT_STEP_BYTES.default))) || RESULT_STEP_BYTES.default, RESULT_STEP_BYTES.min), RESULT_STEP_BYTES.max),
+        onProgress: (fraction) => progress('upload', fraction),
+      });
+      steps.result = step.progress;
+      const { parts, upload } = step.progress;
+      if (!step.done) {
+        throw new JobContinues(`${parts.length} of ${upload.partCount} parts of the result written`, {
+          progress: report('upload', parts.length / upload.partCount),
+          deadlineSeconds: RESULT_DEADLINE_SECONDS,
+        });
+      }
+      return completeResultUpload(call, base, step.progress);
+    },
+    uploadDirect: (filename, output) => uploadResult(call, base, filename, { size: output.size, stream: streamOutput(output, (fraction) => progress('upload', fraction)) }),
     uploadBytes: (filename, bytes) => uploadResult(call, base, filename, { size: bytes.length, stream: bytes }),
+    recall: () => steps.memo,
+    remember(memo) {
+      steps.memo = memo;
+    },
     progress,
   };
 }
@@ -73,6 +153,14 @@ function audioJob<Schema extends z.ZodType>(schema: Schema, run: (payload: z.out
     }
   });
 }
+
+/** What normalise and trim remember between the steps of a long result. */
+const NormaliseMemo = z.object({
+  gainDb: z.number(),
+  limitedByCeiling: z.boolean(),
+  measured: z.object({ integratedLufs: z.number().nullable(), samplePeakDbfs: z.number().nullable() }).passthrough(),
+});
+const TrimMemo = z.object({ startFrame: z.number().int().min(0), endFrame: z.number().int().min(1) });
 
 const stem = (filename: string) => filename.replace(/\.[^.]*$/, '').slice(0, 100) || 'audio';
 
@@ -102,7 +190,12 @@ export const audioJobHandlers = {
   normalise: audioJob(NormalisePayload, async (payload, tools) => {
     const input = await tools.open(payload.fileId);
     const wav = await parseWav(input);
-    const plan = await planNormalise(input, wav, payload.target, (fraction) => tools.progress('measure', fraction));
+    // Measured once: the steps that write a long result use the gain the first one found.
+    const measured = NormaliseMemo.safeParse(tools.recall());
+    const plan = measured.success
+      ? { ...measured.data, output: gainOutput(input, wav, measured.data.gainDb) }
+      : await planNormalise(input, wav, payload.target, (fraction) => tools.progress('measure', fraction));
+    tools.remember({ gainDb: plan.gainDb, limitedByCeiling: plan.limitedByCeiling, measured: plan.measured });
     const output = await tools.upload(payload.outputFilename ?? `${stem(input.file.filename)}.normalised.wav`, plan.output);
     return {
       fileId: payload.fileId,
@@ -120,7 +213,11 @@ export const audioJobHandlers = {
   trim: audioJob(TrimPayload, async (payload, tools) => {
     const input = await tools.open(payload.fileId);
     const wav = await parseWav(input);
-    const plan = await planTrim(input, wav, payload, (fraction) => tools.progress('silence', fraction));
+    // The cut is found once (a silence scan reads the whole range); later steps write from it.
+    const cut = TrimMemo.safeParse(tools.recall());
+    const frames = cut.success ? cut.data : await trimFrames(input, wav, payload, (fraction) => tools.progress('silence', fraction));
+    tools.remember(frames);
+    const plan = trimOutput(input, wav, frames.startFrame, frames.endFrame);
     const output = await tools.upload(payload.outputFilename ?? `${stem(input.file.filename)}.trimmed.wav`, plan.output);
     return { fileId: payload.fileId, outputFileId: output.id, startSeconds: plan.startSeconds, durationSeconds: plan.durationSeconds };
   }),
@@ -149,7 +246,8 @@ export const audioJobHandlers = {
       ...(payload.voice ? { voice: payload.voice } : {}),
       onSegment: (done, total) => tools.progress('speech', done / total),
     });
-    const output = await tools.upload(payload.outputFilename ?? `chapter-${payload.chapterId.slice(0, 8)}.narration.wav`, narration.output);
+    // Spoken once, held in memory (MAX_SEGMENTS bounds it): one POST /files, never steps that would speak again.
+    const output = await tools.uploadDirect(payload.outputFilename ?? `chapter-${payload.chapterId.slice(0, 8)}.narration.wav`, narration.output);
     return { chapterId: payload.chapterId, chapterVersion: chapter.version, outputFileId: output.id, segments: narration.segments, characters: narration.characters, durationSeconds: narration.durationSeconds };
   }),
 };

@@ -7,6 +7,7 @@ export type JobFailureCode =
   | 'input_too_large'
   | 'input_changed'
   | 'result_too_large'
+  | 'result_upload_lost'
   | 'tts_provider_not_configured'
   | 'tts_request_refused'
   | 'tts_bad_audio'

@@ -5,8 +5,8 @@
 import { AudioError } from './audio-error.ts';
 import type { ByteSource } from './byte-source.ts';
 import { type LoudnessResult, measureLoudness } from './loudness.ts';
-import type { WavOutput } from './wav-output.ts';
-import { encodeSamples, readFrames, wavHeader, type WavInfo } from './wav.ts';
+import { type OutputSegment, segmentedOutput, type WavOutput } from './wav-output.ts';
+import { wavHeader, type WavInfo } from './wav.ts';
 
 export type NormaliseTarget = { mode: 'peak'; peakDbfs: number } | { mode: 'loudness'; lufs: number; ceilingDbfs: number };
 
@@ -38,21 +38,10 @@ export async function planNormalise(source: ByteSource, wav: WavInfo, target: No
 
 /** The input with every sample multiplied by 10^(gainDb/20), in its own format (fmt + data only). */
 export function gainOutput(source: ByteSource, wav: WavInfo, gainDb: number): WavOutput {
-  const header = wavHeader(wav, wav.dataBytes);
-  const gain = 10 ** (gainDb / 20);
-  return {
-    size: header.length + wav.dataBytes + (wav.dataBytes % 2),
-    async write(sink, onProgress) {
-      await sink(header);
-      let out: Uint8Array | undefined;
-      for await (const chunk of readFrames(source, wav)) {
-        const bytes = chunk.frames * wav.blockAlign;
-        if (!out || out.length < bytes) out = new Uint8Array(bytes);
-        encodeSamples(chunk.samples.subarray(0, chunk.frames * wav.channels), wav, out.subarray(0, bytes), gain);
-        await sink(out.subarray(0, bytes));
-        await onProgress?.((chunk.firstFrame + chunk.frames) / wav.frames);
-      }
-      if (wav.dataBytes % 2) await sink(new Uint8Array(1));
-    },
-  };
+  const segments: OutputSegment[] = [
+    { kind: 'bytes', bytes: wavHeader(wav, wav.dataBytes) },
+    { kind: 'frames', source, wav, startFrame: 0, endFrame: wav.frames, gain: 10 ** (gainDb / 20) },
+  ];
+  if (wav.dataBytes % 2) segments.push({ kind: 'fill', length: 1, value: 0 });
+  return segmentedOutput(segments);
 }

@@ -2,9 +2,11 @@
 // bytes an operation needs cross the wire), results uploaded as new files in one streamed request
 // with Content-Length, so a result is never held whole in the worker. Storage enforces access and
 // quota: a file the owner may not read is `input_not_found`, exactly as if it did not exist.
-import { StoredFile } from '@authorworks/domain';
+import { CreateUploadRequest, StoredFile, UploadTicket } from '@authorworks/domain';
+import type { z } from 'zod';
 import type { ByteSource } from './byte-source.ts';
 import { JobFailure } from './job-failure.ts';
+import type { PartTarget, PartsProgress, ResultUpload } from './result-parts.ts';
 import type { WavOutput } from './wav-output.ts';
 
 export type CallStorage = (url: string, init?: RequestInit) => Promise<Response>;
@@ -102,4 +104,62 @@ export async function uploadResult(call: CallStorage, base: string, filename: st
   if (response.status === 413) throw new JobFailure('result_too_large', `the result (${body.size} bytes) is over storage's upload limit or the owner's quota: ${await failureText(response)}`);
   if (response.status !== 201) throw new Error(`storage refused the result: ${await failureText(response)}`);
   return StoredFile.parse(await response.json());
+}
+
+/**
+ * Results above this go up as a multipart upload, part by part over several job steps. Storage's
+ * default single-PUT limit is the same 16 MiB, so `POST /uploads` answers a multipart ticket for
+ * every size above it (and one `POST /files`, limited to 25 MiB by default, takes those below).
+ */
+export const DIRECT_RESULT_BYTES = 16 * 1024 * 1024;
+
+/** `POST /uploads` for a result of `size` bytes: the multipart upload its parts go to, valid for an hour. */
+export async function createResultUpload(call: CallStorage, base: string, filename: string, size: number): Promise<ResultUpload> {
+  const request: z.input<typeof CreateUploadRequest> = { filename, size, contentType: 'audio/wav', expiresInSeconds: 3600 };
+  const response = await call(`${base}/v1/storage/uploads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+  if (response.status === 413) throw new JobFailure('result_too_large', `the result (${size} bytes) is over storage's large upload limit or the owner's quota: ${await failureText(response)}`);
+  if (response.status !== 201) throw new Error(`storage refused the result's upload: ${await failureText(response)}`);
+  const ticket = UploadTicket.parse(await response.json());
+  if (ticket.kind !== 'multipart') {
+    throw new JobFailure('result_too_large', `storage offered one presigned PUT for ${size} bytes (storage_max_single_put_bytes is above ${DIRECT_RESULT_BYTES}); the worker sends results in parts through storage and needs a multipart upload`);
+  }
+  return { fileId: ticket.file.id, size, partSize: ticket.partSize, partCount: ticket.partCount };
+}
+
+/** Parts go through storage (`PUT /uploads/{id}/parts/{n}`, checked against their SHA-256), as the owner. */
+export function storagePartTarget(call: CallStorage, base: string): PartTarget {
+  return {
+    async putPart(upload, partNumber, bytes, sha256) {
+      const response = await call(`${base}/v1/storage/uploads/${upload.fileId}/parts/${partNumber}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length), 'x-checksum-sha256': sha256 },
+        body: bytes,
+      });
+      if (response.ok) return;
+      // Gone (expired, removed) or refused as a whole: writing on cannot succeed.
+      if (response.status === 409 || response.status === 404 || response.status === 413) {
+        throw new JobFailure('result_upload_lost', `storage refused part ${partNumber} of the result: ${await failureText(response)}`);
+      }
+      throw new Error(`storage answered ${await failureText(response)} to part ${partNumber} of the result`);
+    },
+  };
+}
+
+/** `POST /uploads/{id}/complete` with every part's digest: storage checks each part and makes the file available. */
+export async function completeResultUpload(call: CallStorage, base: string, progress: PartsProgress): Promise<StoredFile> {
+  const response = await call(`${base}/v1/storage/uploads/${progress.upload.fileId}/complete`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ parts: progress.parts }),
+  });
+  if (response.ok) return StoredFile.parse(await response.json());
+  if (response.status === 422 || response.status === 409 || response.status === 404) {
+    throw new JobFailure('result_upload_lost', `storage did not accept the result's parts: ${await failureText(response)}`);
+  }
+  throw new Error(`storage answered ${await failureText(response)} to completing the result`);
+}
+
+/** Removes a result's file (an upload left behind when its job failed), best effort. */
+export async function discardResultFile(call: CallStorage, base: string, fileId: string): Promise<void> {
+  await call(`${base}/v1/storage/files/${fileId}`, { method: 'DELETE' }).catch(() => undefined);
 }

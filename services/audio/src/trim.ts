@@ -3,8 +3,8 @@
 // the kept frames' bytes untouched (no re-encoding, bit-exact).
 import { AudioError } from './audio-error.ts';
 import type { ByteSource } from './byte-source.ts';
-import type { WavOutput } from './wav-output.ts';
-import { readFrameBytes, readFrames, wavHeader, type WavInfo } from './wav.ts';
+import { type OutputSegment, segmentedOutput, type WavOutput } from './wav-output.ts';
+import { readFrames, wavHeader, type WavInfo } from './wav.ts';
 
 export interface TrimOptions {
   startSeconds?: number;
@@ -21,6 +21,12 @@ export interface TrimPlan {
 }
 
 export async function planTrim(source: ByteSource, wav: WavInfo, options: TrimOptions, onProgress?: (fraction: number) => Promise<void>): Promise<TrimPlan> {
+  const { startFrame, endFrame } = await trimFrames(source, wav, options, onProgress);
+  return trimOutput(source, wav, startFrame, endFrame);
+}
+
+/** The frames [startFrame, endFrame) a trim keeps: the range asked for, narrowed to the sound in it. */
+export async function trimFrames(source: ByteSource, wav: WavInfo, options: TrimOptions, onProgress?: (fraction: number) => Promise<void>): Promise<{ startFrame: number; endFrame: number }> {
   let startFrame = Math.round((options.startSeconds ?? 0) * wav.sampleRate);
   let endFrame = options.endSeconds === undefined ? wav.frames : Math.round(options.endSeconds * wav.sampleRate);
   if (startFrame >= wav.frames) throw new AudioError('invalid_range', `start ${options.startSeconds} s is at or past the end (${wav.durationSeconds.toFixed(3)} s)`);
@@ -60,25 +66,26 @@ export async function planTrim(source: ByteSource, wav: WavInfo, options: TrimOp
     endFrame = Math.min(endFrame, last + 1 + padding);
   }
 
+  return { startFrame, endFrame };
+}
+
+/** Frames [startFrame, endFrame) of the input as a WAV of their own (bytes copied, bit-exact). */
+export function trimOutput(source: ByteSource, wav: WavInfo, startFrame: number, endFrame: number): TrimPlan {
+  if (!(Number.isSafeInteger(startFrame) && Number.isSafeInteger(endFrame) && startFrame >= 0 && startFrame < endFrame && endFrame <= wav.frames)) {
+    throw new AudioError('invalid_range', `frames ${startFrame}–${endFrame} are not within the input's ${wav.frames}`);
+  }
   const dataBytes = (endFrame - startFrame) * wav.blockAlign;
   const header = wavHeader(wav, dataBytes);
-  const from = startFrame;
-  const to = endFrame;
+  const segments: OutputSegment[] = [
+    { kind: 'bytes', bytes: header },
+    { kind: 'frames', source, wav, startFrame, endFrame },
+  ];
+  if (dataBytes % 2) segments.push({ kind: 'fill', length: 1, value: 0 });
   return {
     startFrame,
     endFrame,
     startSeconds: startFrame / wav.sampleRate,
     durationSeconds: (endFrame - startFrame) / wav.sampleRate,
-    output: {
-      size: header.length + dataBytes + (dataBytes % 2),
-      async write(sink, progress) {
-        await sink(header);
-        for await (const chunk of readFrameBytes(source, wav, { startFrame: from, endFrame: to })) {
-          await sink(chunk.bytes);
-          await progress?.((chunk.firstFrame + chunk.frames - from) / (to - from));
-        }
-        if (dataBytes % 2) await sink(new Uint8Array(1));
-      },
-    },
+    output: segmentedOutput(segments),
   };
 }

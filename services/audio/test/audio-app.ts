@@ -19,7 +19,8 @@ export function startAudioApp(): Promise<TestApp> {
     // audio, storage and content as spin-all.toml composes them, and only their databases migrated.
     manifest: fileURLToPath(new URL('with-storage.spin.toml', import.meta.url)),
     authSecret: AUTH_SECRET,
-    variables: { storage_sweep_every_seconds: '1' },
+    // One 8 MiB part per job step, so a 17 MB book takes three steps.
+    variables: { storage_sweep_every_seconds: '1', audio_result_step_bytes: String(8 * 1024 * 1024) },
   });
 }
 

@@ -1,10 +1,12 @@
 // The audio service end to end on the compiled components: a user uploads recordings to storage,
 // submits jobs, and reads the results the worker wrote to storage as them.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { StoredFile } from '@authorworks/domain';
 import { createEvent, JobView } from '@authorworks/kit';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memorySource } from '../src/byte-source.ts';
+import { planAssemble } from '../src/assemble.ts';
+import { memorySink, memorySource } from '../src/byte-source.ts';
 import { encodeWav, parseWav, readFrames, type WavFormat } from '../src/wav.ts';
 import { audio, DB_ADDRESS, download, expectError, expectJson, finished, newUser, submit, upload, startAudioApp, type User } from './audio-app.ts';
 
@@ -147,6 +149,61 @@ describe('audio jobs on storage files', () => {
     expect(await state(alice, alices)).toBe('queued');
     expect((await expectJson(audio(app)('DELETE', `/jobs/${alices}`, { as: alice }), 200, JobView)).state).toBe('cancelled');
   }, 30_000);
+
+  it('an audiobook over the direct-upload size goes to storage in parts, one part per job step, byte-exact with chapter markers; the normalised result of a long file too', async () => {
+    // Two 50 s stereo chapters: 17.6 MB of book, so three 8 MiB parts; the app writes one part per step.
+    const STEREO: WavFormat = { encoding: 'pcm', bitsPerSample: 16, channels: 2, sampleRate: 44100, channelMask: 0, extensible: false };
+    const noise = (seed: number) => {
+      const samples = new Float32Array(50 * 44100 * 2);
+      let state = seed;
+      for (let i = 0; i < samples.length; i++) samples[i] = ((state = (state * 1103515245 + 12345) >>> 0) / 0xffffffff - 0.5) * 0.5;
+      return encodeWav(STEREO, samples) as Uint8Array<ArrayBuffer>;
+    };
+    const chapters = [noise(1), noise(2)];
+    const files = [await upload(app, alice, chapters[0]!, 'long-one.wav'), await upload(app, alice, chapters[1]!, 'long-two.wav')];
+    const expected = memorySink();
+    const inputs = await Promise.all(chapters.map(async (bytes, index) => ({ title: `Part ${index + 1}`, source: memorySource(bytes), wav: await parseWav(memorySource(bytes)) })));
+    await planAssemble(inputs).output.write(expected.sink);
+    const book = expected.bytes();
+    expect(book.length).toBeGreaterThan(16 * 1024 * 1024);
+
+    const job = await submit(app, alice, 'assemble', { chapters: files.map((file, index) => ({ fileId: file.id, title: `Part ${index + 1}` })), outputFilename: 'long-book.wav' });
+    const done = await finished(app, alice, job.id, 120_000);
+    expect(done.lastError).toBeNull();
+    expect(done.state).toBe('succeeded');
+    // Steps are not attempts: the job succeeded on its first.
+    expect(done.attempts).toBe(1);
+    // Two steps handed on to the next message (JobContinues), the third completed the upload.
+    const db = await app.sql(DB_ADDRESS);
+    try {
+      const { rows } = await db.query('SELECT pending_checks FROM jobs WHERE id = $1::uuid', [job.id]);
+      expect(rows[0]).toMatchObject({ pending_checks: 2 });
+    } finally {
+      await db.close();
+    }
+
+    const output = await expectJson(app.fetch(`/v1/storage/files/${result(done).outputFileId as string}`, { headers: alice.headers }), 200, StoredFile);
+    expect(output).toMatchObject({ size: book.length, status: 'available', contentType: 'audio/wav', sha256: null });
+    expect(output.checksum).toMatch(/-3$/);
+    const downloaded = new Uint8Array(await (await download(app, alice, output.id)).arrayBuffer());
+    expect(createHash('sha256').update(downloaded).digest('hex')).toBe(createHash('sha256').update(book).digest('hex'));
+    expect((await parseWav(memorySource(downloaded))).cues.map((cue) => cue.label)).toEqual(['Part 1', 'Part 2']);
+    expect((await download(app, bob, output.id)).status).toBe(404);
+
+    // A result made in steps keeps what its first step measured: the normalised book is the book times one gain.
+    const normalised = await finished(app, alice, (await submit(app, alice, 'normalise', { fileId: output.id, target: { mode: 'peak', peakDbfs: -3 } })).id, 180_000);
+    expect(normalised.lastError).toBeNull();
+    const louder = new Uint8Array(await (await download(app, alice, result(normalised).outputFileId as string)).arrayBuffer());
+    // fmt and data only (the markers are the book's), so 112 bytes shorter, still over 16 MiB.
+    expect(louder.length).toBeGreaterThan(16 * 1024 * 1024);
+    // Every sample, across the parts' boundaries, is the book's times the one gain (the answer's
+    // gainDb is rounded to 0.001 dB: within 3 LSB of 16-bit).
+    const gain = 10 ** ((result(normalised).gainDb as number) / 20);
+    const [before, after] = [downloaded, louder].map((bytes) => new Int16Array(bytes.buffer, bytes.byteOffset + 44 + (bytes === downloaded ? 112 : 0), 50 * 44100 * 2 * 2));
+    let worst = 0;
+    for (let i = 0; i < before!.length; i++) worst = Math.max(worst, Math.abs(after![i]! - before![i]! * gain));
+    expect(worst).toBeLessThanOrEqual(3);
+  }, 360_000);
 
   it('refuses bad payloads with a 400 envelope and needs a token', async () => {
     const call = audio(app);

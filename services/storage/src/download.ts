@@ -8,7 +8,8 @@ import { fileFor } from './records.ts';
 import { storageSettings } from './settings.ts';
 
 // Downloads stream from object storage to the client without being held (the engine pipes the
-// body). Ranges (206/416) serve audio and video players; the ETag is the version's SHA-256, so
+// body). Ranges (206/416) serve audio and video players; the ETag is the version's checksum (its
+// SHA-256, or the composite of its parts' for a multipart upload), so
 // If-None-Match answers 304 without touching storage. Whatever the bytes are, the browser is told
 // not to sniff them and not to run anything: active types (HTML, SVG, XML, JS) only ever download
 // as attachments, and every answer carries a CSP that forbids script and sandboxes the document.
@@ -17,14 +18,14 @@ const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; 
 
 const ContentQuery = z.object({ redirect: z.enum(['0', '1', 'true', 'false']).optional() }).strict();
 
-const VersionRow = z.object({ version: sqlInt, size: sqlInt, contentType: z.string(), declaredType: z.string().nullable(), sha256: z.string(), objectKey: z.string() });
+const VersionRow = z.object({ version: sqlInt, size: sqlInt, contentType: z.string(), declaredType: z.string().nullable(), checksum: z.string(), objectKey: z.string() });
 type VersionRow = z.output<typeof VersionRow>;
 
 async function versionOf(context: RequestContext, fileId: string, version: number | null): Promise<VersionRow> {
   const row = await queryOne(
     context.db(),
     VersionRow,
-    `SELECT version, size, content_type AS "contentType", declared_type AS "declaredType", sha256, object_key AS "objectKey"
+    `SELECT version, size, content_type AS "contentType", declared_type AS "declaredType", COALESCE(checksum, sha256) AS checksum, object_key AS "objectKey"
        FROM file_versions WHERE file_id = $1::text::uuid AND status = 'available' AND ($2::int8 IS NULL OR version = $2::int8)
       ORDER BY version DESC LIMIT 1`,
     [fileId, version],
@@ -47,7 +48,7 @@ async function serve(context: RequestContext, principal: Principal | null, fileI
   const version = await versionOf(context, file.id, versionNumber);
   const active = isActiveContent(version.contentType) || isActiveContent(version.declaredType);
   const disposition = contentDisposition(active ? 'attachment' : 'inline', file.filename);
-  const etag = `"${version.sha256}"`;
+  const etag = `"${version.checksum}"`;
   const headers: Record<string, string> = {
     etag,
     'accept-ranges': 'bytes',

@@ -19,7 +19,7 @@ import { releaseBytes } from './reservations.ts';
 import { fileFor, fileView, selectFiles } from './records.ts';
 import { storageSettings } from './settings.ts';
 import { sweepAbandoned } from './sweep.ts';
-import { filenameFor, readIncomingFile, storeVersion, UploadQuery } from './upload.ts';
+import { filenameFor, readIncomingFile, removeVersionObject, storeVersion, UploadQuery } from './upload.ts';
 
 // File records: upload (small), list, get, patch, delete. Large files start at uploads.ts,
 // downloads are download.ts, versions versions.ts, grants grants.ts.
@@ -107,7 +107,7 @@ export const updateFile = defineRoute({
   return json(await viewOf(context, context.params.id, context.principal));
 });
 
-const VersionKey = z.object({ objectKey: z.string() });
+const VersionKey = z.object({ objectKey: z.string(), uploadId: z.string().nullable() });
 
 /**
  * The owner deletes a file with every version. The record is marked deleted, its bytes leave the
@@ -131,9 +131,9 @@ export const deleteFile = defineRoute({
     return row;
   });
   try {
-    const keys = await queryRows(db, VersionKey, 'SELECT object_key AS "objectKey" FROM file_versions WHERE file_id = $1::text::uuid', [file.id]);
+    const versions = await queryRows(db, VersionKey, 'SELECT object_key AS "objectKey", multipart_upload_id AS "uploadId" FROM file_versions WHERE file_id = $1::text::uuid', [file.id]);
     const store = objectStoreFromConfig(context.config);
-    for (const { objectKey } of keys) await store.delete(objectKey);
+    for (const version of versions) await removeVersionObject(store, version);
     await db.query(`DELETE FROM files WHERE id = $1::text::uuid AND status = 'deleted'`, [file.id]);
   } catch (error) {
     context.log.error('a deleted file keeps objects for now; the sweep removes them', { fileId: file.id, error });

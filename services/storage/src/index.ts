@@ -6,6 +6,7 @@ import { getContent, getVersionContent } from './download.ts';
 import * as files from './files.ts';
 import * as grants from './grants.ts';
 import { getQuota } from './quota.ts';
+import * as parts from './upload-parts.ts';
 import * as uploads from './uploads.ts';
 import * as versions from './versions.ts';
 
@@ -30,6 +31,10 @@ api
   // Large uploads through presigned URLs
   .post('/uploads', uploads.createUpload)
   .post('/uploads/:id/complete', uploads.completeUpload)
+  .get('/uploads/:id/parts', parts.listPartUrls)
+  .put('/uploads/:id/parts/:partNumber', parts.putPart)
+  // Internal: `complete` reads each part back through this route (its own request, the caller's token).
+  .get('/uploads/:id/parts/:partNumber/digest', parts.partDigest)
   // Quota
   .get('/quota', getQuota);
 

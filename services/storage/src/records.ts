@@ -1,5 +1,5 @@
 import type { StoredFile } from '@authorworks/domain';
-import { FileAccess, FileStatus, Sha256Hex } from '@authorworks/domain';
+import { FileAccess, FileChecksum, FileStatus, Sha256Hex } from '@authorworks/domain';
 import { forbidden, isoTimestamp, notFound, queryOne, queryRows, sqlBool, sqlInt, type Principal, type SqlClient, type SqlParam } from '@authorworks/kit';
 import { z } from 'zod';
 
@@ -19,6 +19,7 @@ export const FileRow = z.object({
   contentType: z.string(),
   declaredType: z.string().nullable(),
   sha256: Sha256Hex.nullable(),
+  checksum: FileChecksum.nullable(),
   objectKey: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -34,7 +35,8 @@ export type FileRow = z.output<typeof FileRow>;
  * The query must join `FILE_VERSION_JOIN` and `FILE_GRANT_JOIN`.
  */
 export const FILE_COLUMNS = `f.id::text AS id, f.owner_id::text AS "ownerId", f.filename, f.access, f.status,
-  v.version, v.size, v.content_type AS "contentType", v.declared_type AS "declaredType", v.sha256, v.object_key AS "objectKey",
+  v.version, v.size, v.content_type AS "contentType", v.declared_type AS "declaredType", v.sha256,
+  COALESCE(v.checksum, v.sha256) AS checksum, v.object_key AS "objectKey",
   ${isoTimestamp('f.created_at')} AS "createdAt", ${isoTimestamp('f.updated_at')} AS "updatedAt",
   to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS "sortKey",
   COALESCE(f.owner_id = $1::text::uuid, false) AS "isOwner",
@@ -42,7 +44,7 @@ export const FILE_COLUMNS = `f.id::text AS id, f.owner_id::text AS "ownerId", f.
   COALESCE(f.owner_id = $1::text::uuid OR g.permission IS NOT NULL OR (f.access = 'public' AND f.status = 'available'), false) AS "canRead"`;
 
 export const FILE_JOINS = `CROSS JOIN LATERAL (
-    SELECT version, size, content_type, declared_type, sha256, object_key FROM file_versions
+    SELECT version, size, content_type, declared_type, sha256, checksum, object_key FROM file_versions
      WHERE file_id = f.id ORDER BY (status = 'available') DESC, version DESC LIMIT 1) v
   LEFT JOIN grants g ON g.file_id = f.id AND g.grantee_id = $1::text::uuid AND (g.expires_at IS NULL OR g.expires_at > now())`;
 
@@ -58,6 +60,7 @@ export function fileView(row: FileRow): StoredFile {
     contentType: row.contentType,
     declaredType: row.declaredType,
     sha256: row.sha256,
+    checksum: row.checksum,
     permissions: { read: row.canRead, write: row.canWrite, owner: row.isOwner },
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

@@ -2,17 +2,19 @@ import { objectStoreFromConfig, queryRows, setIfAbsent, sqlInt, transaction, typ
 import { z } from 'zod';
 import { dropPendingVersion } from './reservations.ts';
 import { storageSettings } from './settings.ts';
+import { removeVersionObject } from './upload.ts';
 
 // Self-healing without a timer (Spin has none): the service's own requests sweep, at most once
 // per `sweep_every_seconds` across all instances (Redis SET NX EX). Each sweep removes uploads
-// that were never completed (pending past their expiry: object, row, reserved bytes) and the
+// that were never completed (pending past their expiry: multipart upload aborted, object, row,
+// reserved bytes) and the
 // objects of deleted files whose removal failed at the time. The object goes first and the row
 // after, so a failure halfway leaves a row the next sweep finds again, never an unowned object.
 
 const SWEEP_BATCH = 20;
 
-const Abandoned = z.object({ fileId: z.string(), version: sqlInt, objectKey: z.string() });
-const Deleted = z.object({ fileId: z.string(), objectKey: z.string().nullable() });
+const Abandoned = z.object({ fileId: z.string(), version: sqlInt, objectKey: z.string(), uploadId: z.string().nullable() });
+const Deleted = z.object({ fileId: z.string(), objectKey: z.string().nullable(), uploadId: z.string().nullable() });
 
 export interface SweepResult {
   abandoned: number;
@@ -27,22 +29,23 @@ export async function sweepNow(context: Pick<RequestContext, 'db' | 'config' | '
   const abandoned = await queryRows(
     db,
     Abandoned,
-    `SELECT file_id::text AS "fileId", version, object_key AS "objectKey" FROM file_versions
+    `SELECT file_id::text AS "fileId", version, object_key AS "objectKey", multipart_upload_id AS "uploadId" FROM file_versions
       WHERE status = 'pending' AND expires_at < now() ORDER BY expires_at LIMIT $1::int8`,
     [SWEEP_BATCH],
   );
   for (const row of abandoned) {
-    await store.delete(row.objectKey);
+    // A multipart upload is aborted (its parts go), and its object deleted in case it was joined.
+    await removeVersionObject(store, row);
     if (await transaction(db, (tx) => dropPendingVersion(tx, row.fileId, row.version, true))) result.abandoned++;
   }
   const deleted = await queryRows(
     db,
     Deleted,
-    `SELECT f.id::text AS "fileId", v.object_key AS "objectKey" FROM files f LEFT JOIN file_versions v ON v.file_id = f.id
+    `SELECT f.id::text AS "fileId", v.object_key AS "objectKey", v.multipart_upload_id AS "uploadId" FROM files f LEFT JOIN file_versions v ON v.file_id = f.id
       WHERE f.status = 'deleted' ORDER BY f.updated_at LIMIT $1::int8`,
     [SWEEP_BATCH],
   );
-  for (const row of deleted) if (row.objectKey) await store.delete(row.objectKey);
+  for (const row of deleted) if (row.objectKey) await removeVersionObject(store, { objectKey: row.objectKey, uploadId: row.uploadId });
   for (const fileId of new Set(deleted.map((row) => row.fileId))) {
     const { rows } = await db.query(`DELETE FROM files f WHERE f.id = $1::text::uuid AND f.status = 'deleted'
       AND NOT EXISTS (SELECT 1 FROM file_versions v WHERE v.file_id = f.id AND v.object_key <> ALL (SELECT json_array_elements_text($2::text::json)))

@@ -9,6 +9,7 @@ import {
   toHex,
   transaction,
   validate,
+  type ObjectStore,
   type Principal,
   type RequestContext,
 } from '@authorworks/kit';
@@ -96,7 +97,7 @@ export async function readExactly(body: ReadableStream<Uint8Array> | null, lengt
  * engine would never collect. Its length was bounded before this is called, and HTTP framing
  * stops the body at Content-Length.
  */
-async function readRequestBody(request: Request, length: number): Promise<Uint8Array<ArrayBuffer>> {
+export async function readRequestBody(request: Request, length: number): Promise<Uint8Array<ArrayBuffer>> {
   if (!request.body) throw badRequest('empty_body', 'The request has no body');
   let buffer: ArrayBuffer;
   try {
@@ -224,20 +225,32 @@ export interface PendingVersion {
   ownerId: string;
   version: number;
   objectKey: string;
+  /** The S3 multipart upload the version waits for, if it is uploaded in parts. */
+  uploadId?: string | null;
+}
+
+/**
+ * Removes a version's bytes: its multipart upload (parts not yet joined) if it has one, then the
+ * object (joined, or uploaded in one piece). Both are no errors when already gone.
+ */
+export async function removeVersionObject(store: ObjectStore, version: { objectKey: string; uploadId?: string | null }): Promise<void> {
+  if (version.uploadId) await store.abortMultipartUpload(version.objectKey, version.uploadId);
+  await store.delete(version.objectKey);
 }
 
 /** Step 5: the version becomes the file's current one, with `file.uploaded` in the same transaction. */
 export async function finishVersion(
   context: RequestContext,
   pending: PendingVersion,
-  changes: { filename?: string | null; contentType?: string },
+  changes: { filename?: string | null; contentType?: string; sha256?: string; checksum?: string },
 ): Promise<void> {
   await changeWithEvents(context, Channel.storageEvents, async (tx, emit) => {
     const { rows } = await tx.query(
-      `UPDATE file_versions SET status = 'available', expires_at = NULL, content_type = COALESCE($3::text, content_type)
+      `UPDATE file_versions SET status = 'available', expires_at = NULL, content_type = COALESCE($3::text, content_type),
+              checksum = COALESCE($4::text, checksum), sha256 = COALESCE($5::text, sha256)
         WHERE file_id = $1::text::uuid AND version = $2::int8 AND status = 'pending' AND expires_at > now()
-        RETURNING size, sha256, content_type`,
-      [pending.fileId, pending.version, changes.contentType ?? null],
+        RETURNING size, sha256, COALESCE(checksum, sha256) AS checksum, content_type`,
+      [pending.fileId, pending.version, changes.contentType ?? null, changes.checksum ?? null, changes.sha256 ?? null],
     );
     const row = rows[0];
     if (!row) throw conflict('upload_expired', 'The upload expired before it was finished; start again');
@@ -254,7 +267,8 @@ export async function finishVersion(
       filename: String(files[0].filename),
       contentType: String(row.content_type),
       size: Number(row.size),
-      sha256: String(row.sha256),
+      sha256: row.sha256 === null ? null : String(row.sha256),
+      checksum: String(row.checksum),
     });
     await emit({ type: StorageEventType.fileUploaded, subject: pending.fileId, data });
   });
@@ -266,7 +280,7 @@ export async function finishVersion(
  */
 export async function discardPendingVersion(context: RequestContext, pending: PendingVersion): Promise<void> {
   try {
-    await objectStoreFromConfig(context.config).delete(pending.objectKey);
+    await removeVersionObject(objectStoreFromConfig(context.config), pending);
     await transaction(context.db(), (tx) => dropPendingVersion(tx, pending.fileId, pending.version, false));
   } catch (error) {
     context.log.error('a failed upload could not be undone now; the sweep removes it after its expiry', { fileId: pending.fileId, error });

@@ -1,93 +1,146 @@
-import { CreateUploadRequest, FileParams, StoredFile, UploadTicket } from '@authorworks/domain';
-import { conflict, created, defineRoute, HttpError, json, objectStoreFromConfig, queryOne, randomUuid, sqlInt, transaction, unprocessable } from '@authorworks/kit';
+import { CompleteUploadRequest, CreateUploadRequest, FileParams, StoredFile, UploadTicket } from '@authorworks/domain';
+import {
+  badRequest,
+  conflict,
+  created,
+  defineRoute,
+  HttpError,
+  json,
+  objectStoreFromConfig,
+  queryOne,
+  randomUuid,
+  transaction,
+  unprocessable,
+  type Principal,
+  type RequestContext,
+} from '@authorworks/kit';
 import { z } from 'zod';
 import { detectContentType } from './content-type.ts';
 import { sanitizeFilename } from './filenames.ts';
 import { fileFor, fileView } from './records.ts';
-import { reserveBytes } from './reservations.ts';
-import { storageSettings } from './settings.ts';
+import { assertRoomFor, reserveBytes } from './reservations.ts';
+import { PART_BYTES, storageSettings } from './settings.ts';
 import { sweepAbandoned } from './sweep.ts';
 import { discardPendingVersion, finishVersion, readExactly, sha256Of, type PendingVersion } from './upload.ts';
+import { COMPLETE_GRACE_SECONDS, completeMultipart, partLayout, partUrls, pendingUpload, TICKET_PARTS } from './upload-parts.ts';
 
-// Large files: the bytes go from the client straight to object storage with a presigned PUT, so
+// Large files: the bytes go from the client straight to object storage with presigned URLs, so
 // they never pass through (and never fill the memory of) a component. `POST /uploads` reserves
-// the declared size in the quota and records a pending file whose object key the server chose;
-// `POST /uploads/{id}/complete` checks the object against the declared size and SHA-256 (reading
-// it back once: S3-compatible servers do not all verify a checksum on PUT) and detects its type.
-// A mismatch removes object and record; an upload never completed is removed by the sweep once
-// its URL and a minute of grace have expired.
+// the declared size in the quota and records a pending file whose object key the server chose:
+// up to `storage_max_single_put_bytes` (16 MiB) one presigned PUT, above it an S3 multipart
+// upload with a presigned URL per 8 MiB part (upload-parts.ts). `POST /uploads/{id}/complete`
+// checks what arrived against what was declared — a single PUT read back once and hashed whole,
+// a multipart upload part by part — and detects the type. A mismatch removes object and record;
+// an upload never completed is removed by the sweep once its URLs and a grace period expire.
 
-const COMPLETE_GRACE_SECONDS = 60;
 const DEFAULT_UPLOAD_SECONDS = 900;
 
 export const createUpload = defineRoute({
   body: CreateUploadRequest,
   auth: 'required',
   responses: { 201: UploadTicket },
-  errors: { 413: '`payload_too_large`: over the large upload limit; `quota_exceeded`: over the caller\'s storage quota' },
+  errors: {
+    413: '`payload_too_large`: over the large upload limit; `quota_exceeded`: over the caller\'s storage quota',
+  },
 }, async (context) => {
   await sweepAbandoned(context);
   const settings = storageSettings(context.config);
-  const { size, sha256, contentType, access } = context.body;
+  const { size, contentType, access } = context.body;
   if (size > settings.maxLargeUploadBytes) {
     throw new HttpError(413, 'payload_too_large', `An upload may declare at most ${settings.maxLargeUploadBytes} bytes`);
   }
+  const multipart = size > settings.maxSinglePutBytes;
+  // A single PUT is checked against the SHA-256 declared (else its hash is only recorded); a
+  // multipart upload against each part's, given at `complete`.
+  const sha256 = multipart ? null : (context.body.sha256 ?? null);
   const expiresIn = context.body.expiresInSeconds ?? DEFAULT_UPLOAD_SECONDS;
   const ownerId = context.principal.userId;
   const fileId = randomUuid();
   const objectKey = `files/${ownerId}/${fileId}/${randomUuid()}`;
-  const expiresAt = await transaction(context.db(), async (tx) => {
-    await reserveBytes(tx, ownerId, size, settings.quotaBytes);
-    await tx.query(`INSERT INTO files (id, owner_id, filename, access) VALUES ($1::text::uuid, $2::text::uuid, $3::text, $4::text)`, [
-      fileId,
-      ownerId,
-      sanitizeFilename(context.body.filename),
-      access ?? 'private',
-    ]);
-    const row = await queryOne(
-      tx,
-      z.object({ expiresAt: z.string() }),
-      `INSERT INTO file_versions (file_id, version, owner_id, object_key, size, sha256, content_type, declared_type, status, expires_at)
-       VALUES ($1::text::uuid, 1, $2::text::uuid, $3::text, $4::int8, $5::text, 'application/octet-stream', $6::text, 'pending',
-               now() + make_interval(secs => $7::int8))
-       RETURNING to_char((expires_at - make_interval(secs => $8::int8)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "expiresAt"`,
-      [fileId, ownerId, objectKey, size, sha256, contentType ?? null, expiresIn + COMPLETE_GRACE_SECONDS, COMPLETE_GRACE_SECONDS],
-    );
-    return row!.expiresAt;
-  });
-  const uploadUrl = await objectStoreFromConfig(context.config).presignPut(objectKey, { expiresInSeconds: expiresIn });
+  const store = objectStoreFromConfig(context.config);
+  // The multipart upload is started before the row that names it exists; if recording it fails,
+  // it is aborted (it has no parts yet). The quota is checked first, so a full quota starts nothing.
+  let uploadId: string | null = null;
+  if (multipart) {
+    await assertRoomFor(context.db(), ownerId, size, settings.quotaBytes);
+    uploadId = (await store.createMultipartUpload(objectKey)).uploadId;
+  }
+  let expiresAt: string;
+  try {
+    expiresAt = await transaction(context.db(), async (tx) => {
+      await reserveBytes(tx, ownerId, size, settings.quotaBytes);
+      await tx.query(`INSERT INTO files (id, owner_id, filename, access) VALUES ($1::text::uuid, $2::text::uuid, $3::text, $4::text)`, [
+        fileId,
+        ownerId,
+        sanitizeFilename(context.body.filename),
+        access ?? 'private',
+      ]);
+      const row = await queryOne(
+        tx,
+        z.object({ expiresAt: z.string() }),
+        `INSERT INTO file_versions (file_id, version, owner_id, object_key, size, sha256, content_type, declared_type, status, expires_at,
+                                    multipart_upload_id, part_size)
+         VALUES ($1::text::uuid, 1, $2::text::uuid, $3::text, $4::int8, $5::text, 'application/octet-stream', $6::text, 'pending',
+                 now() + make_interval(secs => $7::int8), $9::text, $10::int8)
+         RETURNING to_char((expires_at - make_interval(secs => $8::int8)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "expiresAt"`,
+        [fileId, ownerId, objectKey, size, sha256, contentType ?? null, expiresIn + COMPLETE_GRACE_SECONDS, COMPLETE_GRACE_SECONDS, uploadId, uploadId ? PART_BYTES : null],
+      );
+      return row!.expiresAt;
+    });
+  } catch (error) {
+    if (uploadId) await store.abortMultipartUpload(objectKey, uploadId).catch((abortError: unknown) => context.log.error('an unrecorded multipart upload could not be aborted', { objectKey, error: abortError }));
+    throw error;
+  }
   const file = fileView(await fileFor(context.db(), fileId, context.principal, 'read'));
+  const location = `/v1/storage/files/${fileId}`;
+  if (!uploadId) {
+    const uploadUrl = await store.presignPut(objectKey, { expiresInSeconds: expiresIn });
+    return created({ kind: 'single', file, uploadUrl, method: 'PUT', headers: { 'content-length': String(size) }, expiresAt }, location);
+  }
+  const layout = partLayout(size, PART_BYTES);
+  const page = await partUrls(store, { objectKey, uploadId, layout, expiresInSeconds: expiresIn }, 1, TICKET_PARTS);
   return created(
-    { file, uploadUrl, method: 'PUT', headers: { 'content-length': String(size) }, expiresAt },
-    `/v1/storage/files/${fileId}`,
+    {
+      kind: 'multipart',
+      file,
+      partSize: PART_BYTES,
+      partCount: layout.count,
+      parts: page.items,
+      nextFirst: page.nextFirst,
+      partProxyPath: `/v1/storage/uploads/${fileId}/parts/{partNumber}`,
+      method: 'PUT',
+      expiresAt,
+    },
+    location,
   );
 });
 
-const PendingRow = z.object({ version: sqlInt, size: sqlInt, sha256: z.string(), objectKey: z.string() });
-
-/** `POST /uploads/{id}/complete`: the object is checked, then the file becomes available. */
+/** `POST /uploads/{id}/complete`: what arrived is checked, then the file becomes available. */
 export const completeUpload = defineRoute({
   params: FileParams,
+  body: CompleteUploadRequest.optional(),
   auth: 'required',
   responses: { 200: StoredFile },
   errors: {
+    400: '`parts_required`: a multipart upload is completed with `{ parts: [{ partNumber, sha256 }] }`; `not_multipart`: a single PUT is completed without a body; `validation_failed`: parts not numbered 1, 2, 3, …',
     403: 'The caller may read the file but is not its owner',
     404: 'No file with that id the caller may read',
-    409: '`no_pending_upload`; `upload_missing`: nothing was PUT to the URL yet; `upload_expired`; `file_deleted`',
-    422: '`size_mismatch` or `checksum_mismatch`: the upload is not what was declared (it was removed)',
+    409: '`no_pending_upload`; `upload_missing`: nothing was PUT yet; `upload_expired`; `file_deleted`; `completion_in_progress`: another complete of this upload is running',
+    422: '`size_mismatch`, `checksum_mismatch`, `part_count_mismatch` or `parts_missing`: the upload is not what was declared (it was removed: parts, object, record and reserved bytes)',
+    503: '`verification_unavailable`: a part could not be read back now; the upload stays pending, complete again',
   },
 }, async (context) => {
   const db = context.db();
   const file = await fileFor(db, context.params.id, context.principal, 'owner');
-  const pending = await queryOne(
-    db,
-    PendingRow,
-    `SELECT version, size, sha256, object_key AS "objectKey" FROM file_versions
-      WHERE file_id = $1::text::uuid AND status = 'pending' AND expires_at > now() ORDER BY version DESC LIMIT 1`,
-    [file.id],
-  );
+  const pending = await pendingUpload(db, file.id);
   if (!pending) throw conflict('no_pending_upload', 'This file has no upload waiting to be completed (finished, or expired)');
-  const version: PendingVersion = { fileId: file.id, ownerId: file.ownerId, version: pending.version, objectKey: pending.objectKey };
+  const version: PendingVersion = { fileId: file.id, ownerId: file.ownerId, version: pending.version, objectKey: pending.objectKey, uploadId: pending.uploadId };
+  if (pending.uploadId !== null && pending.partSize !== null) {
+    if (!context.body) throw badRequest('parts_required', 'A multipart upload is completed with { parts: [{ partNumber, sha256 }, …] }, one for each part');
+    const { checksum, contentType } = await completeMultipart(context, { ...pending, uploadId: pending.uploadId, partSize: pending.partSize }, version, context.body.parts);
+    return finished(context, context.principal, version, { checksum, contentType });
+  }
+  if (context.body) throw badRequest('not_multipart', 'This upload was one PUT: complete it without a body');
   const store = objectStoreFromConfig(context.config);
   const head = await store.head(pending.objectKey);
   if (!head) throw conflict('upload_missing', 'Nothing has been uploaded to the URL yet; PUT the file, then complete');
@@ -101,15 +154,20 @@ export const completeUpload = defineRoute({
     throw error;
   });
   const sha256 = await sha256Of(bytes);
-  if (sha256 !== pending.sha256) {
+  if (pending.sha256 !== null && sha256 !== pending.sha256) {
     await discardPendingVersion(context, version);
     throw unprocessable('checksum_mismatch', 'The upload does not match the declared SHA-256; it was removed');
   }
+  return finished(context, context.principal, version, { contentType: await detectContentType(bytes), sha256 });
+});
+
+/** The version becomes available (or, failing that, is removed), and the file is the answer. */
+async function finished(context: RequestContext, principal: Principal, version: PendingVersion, changes: { contentType: string; sha256?: string; checksum?: string }): Promise<Response> {
   try {
-    await finishVersion(context, version, { contentType: await detectContentType(bytes) });
+    await finishVersion(context, version, changes);
   } catch (error) {
     await discardPendingVersion(context, version);
     throw error;
   }
-  return json(fileView(await fileFor(db, file.id, context.principal, 'read')));
-});
+  return json(fileView(await fileFor(context.db(), version.fileId, principal, 'read')));
+}

@@ -44,7 +44,8 @@ export const listVersions = defineRoute({
   const items = await queryRows(
     context.db(),
     VersionRow,
-    `SELECT version, status, size, content_type AS "contentType", declared_type AS "declaredType", sha256, ${isoTimestamp('created_at')} AS "createdAt"
+    `SELECT version, status, size, content_type AS "contentType", declared_type AS "declaredType", sha256,
+            COALESCE(checksum, sha256) AS checksum, ${isoTimestamp('created_at')} AS "createdAt"
        FROM file_versions WHERE file_id = $1::text::uuid AND ($2::bool OR status = 'available') ORDER BY version DESC LIMIT ${MAX_VERSIONS}`,
     [file.id, file.canWrite],
   );

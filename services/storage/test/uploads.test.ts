@@ -1,4 +1,4 @@
-import { Quota, StoredFile, UploadTicket } from '@authorworks/domain';
+import { Quota, SingleUploadTicket, StoredFile } from '@authorworks/domain';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbQuery, expectError, expectJson, ledger, newUser, objectKeys, patternBytes, sha256Hex, startStorageApp, storage, type User } from './storage-app.ts';
@@ -16,7 +16,7 @@ async function ticketFor(user: User, bytes: Uint8Array<ArrayBuffer>, fields: Rec
   return expectJson(
     storage(app)('POST', '/uploads', { as: user, body: { filename: 'book.epub', size: bytes.length, sha256: await sha256Hex(bytes), ...fields } }),
     201,
-    UploadTicket,
+    SingleUploadTicket,
   );
 }
 
@@ -41,6 +41,7 @@ describe('presigned uploads', () => {
     const ticket = await ticketFor(ada, epub, { contentType: 'application/zip', expiresInSeconds: 120 });
     expect(ticket.file).toMatchObject({ status: 'pending', size: epub.length, filename: 'book.epub' });
     expect(ticket.method).toBe('PUT');
+    expect(ticket.kind).toBe('single');
     expect(new URL(ticket.uploadUrl).searchParams.get('X-Amz-Expires')).toBe('120');
     expect(new URL(ticket.uploadUrl).pathname).not.toContain('book.epub');
     expect(await expectJson(storage(app)('GET', '/quota', { as: ada }), 200, Quota)).toMatchObject({ usedBytes: epub.length });
@@ -55,6 +56,16 @@ describe('presigned uploads', () => {
     expect(range.status).toBe(206);
     expect(Buffer.from(await range.arrayBuffer()).equals(Buffer.from(epub.subarray(400_000, 400_010)))).toBe(true);
     expect(await ledger(app, ada.id)).toMatchObject({ usedBytes: epub.length, recountBytes: epub.length, files: 1 });
+  });
+
+  it('records the SHA-256 of a single PUT that declared none (only its size is checked then)', async () => {
+    const ada = newUser();
+    const bytes = patternBytes(4000, 21);
+    const ticket = await expectJson(storage(app)('POST', '/uploads', { as: ada, body: { filename: 'notes.bin', size: bytes.length } }), 201, SingleUploadTicket);
+    expect(ticket.file).toMatchObject({ sha256: null, checksum: null });
+    expect((await put(ticket.uploadUrl, bytes)).status).toBe(200);
+    const done = await expectJson(complete(ada, ticket.file.id), 200, StoredFile);
+    expect(done).toMatchObject({ status: 'available', sha256: await sha256Hex(bytes), checksum: await sha256Hex(bytes) });
   });
 
   it('removes an upload whose size or checksum is not what was declared', async () => {
@@ -80,7 +91,7 @@ describe('presigned uploads', () => {
     await expectError(ask({ sha256: 'xyz' }), 400, 'validation_failed');
     await expectError(ask({ objectKey: 'files/x' }), 400, 'validation_failed');
     // Two uploads that together pass the quota: the second is refused when it is asked for.
-    await expectJson(ask({ size: 2_500_000 }), 201, UploadTicket);
+    await expectJson(ask({ size: 2_500_000 }), 201, SingleUploadTicket);
     await expectError(ask({ size: 2_000_000 }), 413, 'quota_exceeded');
   });
 

@@ -13,6 +13,8 @@ function videoJob<Schema extends z.ZodType>(payload: Schema, run: (payload: z.ou
       fetchOutside: (url, init) => fetch(url, init),
       config: context.config,
       jobId: context.job.id,
+      progress: context.job.progress,
+      heartbeat: (progress) => context.heartbeat(progress),
     };
     return run(input, env);
   });

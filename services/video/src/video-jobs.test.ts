@@ -1,6 +1,7 @@
 // The job runs over a stand-in for storage's content route (Range → 206 + Content-Range, the
-// answers services/storage/src/download.ts gives) and for Encore's POST /encoreJobs. The real
-// storage service is exercised by the component tests (test/video.test.ts).
+// answers services/storage/src/download.ts gives). The real storage service is exercised by the
+// component tests (test/video.test.ts); poster and trailer jobs by src/transcode.test.ts and
+// test/transcoder.test.ts.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openStorageFile, type Fetcher } from './storage-reader.ts';
@@ -8,6 +9,7 @@ import { CreateVideoJob, runPoster, runProbe, runTrailer, runValidate, type Vide
 import { VideoError } from './video-error.ts';
 
 const FILE_ID = '6f1c2b7e-3f43-4c1e-9d2a-0b7f6c1d2e3f';
+const SECRET = 'video-unit-tests-secret-0123456789abcdef';
 const mp4 = new Uint8Array(readFileSync(new URL('../test/fixtures/h264-aac.mp4', import.meta.url)));
 
 /** Storage's content route over `bytes`: ranges, 416 past the end, 302 with ?redirect=1, 404 for other ids. */
@@ -29,8 +31,10 @@ function storage(bytes: Uint8Array, log: string[] = []): Fetcher {
 const env = (fetchAsOwner: Fetcher, variables: Record<string, string> = {}, fetchOutside: Fetcher = async () => new Response(null, { status: 599 })): VideoJobEnv => ({
   fetchAsOwner,
   fetchOutside,
-  config: { optional: (name, fallback) => variables[name] ?? fallback },
+  config: { optional: (name, fallback) => variables[name] ?? fallback, authSecret: SECRET },
   jobId: '0d3b0b4e-1111-4a4a-8b8b-222233334444',
+  progress: null,
+  heartbeat: async () => true,
 });
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
@@ -83,36 +87,6 @@ describe('video jobs', () => {
   it('poster and trailer without a transcoder fail with transcoder_not_configured', async () => {
     expect(await codeOf(runPoster({ fileId: FILE_ID }, env(storage(mp4))))).toBe('transcoder_not_configured');
     expect(await codeOf(runTrailer({ fileId: FILE_ID, startSeconds: 0, durationSeconds: 10 }, env(storage(mp4))))).toBe('transcoder_not_configured');
-  });
-
-  it('hands a trailer to Encore with a presigned input and records its job id', async () => {
-    const sent: { url: string; body: unknown }[] = [];
-    const encore: Fetcher = async (url, init) => {
-      sent.push({ url, body: JSON.parse(String(init?.body)) });
-      return Response.json({ id: 'fb2baa17-8972-451b-bb1e-1bc773283476', status: 'NEW', profile: 'trailer' }, { status: 201 });
-    };
-    const result = await runTrailer({ fileId: FILE_ID, startSeconds: 5, durationSeconds: 30 }, env(storage(mp4), { transcoder_url: 'http://encore:8080/' }, encore));
-    expect(sent).toEqual([
-      {
-        url: 'http://encore:8080/encoreJobs',
-        body: {
-          externalId: '0d3b0b4e-1111-4a4a-8b8b-222233334444',
-          profile: 'trailer',
-          outputFolder: '/shared/authorworks-video/0d3b0b4e-1111-4a4a-8b8b-222233334444',
-          baseName: 'trailer',
-          inputs: [{ uri: 'http://minio:9000/authorworks/objects/x?X-Amz-Signature=abc', type: 'AudioVideo' }],
-          seekTo: 5,
-          duration: 30,
-        },
-      },
-    ]);
-    expect(result).toMatchObject({ transcoder: 'encore', transcoderJobId: 'fb2baa17-8972-451b-bb1e-1bc773283476', status: 'NEW', statusUrl: 'http://encore:8080/encoreJobs/fb2baa17-8972-451b-bb1e-1bc773283476' });
-    const refusing: Fetcher = async () => new Response('{"message":"profile not found"}', { status: 400 });
-    expect(await codeOf(runPoster({ fileId: FILE_ID, atSeconds: 3 }, env(storage(mp4), { transcoder_url: 'http://encore:8080' }, refusing)))).toBe('transcoder_rejected');
-    const down: Fetcher = async () => {
-      throw new TypeError('connection refused');
-    };
-    expect(await codeOf(runPoster({ fileId: FILE_ID }, env(storage(mp4), { transcoder_url: 'http://encore:8080' }, down)))).toBe('transcoder_unavailable');
   });
 
   it('validates job requests per kind', () => {

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { probeVideo, type VideoProbe } from './probe.ts';
 import type { ReadBudget } from './range-reader.ts';
 import { openStorageFile, type Fetcher } from './storage-reader.ts';
-import { submitToTranscoder, transcoderSettings, type TranscoderHandOff } from './transcoder.ts';
+import { runTranscode, type TranscodeResult } from './transcode.ts';
 import { reportOfProbeFailure, validateProbe, videoLimits, type ValidationReport } from './validation.ts';
 
 export const VIDEO_QUEUE = 'video-jobs';
@@ -42,10 +42,14 @@ export type CreateVideoJob = z.output<typeof CreateVideoJob>;
 export interface VideoJobEnv {
   /** A fetch carrying the job owner's token. */
   fetchAsOwner: Fetcher;
-  /** Plain fetch for the transcoder (no platform token leaves the platform). */
+  /** Plain fetch for the transcoder and its file server (no platform token leaves the platform). */
   fetchOutside: Fetcher;
-  config: Pick<Config, 'optional'>;
+  config: Pick<Config, 'optional' | 'authSecret'>;
   jobId: string;
+  /** The job's stored progress: a transcode's state between its runs (transcode.ts). */
+  progress: unknown;
+  /** Stores progress and extends the lease; false when the job was cancelled or taken over. */
+  heartbeat(progress: unknown): Promise<boolean>;
 }
 
 const storageUrlOf = (config: Pick<Config, 'optional'>) => config.optional('storage_url', 'http://storage-api.spin.internal');
@@ -76,17 +80,12 @@ export async function runValidate(payload: z.output<typeof ValidatePayload>, env
   return { fileId: payload.fileId, ...(payload.version === undefined ? {} : { version: payload.version }), ...report };
 }
 
-export async function runPoster(payload: z.output<typeof PosterPayload>, env: VideoJobEnv): Promise<TranscoderHandOff> {
-  const settings = transcoderSettings(env.config);
-  return submitToTranscoder({ kind: 'poster', fileId: payload.fileId, thumbnailSeconds: payload.atSeconds }, settings, env, storageUrlOf(env.config));
+/** A poster frame by the transcoder, stored as the owner's image (transcode.ts: submit, wait, import). */
+export async function runPoster(payload: z.output<typeof PosterPayload>, env: VideoJobEnv): Promise<TranscodeResult> {
+  return runTranscode({ kind: 'poster', fileId: payload.fileId, thumbnailSeconds: payload.atSeconds }, env, storageUrlOf(env.config));
 }
 
-export async function runTrailer(payload: z.output<typeof TrailerPayload>, env: VideoJobEnv): Promise<TranscoderHandOff> {
-  const settings = transcoderSettings(env.config);
-  return submitToTranscoder(
-    { kind: 'trailer', fileId: payload.fileId, seekSeconds: payload.startSeconds, durationSeconds: payload.durationSeconds },
-    settings,
-    env,
-    storageUrlOf(env.config),
-  );
+/** An excerpt by the transcoder, stored as the owner's video (and its poster frame). */
+export async function runTrailer(payload: z.output<typeof TrailerPayload>, env: VideoJobEnv): Promise<TranscodeResult> {
+  return runTranscode({ kind: 'trailer', fileId: payload.fileId, seekSeconds: payload.startSeconds, durationSeconds: payload.durationSeconds }, env, storageUrlOf(env.config));
 }

@@ -1,4 +1,4 @@
-import { JobView, created, defineRoute, enqueueJob, getJob, job, json, notFound, transaction, type SqlClient } from '@authorworks/kit';
+import { JobPending, JobView, created, defineRoute, enqueueJob, getJob, job, json, notFound, transaction, wakeJob, type SqlClient } from '@authorworks/kit';
 import { z } from 'zod';
 
 export const DEMO_QUEUE = { queue: 'jobs-demo-jobs', eventsChannel: 'jobs-demo-events' } as const;
@@ -11,6 +11,11 @@ async function recordRun(db: () => SqlClient, jobId: string, attempt: number): P
 const Flaky = z.object({ failTimes: z.number().int().min(0).max(10) });
 const Slow = z.object({ sleepMs: z.number().int().min(0).max(60_000), firstAttemptOnly: z.boolean().default(false) });
 const Quick = z.object({ n: z.number().int().optional() });
+const Waits = z.object({
+  pendingTimes: z.number().int().min(0).max(1000),
+  checkAgainSeconds: z.number().int().min(1).max(3600),
+  deadlineSeconds: z.number().int().min(1).max(3600).optional(),
+});
 
 export const demoJobHandlers = {
   /** Throws on its first `failTimes` attempts. */
@@ -27,6 +32,19 @@ export const demoJobHandlers = {
     ctx.log.info('job sleeping', { sleepMs });
     await new Promise((resolve) => setTimeout(resolve, sleepMs));
     return { slept: sleepMs };
+  }),
+  /** Says "not done yet" on its first `pendingTimes` runs (work elsewhere), counting its checks in `progress`. */
+  waits: job(Waits, async (payload, ctx) => {
+    await recordRun(ctx.db, ctx.job.id, ctx.job.attempt);
+    const checks = (ctx.job.progress as { checks?: number } | null)?.checks ?? 0;
+    if (checks < payload.pendingTimes) {
+      throw new JobPending(`check ${checks + 1} of ${payload.pendingTimes}`, {
+        checkAgainSeconds: payload.checkAgainSeconds,
+        ...(payload.deadlineSeconds ? { deadlineSeconds: payload.deadlineSeconds } : {}),
+        progress: { checks: checks + 1 },
+      });
+    }
+    return { checks, pendingChecks: ctx.job.pendingChecks, attempt: ctx.job.attempt };
   }),
   quick: job(Quick, async (payload, ctx) => {
     await recordRun(ctx.db, ctx.job.id, ctx.job.attempt);
@@ -48,7 +66,7 @@ export const whoAmI = defineRoute({ auth: 'required', responses: { 200: WhoAmI }
 );
 
 const EnqueueRequest = z.object({
-  kind: z.enum(['flaky', 'slow', 'quick', 'whoami']),
+  kind: z.enum(['flaky', 'slow', 'quick', 'whoami', 'waits']),
   payload: z.record(z.string(), z.json()),
   /** Jobs done for the caller are theirs (ownerJobRoutes); the default leaves them without owner. */
   owned: z.boolean().default(false),
@@ -80,3 +98,10 @@ export const getDemoJob = defineRoute({
   if (!found) throw notFound('No such job');
   return json(JobView.parse(found));
 });
+
+/** What an external service's callback does: the waiting job is due now and its queue is nudged. */
+export const wakeDemoJob = defineRoute({
+  auth: 'required',
+  params: z.object({ id: z.uuid() }),
+  responses: { 200: z.object({ woken: z.boolean() }) },
+}, async (ctx) => json({ woken: await wakeJob(ctx.db(), ctx.redis(), { queue: DEMO_QUEUE.queue, id: ctx.params.id, source: 'jobs-demo-api', correlationId: ctx.requestId, log: ctx.log }) }));

@@ -2,7 +2,7 @@
 import { jobAdminRoutes, ownerJobRoutes } from '@authorworks/kit';
 import { createApi, serveHttp } from '@authorworks/kit/spin';
 import { version } from '../package.json';
-import { DEMO_QUEUE, enqueueDemoJobs, getDemoJob, whoAmI } from './demo-jobs.ts';
+import { DEMO_QUEUE, enqueueDemoJobs, getDemoJob, wakeDemoJob, whoAmI } from './demo-jobs.ts';
 
 const admin = jobAdminRoutes(DEMO_QUEUE);
 const mine = ownerJobRoutes(DEMO_QUEUE);
@@ -11,6 +11,7 @@ const mine = ownerJobRoutes(DEMO_QUEUE);
 const api = createApi({ service: 'jobs-demo', base: '/v1/jobs-demo', version, jobs: DEMO_QUEUE })
   .post('/jobs', enqueueDemoJobs)
   .get('/jobs/:id', getDemoJob)
+  .post('/jobs/:id/wake', wakeDemoJob)
   .get('/my/jobs', mine.list)
   .get('/my/jobs/:id', mine.get)
   .delete('/my/jobs/:id', mine.cancel)

@@ -18,7 +18,7 @@ export const admin = signIn(AUTH_SECRET, ['admin']);
 const Enqueued = z.object({ ids: z.array(z.string()) });
 
 export interface EnqueueRequest {
-  kind: 'flaky' | 'slow' | 'quick' | 'whoami';
+  kind: 'flaky' | 'slow' | 'quick' | 'whoami' | 'waits';
   payload: Record<string, unknown>;
   owned?: boolean;
   count?: number;

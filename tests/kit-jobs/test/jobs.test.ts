@@ -145,6 +145,50 @@ describe('durable jobs', () => {
     }
   });
 
+  it('runs a job that waits on work elsewhere again and again without using its attempts, then completes it', async () => {
+    // One attempt only: a pending check that used one would leave none for the final run.
+    const [id] = await demo.enqueue({ kind: 'waits', payload: { pendingTimes: 3, checkAgainSeconds: 1 }, maxAttempts: 1 });
+    await app.waitForIdle();
+    const waiting = await demo.job(id!);
+    expect(waiting).toMatchObject({ state: 'queued', attempts: 0, progress: { checks: 1 }, lastError: null });
+    expect(Date.parse(waiting.runAfter) - Date.parse(waiting.createdAt)).toBeGreaterThanOrEqual(1000);
+
+    await sweepUntil(app, async () => (await demo.job(id!)).state === 'succeeded');
+    expect(await demo.job(id!)).toMatchObject({ state: 'succeeded', attempts: 1, result: { checks: 3, pendingChecks: 3, attempt: 1 } });
+    const runs = await runsOf(id!);
+    expect(runs.map((run) => run.attempt)).toEqual([1, 1, 1, 1]);
+    // Each check came at least the asked second after the one before (database clock).
+    for (let i = 1; i < runs.length; i++) expect(runs[i]!.at - runs[i - 1]!.at).toBeGreaterThanOrEqual(0.99);
+    const [row] = await rows(app, `SELECT pending_checks, pending_since IS NOT NULL AS since FROM jobs WHERE id = $1::uuid`, [id]);
+    expect(row).toEqual({ pending_checks: 3, since: true });
+    expect((await outboxOf(id!)).map((event) => event.type)).toEqual(['job.requested', 'job.completed']);
+  });
+
+  it('fails a job still pending at its deadline, with job.failed', async () => {
+    const [id] = await demo.enqueue({ kind: 'waits', payload: { pendingTimes: 1000, checkAgainSeconds: 1, deadlineSeconds: 2 }, maxAttempts: 1 });
+    await sweepUntil(app, async () => (await demo.job(id!)).state === 'failed');
+    const failed = await demo.job(id!);
+    expect(failed.lastError).toMatch(/^PermanentJobError: still waiting after 2 s: check [23] of 1000$/);
+    // Checks at 0, 1 and 2 s (the last one due at the deadline, not after it) — or two, if a loaded
+    // machine ran the second one late, past the deadline.
+    const runs = (await runsOf(id!)).length;
+    expect(runs).toBeGreaterThanOrEqual(2);
+    expect(runs).toBeLessThanOrEqual(3);
+    expect((await outboxOf(id!)).map((event) => event.type)).toEqual(['job.requested', 'job.failed']);
+  });
+
+  it('wakes a waiting job now instead of at its next check', async () => {
+    const [id] = await demo.enqueue({ kind: 'waits', payload: { pendingTimes: 1, checkAgainSeconds: 3600 }, maxAttempts: 1 });
+    await app.waitForIdle();
+    expect(await demo.job(id!)).toMatchObject({ state: 'queued', progress: { checks: 1 } });
+    expect(await expectJson(demo.call('POST', `/jobs/${id}/wake`, { as: user }), 200, z.object({ woken: z.boolean() }))).toEqual({ woken: true });
+    await app.waitForIdle();
+    expect(await demo.job(id!)).toMatchObject({ state: 'succeeded', attempts: 1, result: { checks: 1 } });
+    // A finished job is not woken.
+    expect(await expectJson(demo.call('POST', `/jobs/${id}/wake`, { as: user }), 200, z.object({ woken: z.boolean() }))).toEqual({ woken: false });
+    expect((await runsOf(id!)).length).toBe(2);
+  });
+
   it('keeps the admin routes for admins', async () => {
     expect((await demo.call('POST', '/admin/jobs/sweep', { as: user })).status).toBe(403);
     expect((await demo.call('POST', '/admin/jobs/sweep')).status).toBe(401);

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { readJsonBody } from '../body.ts';
 import type { RouteInput } from '../context.ts';
 import { badRequest } from '../errors.ts';
-import { queryObject, validate } from '../validation.ts';
+import { bodyIsOptional, queryObject, validate } from '../validation.ts';
 import type { Middleware } from './pipeline.ts';
 
 export interface InputSchemas {
@@ -25,16 +25,18 @@ function decodeParams(raw: Record<string, string>): Record<string, string> {
 
 /**
  * Parses what the route declares, in this order: path params, query, then the JSON body (read
- * only when a body schema is declared, at most `maxBodyBytes`). The first part that fails is
- * answered with 400 `validation_failed` naming each bad field (`params.id`, `body.tags.3`).
+ * only when a body schema is declared, at most `maxBodyBytes`; a request without a body is
+ * `undefined` when the schema accepts that). The first part that fails is answered with 400
+ * `validation_failed` naming each bad field (`params.id`, `body.tags.3`).
  */
 export function validateInput(schemas: InputSchemas, maxBodyBytes: number): Middleware<RouteInput> {
+  const optionalBody = schemas.body !== undefined && bodyIsOptional(schemas.body);
   return async (context, next) => {
     const { profile } = context;
     if (schemas.params) context.params = profile.time('params', () => validate('params', schemas.params!, decodeParams(context.pathParams)));
     if (schemas.query) context.query = profile.time('query', () => validate('query', schemas.query!, queryObject(context.url)));
     if (schemas.body) {
-      const body = await profile.time('body', () => readJsonBody(context.request, maxBodyBytes));
+      const body = await profile.time('body', () => readJsonBody(context.request, maxBodyBytes, { optional: optionalBody }));
       context.body = profile.time('body', () => validate('body', schemas.body!, body));
     }
     return next();
