@@ -30,7 +30,7 @@ class StorageStandIn {
   record(id: string, filename: string, bytes: number, contentType: string): StoredFile {
     const at = new Date().toISOString();
     return StoredFile.parse({
-      id, ownerId: OWNER, filename, access: 'private', status: 'available', version: 1, size: bytes, contentType, declaredType: null, sha256: null,
+      id, ownerId: OWNER, filename, access: 'private', status: 'available', version: 1, size: bytes, contentType, declaredType: null, sha256: null, checksum: null,
       permissions: { read: true, write: true, owner: true }, createdAt: at, updatedAt: at,
     });
   }
