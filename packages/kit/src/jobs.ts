@@ -350,8 +350,8 @@ export class JobPending extends Error {
  * Thrown by a handler that did one bounded step of long work and wants the next step now, in a new
  * message: the job goes back to `queued`, due at once, with `progress` (what the next step needs)
  * stored and the attempt given back, and the worker ends its message there and nudges its queue.
- * The next step therefore runs on a fresh instance. That is the point: the engine frees nothing
- * within a message (Decision 6), so work over gigabytes stays bounded only if it is cut into
+ * The next step therefore runs on a fresh instance. That is the point: the engine does not
+ * reliably free memory within a message (Decision 6), so work over gigabytes is bounded only if cut into
  * steps that each touch a bounded number of bytes. Like `JobPending`, the steps share a deadline
  * counted from the first (`deadlineSeconds`, default an hour).
  */

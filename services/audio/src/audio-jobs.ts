@@ -36,8 +36,9 @@ const DEFAULT_MAX_INPUT_BYTES = 2 * 1024 * 1024 * 1024;
 
 /**
  * A result larger than DIRECT_RESULT_BYTES is written in steps of at most this many bytes
- * (`result_step_bytes`; by default four 8 MiB parts), each step a message of its own: the engine frees nothing within a message, so the
- * worker's memory is bounded by a step, not by the length of the book.
+ * (`result_step_bytes`; by default four 8 MiB parts), each step a message of its own: the engine
+ * does not reliably free memory within a message, so the worker's memory is bounded by a step,
+ * not by the length of the book.
  */
 export const RESULT_STEP_BYTES = { default: 32 * 1024 * 1024, min: 1024 * 1024, max: 256 * 1024 * 1024 };
 /** The steps of one result may take this long in all (a multi-hour book through a busy storage). */
