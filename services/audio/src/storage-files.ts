@@ -159,7 +159,3 @@ export async function completeResultUpload(call: CallStorage, base: string, prog
   throw new Error(`storage answered ${await failureText(response)} to completing the result`);
 }
 
-/** Removes a result's file (an upload left behind when its job failed), best effort. */
-export async function discardResultFile(call: CallStorage, base: string, fileId: string): Promise<void> {
-  await call(`${base}/v1/storage/files/${fileId}`, { method: 'DELETE' }).catch(() => undefined);
-}
