@@ -64,3 +64,21 @@ export async function readJsonBody(request: Request, limit = DEFAULT_MAX_BODY_BY
     throw badRequest('malformed_json', `The request body is not valid JSON: ${(error as Error).message}`);
   }
 }
+
+/**
+ * `body` as a stream the engine can forward without JavaScript touching its bytes. Spin's JS
+ * engine (StarlingMonkey) moves an incoming body — a request's, or an outbound fetch's response —
+ * into an outgoing one (the response being sent, or a fetch's request body) natively, in reads of
+ * up to 1 MiB, when that body was piped into a TransformStream whose readable end is the outgoing
+ * body (`do_body_source_pull` in builtins/web/fetch/request-response.cpp). Passed on as it is
+ * (`new Response(upstream.body)`), every 8 KiB chunk goes through the engine's JS streams
+ * instead: measured on a 20 MiB download through the storage service, 2,560 reads and 2,560
+ * writes of 8 KiB against 21 and 21, and ~270 → ~190 ms (bench/storage). A body that is not an
+ * incoming one is piped through the same way, at the cost of one JS pipe.
+ */
+export function forwardable(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+  // The pipe's own failure reaches the reader of `readable` (the outgoing body); nothing to do here.
+  void body.pipeTo(writable).catch(() => undefined);
+  return readable;
+}

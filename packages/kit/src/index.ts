@@ -23,7 +23,7 @@ export {
   tokenRevoked,
   userEpochKey,
 } from './revocation.ts';
-export { DEFAULT_MAX_BODY_BYTES, isJsonMediaType, readBodyBytes, readJsonBody } from './body.ts';
+export { DEFAULT_MAX_BODY_BYTES, forwardable, isJsonMediaType, readBodyBytes, readJsonBody } from './body.ts';
 export { Config, ConfigError, MIN_AUTH_SECRET_LENGTH, type VariableSource } from './config.ts';
 export { sha256Hex } from './digest.ts';
 export { base64UrlDecode, base64UrlEncode, constantTimeEqual, fromUtf8, toHex, utf8 } from './encoding.ts';

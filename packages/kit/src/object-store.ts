@@ -3,6 +3,7 @@
 // UNSIGNED-PAYLOAD, so a body streams from its source to the server without being held whole.
 import { AwsV4Signer } from 'aws4fetch';
 import type { Config } from './config.ts';
+import { forwardable } from './body.ts';
 import { HttpError, notFound, unprocessable } from './errors.ts';
 
 export interface ObjectStoreOptions {
@@ -244,8 +245,10 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
         init.body = piecesOf(body);
         init.duplex = 'half';
       } else if (body !== undefined) {
-        init.body = body;
-        if (body instanceof ReadableStream) init.duplex = 'half';
+        if (body instanceof ReadableStream) {
+          init.body = forwardable(body);
+          init.duplex = 'half';
+        } else init.body = body;
       }
       response = await fetch(signed.url, init);
     } catch (error) {

@@ -1,5 +1,5 @@
 import { FileParams, FileVersionParams } from '@authorworks/domain';
-import { conflict, defineRoute, HttpError, notFound, objectStoreFromConfig, queryOne, sqlInt, type Principal, type RequestContext } from '@authorworks/kit';
+import { conflict, defineRoute, forwardable, HttpError, notFound, objectStoreFromConfig, queryOne, sqlInt, type Principal, type RequestContext } from '@authorworks/kit';
 import { z } from 'zod';
 import { contentDisposition } from './filenames.ts';
 import { isActiveContent, servedType } from './content-type.ts';
@@ -78,7 +78,7 @@ async function serve(context: RequestContext, principal: Principal | null, fileI
   headers['content-type'] = servedType(version.contentType);
   headers['content-length'] = String(range ? range.end - range.start + 1 : version.size);
   if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${version.size}`;
-  return new Response(object.body, { status: range ? 206 : 200, headers });
+  return new Response(forwardable(object.body), { status: range ? 206 : 200, headers });
 }
 
 /** A download's answers: the bytes (all, or one range), a presigned URL (`?redirect=1`), or not modified (`If-None-Match`). */
