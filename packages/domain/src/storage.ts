@@ -44,9 +44,9 @@ export const StoredFile = z.object({
   contentType: z.string(),
   /** What the client said it was, kept for diagnosis only. */
   declaredType: z.string().nullable(),
-  /** Null for a file uploaded in parts (see `checksum`), and for a pending one. */
+  /** Null for a file uploaded in parts (see `checksum`), one streamed without a declared checksum, and a pending one. */
   sha256: Sha256Hex.nullable(),
-  /** The SHA-256, or for a multipart upload the composite of its parts' (FileChecksum); null while pending in parts. */
+  /** The SHA-256, or for a multipart upload the composite of its parts' (FileChecksum); null while pending in parts, and for a file streamed without a declared checksum. */
   checksum: FileChecksum.nullable(),
   /** What the caller may do with it. */
   permissions: z.object({ read: z.boolean(), write: z.boolean(), owner: z.boolean() }),

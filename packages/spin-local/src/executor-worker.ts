@@ -406,18 +406,30 @@ function openOutbound(head: OutboundRequestData): OutboundExchange | undefined {
     heldBytes = 0;
     flushThen(() => hostCall<void>('http.write', id, bytes));
   };
+  let aborted = false;
   return {
     write: (bytes) => {
+      if (aborted) return;
       // A copy: the guest's memory view is only valid during this call.
       held.push(bytes.slice());
       heldBytes += bytes.length;
       if (heldBytes >= HOST_WRITE_BYTES) sendHeld();
     },
     end: () => {
+      if (aborted) return;
       sendHeld();
       flushThen(() => hostCall<void>('http.end', id));
     },
+    abort: () => {
+      if (aborted) return;
+      aborted = true;
+      held = [];
+      heldBytes = 0;
+      // The socket is destroyed mid-body: the server sees a request that never completed.
+      host.notify('http.close', id);
+    },
     response: () => {
+      if (aborted) return { err: { tag: 'internal-error', val: 'the request was abandoned' } };
       sendHeld();
       const answer = flushThen(() => hostCall<{ ok: { status: number; headers: HeaderList } } | { err: ErrorCode }>('http.send', id));
       if ('err' in answer) return answer;

@@ -18,7 +18,7 @@ const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; 
 
 const ContentQuery = z.object({ redirect: z.enum(['0', '1', 'true', 'false']).optional() }).strict();
 
-const VersionRow = z.object({ version: sqlInt, size: sqlInt, contentType: z.string(), declaredType: z.string().nullable(), checksum: z.string(), objectKey: z.string() });
+const VersionRow = z.object({ version: sqlInt, size: sqlInt, contentType: z.string(), declaredType: z.string().nullable(), checksum: z.string().nullable(), objectKey: z.string() });
 type VersionRow = z.output<typeof VersionRow>;
 
 async function versionOf(context: RequestContext, fileId: string, version: number | null): Promise<VersionRow> {
@@ -48,7 +48,8 @@ async function serve(context: RequestContext, principal: Principal | null, fileI
   const version = await versionOf(context, file.id, versionNumber);
   const active = isActiveContent(version.contentType) || isActiveContent(version.declaredType);
   const disposition = contentDisposition(active ? 'attachment' : 'inline', file.filename);
-  const etag = `"${version.checksum}"`;
+  // A version's bytes never change: with no checksum yet (a streamed upload), file and version name them.
+  const etag = `"${version.checksum ?? `${file.id}.${version.version}`}"`;
   const headers: Record<string, string> = {
     etag,
     'accept-ranges': 'bytes',

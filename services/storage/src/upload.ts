@@ -53,11 +53,13 @@ export const UploadQuery = z
   })
   .strict();
 
-export interface IncomingFile {
-  bytes: Uint8Array<ArrayBuffer>;
-  filename: string | null;
-  declaredType: string | null;
-}
+/** A body read whole (its SHA-256 computed), or one still to be streamed to object storage. */
+export type IncomingFile =
+  | { kind: 'read'; bytes: Uint8Array<ArrayBuffer>; size: number; sha256: string; filename: string | null; declaredType: string | null }
+  | { kind: 'stream'; body: ReadableStream<Uint8Array>; size: number; filename: null; declaredType: string | null };
+
+/** How much of a streamed upload is read back to detect its type: file-type decides on the first entries of a zip (an EPUB its `mimetype`, an Office document its `[Content_Types].xml`) and steps over an ID3 tag, and a text sniff reads 8 KiB (content-type.test.ts). */
+export const SNIFF_HEAD_BYTES = 64 * 1024;
 
 /** Lowercase hex SHA-256 (native in the engine, ~14 ms per MiB). */
 export async function sha256Of(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
@@ -111,9 +113,10 @@ export async function readRequestBody(request: Request, length: number): Promise
 
 /**
  * Steps 1 and 2: the file in the request (a raw body, or the file part of multipart/form-data),
- * read only once its declared length fits the limit and `ownerId`'s quota.
+ * accepted only once its declared length fits the limit and `ownerId`'s quota. A raw body with no
+ * declared checksum is not read here: it streams to object storage in `storeVersion`.
  */
-export async function readIncomingFile(context: RequestContext, settings: StorageSettings, ownerId: string): Promise<IncomingFile & { sha256: string }> {
+export async function readIncomingFile(context: RequestContext, settings: StorageSettings, ownerId: string): Promise<IncomingFile> {
   const headers = validate('headers', UploadHeaders, {
     'content-length': context.request.headers.get('content-length') ?? undefined,
     'content-type': context.request.headers.get('content-type') ?? undefined,
@@ -128,16 +131,22 @@ export async function readIncomingFile(context: RequestContext, settings: Storag
     throw new HttpError(413, 'payload_too_large', `A direct upload may have at most ${settings.maxUploadBytes} bytes; use POST /v1/storage/uploads for larger files`);
   }
   await assertRoomFor(context.db(), ownerId, Math.max(1, length - allowance), settings.quotaBytes);
+  const declaredType = headers['content-type']?.slice(0, 255) ?? null;
+  const declared = headers['x-checksum-sha256'];
+  if (boundary === null && declared === undefined) {
+    if (!context.request.body) throw badRequest('empty_body', 'The request has no body');
+    return { kind: 'stream', body: context.request.body, size: length, filename: null, declaredType };
+  }
 
   const started = context.now();
   const body = await readRequestBody(context.request, length);
   const read = context.now();
-  let file: IncomingFile;
+  let file: { bytes: Uint8Array<ArrayBuffer>; filename: string | null; declaredType: string | null };
   if (boundary === null) {
-    file = { bytes: body, filename: null, declaredType: headers['content-type'] ?? null };
+    file = { bytes: body, filename: null, declaredType };
   } else {
     const part = parseMultipartFile(body, boundary);
-    file = { bytes: part.bytes, filename: part.filename, declaredType: part.contentType };
+    file = { bytes: part.bytes, filename: part.filename, declaredType: part.contentType?.slice(0, 255) ?? null };
   }
   if (file.bytes.length === 0) throw badRequest('empty_file', 'The file is empty; a file needs at least one byte');
   if (file.bytes.length > settings.maxUploadBytes) {
@@ -145,11 +154,10 @@ export async function readIncomingFile(context: RequestContext, settings: Storag
   }
   const sha256 = await sha256Of(file.bytes);
   context.log.debug('upload body', { bytes: length, readMs: read - started, hashMs: context.now() - read });
-  const declared = headers['x-checksum-sha256'];
   if (declared !== undefined && declared !== sha256) {
     throw badRequest('checksum_mismatch', 'The body does not match X-Checksum-SHA256; nothing was stored');
   }
-  return { ...file, declaredType: file.declaredType?.slice(0, 255) ?? null, sha256 };
+  return { kind: 'read', ...file, size: file.bytes.length, sha256 };
 }
 
 /** Where a new version goes: a new file of the caller's, or the next version of file `fileId`. */
@@ -169,10 +177,11 @@ export async function storeVersion(
   settings: StorageSettings,
   principal: Principal,
   target: UploadTarget,
-  file: IncomingFile & { sha256: string },
+  file: IncomingFile,
 ): Promise<StoredVersion> {
-  const contentType = await detectContentType(file.bytes);
-  const size = file.bytes.length;
+  // A streamed body's type is known once its first bytes are stored (step 4).
+  const contentType = file.kind === 'read' ? await detectContentType(file.bytes) : null;
+  const size = file.size;
   const db = context.db();
   const reserved = await transaction(db, async (tx) => {
     let fileId: string;
@@ -202,7 +211,7 @@ export async function storeVersion(
     await tx.query(
       `INSERT INTO file_versions (file_id, version, owner_id, object_key, size, sha256, content_type, declared_type, status, expires_at)
        VALUES ($1::text::uuid, $2::int8, $3::text::uuid, $4::text, $5::int8, $6::text, $7::text, $8::text, 'pending', now() + make_interval(secs => $9::int8))`,
-      [fileId, version, ownerId, objectKey, size, file.sha256, contentType, file.declaredType, settings.pendingSeconds],
+      [fileId, version, ownerId, objectKey, size, file.kind === 'read' ? file.sha256 : null, contentType ?? 'application/octet-stream', file.declaredType, settings.pendingSeconds],
     );
     return { fileId, ownerId, version, objectKey };
   });
@@ -210,9 +219,16 @@ export async function storeVersion(
   const store = objectStoreFromConfig(context.config);
   try {
     const putStarted = context.now();
-    await store.put(reserved.objectKey, file.bytes, { contentType });
-    context.log.debug('upload stored', { bytes: size, putMs: context.now() - putStarted });
-    await finishVersion(context, reserved, { filename: target.kind === 'version' ? target.filename : null });
+    let detected: string | undefined;
+    if (file.kind === 'read') {
+      await store.put(reserved.objectKey, file.bytes, { contentType: contentType! });
+    } else {
+      await store.put(reserved.objectKey, file.body, { contentLength: size });
+      const head = await store.get(reserved.objectKey, { range: `bytes=0-${Math.min(size, SNIFF_HEAD_BYTES) - 1}` });
+      detected = await detectContentType(new Uint8Array(await new Response(head.body).arrayBuffer()));
+    }
+    context.log.debug('upload stored', { bytes: size, streamed: file.kind === 'stream', putMs: context.now() - putStarted });
+    await finishVersion(context, reserved, { filename: target.kind === 'version' ? target.filename : null, ...(detected ? { contentType: detected } : {}) });
   } catch (error) {
     await discardPendingVersion(context, reserved);
     throw error;
@@ -268,7 +284,7 @@ export async function finishVersion(
       contentType: String(row.content_type),
       size: Number(row.size),
       sha256: row.sha256 === null ? null : String(row.sha256),
-      checksum: String(row.checksum),
+      ...(row.checksum === null ? {} : { checksum: String(row.checksum) }),
     });
     await emit({ type: StorageEventType.fileUploaded, subject: pending.fileId, data });
   });

@@ -10,9 +10,11 @@ import {
   BufferSink,
   BufferSource,
   InputStream,
+  IoError,
   OutputStream,
   Pollable,
   emptySource,
+  type StreamError,
 } from './streams.ts';
 
 export type HeaderList = [string, Uint8Array][];
@@ -25,6 +27,7 @@ export type ErrorCode =
   | { tag: 'HTTP-request-URI-invalid' }
   | { tag: 'destination-not-found' }
   | { tag: 'connection-refused' }
+  | { tag: 'HTTP-request-body-size'; val: bigint | undefined }
   | { tag: 'internal-error'; val: string | undefined };
 
 const standardMethods = new Set(['get', 'head', 'post', 'put', 'delete', 'connect', 'options', 'trace', 'patch']);
@@ -295,13 +298,29 @@ export class RequestOptions {
 /**
  * An outgoing request's body: held here until the request is handed to `handle`, then passed on
  * write by write to the exchange that streams it (or kept whole for a request sent in one piece).
+ * A body whose request declares a Content-Length is held to it, as wasmtime-wasi-http (Spin's
+ * host) does: a write past it fails, and so does finishing short of it (`HTTP-request-body-size`,
+ * wasmtime's test program `http_outbound_request_content_length`) — the request is abandoned and
+ * the server never sees a complete request. Without this, a body cut short (a client that went
+ * away while its upload was being forwarded) would be sent as if whole, and the server would wait
+ * for the rest.
  */
 class OutgoingRequestBody implements ByteSink {
   private readonly held = new BufferSink();
   private exchange: OutboundExchange | undefined;
   finished = false;
+  /** The request's Content-Length, when it has one. */
+  declared: number | undefined;
+  private written = 0;
+  /** Why the request may not complete: its body broke its Content-Length. */
+  sizeError: ErrorCode | undefined;
 
   write(bytes: Uint8Array): void {
+    if (this.declared !== undefined && this.written + bytes.length > this.declared) {
+      this.abandon(this.written + bytes.length);
+      throw { tag: 'last-operation-failed', val: new IoError(`the body is longer than its Content-Length of ${this.declared} bytes`) } satisfies StreamError;
+    }
+    this.written += bytes.length;
     if (this.exchange) this.exchange.write(bytes);
     else this.held.write(bytes);
   }
@@ -315,12 +334,22 @@ class OutgoingRequestBody implements ByteSink {
   streamTo(exchange: OutboundExchange): void {
     this.exchange = exchange;
     for (const chunk of this.held.chunks.splice(0)) exchange.write(chunk);
-    if (this.finished) exchange.end();
+    if (this.sizeError) exchange.abort();
+    else if (this.finished) exchange.end();
   }
 
   finish(): void {
     this.finished = true;
+    if (this.declared !== undefined && this.written !== this.declared) {
+      this.abandon(this.written);
+      throw this.sizeError;
+    }
     this.exchange?.end();
+  }
+
+  private abandon(size: number): void {
+    this.sizeError ??= { tag: 'HTTP-request-body-size', val: BigInt(size) };
+    this.exchange?.abort();
   }
 }
 
@@ -336,6 +365,9 @@ export class OutgoingRequest {
 
   body(): OutgoingBody {
     if (this.outgoingBody) throw undefined;
+    const length = this.headerFields.get('content-length');
+    const declared = length.length === 1 ? Number(new TextDecoder().decode(length[0])) : NaN;
+    if (Number.isSafeInteger(declared) && declared >= 0) this.bodySink.declared = declared;
     this.outgoingBody = new OutgoingBody(this.bodySink, () => this.bodySink.finish());
     return this.outgoingBody;
   }
@@ -402,6 +434,8 @@ export interface OutboundExchange {
   write(bytes: Uint8Array): void;
   /** The body is complete. */
   end(): void;
+  /** The request is abandoned: the server must not take it as complete. */
+  abort(): void;
   /** Ends the body if the guest has not, then blocks for the response head; its body streams from `body`. */
   response(): { ok: { status: number; headers: HeaderList; body: ByteSource } } | { err: ErrorCode };
 }
@@ -470,11 +504,14 @@ export function createOutgoingHandler(outbound: OutboundHttp) {
       if (exchange) {
         request.bodySink.streamTo(exchange);
         return new FutureIncomingResponse(() => {
+          if (request.bodySink.sizeError) return { tag: 'err', val: request.bodySink.sizeError };
           const answer = exchange.response();
+          if (request.bodySink.sizeError) return { tag: 'err', val: request.bodySink.sizeError };
           return 'ok' in answer ? { tag: 'ok', val: new IncomingResponse(answer.ok) } : { tag: 'err', val: answer.err };
         });
       }
       return new FutureIncomingResponse(() => {
+        if (request.bodySink.sizeError) return { tag: 'err', val: request.bodySink.sizeError };
         const sent = outbound.send(request.toData());
         return 'ok' in sent ? { tag: 'ok', val: new IncomingResponse(sent.ok) } : { tag: 'err', val: sent.err };
       });
