@@ -200,6 +200,7 @@ const SELECT_CONTENT = `SELECT c.id::text AS "chapterId", c.book_id::text AS "bo
        FROM chapters c LEFT JOIN chapter_versions v ON v.chapter_id = c.id AND v.version = c.current_version
       WHERE c.id = $1::text::uuid`;
 const ContentRow = ChapterContent.extend({ version: sqlInt });
+const READABLE_CONTENT = rowOfBook(SELECT_CONTENT);
 
 async function currentContent(db: SqlClient, chapterId: string): Promise<ChapterContent> {
   const content = await queryOne(db, ContentRow, SELECT_CONTENT, [chapterId]);
@@ -213,7 +214,7 @@ export const getChapterContent = defineRoute({
   responses: { 200: ChapterContent },
   errors: accessErrors('chapter'),
 }, async (context) => {
-  const { row } = await selectReadable(context.db(), ContentRow, rowOfBook(SELECT_CONTENT), context.params.id, context.principal, 'chapter');
+  const { row } = await selectReadable(context.db(), ContentRow, READABLE_CONTENT, context.params.id, context.principal, 'chapter');
   return json(row);
 });
 
