@@ -10,6 +10,7 @@ import { requestIdOf } from './middleware/request-id.ts';
 import { randomUuid } from './random.ts';
 import { attachProfile, createProfile, noProfile, profileClock, type RequestProfile } from './request-profile.ts';
 import type { RedisClient } from './redis.ts';
+import { createRedisReadAlong, type RedisReadAlong } from './redis-read-along.ts';
 import type { SqlClient } from './sql.ts';
 
 /** What every handler gets for its request. Connections open on first use. */
@@ -38,6 +39,8 @@ export interface RequestContext {
   readonly backendTime: BackendTimings;
   /** Time per stage of the request, recorded only at `log_level` debug (request-profile.ts). */
   readonly profile: RequestProfile;
+  /** Redis keys read along with the revocation check, for steps after the handler (redis-read-along.ts). */
+  readonly redisReadAlong: RedisReadAlong;
 }
 
 /** Who may call a route: any signed-in user, an optional token, or a role. */
@@ -131,5 +134,6 @@ export function createRequestContext(
       return fetch(url, { ...init, headers });
     },
     outboxPending: () => outboxPending,
+    redisReadAlong: createRedisReadAlong(),
   };
 }

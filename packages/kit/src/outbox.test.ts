@@ -3,7 +3,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { createApiWithHost, defineRoute, type ApiOptions } from './api.ts';
 import { readEventLog } from './event-log.ts';
-import { inMemoryHost } from './in-memory-host.ts';
+import { InMemoryRedis, inMemoryHost } from './in-memory-host.ts';
+import { signAccessToken } from './jwt.ts';
+import type { RedisValue } from './redis.ts';
 import { json } from './responses.ts';
 import { transaction, type SqlClient, type SqlParam } from './sql.ts';
 
@@ -41,14 +43,27 @@ class FakeOutboxDatabase implements SqlClient {
 
 afterEach(() => vi.restoreAllMocks());
 
-function setup(options: Pick<ApiOptions, 'outboxSweep'> = {}) {
+const SECRET = 'x'.repeat(32);
+
+/** Records the commands it is sent. */
+class CommandLog extends InMemoryRedis {
+  readonly commands: string[] = [];
+  override async execute(command: string, args: readonly (string | number | Uint8Array)[]): Promise<RedisValue[]> {
+    this.commands.push(command);
+    return super.execute(command, args);
+  }
+}
+
+function setup(options: Pick<ApiOptions, 'outboxSweep'> & { clock?: () => number } = {}) {
   const database = new FakeOutboxDatabase();
   const host = inMemoryHost({
-    variables: { log_level: 'error', redis_address: 'redis://x', db_connection: 'postgres://x', auth_secret: 'x'.repeat(32) },
+    variables: { log_level: 'error', redis_address: 'redis://x', db_connection: 'postgres://x', auth_secret: SECRET },
     sql: database,
+    redis: new CommandLog(options.clock),
   });
-  const api = createApiWithHost({ service: 'demo', base: '/v1/demo', version: '1', ...options }, host)
+  const api = createApiWithHost({ service: 'demo', base: '/v1/demo', version: '1', ...(options.outboxSweep ? { outboxSweep: options.outboxSweep } : {}) }, host)
     .get('/read', defineRoute({ responses: { 200: OkAnswer } }, async () => json({ ok: true })))
+    .get('/mine', defineRoute({ auth: 'required', responses: { 200: OkAnswer } }, async () => json({ ok: true })))
     .post('/commit', defineRoute({ responses: { 200: OkAnswer } }, async ({ db, events }) => {
       await transaction(db(), async (tx) => {
         await tx.query('UPDATE things SET x = 1');
@@ -63,7 +78,7 @@ function setup(options: Pick<ApiOptions, 'outboxSweep'> = {}) {
       });
       return json({ ok: true });
     }));
-  return { api, host, database };
+  return { api, host, database, redis: host.redis as CommandLog };
 }
 
 describe('transactional outbox', () => {
@@ -134,6 +149,30 @@ describe('transactional outbox', () => {
       await api.fetch(read());
       expect(host.redis.published).toEqual([]);
       expect(database.rows.map((row) => row.published)).toEqual([false]);
+    });
+
+    it('costs a signed-in request no Redis call while a sweep is recent, and sweeps with the first one after', async () => {
+      let now = Date.parse('2026-12-03T10:00:00Z');
+      const { api, host, database, redis } = setup({ outboxSweep: { everySeconds: 60, olderThanSeconds: 5 }, clock: () => now });
+      const mine = () => new Request('http://x/v1/demo/mine', { headers: { authorization: `Bearer ${signAccessToken({ sub: '4f1c2b7e-0a4e-4a51-9d1b-6f1f1e9f2a10', roles: ['user'] }, { secret: SECRET })}` } });
+      await leftBehind(database, 'orphan-1', 30);
+      expect((await api.fetch(mine())).status).toBe(200);
+      // The key was absent: the one SET NX, and the sweep.
+      expect(redis.commands.slice(0, 2)).toEqual(['MGET', 'SET']);
+      expect(host.redis.published.map((message) => JSON.parse(message.payload).subject)).toEqual(['orphan-1']);
+      await leftBehind(database, 'orphan-2', 30);
+      redis.commands.length = 0;
+      expect((await api.fetch(mine())).status).toBe(200);
+      expect(redis.commands).toEqual(['MGET']);
+      expect(database.rows.map((row) => row.published)).toEqual([true, false]);
+      // An anonymous request has no read to ride on: it asks with its own SET NX (refused here).
+      redis.commands.length = 0;
+      await api.fetch(read());
+      expect(redis.commands).toEqual(['SET']);
+      expect(database.rows.map((row) => row.published)).toEqual([true, false]);
+      now += 61_000;
+      expect((await api.fetch(mine())).status).toBe(200);
+      expect(host.redis.published.map((message) => JSON.parse(message.payload).subject)).toEqual(['orphan-1', 'orphan-2']);
     });
 
     it('is off unless the service asks for it: a read alone publishes nothing', async () => {

@@ -136,6 +136,9 @@ export interface OutboxSweepOptions {
   olderThanSeconds?: number;
 }
 
+/** The key whose presence says a sweep of `source`'s outbox ran within the interval. */
+export const outboxSweepKey = (source: string) => `outbox:sweep:${source}`;
+
 /**
  * Publishes rows a crashed or killed request left behind, without waiting for the next write: at
  * most once per interval per source (`SET outbox:sweep:<source> NX EX n`), up to `limit` rows older
@@ -148,7 +151,7 @@ export async function sweepOutbox(
 ): Promise<FlushResult | null> {
   const seconds = Math.min(Math.max(Math.ceil(options.everySeconds ?? 15), 1), 3600);
   try {
-    if (!(await setIfAbsent(redis(), `outbox:sweep:${options.source}`, new Date().toISOString(), seconds))) return null;
+    if (!(await setIfAbsent(redis(), outboxSweepKey(options.source), new Date().toISOString(), seconds))) return null;
   } catch (error) {
     options.log.error('outbox sweep skipped: Redis did not answer', { error });
     return null;

@@ -3,6 +3,7 @@ import { utf8 } from './encoding.ts';
 import { ACCESS_TOKEN_TTL_SECONDS, CLOCK_SKEW_SECONDS, type AccessTokenClaims } from './jwt.ts';
 import type { Logger } from './logging.ts';
 import { redisNumber, redisText, type RedisClient } from './redis.ts';
+import type { RedisReadAlong } from './redis-read-along.ts';
 
 /**
  * Access-token revocation, shared by every service through Redis.
@@ -49,15 +50,21 @@ export const tokenRevoked = () => unauthorized('token_revoked', 'This access tok
 
 /**
  * Whether the user's epoch or the token's session refuses it: one Redis call, an `MGET` of both
- * keys when the token names a session. A Spin whose `execute` drops nil replies (older releases
- * did) answers an MGET with fewer values than keys; then each key is read on its own, so a missing
- * epoch can never be mistaken for the session's mark.
+ * keys when the token names a session, and of the keys other steps want read along (`along`). A
+ * Spin whose `execute` drops nil replies (older releases did) answers an MGET with fewer values
+ * than keys; then each of the token's keys is read on its own, so a missing epoch can never be
+ * mistaken for the session's mark, and the keys read along stay unknown (their steps ask Redis).
  */
-async function isRevoked(client: RedisClient, claims: AccessTokenClaims): Promise<boolean> {
-  const keys = [userEpochKey(claims.sub), ...(claims.sid === undefined ? [] : [endedSessionKey(claims.sid)])];
+async function isRevoked(client: RedisClient, claims: AccessTokenClaims, along?: RedisReadAlong): Promise<boolean> {
+  const own = [userEpochKey(claims.sub), ...(claims.sid === undefined ? [] : [endedSessionKey(claims.sid)])];
+  const extra = along?.wanted ?? [];
+  const keys = [...own, ...extra];
   let values = await client.execute(keys.length === 1 ? 'GET' : 'MGET', keys);
-  if (values.length !== keys.length) values = await Promise.all(keys.map(async (key) => (await client.execute('GET', [key]))[0] ?? null));
-  const [epochValue, sessionValue] = values;
+  if (values.length === keys.length) extra.forEach((key, index) => along!.found(key, values[own.length + index] ?? null));
+  else values = await Promise.all(own.map(async (key) => (await client.execute('GET', [key]))[0] ?? null));
+  const epochValue = values[0];
+  // Only the token's own keys: with no session, the next value is a key read along.
+  const sessionValue = claims.sid === undefined ? null : values[1];
   const epoch = redisNumber(epochValue);
   if (epoch !== null && issuedAtMs(claims) <= epoch) return true;
   return redisText(sessionValue) !== null;
@@ -66,12 +73,13 @@ async function isRevoked(client: RedisClient, claims: AccessTokenClaims): Promis
 /**
  * Throws 401 `token_revoked` when the token's user epoch or session says so, 503
  * `auth_unavailable` when Redis cannot tell (fail closed; the cause is logged, never the token).
+ * The keys `along` wants are read in the same call (redis-read-along.ts).
  */
-export async function assertNotRevoked(redis: () => RedisClient, claims: AccessTokenClaims, log: Logger): Promise<void> {
+export async function assertNotRevoked(redis: () => RedisClient, claims: AccessTokenClaims, log: Logger, along?: RedisReadAlong): Promise<void> {
   const client = redis(); // a missing redis_address is a ConfigError (500 misconfigured), not an outage
   let revoked: boolean;
   try {
-    revoked = await isRevoked(client, claims);
+    revoked = await isRevoked(client, claims, along);
   } catch (error) {
     log.error('token revocation check failed; refusing the request', { userId: claims.sub, error: error instanceof Error ? error.message : String(error) });
     throw new HttpError(503, 'auth_unavailable', 'Sign-in cannot be checked right now; try again shortly', {

@@ -31,7 +31,7 @@ import {
   changeWithEvents,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { accessErrors, loadBookAccess, requireBookAccess } from './access.ts';
+import { accessErrors, loadBookAccess, requireBookAccess, selectReadable, type ReadableQuery } from './access.ts';
 import { BookStats, bumpRevision, readBookStats, recomputeBook } from './book-stats.ts';
 import { contentEvent } from './outbox.ts';
 
@@ -51,6 +51,9 @@ export const BookRow = Book.extend({
   readingTimeMinutes: sqlInt,
   chapterCount: sqlInt,
 });
+
+/** A book as a read route sees it: its statistics and, added by `selectReadable`, the caller's access. */
+const READABLE_BOOK: ReadableQuery = { columns: BOOK_COLUMNS, from: 'books b LEFT JOIN book_stats s ON s.book_id = b.id', where: 'b.id = $1::text::uuid' };
 
 export async function selectBook(db: SqlClient, id: string): Promise<Book> {
   const book = await queryOne(
@@ -117,9 +120,8 @@ export const getBook = defineRoute({
   responses: { 200: Book },
   errors: accessErrors('book'),
 }, async (context) => {
-  const db = context.db();
-  await requireBookAccess(db, { book: context.params.id }, context.principal, 'read');
-  return json(await selectBook(db, context.params.id));
+  const { row } = await selectReadable(context.db(), BookRow, READABLE_BOOK, context.params.id, context.principal, 'book');
+  return json(row);
 });
 
 /** Field → column and SQL cast; the keys are the (strict) schema's, never free text. */

@@ -36,7 +36,7 @@ import {
   changeWithEvents,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { accessErrors, loadBookAccess, requireBookAccess, type BookAccess } from './access.ts';
+import { accessErrors, requireBookAccess, rowOfBook, selectReadable, type BookAccess } from './access.ts';
 import { bumpRevision } from './book-stats.ts';
 import { contentEvent } from './outbox.ts';
 
@@ -49,8 +49,11 @@ const CHAPTER_COLUMNS = `id::text AS id, book_id::text AS "bookId", title, summa
 
 const ChapterRow = Chapter.extend({ position: sqlInt, currentVersion: sqlInt, wordCount: sqlInt });
 
+const SELECT_CHAPTER = `SELECT ${CHAPTER_COLUMNS} FROM chapters WHERE id = $1::text::uuid`;
+const READABLE_CHAPTER = rowOfBook(SELECT_CHAPTER);
+
 async function selectChapter(db: SqlClient, id: string): Promise<Chapter> {
-  const chapter = await queryOne(db, ChapterRow, `SELECT ${CHAPTER_COLUMNS} FROM chapters WHERE id = $1::text::uuid`, [id]);
+  const chapter = await queryOne(db, ChapterRow, SELECT_CHAPTER, [id]);
   if (!chapter) throw notFound('No chapter with that id');
   return chapter;
 }
@@ -114,10 +117,7 @@ export const chapterPermissions = defineRoute({
   responses: { 200: ChapterPermissions },
   errors: accessErrors('chapter'),
 }, async (context) => {
-  const db = context.db();
-  const access = await loadBookAccess(db, { chapter: context.params.id }, context.principal);
-  if (!access || !access.permissions.canRead) throw notFound('No chapter with that id');
-  const chapter = await selectChapter(db, context.params.id);
+  const { row: chapter, access } = await selectReadable(context.db(), ChapterRow, READABLE_CHAPTER, context.params.id, context.principal, 'chapter');
   return json({ ...access.permissions, chapterId: chapter.id, currentVersion: chapter.currentVersion } satisfies ChapterPermissions);
 });
 
@@ -127,9 +127,8 @@ export const getChapter = defineRoute({
   responses: { 200: Chapter },
   errors: accessErrors('chapter'),
 }, async (context) => {
-  const db = context.db();
-  await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });
-  return json(await selectChapter(db, context.params.id));
+  const { row } = await selectReadable(context.db(), ChapterRow, READABLE_CHAPTER, context.params.id, context.principal, 'chapter');
+  return json(row);
 });
 
 export const updateChapter = defineRoute({
@@ -194,16 +193,17 @@ const VERSION_SUMMARY_COLUMNS = `chapter_id::text AS "chapterId", version, forma
 const VersionSummaryRow = ChapterVersionSummary.extend({ version: sqlInt, wordCount: sqlInt });
 const VersionRow = ChapterVersion.extend({ version: sqlInt, wordCount: sqlInt });
 
-async function currentContent(db: SqlClient, chapterId: string): Promise<ChapterContent> {
-  const content = await queryOne(
-    db,
-    ChapterContent.extend({ version: sqlInt }),
-    `SELECT c.id::text AS "chapterId", c.current_version AS version, COALESCE(v.content, '') AS content,
-            COALESCE(v.format, 'markdown') AS format, v.author_id::text AS "authorId", ${isoTimestamp('v.created_at')} AS "updatedAt"
+// `bookId` is for `rowOfBook`; the schema drops it.
+const SELECT_CONTENT = `SELECT c.id::text AS "chapterId", c.book_id::text AS "bookId", c.current_version AS version,
+            COALESCE(v.content, '') AS content, COALESCE(v.format, 'markdown') AS format, v.author_id::text AS "authorId",
+            ${isoTimestamp('v.created_at')} AS "updatedAt"
        FROM chapters c LEFT JOIN chapter_versions v ON v.chapter_id = c.id AND v.version = c.current_version
-      WHERE c.id = $1::text::uuid`,
-    [chapterId],
-  );
+      WHERE c.id = $1::text::uuid`;
+const ContentRow = ChapterContent.extend({ version: sqlInt });
+const READABLE_CONTENT = rowOfBook(SELECT_CONTENT);
+
+async function currentContent(db: SqlClient, chapterId: string): Promise<ChapterContent> {
+  const content = await queryOne(db, ContentRow, SELECT_CONTENT, [chapterId]);
   if (!content) throw notFound('No chapter with that id');
   return content;
 }
@@ -214,9 +214,8 @@ export const getChapterContent = defineRoute({
   responses: { 200: ChapterContent },
   errors: accessErrors('chapter'),
 }, async (context) => {
-  const db = context.db();
-  await requireBookAccess(db, { chapter: context.params.id }, context.principal, 'read', { what: 'chapter' });
-  return json(await currentContent(db, context.params.id));
+  const { row } = await selectReadable(context.db(), ContentRow, READABLE_CONTENT, context.params.id, context.principal, 'chapter');
+  return json(row);
 });
 
 /**

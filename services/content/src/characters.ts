@@ -28,7 +28,7 @@ import {
   changeWithEvents,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { accessErrors, requireBookAccess, type BookAccess } from './access.ts';
+import { accessErrors, requireBookAccess, rowOfBook, selectReadable, type BookAccess } from './access.ts';
 import { contentEvent } from './outbox.ts';
 
 
@@ -47,8 +47,11 @@ function withoutSortKey({ sortKey: _sortKey, ...character }: z.output<typeof Cha
   return character;
 }
 
+const SELECT_CHARACTER = `SELECT ${CHARACTER_COLUMNS} FROM characters WHERE id = $1::text::uuid`;
+const READABLE_CHARACTER = rowOfBook(SELECT_CHARACTER);
+
 async function selectCharacter(db: SqlClient, id: string): Promise<Character> {
-  const row = await queryOne(db, CharacterRow, `SELECT ${CHARACTER_COLUMNS} FROM characters WHERE id = $1::text::uuid`, [id]);
+  const row = await queryOne(db, CharacterRow, SELECT_CHARACTER, [id]);
   if (!row) throw notFound('No character with that id');
   return withoutSortKey(row);
 }
@@ -127,9 +130,8 @@ export const getCharacter = defineRoute({
   responses: { 200: Character },
   errors: accessErrors('character'),
 }, async (context) => {
-  const db = context.db();
-  await requireBookAccess(db, { character: context.params.id }, context.principal, 'read', { what: 'character' });
-  return json(await selectCharacter(db, context.params.id));
+  const { row } = await selectReadable(context.db(), CharacterRow, READABLE_CHARACTER, context.params.id, context.principal, 'character');
+  return json(withoutSortKey(row));
 });
 
 export const updateCharacter = defineRoute({

@@ -28,7 +28,7 @@ import {
   changeWithEvents,
 } from '@authorworks/kit';
 import { z } from 'zod';
-import { accessErrors, requireBookAccess, type BookAccess } from './access.ts';
+import { accessErrors, requireBookAccess, rowOfBook, selectReadable, type BookAccess } from './access.ts';
 import { requireCharactersOfBook } from './characters.ts';
 import { contentEvent } from './outbox.ts';
 
@@ -44,8 +44,11 @@ const SCENE_COLUMNS = `id::text AS id, chapter_id::text AS "chapterId", book_id:
 
 const SceneRow = Scene.extend({ position: sqlInt, wordCount: sqlInt });
 
+const SELECT_SCENE = `SELECT ${SCENE_COLUMNS} FROM scenes WHERE id = $1::text::uuid`;
+const READABLE_SCENE = rowOfBook(SELECT_SCENE);
+
 async function selectScene(db: SqlClient, id: string): Promise<Scene> {
-  const scene = await queryOne(db, SceneRow, `SELECT ${SCENE_COLUMNS} FROM scenes WHERE id = $1::text::uuid`, [id]);
+  const scene = await queryOne(db, SceneRow, SELECT_SCENE, [id]);
   if (!scene) throw notFound('No scene with that id');
   return scene;
 }
@@ -109,9 +112,8 @@ export const getScene = defineRoute({
   responses: { 200: Scene },
   errors: accessErrors('scene'),
 }, async (context) => {
-  const db = context.db();
-  await requireBookAccess(db, { scene: context.params.id }, context.principal, 'read', { what: 'scene' });
-  return json(await selectScene(db, context.params.id));
+  const { row } = await selectReadable(context.db(), SceneRow, READABLE_SCENE, context.params.id, context.principal, 'scene');
+  return json(row);
 });
 
 export const updateScene = defineRoute({

@@ -1,4 +1,4 @@
-import { Book, BookPermissions, Collaborator, CollaboratorList } from '@authorworks/domain';
+import { Book, BookPermissions, Chapter, ChapterContent, Character, Collaborator, CollaboratorList, Scene } from '@authorworks/domain';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -22,7 +22,13 @@ const people = {
 };
 type Who = keyof typeof people;
 type State = 'private' | 'unlisted' | 'public';
-const books: Record<State, { id: string; chapterId: string }> = {} as Record<State, { id: string; chapterId: string }>;
+interface BookIds {
+  id: string;
+  chapterId: string;
+  sceneId: string;
+  characterId: string;
+}
+const books: Record<State, BookIds> = {} as Record<State, BookIds>;
 
 async function setUpBook(state: State) {
   const { id, chapterIds } = await createBook(app, author, { title: `A ${state} book`, visibility: state }, 1);
@@ -34,7 +40,9 @@ async function setUpBook(state: State) {
   }
   await expectJson(call(app, 'POST', `/books/${id}/collaborators`, author, { userId: people.invitee.id, role: 'editor' }), 201, Collaborator);
   if (state !== 'private') await expectJson(call(app, 'POST', `/books/${id}/publish`, author), 200, Book);
-  books[state] = { id, chapterId: chapterIds[0]! };
+  const scene = await expectJson(call(app, 'POST', `/chapters/${chapterIds[0]}/scenes`, author, { title: 'Opening' }), 201, z.object({ id: z.string() }));
+  const character = await expectJson(call(app, 'POST', `/books/${id}/characters`, author, { name: 'Ada' }), 201, z.object({ id: z.string() }));
+  books[state] = { id, chapterId: chapterIds[0]!, sceneId: scene.id, characterId: character.id };
 }
 
 beforeAll(async () => {
@@ -65,11 +73,29 @@ describe('the access matrix', () => {
   for (const state of ['private', 'unlisted', 'public'] as const) {
     describe(`on a ${state} book`, () => {
       it.each(everyone)('reading as %s', async (who) => {
-        const { id, chapterId } = books[state];
+        const { id, chapterId, sceneId, characterId } = books[state];
         const expected = readStatus(who, state);
-        for (const path of [`/books/${id}`, `/books/${id}/chapters`, `/chapters/${chapterId}`, `/chapters/${chapterId}/content`, `/chapters/${chapterId}/versions`, `/books/${id}/characters`]) {
+        const paths = [
+          `/books/${id}`,
+          `/books/${id}/chapters`,
+          `/chapters/${chapterId}`,
+          `/chapters/${chapterId}/content`,
+          `/chapters/${chapterId}/versions`,
+          `/chapters/${chapterId}/scenes`,
+          `/scenes/${sceneId}`,
+          `/books/${id}/characters`,
+          `/characters/${characterId}`,
+        ];
+        for (const path of paths) {
           const result = await call(app, 'GET', path, people[who]);
           expect({ path, status: result.status }).toEqual({ path, status: expected });
+        }
+        if (expected !== 200) return;
+        // What a reader gets is the entity and nothing more (no column of the access check).
+        const exactly = { [`/books/${id}`]: Book, [`/chapters/${chapterId}`]: Chapter, [`/chapters/${chapterId}/content`]: ChapterContent, [`/scenes/${sceneId}`]: Scene, [`/characters/${characterId}`]: Character };
+        for (const [path, schema] of Object.entries(exactly)) {
+          const parsed = schema.strict().safeParse((await call(app, 'GET', path, people[who])).body);
+          expect({ path, issues: parsed.error?.issues ?? [] }).toEqual({ path, issues: [] });
         }
       });
 

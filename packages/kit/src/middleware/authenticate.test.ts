@@ -114,6 +114,39 @@ describe('revoked tokens', () => {
     expect(await call('required', { authorization: tokenOf(userId, issued + 2, 'family-b') }, dropping)).toMatchObject({ status: 200 });
   });
 
+  it('reads the keys later steps want in the same call, never taking one for the token\'s own', async () => {
+    const issued = Date.now() - 5_000;
+    const along = async (redis: InMemoryRedis, authorization: string) => {
+      const input = inMemoryRouteInput(new Request('http://x/v1/demo/me', { headers: { authorization } }), {
+        variables: { auth_secret: secret, log_level: 'error', redis_address: 'redis://127.0.0.1:6379' },
+        redis,
+      });
+      input.redisReadAlong.want('wanted:set');
+      input.redisReadAlong.want('wanted:absent');
+      const response = await compose([authenticateAs('required')], async () => json({ reached: true }))(input);
+      const text = (key: string) => {
+        const value = input.redisReadAlong.valueOf(key);
+        return value instanceof Uint8Array ? new TextDecoder().decode(value) : value;
+      };
+      return { status: response.status, set: text('wanted:set'), absent: text('wanted:absent') };
+    };
+    const redis = new CommandLog();
+    await redis.execute('SET', ['wanted:set', 'yes']);
+    redis.commands.length = 0;
+    // No session in the token: the value after the epoch is a wanted key's, not a session mark.
+    expect(await along(redis, tokenOf(userId, issued))).toEqual({ status: 200, set: 'yes', absent: null });
+    await revokeSessionTokens(redis, 'family-a');
+    expect(await along(redis, tokenOf(userId, issued, 'family-a'))).toEqual({ status: 401, set: 'yes', absent: null });
+    expect(await along(redis, tokenOf(userId, issued, 'family-b'))).toEqual({ status: 200, set: 'yes', absent: null });
+    expect(redis.commands).toEqual(['MGET', 'SET', 'MGET', 'MGET']);
+    // A Redis that drops nils: the token's keys are read one by one, the wanted ones stay unknown.
+    const dropping = new NilDroppingRedis();
+    await dropping.execute('SET', ['wanted:set', 'yes']);
+    expect(await along(dropping, tokenOf(userId, issued))).toEqual({ status: 200, set: undefined, absent: undefined });
+    await revokeUserTokens(dropping, userId, issued + 1);
+    expect(await along(dropping, tokenOf(userId, issued))).toEqual({ status: 401, set: undefined, absent: undefined });
+  });
+
   it('fails closed: 503 auth_unavailable with Retry-After when Redis cannot answer', async () => {
     const input = inMemoryRouteInput(new Request('http://x/v1/demo/me', { headers: { authorization: bearer(['user']) } }), {
       variables: { auth_secret: secret, log_level: 'error', redis_address: 'redis://127.0.0.1:6379' },

@@ -10,7 +10,7 @@ import type { Middleware } from './pipeline.ts';
 export async function verifyCaller(context: RequestContext): Promise<Principal> {
   const { profile } = context;
   const principal = await profile.time('jwt', () => authenticate(context.request, context.config.authSecret, context.now()));
-  await profile.time('revocation', () => assertNotRevoked(context.redis, principal.claims, context.log));
+  await profile.time('revocation', () => assertNotRevoked(context.redis, principal.claims, context.log, context.redisReadAlong));
   return principal;
 }
 
