@@ -81,6 +81,41 @@ function processTree(rootPid: number): ProcessInfo[] {
   return tree;
 }
 
+/**
+ * Where a process's resident memory is, by kind of mapping (/proc/<pid>/smaps): wasm linear
+ * memories are V8's multi-GiB reservations (guard regions included), compiled code is executable.
+ */
+function residentByKind(pid: number): string {
+  const groups = new Map<string, { maps: number; bytes: number }>();
+  let current: { kind: string; size: number } | undefined;
+  const anonymous: { size: number; rss: number }[] = [];
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const size = parseInt(head[2]!, 16) - parseInt(head[1]!, 16);
+      const [perms, name] = [head[3]!, head[4]!];
+      const kind = name ? (name.startsWith('[') ? name : /node$/.test(name) ? 'node binary' : 'mapped files') : size >= 2 ** 32 ? 'wasm linear memories' : perms.includes('x') ? 'compiled code' : 'heaps, malloc, shared buffers';
+      current = { kind, size };
+      if (!name && !perms.includes('x')) anonymous.push({ size, rss: 0 });
+      const group = groups.get(kind) ?? { maps: 0, bytes: 0 };
+      group.maps++;
+      groups.set(kind, group);
+    } else if (line.startsWith('Rss:') && current) {
+      groups.get(current.kind)!.bytes += Number(line.split(/\s+/)[1]) * 1024;
+      if (current.kind === 'heaps, malloc, shared buffers') anonymous[anonymous.length - 1]!.rss = Number(line.split(/\s+/)[1]) * 1024;
+    }
+  }
+  if (process.env.BENCH_SMAPS) {
+    const mb = (n: number) => (n / 2 ** 20).toFixed(1);
+    console.log(`      largest anonymous mappings (resident of size, MB): ${anonymous.sort((a, b) => b.rss - a.rss).slice(0, 60).map((m) => `${mb(m.rss)}/${mb(m.size)}`).join(' ')}`);
+  }
+  return [...groups]
+    .filter(([, g]) => g.bytes > 2 ** 20)
+    .sort((a, b) => b[1].bytes - a[1].bytes)
+    .map(([kind, g]) => `${kind} ${(g.bytes / 2 ** 20).toFixed(0)} MB (${g.maps})`)
+    .join(', ');
+}
+
 /** What the process is, for the report: the README command's parts by name. */
 function label(command: string): string {
   if (/npm-cli\.js exec|npx-cli\.js|^npm exec/.test(command)) return 'npm exec (npx)';
@@ -215,6 +250,8 @@ export async function startBench(repo: string, rounds: number): Promise<void> {
     const sum = tree.reduce((s, p) => s + p.rssMb, 0);
     console.log(`  process tree ${when}: ${sum.toFixed(0)} MB resident in ${tree.length} processes (load ${loadAverage()})`);
     for (const p of tree) console.log(`    ${String(p.pid).padStart(7)} ${p.rssMb.toFixed(0).padStart(5)} MB  ${label(p.command).padEnd(28)} ${p.command.slice(0, 110)}`);
+    const biggest = tree.reduce((a, b) => (b.rssMb > a.rssMb ? b : a));
+    console.log(`      ${label(biggest.command)}: ${residentByKind(biggest.pid)}`);
     return sum;
   };
   report('right after the last response');

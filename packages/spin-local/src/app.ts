@@ -35,6 +35,12 @@ function collectGarbageNow(): void {
   (runInNewContext('gc') as (() => void) | undefined)?.();
 }
 
+/**
+ * An executor thread idle this long lets go of its pooled memories and prepared instances: a
+ * platform left running between bursts of requests holds only what it cannot make again.
+ */
+const DEFAULT_IDLE_TRIM_MS = 5_000;
+
 export class StartupError extends Error {
   override name = 'StartupError';
 }
@@ -70,6 +76,10 @@ export interface SpinAppOptions {
   maxPrepared?: number;
   /** How long one host call may take before it fails and its thread is replaced; default 120 s. */
   hostCallDeadlineMs?: number;
+  /** Per executor thread, the most bytes of finished instances' memories kept for reuse; default 64 MiB. */
+  memoryPoolBytes?: number;
+  /** Per executor thread, how long without a job before it lets go of them; default 5 s, `null` never. */
+  idleTrimMs?: number | null;
   logger?: Logger;
 }
 
@@ -404,6 +414,8 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
     httpTriggers,
     maxPrepared: options.maxPrepared ?? 1,
     ...(options.hostCallDeadlineMs !== undefined ? { hostCallDeadlineMs: options.hostCallDeadlineMs } : {}),
+    ...(options.memoryPoolBytes !== undefined ? { memoryPoolBytes: options.memoryPoolBytes } : {}),
+    ...(options.idleTrimMs !== null ? { idleTrimMs: options.idleTrimMs ?? DEFAULT_IDLE_TRIM_MS } : {}),
     hostHandlers,
     onLog: (m) => logger.guest(m.component, m.stream, m.line),
     onGuestError: (m) => logger.error(describeFailure(m.component, m.route, 'internal request', m.failure)),
