@@ -1,5 +1,5 @@
-// The root `start` script as pnpm runs it (`sh -c '<script> <args>'`), with `tsx` and `node`
-// replaced by stubs on PATH: what matters is which process ends up running the runtime.
+// The root `start` script as pnpm runs it (`sh -c '<script> <args>'`), with `node` replaced by a
+// stub on PATH: what matters is which process ends up running the runtime.
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,12 +9,13 @@ import { describe, expect, it } from 'vitest';
 const repo = join(import.meta.dirname, '..', '..', '..', '..');
 const script = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start as string;
 
-/** Runs the script as pnpm would; the stub `node` prints its pid, arguments and MALLOC_ARENA_MAX. */
+/** Runs the script as pnpm would; the stub `node` prints its pid, arguments and MALLOC_ARENA_MAX (or, preparing, exits as told). */
 function runStartScript(args: string, options: { prepareExits?: number; env?: Record<string, string> } = {}): Promise<{ shellPid: number; code: number | null; stdout: string }> {
   const bin = mkdtempSync(join(tmpdir(), 'start-script-'));
-  writeFileSync(join(bin, 'tsx'), `#!/bin/sh\necho "prepare $*"\nexit ${options.prepareExits ?? 0}\n`);
-  writeFileSync(join(bin, 'node'), '#!/bin/sh\necho "runtime pid=$$ arena=$MALLOC_ARENA_MAX args=$*"\n');
-  chmodSync(join(bin, 'tsx'), 0o755);
+  writeFileSync(
+    join(bin, 'node'),
+    `#!/bin/sh\nif [ "$1" = "--import" ]; then echo "prepare $*"; exit ${options.prepareExits ?? 0}; fi\necho "runtime pid=$$ arena=$MALLOC_ARENA_MAX args=$*"\n`,
+  );
   chmodSync(join(bin, 'node'), 0o755);
   const env: Record<string, string> = { PATH: `${bin}:/usr/bin:/bin`, ...options.env };
   const child = spawn('sh', ['-c', `${script} ${args}`], { cwd: repo, env, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -31,7 +32,7 @@ describe('pnpm start (the root package.json script)', () => {
     const { shellPid, code, stdout } = await runStartScript('--listen 127.0.0.1:4000');
     expect(code).toBe(0);
     const [prepare, runtime] = stdout.trim().split('\n');
-    expect(prepare).toBe('prepare packages/toolchain/src/cli/start.ts');
+    expect(prepare).toBe('prepare --import tsx packages/toolchain/src/cli/start.ts');
     // exec: the runtime is the very process pnpm started, not a child of a waiting shell.
     expect(runtime).toBe(`runtime pid=${shellPid} arena=2 args=packages/spin-local/bin/spin-local.mjs up --from spin-all.toml --tick 30 --listen 127.0.0.1:4000`);
   });
