@@ -55,6 +55,14 @@ interface ProcessInfo {
   command: string;
 }
 
+/** user + system CPU of a process (all threads) and of its waited-for children, in ms. */
+function cpuMs(pid: number): { own: number; children: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+  // utime, stime, cutime, cstime are fields 14–17 (1-based); USER_HZ is 100 on Linux.
+  return { own: (fields[11]! + fields[12]!) * 10, children: (fields[13]! + fields[14]!) * 10 };
+}
+
 /** The process and all its descendants, from /proc. */
 function processTree(rootPid: number): ProcessInfo[] {
   const all = new Map<number, ProcessInfo>();
@@ -193,7 +201,12 @@ export async function startBench(repo: string, rounds: number): Promise<void> {
     await Promise.all(healthPaths.map((path) => until200(base, path, deadline)));
     const ms = performance.now() - started;
     startTimes.push(ms);
-    console.log(`  start ${round + 1}: every health route (${healthPaths.length}) 200 after ${(ms / 1000).toFixed(2)} s (load ${load})`);
+    // CPU is what a busy shared machine does not distort: the runtime's own (all its threads) and
+    // that of the processes its shell waited for before exec'ing it (the prepare step).
+    const runtime = processTree(child.pid as number).find((p) => label(p.command) === 'runtime (spin-local)');
+    const cpu = runtime ? cpuMs(runtime.pid) : undefined;
+    const cpuText = cpu ? `; CPU: runtime ${cpu.own.toFixed(0)} ms, prepare ${cpu.children.toFixed(0)} ms` : '';
+    console.log(`  start ${round + 1}: every health route (${healthPaths.length}) 200 after ${(ms / 1000).toFixed(2)} s (load ${load})${cpuText}`);
   }
   console.log(`  start → every health 200: median ${(median(startTimes) / 1000).toFixed(2)} s of ${rounds} (target ≤ 3 s)`);
   const shown = output.filter((line) => !/^\s+\S+: (http|redis)/.test(line) && !/ -> /.test(line));
