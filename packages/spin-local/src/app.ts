@@ -76,8 +76,6 @@ export interface SpinAppOptions {
   maxPrepared?: number;
   /** How long one host call may take before it fails and its thread is replaced; default 120 s. */
   hostCallDeadlineMs?: number;
-  /** Open every embedded database a component's variables name while the components load (`spin-local up`); default: on first use. */
-  openDatabasesAhead?: boolean;
   /** Per executor thread, the most bytes of finished instances' memories kept for reuse; default 64 MiB. */
   memoryPoolBytes?: number;
   /** Per executor thread, how long without a job before it lets go of them; default 5 s, `null` never. */
@@ -266,15 +264,6 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
     scope: `${process.pid}-${Date.now()}-${Math.random()}`,
     templateCacheDir: join(cacheDir, 'pglite'),
   });
-  if (options.openDatabasesAhead) {
-    const addresses = new Set(components.flatMap((c) => Object.values(c.variables).filter((value) => /^postgres(ql)?:\/\//.test(value))));
-    // One after the other, while the modules compile on V8's background threads; a database
-    // that fails to open fails its first request as before.
-    void (async () => {
-      for (const address of addresses) await postgres.openAhead(address).catch(() => undefined);
-      trace('databases opened');
-    })();
-  }
   const keyValue = new KeyValueStores(runtimeConfig.keyValueStores, redisReady);
 
   let resolveSubscribed: () => void = () => {};

@@ -76,7 +76,6 @@ export async function main(argv: string[]): Promise<number> {
     manifest: manifestFile,
     listen,
     envFiles,
-    openDatabasesAhead: true,
     ...(values['runtime-config-file'] ? { runtimeConfigFile: resolve(values['runtime-config-file']) } : {}),
     ...(values.threads ? { threads: Number(values.threads) } : {}),
     ...(values['data-dir'] ? { backends: { dataDir: resolve(values['data-dir']) } } : {}),

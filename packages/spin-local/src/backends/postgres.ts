@@ -415,16 +415,6 @@ export class PostgresBackend {
     return (await entry.database).session();
   }
 
-  /**
-   * Opens the embedded database of `address` ahead of its first request (`spin-local up`: each
-   * costs ~0.15–0.3 s of main-thread CPU, which otherwise lands on the first requests — every
-   * service's health route reads its database). Nothing for a real server.
-   */
-  async openAhead(address: string): Promise<void> {
-    if (this.options.realConnection) return;
-    await (await this.embeddedSession(PostgresBackend.databaseOf(address))).close();
-  }
-
   /** Opens a session; `raw` returns values as Postgres text (for exact WIT mapping). */
   async session(address: string, raw = true): Promise<Session> {
     const database = PostgresBackend.databaseOf(address);
