@@ -34,6 +34,19 @@ describe('splitMemoryImage', () => {
     expect(new TextDecoder().decode(rewritten.subarray(16, 19))).toBe('abc');
   });
 
+  it('gives modules that differ only in their initial memory size the same rewritten bytes, and each its own image size', () => {
+    const twoPages = new Uint8Array([...HEADER, 0x05, 0x03, 0x01, 0x00, 0x02, ...EXPORT_MEMORY, ...DATA]);
+    const [one, two] = [splitMemoryImage(PLAIN)!, splitMemoryImage(twoPages)!];
+    expect(two.module).toEqual(one.module);
+    expect([one.image.pages, two.image.pages]).toEqual([1, 2]);
+    // The shared module runs on either memory.
+    const image = storeMemoryImage(join(imageDir, 'two.image'), two.image);
+    const { memory } = new MemoryPool().take('two', image);
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(one.module), { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory } });
+    expect(memoryOf(instance).length).toBe(2 * 65536);
+    expect(new TextDecoder().decode(memoryOf(instance).subarray(16, 19))).toBe('abc');
+  });
+
   it("hands a finished instance's memory to the next one exactly as the image, whatever the first wrote", () => {
     const split = splitMemoryImage(PLAIN)!;
     const image = plainImage();

@@ -11,6 +11,9 @@
  * at ~2–4 ms (already-mapped pages). Globals and tables are the new instance's own, as before.
  * Nothing of one request's memory survives into the next.
  *
+ * A rewritten module imports a memory of at least zero pages, so the engine code of every
+ * component made by one compiler version is a single module, compiled once (transpile-cache.ts).
+ *
  * The images are kept in files beside the transpiled component and read into the memory on each
  * reset: from the page cache that is as fast as copying from a buffer (~1 ms for 12 MiB, the
  * same run), and the images — 180 MB resident for the platform's fourteen components when they
@@ -155,7 +158,11 @@ export function splitMemoryImage(module: Uint8Array): { module: Uint8Array<Array
     const pages = memory.u32();
     const maximum = flags === 1 ? memory.u32() : undefined;
     if (memory.at !== memorySection.body.length) return null;
-    const limits = memorySection.body.subarray(1);
+    // The import asks for at least zero pages (the memory it gets has the module's initial size):
+    // the rewritten modules of components built by the same compiler then differ in nothing, and
+    // one compiled module serves them all (transpile-cache.ts) — their code is the same engine,
+    // only the snapshot in the data segments (now the image) and the initial size differ.
+    const limits = flags === 1 ? [1, 0, ...u32Bytes(maximum as number)] : [0, 0];
 
     // No imported memory (it would come first in the index space).
     if (importSection) {
