@@ -41,6 +41,9 @@ function collectGarbageNow(): void {
  */
 const DEFAULT_IDLE_TRIM_MS = 5_000;
 
+/** A persisted embedded database (~30 MB) unused this long is closed until its next session. */
+const DEFAULT_DATABASE_IDLE_CLOSE_MS = 10_000;
+
 export class StartupError extends Error {
   override name = 'StartupError';
 }
@@ -76,6 +79,8 @@ export interface SpinAppOptions {
   maxPrepared?: number;
   /** How long one host call may take before it fails and its thread is replaced; default 120 s. */
   hostCallDeadlineMs?: number;
+  /** A persisted embedded database unused this long is closed until its next session; default 10 s, `null` never. */
+  databaseIdleCloseMs?: number | null;
   /** Per executor thread, the most bytes of finished instances' memories kept for reuse; default 64 MiB. */
   memoryPoolBytes?: number;
   /** Per executor thread, how long without a job before it lets go of them; default 5 s, `null` never. */
@@ -263,6 +268,7 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
     dataDir: backendOptions.dataDir === null ? undefined : (backendOptions.dataDir ?? join(repoRoot, '.data', 'pglite')),
     scope: `${process.pid}-${Date.now()}-${Math.random()}`,
     templateCacheDir: join(cacheDir, 'pglite'),
+    idleCloseMs: options.databaseIdleCloseMs === null ? undefined : (options.databaseIdleCloseMs ?? DEFAULT_DATABASE_IDLE_CLOSE_MS),
   });
   const keyValue = new KeyValueStores(runtimeConfig.keyValueStores, redisReady);
 

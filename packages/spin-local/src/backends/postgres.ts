@@ -260,10 +260,14 @@ const embeddedOptions = (module: typeof import('@electric-sql/pglite')) => ({
 /** Embedded databases are shared process-wide by directory, so the runtime and a migration client never open one twice. */
 const embeddedDatabases = new Map<string, { refs: number; database: Promise<EmbeddedDatabase> }>();
 
+/** Databases being closed: one that is opened again waits, so that two PGlites never share a directory. */
+const closingDatabases = new Map<string, Promise<void>>();
+
 async function openEmbedded(key: string, dir: string | undefined, templateCacheDir: string | undefined): Promise<EmbeddedDatabase> {
   let entry = embeddedDatabases.get(key);
   if (!entry) {
     const database = (async () => {
+      await closingDatabases.get(key);
       if (dir) await mkdir(dir, { recursive: true });
       // Loaded on first use: most starts never open a database before the first request.
       const module = await import('@electric-sql/pglite');
@@ -284,7 +288,13 @@ async function releaseEmbedded(key: string): Promise<void> {
   if (entry.refs > 0) return;
   embeddedDatabases.delete(key);
   // Closing flushes PGlite's files: nothing written is lost on Ctrl-C.
-  await (await entry.database).db.close();
+  const closed = entry.database.then((database) => database.db.close());
+  closingDatabases.set(key, closed.catch(() => undefined));
+  try {
+    await closed;
+  } finally {
+    closingDatabases.delete(key);
+  }
 }
 
 export interface PostgresOptions {
@@ -296,6 +306,11 @@ export interface PostgresOptions {
   scope: string;
   /** Where the empty cluster a new in-memory database is copied from is kept (pglite-template.ts); initdb each time when absent. */
   templateCacheDir?: string | undefined;
+  /**
+   * A persisted embedded database nobody has used for this long, with no session open, is closed
+   * (~30 MB each) and opened again by its next session (~0.15–0.3 s). In-memory ones stay open.
+   */
+  idleCloseMs?: number | undefined;
 }
 
 const rawText = { getTypeParser: () => (value: string) => value };
@@ -317,8 +332,52 @@ export class PostgresBackend {
   /** Parameter types by database and statement: Spin prepares every time, one describe is enough here. */
   private readonly parameterTypes = new Map<string, ParameterType[]>();
   private readonly sessionDatabases = new Map<number, string>();
+  /** Per persisted embedded database: sessions open on it, and when the last one was opened or closed. */
+  private readonly embeddedUse = new Map<string, { sessions: number; since: number }>();
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: PostgresOptions) {}
+
+  /** The embedded databases open now (their keys: directory, or `memory:` scope and name). */
+  get openEmbeddedDatabases(): string[] {
+    return [...this.embeddedKeys];
+  }
+
+  private closeIdleDatabases(): void {
+    const now = Date.now();
+    for (const [key, use] of this.embeddedUse) {
+      if (use.sessions > 0 || now - use.since < (this.options.idleCloseMs ?? Infinity)) continue;
+      this.embeddedUse.delete(key);
+      this.embeddedKeys.delete(key);
+      void releaseEmbedded(key).catch(() => undefined);
+    }
+    if (this.embeddedUse.size === 0) {
+      clearInterval(this.idleTimer);
+      this.idleTimer = undefined;
+    }
+  }
+
+  /** Counts a session on a persisted database, so that it is not closed under it. */
+  private tracked(key: string, session: Session): Session {
+    const idleCloseMs = this.options.idleCloseMs;
+    if (idleCloseMs === undefined || key.startsWith('memory:')) return session;
+    const use = this.embeddedUse.get(key) ?? { sessions: 0, since: Date.now() };
+    use.sessions++;
+    this.embeddedUse.set(key, use);
+    this.idleTimer ??= setInterval(() => this.closeIdleDatabases(), Math.max(10, idleCloseMs / 2)).unref();
+    let open = true;
+    return {
+      ...session,
+      close: async () => {
+        if (open) {
+          open = false;
+          use.sessions--;
+          use.since = Date.now();
+        }
+        await session.close();
+      },
+    };
+  }
 
   get kind(): 'real' | 'embedded' {
     return this.options.realConnection ? 'real' : 'embedded';
@@ -412,7 +471,7 @@ export class PostgresBackend {
     }
     const entry = embeddedDatabases.get(key);
     if (!entry) throw new Error(`embedded database ${database} is closed`);
-    return (await entry.database).session();
+    return this.tracked(key, (await entry.database).session());
   }
 
   /** Opens a session; `raw` returns values as Postgres text (for exact WIT mapping). */
@@ -500,6 +559,7 @@ export class PostgresBackend {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.idleTimer);
     await Promise.all([...this.sessions.keys()].map((id) => this.closeSession(id)));
     await Promise.all([...this.pools.values()].map((p) => p.end()));
     this.pools.clear();
