@@ -269,6 +269,7 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
     scope: `${process.pid}-${Date.now()}-${Math.random()}`,
     templateCacheDir: join(cacheDir, 'pglite'),
     idleCloseMs: options.databaseIdleCloseMs === null ? undefined : (options.databaseIdleCloseMs ?? DEFAULT_DATABASE_IDLE_CLOSE_MS),
+    afterIdleClose: collectGarbageNow,
   });
   const keyValue = new KeyValueStores(runtimeConfig.keyValueStores, redisReady);
 

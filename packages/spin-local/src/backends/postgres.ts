@@ -311,6 +311,8 @@ export interface PostgresOptions {
    * (~30 MB each) and opened again by its next session (~0.15–0.3 s). In-memory ones stay open.
    */
   idleCloseMs?: number | undefined;
+  /** Called once idle databases are closed: their memory returns only with a garbage collection, which an idle process does not run. */
+  afterIdleClose?: () => void;
 }
 
 const rawText = { getTypeParser: () => (value: string) => value };
@@ -345,12 +347,14 @@ export class PostgresBackend {
 
   private closeIdleDatabases(): void {
     const now = Date.now();
+    const closing: Promise<void>[] = [];
     for (const [key, use] of this.embeddedUse) {
       if (use.sessions > 0 || now - use.since < (this.options.idleCloseMs ?? Infinity)) continue;
       this.embeddedUse.delete(key);
       this.embeddedKeys.delete(key);
-      void releaseEmbedded(key).catch(() => undefined);
+      closing.push(releaseEmbedded(key).catch(() => undefined));
     }
+    if (closing.length > 0) void Promise.all(closing).then(() => this.options.afterIdleClose?.());
     if (this.embeddedUse.size === 0) {
       clearInterval(this.idleTimer);
       this.idleTimer = undefined;
