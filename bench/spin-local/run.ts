@@ -302,7 +302,8 @@ console.log(`spin-local benchmark — ${new Date().toISOString()}, Node ${proces
 const only = process.argv[2];
 if (only === 'start') {
   console.log('6. `pnpm start` as a user runs it (start time, process tree memory after 1,000 mixed requests):');
-  await startBench(repo, Number(process.argv[3] ?? 3));
+  // BENCH_REPO=<another checkout>: the same measurement of that checkout's `pnpm start` (before/after).
+  await startBench(process.env.BENCH_REPO ? resolve(process.env.BENCH_REPO) : repo, Number(process.argv[3] ?? 3));
 } else if (only === 'bodies') {
   console.log('5. request and response bodies streamed through a component:');
   await bodies(Number(process.argv[3] ?? 7));
