@@ -27,6 +27,7 @@ import { createWasiImports } from '../../packages/spin-local/src/guest/wasi-impo
 import { LineSink } from '../../packages/spin-local/src/guest/streams.ts';
 import { loadTranspiled } from '../../packages/spin-local/src/transpile-cache.ts';
 import { bodies } from './bodies.ts';
+import { startBench } from './start.ts';
 
 const repo = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const spinLocalBin = join(repo, 'packages/spin-local/bin/spin-local.mjs');
@@ -299,7 +300,11 @@ async function compiler(): Promise<void> {
 
 console.log(`spin-local benchmark — ${new Date().toISOString()}, Node ${process.version}, load average ${loadAverage()}`);
 const only = process.argv[2];
-if (only === 'bodies') {
+if (only === 'start') {
+  console.log('6. `pnpm start` as a user runs it (start time, process tree memory after 1,000 mixed requests):');
+  // BENCH_REPO=<another checkout>: the same measurement of that checkout's `pnpm start` (before/after).
+  await startBench(process.env.BENCH_REPO ? resolve(process.env.BENCH_REPO) : repo, Number(process.argv[3] ?? 3));
+} else if (only === 'bodies') {
   console.log('5. request and response bodies streamed through a component:');
   await bodies(Number(process.argv[3] ?? 7));
 } else if (only === 'compiler') {
@@ -309,7 +314,7 @@ if (only === 'bodies') {
   console.log('1. the same component vs jco serve:');
   await compareWithJcoServe();
 }
-if (only !== 'compare' && only !== 'compiler' && only !== 'bodies') {
+if (only !== 'compare' && only !== 'compiler' && only !== 'bodies' && only !== 'start') {
   console.log('2./3. the full platform (spin-all.toml):');
   await platform();
 }

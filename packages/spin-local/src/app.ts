@@ -35,6 +35,15 @@ function collectGarbageNow(): void {
   (runInNewContext('gc') as (() => void) | undefined)?.();
 }
 
+/**
+ * An executor thread idle this long lets go of its pooled memories and prepared instances: a
+ * platform left running between bursts of requests holds only what it cannot make again.
+ */
+const DEFAULT_IDLE_TRIM_MS = 5_000;
+
+/** A persisted embedded database (~30 MB) unused this long is closed until its next session. */
+const DEFAULT_DATABASE_IDLE_CLOSE_MS = 10_000;
+
 export class StartupError extends Error {
   override name = 'StartupError';
 }
@@ -70,6 +79,12 @@ export interface SpinAppOptions {
   maxPrepared?: number;
   /** How long one host call may take before it fails and its thread is replaced; default 120 s. */
   hostCallDeadlineMs?: number;
+  /** A persisted embedded database unused this long is closed until its next session; default 10 s, `null` never. */
+  databaseIdleCloseMs?: number | null;
+  /** Per executor thread, the most bytes of finished instances' memories kept for reuse; default 64 MiB. */
+  memoryPoolBytes?: number;
+  /** Per executor thread, how long without a job before it lets go of them; default 5 s, `null` never. */
+  idleTrimMs?: number | null;
   logger?: Logger;
 }
 
@@ -253,6 +268,8 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
     dataDir: backendOptions.dataDir === null ? undefined : (backendOptions.dataDir ?? join(repoRoot, '.data', 'pglite')),
     scope: `${process.pid}-${Date.now()}-${Math.random()}`,
     templateCacheDir: join(cacheDir, 'pglite'),
+    idleCloseMs: options.databaseIdleCloseMs === null ? undefined : (options.databaseIdleCloseMs ?? DEFAULT_DATABASE_IDLE_CLOSE_MS),
+    afterIdleClose: collectGarbageNow,
   });
   const keyValue = new KeyValueStores(runtimeConfig.keyValueStores, redisReady);
 
@@ -404,6 +421,8 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
     httpTriggers,
     maxPrepared: options.maxPrepared ?? 1,
     ...(options.hostCallDeadlineMs !== undefined ? { hostCallDeadlineMs: options.hostCallDeadlineMs } : {}),
+    ...(options.memoryPoolBytes !== undefined ? { memoryPoolBytes: options.memoryPoolBytes } : {}),
+    ...(options.idleTrimMs !== null ? { idleTrimMs: options.idleTrimMs ?? DEFAULT_IDLE_TRIM_MS } : {}),
     hostHandlers,
     onLog: (m) => logger.guest(m.component, m.stream, m.line),
     onGuestError: (m) => logger.error(describeFailure(m.component, m.route, 'internal request', m.failure)),

@@ -59,6 +59,10 @@ export interface ExecutorPoolOptions {
   onHostError(op: string, error: unknown): void;
   /** How long one host call may take before it fails and its thread is retired. */
   hostCallDeadlineMs?: number;
+  /** Per thread: most bytes of finished instances' memories kept for reuse. */
+  memoryPoolBytes?: number;
+  /** Per thread: how long without a job before it lets go of pooled memories and prepared instances. */
+  idleTrimMs?: number;
 }
 
 
@@ -74,7 +78,8 @@ export class ExecutorPool {
   /** Jobs that found an instance prepared ahead, and jobs that had to instantiate first. */
   /** Instances prepared ahead or made on demand, and the largest linear memory a job's instance reached. */
   /** And how many jobs' instances started on a finished instance's memory, reset (memory-images.ts), or on a new one. */
-  readonly stats = { prepared: 0, fresh: 0, peakGuestMemoryBytes: 0, memoryReused: 0, memoryNew: 0 };
+  /** And how often an idle thread let go of its memories (`idleTrims`), and how many bytes in all. */
+  readonly stats = { prepared: 0, fresh: 0, peakGuestMemoryBytes: 0, memoryReused: 0, memoryNew: 0, idleTrims: 0, trimmedBytes: 0 };
   private closed = false;
 
   private readonly componentSlots: Map<string, number>;
@@ -107,6 +112,8 @@ export class ExecutorPool {
       httpTriggers: this.options.httpTriggers,
       maxPrepared: this.options.maxPrepared,
       ...(this.options.hostCallDeadlineMs !== undefined ? { hostCallDeadlineMs: this.options.hostCallDeadlineMs } : {}),
+      ...(this.options.memoryPoolBytes !== undefined ? { memoryPoolBytes: this.options.memoryPoolBytes } : {}),
+      ...(this.options.idleTrimMs !== undefined ? { idleTrimMs: this.options.idleTrimMs } : {}),
     };
     const worker = new Worker(this.workerFile, {
       workerData: init,
@@ -210,6 +217,10 @@ export class ExecutorPool {
         return;
       case 'evicted':
         thread.prepared.delete(message.component);
+        return;
+      case 'trimmed':
+        this.stats.idleTrims++;
+        this.stats.trimmedBytes += message.bytes;
         return;
       case 'degraded':
         if (thread.retiring) return;

@@ -36,6 +36,8 @@ export type ExecutorMessage =
   | { type: 'ready' }
   | { type: 'prepared'; component: string }
   | { type: 'evicted'; component: string }
+  /** The thread was idle and let go of this many bytes of pooled memories and prepared instances. */
+  | { type: 'trimmed'; bytes: number }
   /** The thread's host bridge can no longer be trusted (see host-bridge.ts): replace the thread. */
   | { type: 'degraded'; op: string; reason: 'deadline' | 'out-of-step'; detail: string }
   | { type: 'head'; jobId: number; status: number; headers: HeaderList }

@@ -45,6 +45,10 @@ export interface ExecutorInit {
   maxPrepared: number;
   /** How long one host call may take before it fails and the thread is retired. */
   hostCallDeadlineMs?: number;
+  /** Most bytes of finished instances' memories kept for reuse (memory-images.ts). */
+  memoryPoolBytes?: number;
+  /** After this long without a job the thread lets go of its pooled memories and prepared instances. */
+  idleTrimMs?: number;
 }
 
 type Instantiate = (
@@ -106,7 +110,7 @@ function instantiatorOf(component: ExecutorComponent): Instantiate {
 }
 
 /** Each thread's memories of finished instances, reset for the next instance of their module. */
-const memoryPool = new MemoryPool();
+const memoryPool = new MemoryPool(init.memoryPoolBytes !== undefined ? { maxBytes: init.memoryPoolBytes } : {});
 
 const moduleNameMaps = new Map<string, Map<WebAssembly.Module, string>>();
 function moduleNames(component: ExecutorComponent): Map<WebAssembly.Module, string> {
@@ -582,9 +586,38 @@ function scheduleCollection(countsAsJob = true): void {
   idleCollection.unref();
 }
 
+/**
+ * An idle thread keeps nothing for the next request: its pooled memories and prepared instances
+ * (12–25 MiB each) go, and the next instance of each component pays for a new memory (~8–10 ms)
+ * once. A platform left running between bursts of requests then holds only what it cannot make
+ * again on demand.
+ */
+let idleTrim: NodeJS.Timeout | undefined;
+function scheduleIdleTrim(): void {
+  if (init.idleTrimMs === undefined) return;
+  clearTimeout(idleTrim);
+  idleTrim = setTimeout(() => {
+    let bytes = memoryPool.clear();
+    for (const [componentId, instance] of prepared) {
+      prepared.delete(componentId);
+      bytes += memoryOf(instance.scope);
+      instance.scope.handles.releaseAll(host);
+      post({ type: 'evicted', component: componentId });
+    }
+    previousComponent = undefined;
+    collectGarbage?.();
+    post({ type: 'trimmed', bytes });
+  }, init.idleTrimMs);
+  idleTrim.unref();
+}
+
 port.once('message', (load: { type: 'load'; components: ExecutorComponent[] }) => {
   components = new Map(load.components.map((c) => [c.id, c]));
   moduleNameMaps.clear();
-  port.on('message', (job: ExecutorJob) => handleJob(job));
+  port.on('message', (job: ExecutorJob) => {
+    clearTimeout(idleTrim);
+    handleJob(job);
+    scheduleIdleTrim();
+  });
   post({ type: 'ready' });
 });

@@ -29,6 +29,8 @@ export interface TestAppOptions {
   verbose?: boolean;
   /** How long one host call may take before it fails (default 120 s). */
   hostCallDeadlineMs?: number;
+  /** Per executor thread: how long without a job before it lets go of its pooled memories (default 5 s). */
+  idleTrimMs?: number | null;
   /**
    * Apply the migrations of every service database the app uses (the kit's, then the service's
    * own; the planner of `pnpm migrate`) before `startApp` resolves.
@@ -75,6 +77,7 @@ export async function startApp(options: TestAppOptions): Promise<TestApp> {
     backends: { dataDir: null, ...options.backends },
     threads: options.threads ?? 2,
     ...(options.hostCallDeadlineMs !== undefined ? { hostCallDeadlineMs: options.hostCallDeadlineMs } : {}),
+    ...(options.idleTrimMs !== undefined ? { idleTrimMs: options.idleTrimMs } : {}),
     logger: logs,
   });
   if (options.migrate) {

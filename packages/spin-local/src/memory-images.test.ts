@@ -1,5 +1,8 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MEMORY_IMPORT, MAX_REUSED_GROWTH_BYTES, MemoryPool, splitMemoryImage } from './memory-images.ts';
+import { MEMORY_IMPORT, MAX_REUSED_GROWTH_BYTES, type MemoryImage, MemoryPool, splitMemoryImage, storeMemoryImage } from './memory-images.ts';
 
 // Hand-assembled modules: one page of memory, exported, with data at 16 and at 1000.
 const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
@@ -9,6 +12,11 @@ const DATA = [0x0b, 0x11, 0x02, 0x00, 0x41, 0x10, 0x0b, 0x03, 0x61, 0x62, 0x63, 
 const PLAIN = new Uint8Array([...HEADER, ...MEMORY, ...EXPORT_MEMORY, ...DATA]);
 
 const memoryOf = (instance: WebAssembly.Instance) => new Uint8Array((instance.exports.memory as WebAssembly.Memory).buffer);
+const imageDir = mkdtempSync(join(tmpdir(), 'memory-images-'));
+/** The plain module's image, stored in a file as the runtime holds it. */
+function plainImage(name = 'plain'): MemoryImage {
+  return storeMemoryImage(join(imageDir, `${name}.image`), splitMemoryImage(PLAIN)!.image);
+}
 
 describe('splitMemoryImage', () => {
   it('rewrites a module to import its memory, and the image gives what instantiating the original gives', () => {
@@ -19,21 +27,35 @@ describe('splitMemoryImage', () => {
 
     const original = memoryOf(new WebAssembly.Instance(new WebAssembly.Module(PLAIN)));
     const pool = new MemoryPool();
-    const { memory, reused } = pool.take('m', split.image);
+    const { memory, reused } = pool.take('m', plainImage());
     expect(reused).toBe(false);
     const rewritten = memoryOf(new WebAssembly.Instance(new WebAssembly.Module(split.module), { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory } }));
     expect(rewritten).toEqual(original);
     expect(new TextDecoder().decode(rewritten.subarray(16, 19))).toBe('abc');
   });
 
+  it('gives modules that differ only in their initial memory size the same rewritten bytes, and each its own image size', () => {
+    const twoPages = new Uint8Array([...HEADER, 0x05, 0x03, 0x01, 0x00, 0x02, ...EXPORT_MEMORY, ...DATA]);
+    const [one, two] = [splitMemoryImage(PLAIN)!, splitMemoryImage(twoPages)!];
+    expect(two.module).toEqual(one.module);
+    expect([one.image.pages, two.image.pages]).toEqual([1, 2]);
+    // The shared module runs on either memory.
+    const image = storeMemoryImage(join(imageDir, 'two.image'), two.image);
+    const { memory } = new MemoryPool().take('two', image);
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(one.module), { [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory } });
+    expect(memoryOf(instance).length).toBe(2 * 65536);
+    expect(new TextDecoder().decode(memoryOf(instance).subarray(16, 19))).toBe('abc');
+  });
+
   it("hands a finished instance's memory to the next one exactly as the image, whatever the first wrote", () => {
     const split = splitMemoryImage(PLAIN)!;
+    const image = plainImage();
     const pool = new MemoryPool();
-    const first = pool.take('m', split.image).memory;
+    const first = pool.take('m', image).memory;
     new Uint8Array(first.buffer).fill(0xee); // a request that scribbled everywhere
     first.grow(2); // and grew a little
-    pool.give('m', split.image, first);
-    const second = pool.take('m', split.image);
+    pool.give('m', image, first);
+    const second = pool.take('m', image);
     expect(second.reused).toBe(true);
     expect(second.memory).toBe(first);
     const bytes = new Uint8Array(second.memory.buffer);
@@ -43,12 +65,37 @@ describe('splitMemoryImage', () => {
   });
 
   it('keeps no memory that grew past the limit', () => {
-    const split = splitMemoryImage(PLAIN)!;
+    const image = plainImage();
     const pool = new MemoryPool();
-    const big = pool.take('m', split.image).memory;
+    const big = pool.take('m', image).memory;
     big.grow(MAX_REUSED_GROWTH_BYTES / 65536 + 1);
-    pool.give('m', split.image, big);
-    expect(pool.take('m', split.image).reused).toBe(false);
+    pool.give('m', image, big);
+    expect(pool.take('m', image).reused).toBe(false);
+  });
+
+  it('keeps at most its byte budget, dropping the least recently used modules first', () => {
+    const image = plainImage();
+    const page = 65536;
+    const pool = new MemoryPool({ maxBytes: 3 * page });
+    const taken = new Map(['a', 'b', 'c', 'd'].map((key) => [key, pool.take(key, image).memory]));
+    for (const key of ['a', 'b', 'c']) pool.give(key, image, taken.get(key)!);
+    expect(pool.heldBytes).toBe(3 * page);
+    pool.give('d', image, taken.get('d')!); // over budget: 'a' was given back longest ago
+    expect(pool.heldBytes).toBe(3 * page);
+    expect(pool.take('a', image).reused).toBe(false);
+    for (const key of ['b', 'c', 'd']) expect(pool.take(key, image).reused).toBe(true);
+  });
+
+  it('lets go of everything when cleared (an idle thread), and makes new memories afterwards', () => {
+    const image = plainImage();
+    const pool = new MemoryPool();
+    const memory = pool.take('m', image).memory;
+    pool.give('m', image, memory);
+    expect(pool.clear()).toBe(65536);
+    expect(pool.heldBytes).toBe(0);
+    const next = pool.take('m', image);
+    expect(next.reused).toBe(false);
+    expect(new TextDecoder().decode(new Uint8Array(next.memory.buffer).subarray(16, 19))).toBe('abc');
   });
 
   it('leaves anything but the plain case alone', () => {

@@ -13,7 +13,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type MemoryImage, splitMemoryImage } from './memory-images.ts';
+import { z } from 'zod';
+import { type MemoryImage, splitMemoryImage, storeMemoryImage } from './memory-images.ts';
 
 export interface TranspiledComponent {
   /** jco's instantiate() module, as CommonJS (see writeCommonJsCopy). */
@@ -50,19 +51,91 @@ interface CompiledModules {
 }
 
 /**
- * Compiles one core module: rewritten to import its memory when it can be (memory-images.ts), the
- * original otherwise — also when V8 refuses the rewritten one.
+ * What a core module's split left in the cache directory, beside it (none: it is not the plain
+ * case); `sha256` is the rewritten module's, so that identical ones are compiled once.
  */
-async function compileCoreModule(bytes: Uint8Array<ArrayBuffer>): Promise<{ module: WebAssembly.Module; image?: MemoryImage }> {
-  const split = process.env.SPIN_LOCAL_MEMORY_IMAGES === '0' ? null : splitMemoryImage(bytes);
+const splitRecord = z.union([
+  z.object({ format: z.literal(2), none: z.literal(true) }),
+  z.object({ format: z.literal(2), pages: z.number(), maximum: z.number().optional(), length: z.number(), sha256: z.string() }),
+]);
+
+/**
+ * Rewritten modules by content: componentize-js puts the same engine into every component, and
+ * once the snapshot is out of the data segments (memory-images.ts) the modules of one compiler
+ * version are byte for byte the same. One compiled module for all of them keeps one copy of
+ * its ~9 MB of code in V8 (not fourteen), and a thread compiles a function lazily once for every
+ * component instead of once per component.
+ */
+const compiledByContent = new Map<string, Promise<WebAssembly.Module>>();
+function compileShared(sha256: string, read: () => Uint8Array<ArrayBuffer>): Promise<WebAssembly.Module> {
+  let module = compiledByContent.get(sha256);
+  if (!module) {
+    module = WebAssembly.compile(read());
+    compiledByContent.set(sha256, module);
+    module.catch(() => compiledByContent.delete(sha256));
+  }
+  return module;
+}
+
+/**
+ * Compiles one core module: rewritten to import its memory when it can be (memory-images.ts), the
+ * original otherwise — also when V8 refuses the rewritten one. The split is done once per module
+ * and kept beside it (`<name>.memory-import`, `<name>.image`, `<name>.split.json`, the record
+ * last): splitting the platform's fourteen modules took ~0.5 s of every start.
+ */
+async function compileCoreModule(dir: string, name: string): Promise<{ module: WebAssembly.Module; image?: MemoryImage }> {
+  const file = join(dir, name);
+  // A synchronous read (from the page cache, a few ms) hands V8 the bytes at once: with
+  // async reads the compilations would wait behind whatever else the main thread is loading.
+  const original = () => WebAssembly.compile(readFileSync(file) as Uint8Array<ArrayBuffer>);
+  if (process.env.SPIN_LOCAL_MEMORY_IMAGES === '0') return { module: await original() };
+  const recordFile = `${file}.split.json`;
+  const imageFile = `${file}.image`;
+  const splitFile = `${file}.memory-import`;
+  let record: z.infer<typeof splitRecord> | undefined;
+  try {
+    record = splitRecord.parse(JSON.parse(readFileSync(recordFile, 'utf8')));
+  } catch {
+    record = undefined;
+  }
+  if (record && 'none' in record) return { module: await original() };
+  if (record && existsSync(imageFile) && existsSync(splitFile)) {
+    try {
+      const image: MemoryImage = { pages: record.pages, ...(record.maximum !== undefined ? { maximum: record.maximum } : {}), file: imageFile, length: record.length };
+      return { module: await compileShared(record.sha256, () => readFileSync(splitFile) as Uint8Array<ArrayBuffer>), image };
+    } catch {
+      // A damaged copy: split again below.
+    }
+  }
+  const bytes = readFileSync(file) as Uint8Array<ArrayBuffer>;
+  const split = splitMemoryImage(bytes);
+  const sha256 = split ? createHash('sha256').update(split.module).digest('hex') : '';
+  let compiled: WebAssembly.Module | undefined;
   if (split) {
     try {
-      return { module: await WebAssembly.compile(split.module), image: split.image };
+      compiled = await compileShared(sha256, () => split.module);
     } catch {
       // e.g. code that names a data segment: keep the original.
     }
   }
-  return { module: await WebAssembly.compile(bytes) };
+  const writeAtomically = async (target: string, content: Uint8Array | string) => {
+    const staging = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(staging, content);
+    await rename(staging, target);
+  };
+  if (!split || !compiled) {
+    await writeAtomically(recordFile, JSON.stringify({ format: 2, none: true })).catch(() => undefined);
+    return { module: await WebAssembly.compile(bytes) };
+  }
+  try {
+    const image = storeMemoryImage(imageFile, split.image);
+    await writeAtomically(splitFile, split.module);
+    await writeAtomically(recordFile, JSON.stringify({ format: 2, pages: image.pages, ...(image.maximum !== undefined ? { maximum: image.maximum } : {}), length: image.length, sha256 }));
+    return { module: compiled, image };
+  } catch {
+    // A read-only cache: instances are made from the original module.
+    return { module: await WebAssembly.compile(bytes) };
+  }
 }
 
 export type Transpiler = '1.4' | '1.35';
@@ -211,9 +284,7 @@ async function loadTranspiledOnce(wasmFile: string, cacheDir: string, transpiler
   if (!loaded) {
     loaded = (async () => {
       const names = (await readdir(dir)).filter((f) => f.endsWith('.wasm'));
-      // A synchronous read (from the page cache, a few ms) hands V8 the bytes at once: with
-      // async reads the compilations would wait behind whatever else the main thread is loading.
-      const entries = await Promise.all(names.map(async (name) => [name, await compileCoreModule(readFileSync(join(dir, name)) as Uint8Array<ArrayBuffer>)] as const));
+      const entries = await Promise.all(names.map(async (name) => [name, await compileCoreModule(dir, name)] as const));
       const memoryImages: Record<string, MemoryImage> = {};
       for (const [name, { image }] of entries) if (image) memoryImages[name] = image;
       return { modules: Object.fromEntries(entries.map(([name, { module }]) => [name, module])), memoryImages };

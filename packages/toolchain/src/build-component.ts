@@ -4,14 +4,14 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { componentWit } from '@bytecodealliance/jco';
-import { init as initModuleLexer, parse as parseModule } from 'es-module-lexer';
-import { build, type Plugin } from 'esbuild';
+import type { Plugin } from 'esbuild';
 import { z } from 'zod';
 import type { SpinWorld } from './components.ts';
 import { REQUIRED_EXPORT, WORLD_NAME, compilerVersions, prepareSpinWit } from './spin-wit.ts';
 
 const run = promisify(execFile);
+// jco, esbuild and es-module-lexer are imported where a build needs them: `pnpm start` with
+// nothing stale only checks fingerprints, and loading them cost ~0.25 s of every start.
 
 /** componentize-js runs in a child process (see the script for why). */
 const componentizeScript = resolve(import.meta.dirname, '../bin/componentize.mjs');
@@ -152,6 +152,7 @@ const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).
  * show where (the bundle keeps identifiers, so the snippet is recognisable in the source).
  */
 async function assertNoComputedImport(id: string, bundle: string): Promise<void> {
+  const { init: initModuleLexer, parse: parseModule } = await import('es-module-lexer');
   await initModuleLexer;
   const [imports] = parseModule(bundle);
   const computed = imports.filter((entry) => entry.d > -1 && entry.n === undefined);
@@ -266,6 +267,7 @@ export async function bundleComponent(id: string, entry: string): Promise<string
 /** The bundle and the absolute paths of the files it was made from. */
 async function bundleWithInputs(id: string, entry: string): Promise<{ bundle: string; files: string[] }> {
   try {
+    const { build } = await import('esbuild');
     const result = await build({
       entryPoints: [entry],
       bundle: true,
@@ -324,6 +326,7 @@ export async function assertSpinComponent(id: string, wasm: Uint8Array, world: S
   if (wasm.byteLength < 8 || !COMPONENT_HEADER.every((byte, i) => wasm[i] === byte)) {
     throw new ComponentBuildError(id, 'output is not a WebAssembly component (wrong header)');
   }
+  const { componentWit } = await import('@bytecodealliance/jco');
   const wit = await componentWit(wasm);
   if (!wit.includes(`export ${REQUIRED_EXPORT[world]};`)) {
     throw new ComponentBuildError(id, `component does not export ${REQUIRED_EXPORT[world]}`);

@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { KIT_MIGRATIONS, type ServiceMigrationReport } from '@authorworks/kit/migrations';
-import { applyMigrations, openSqlClient, planMigrations } from '@authorworks/spin-local';
+// The planner alone: the runtime's SQL client (and the rest of spin-local) is loaded only when a
+// database has migrations to apply, which `pnpm start` usually does not.
+import { applyMigrations, planMigrations } from '@authorworks/spin-local/migrations';
 
 export interface MigrateAllOptions {
   root: string;
@@ -49,6 +51,8 @@ export async function migrateAll(options: MigrateAllOptions): Promise<Map<string
     }
     pending.push(plan);
   }
+  if (pending.length === 0) return new Map();
+  const { openSqlClient } = await import('@authorworks/spin-local');
   const reports = await applyMigrations(pending, (address) => openSqlClient(address, { dataDir: embeddedDataDir(options.root), dbConnection: env.DB_CONNECTION }), log);
   if (embedded) for (const plan of pending) await writeFile(embeddedStampFile(options.root, plan.address), stampOf(plan)).catch(() => undefined);
   return reports;

@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
+import type { PGlite, PGliteOptions } from '@electric-sql/pglite';
 
 type PGliteModule = typeof import('@electric-sql/pglite');
 
@@ -47,8 +47,8 @@ export function templateFile(cacheDir: string): string {
  * A new in-memory PGlite: from the cached empty cluster when there is one; else by initdb, after
  * which the cluster is saved for the next database (before anything is written to it).
  */
-export async function createInMemoryPglite(module: PGliteModule, cacheDir: string | undefined): Promise<PGlite> {
-  if (cacheDir === undefined) return module.PGlite.create();
+export async function createInMemoryPglite(module: PGliteModule, cacheDir: string | undefined, options: PGliteOptions = {}): Promise<PGlite> {
+  if (cacheDir === undefined) return module.PGlite.create(options);
   const file = templateFile(cacheDir);
   let template = templates.get(file);
   if (!template) {
@@ -61,13 +61,13 @@ export async function createInMemoryPglite(module: PGliteModule, cacheDir: strin
   const bytes = await template;
   if (bytes) {
     try {
-      return await module.PGlite.create({ loadDataDir: bytes });
+      return await module.PGlite.create({ loadDataDir: bytes, ...options });
     } catch {
       // A damaged or foreign file: make a new one below.
       templates.delete(file);
     }
   }
-  const db = await module.PGlite.create();
+  const db = await module.PGlite.create(options);
   const made = db.dumpDataDir('none').then(async (dump) => {
     const blob = new Blob([await dump.arrayBuffer()]);
     try {

@@ -245,17 +245,34 @@ async function typesOf(oids: number[], query: (sql: string, params: unknown[]) =
   return oids.map((o) => ({ oid: o, name: names.get(o) ?? '' }));
 }
 
+/**
+ * PGlite's Postgres allocates its shared buffers (128 MB by default) at start, and Emscripten's
+ * allocator zeroes them: every embedded database cost ~160 MB resident before its first query,
+ * ~1.3 GB for the platform's eight (bench/spin-local `start`). The databases here are small and
+ * their files sit in the OS page cache (or in memory), so a miss costs a copy: 4 MB of buffers
+ * leaves ~30 MB per database and opens faster (~150 instead of ~300–500 ms of CPU).
+ */
+export const EMBEDDED_SHARED_BUFFERS = '4MB';
+const embeddedOptions = (module: typeof import('@electric-sql/pglite')) => ({
+  startParams: [...module.PGlite.defaultStartParams, '-c', `shared_buffers=${EMBEDDED_SHARED_BUFFERS}`],
+});
+
 /** Embedded databases are shared process-wide by directory, so the runtime and a migration client never open one twice. */
 const embeddedDatabases = new Map<string, { refs: number; database: Promise<EmbeddedDatabase> }>();
+
+/** Databases being closed: one that is opened again waits, so that two PGlites never share a directory. */
+const closingDatabases = new Map<string, Promise<void>>();
 
 async function openEmbedded(key: string, dir: string | undefined, templateCacheDir: string | undefined): Promise<EmbeddedDatabase> {
   let entry = embeddedDatabases.get(key);
   if (!entry) {
     const database = (async () => {
+      await closingDatabases.get(key);
       if (dir) await mkdir(dir, { recursive: true });
       // Loaded on first use: most starts never open a database before the first request.
       const module = await import('@electric-sql/pglite');
-      return new EmbeddedDatabase(dir ? await module.PGlite.create({ dataDir: dir }) : await createInMemoryPglite(module, templateCacheDir));
+      const options = embeddedOptions(module);
+      return new EmbeddedDatabase(dir ? await module.PGlite.create({ dataDir: dir, ...options }) : await createInMemoryPglite(module, templateCacheDir, options));
     })();
     entry = { refs: 0, database };
     embeddedDatabases.set(key, entry);
@@ -271,7 +288,13 @@ async function releaseEmbedded(key: string): Promise<void> {
   if (entry.refs > 0) return;
   embeddedDatabases.delete(key);
   // Closing flushes PGlite's files: nothing written is lost on Ctrl-C.
-  await (await entry.database).db.close();
+  const closed = entry.database.then((database) => database.db.close());
+  closingDatabases.set(key, closed.catch(() => undefined));
+  try {
+    await closed;
+  } finally {
+    closingDatabases.delete(key);
+  }
 }
 
 export interface PostgresOptions {
@@ -283,6 +306,13 @@ export interface PostgresOptions {
   scope: string;
   /** Where the empty cluster a new in-memory database is copied from is kept (pglite-template.ts); initdb each time when absent. */
   templateCacheDir?: string | undefined;
+  /**
+   * A persisted embedded database nobody has used for this long, with no session open, is closed
+   * (~30 MB each) and opened again by its next session (~0.15–0.3 s). In-memory ones stay open.
+   */
+  idleCloseMs?: number | undefined;
+  /** Called once idle databases are closed: their memory returns only with a garbage collection, which an idle process does not run. */
+  afterIdleClose?: () => void;
 }
 
 const rawText = { getTypeParser: () => (value: string) => value };
@@ -304,8 +334,54 @@ export class PostgresBackend {
   /** Parameter types by database and statement: Spin prepares every time, one describe is enough here. */
   private readonly parameterTypes = new Map<string, ParameterType[]>();
   private readonly sessionDatabases = new Map<number, string>();
+  /** Per persisted embedded database: sessions open on it, and when the last one was opened or closed. */
+  private readonly embeddedUse = new Map<string, { sessions: number; since: number }>();
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: PostgresOptions) {}
+
+  /** The embedded databases open now (their keys: directory, or `memory:` scope and name). */
+  get openEmbeddedDatabases(): string[] {
+    return [...this.embeddedKeys];
+  }
+
+  private closeIdleDatabases(): void {
+    const now = Date.now();
+    const closing: Promise<void>[] = [];
+    for (const [key, use] of this.embeddedUse) {
+      if (use.sessions > 0 || now - use.since < (this.options.idleCloseMs ?? Infinity)) continue;
+      this.embeddedUse.delete(key);
+      this.embeddedKeys.delete(key);
+      closing.push(releaseEmbedded(key).catch(() => undefined));
+    }
+    if (closing.length > 0) void Promise.all(closing).then(() => this.options.afterIdleClose?.());
+    if (this.embeddedUse.size === 0) {
+      clearInterval(this.idleTimer);
+      this.idleTimer = undefined;
+    }
+  }
+
+  /** Counts a session on a persisted database, so that it is not closed under it. */
+  private tracked(key: string, session: Session): Session {
+    const idleCloseMs = this.options.idleCloseMs;
+    if (idleCloseMs === undefined || key.startsWith('memory:')) return session;
+    const use = this.embeddedUse.get(key) ?? { sessions: 0, since: Date.now() };
+    use.sessions++;
+    this.embeddedUse.set(key, use);
+    this.idleTimer ??= setInterval(() => this.closeIdleDatabases(), Math.max(10, idleCloseMs / 2)).unref();
+    let open = true;
+    return {
+      ...session,
+      close: async () => {
+        if (open) {
+          open = false;
+          use.sessions--;
+          use.since = Date.now();
+        }
+        await session.close();
+      },
+    };
+  }
 
   get kind(): 'real' | 'embedded' {
     return this.options.realConnection ? 'real' : 'embedded';
@@ -399,7 +475,7 @@ export class PostgresBackend {
     }
     const entry = embeddedDatabases.get(key);
     if (!entry) throw new Error(`embedded database ${database} is closed`);
-    return (await entry.database).session();
+    return this.tracked(key, (await entry.database).session());
   }
 
   /** Opens a session; `raw` returns values as Postgres text (for exact WIT mapping). */
@@ -487,6 +563,7 @@ export class PostgresBackend {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.idleTimer);
     await Promise.all([...this.sessions.keys()].map((id) => this.closeSession(id)));
     await Promise.all([...this.pools.values()].map((p) => p.end()));
     this.pools.clear();

@@ -1,0 +1,77 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EMBEDDED_SHARED_BUFFERS, PostgresBackend, openSqlClientOn } from './postgres.ts';
+
+const address = 'postgres://postgres@127.0.0.1:5432/small_buffers';
+const embedded = (dataDir: string | undefined, idleCloseMs?: number) => new PostgresBackend({ realConnection: undefined, dataDir, scope: `postgres-test-${Math.random()}`, idleCloseMs });
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+describe('embedded Postgres (PGlite)', () => {
+  // Postgres' default 128 MB of shared buffers made every embedded database ~160 MB resident.
+  it('runs a persisted database with small shared buffers and keeps what was written', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'spin-local-pg-'));
+    try {
+      const persisted = await openSqlClientOn(embedded(dataDir), address, true);
+      expect((await persisted.query('SHOW shared_buffers')).rows[0]).toEqual({ shared_buffers: EMBEDDED_SHARED_BUFFERS });
+      await persisted.query('CREATE TABLE kept (id int); INSERT INTO kept SELECT generate_series(1, 200000)');
+      await persisted.close();
+      const reopened = await openSqlClientOn(embedded(dataDir), address, true);
+      // 200,000 rows are ~7 MB of pages, more than the buffers hold: read back through the files.
+      expect((await reopened.query('SELECT count(*)::int AS n, sum(id)::int8::text AS total FROM kept')).rows[0]).toEqual({ n: 200000, total: '20000100000' });
+      await reopened.close();
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('runs an in-memory database with the same shared buffers', async () => {
+    const client = await openSqlClientOn(embedded(undefined), address, true);
+    try {
+      expect((await client.query('SHOW shared_buffers')).rows[0]).toEqual({ shared_buffers: EMBEDDED_SHARED_BUFFERS });
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
+
+  it('closes a persisted database nobody uses, never under an open session, and opens it again with its data', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'spin-local-pg-'));
+    const backend = embedded(dataDir, 30);
+    try {
+      const writer = await backend.open(address);
+      await backend.execute(writer, 'CREATE TABLE kept (id int)', []);
+      await backend.execute(writer, 'INSERT INTO kept VALUES (1), (2)', []);
+      // An open session keeps it open, however long it waits.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(backend.openEmbeddedDatabases).toHaveLength(1);
+      await backend.closeSession(writer);
+      await until(() => backend.openEmbeddedDatabases.length === 0);
+
+      const reader = await backend.open(address);
+      expect(backend.openEmbeddedDatabases).toHaveLength(1);
+      const { rows } = await backend.query(reader, 'SELECT count(*)::int4 FROM kept', []);
+      expect(rows).toEqual([[{ tag: 'int32', val: 2 }]]);
+      await backend.closeSession(reader);
+    } finally {
+      await backend.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('keeps an in-memory database open when idle (closing would lose it)', async () => {
+    const backend = embedded(undefined, 10);
+    try {
+      const session = await backend.open(address);
+      await backend.execute(session, 'CREATE TABLE kept (id int)', []);
+      await backend.closeSession(session);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(backend.openEmbeddedDatabases).toHaveLength(1);
+    } finally {
+      await backend.close();
+    }
+  }, 60_000);
+});
