@@ -210,6 +210,13 @@ describe('multipart uploads', () => {
       if (new URL(request.url).searchParams.get('uploadId') === 'gone') {
         return new Response('<Error><Code>NoSuchUpload</Code></Error>', { status: 404 });
       }
+      // Ceph's RADOS Gateway's answer for an upload completed or aborted (docs/decisions.md, Decision 13).
+      if (new URL(request.url).searchParams.get('uploadId') === 'gone-rgw') {
+        return new Response('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message></Message><BucketName>books</BucketName></Error>', { status: 404 });
+      }
+      if (new URL(request.url).searchParams.get('uploadId') === 'no-bucket') {
+        return new Response('<Error><Code>NoSuchBucket</Code></Error>', { status: 404 });
+      }
       const part = (n: number) => `<Part><PartNumber>${n}</PartNumber><ETag>"e${n}"</ETag><Size>${n}</Size></Part>`;
       return new Response(
         marker === '0'
@@ -223,6 +230,9 @@ describe('multipart uploads', () => {
       ['GET', '2', uploadId],
     ]);
     expect(await store.listParts('k', 'gone')).toBeNull();
+    expect(await store.listParts('k', 'gone-rgw')).toBeNull();
+    // A missing bucket is the operator's to fix, not a finished upload.
+    await expect(store.listParts('k', 'no-bucket')).rejects.toMatchObject({ status: 500, code: 'storage_error' });
   });
 
   it('starts, uploads a part, completes and aborts with the right requests', async () => {

@@ -343,7 +343,9 @@ export function createObjectStore(options: ObjectStoreOptions): ObjectStore {
         try {
           xml = await (await send('GET', key, {}, undefined, { 'max-parts': 1000, 'part-number-marker': marker, uploadId })).text();
         } catch (error) {
-          if (error instanceof HttpError && error.code === 'upload_not_found') return null;
+          // S3 documents NoSuchUpload here; Ceph's RADOS Gateway (16.2) answers a gone upload with
+          // 404 NoSuchKey. A ListParts names one upload, so any 404 but NoSuchBucket means it is gone.
+          if (error instanceof HttpError && (error.code === 'upload_not_found' || error.code === 'not_found')) return null;
           throw error;
         }
         const { parts: more, nextMarker } = parseListParts(xml);

@@ -133,7 +133,9 @@ describe('object storage through a component', () => {
     // Signed two minutes ago for one minute: expired.
     const expired = await fetch(await presign('presigned/get', 'method=GET&expires=60&signedSecondsAgo=120'));
     expect(expired.status).toBe(403);
-    expect(await expired.text()).toContain('Request has expired');
+    // The code is S3's contract, the message is for people: s3rver and MinIO say "Request has
+    // expired", Ceph's RADOS Gateway says nothing (https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html).
+    expect(await expired.text()).toContain('<Code>AccessDenied</Code>');
     // Signed two minutes ago for five: still good.
     expect((await fetch(await presign('presigned/get', 'method=GET&expires=300&signedSecondsAgo=120'))).status).toBe(200);
 

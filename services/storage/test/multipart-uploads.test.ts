@@ -3,7 +3,7 @@ import { FileVersionList, Grant, MultipartUploadTicket, Quota, SingleUploadTicke
 import { createObjectStore } from '@authorworks/kit';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUCKET, dbQuery, expectError, expectJson, ledger, newUser, objectKeys, patternBytes, startStorageApp, storage, type User } from './storage-app.ts';
+import { BUCKET, dbQuery, expectError, expectJson, ledger, newUser, objectCredentials, objectKeys, patternBytes, startStorageApp, storage, type User } from './storage-app.ts';
 
 // Multipart uploads: files above the single-PUT limit (16 MiB) go to object storage in 8 MiB
 // parts, each PUT to its presigned URL or through the service; completing checks the parts S3
@@ -63,15 +63,9 @@ type MultipartUploadTicket = ReturnType<typeof MultipartUploadTicket.parse>;
 
 const complete = (user: User, id: string, body?: unknown) => storage(app)('POST', `/uploads/${id}/complete`, { as: user, ...(body === undefined ? {} : { body }) });
 
-/** The S3 store the app uses, straight (s3rver's keys, or MINIO_*). */
+/** The S3 store the app uses, straight. */
 function directStore() {
-  const real = app.app.objectStorage!.kind === 'real' && process.env.MINIO_ACCESS_KEY !== undefined;
-  return createObjectStore({
-    endpoint: app.app.objectStorage!.endpoint,
-    bucket: BUCKET,
-    accessKeyId: real ? process.env.MINIO_ACCESS_KEY! : 'S3RVER',
-    secretAccessKey: real ? process.env.MINIO_SECRET_KEY! : 'S3RVER',
-  });
+  return createObjectStore({ ...objectCredentials(app), bucket: BUCKET });
 }
 
 /** The ticket's S3 upload: its object key and id, read from a part URL. */

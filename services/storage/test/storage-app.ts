@@ -49,16 +49,27 @@ export async function upload(app: TestApp, as: User, bytes: Uint8Array<ArrayBuff
   return expectJson(sendBytes(app, as, bytes, { path: `/files?filename=${encodeURIComponent(filename)}`, headers }), 201, StoredFile);
 }
 
+/**
+ * The keys of the S3 server the app uses: MINIO_*'s for the server MINIO_ENDPOINT names; s3rver's
+ * for the embedded one and for a test's own s3rver (behind its proxy, reached as a "real" endpoint).
+ */
+export function objectCredentials(app: TestApp): { endpoint: string; accessKeyId: string; secretAccessKey: string } {
+  const endpoint = app.app.objectStorage!.endpoint;
+  const configured = process.env.MINIO_ENDPOINT?.replace(/\/+$/, '');
+  if (app.app.objectStorage!.kind === 'real' && endpoint === configured) {
+    return { endpoint, accessKeyId: process.env.MINIO_ACCESS_KEY!, secretAccessKey: process.env.MINIO_SECRET_KEY! };
+  }
+  return { endpoint, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+}
+
 /** Every key in the bucket, read straight from the S3 server the app uses. */
 export async function objectKeys(app: TestApp): Promise<string[]> {
-  const endpoint = app.app.objectStorage!.endpoint;
-  // A real server's keys come from MINIO_*; the embedded s3rver (also behind a test's proxy) takes its own.
-  const real = app.app.objectStorage!.kind === 'real' && process.env.MINIO_ACCESS_KEY !== undefined;
+  const { endpoint, accessKeyId, secretAccessKey } = objectCredentials(app);
   const signed = await signS3Request({
     method: 'GET',
     url: `${endpoint}/${BUCKET}?list-type=2&max-keys=1000`,
-    accessKeyId: real ? process.env.MINIO_ACCESS_KEY! : 'S3RVER',
-    secretAccessKey: real ? process.env.MINIO_SECRET_KEY! : 'S3RVER',
+    accessKeyId,
+    secretAccessKey,
     region: 'us-east-1',
     time: Date.now(),
   });
