@@ -75,6 +75,11 @@ export async function readJsonBody(request: Request, limit = DEFAULT_MAX_BODY_BY
  * instead: measured on a 20 MiB download through the storage service, 2,560 reads and 2,560
  * writes of 8 KiB against 21 and 21, and ~270 → ~190 ms (bench/storage). A body that is not an
  * incoming one is piped through the same way, at the cost of one JS pipe.
+ *
+ * Send the returned stream or drop it; do not cancel it. In componentize-js 0.19.3's engine,
+ * cancelling it while the pipe from an incoming body is set up traps the instance ("null function
+ * or function signature mismatch"; found with HEAD on a storage download, which now drops the
+ * GET's body instead — head-as-get.ts, services/storage/test/files.test.ts).
  */
 export function forwardable(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();

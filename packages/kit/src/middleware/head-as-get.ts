@@ -9,7 +9,8 @@ export function headAsGet(fetch: (request: Request) => Promise<Response>): (requ
   return async (request) => {
     if (request.method !== 'HEAD') return fetch(request);
     const response = await fetch(new Request(request.url, { method: 'GET', headers: request.headers }));
-    await response.body?.cancel();
+    // The GET's body is dropped, not cancelled: it may be a stream forwarded from another body
+    // (`forwardable`), and cancelling one traps the engine (body.ts). It ends with the instance.
     return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
   };
 }
