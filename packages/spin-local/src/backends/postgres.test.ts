@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EMBEDDED_SHARED_BUFFERS, PostgresBackend, openSqlClientOn } from './postgres.ts';
+import { EMBEDDED_MAX_CONNECTIONS, EMBEDDED_SHARED_BUFFERS, PostgresBackend, openSqlClientOn } from './postgres.ts';
 
 const address = 'postgres://postgres@127.0.0.1:5432/small_buffers';
 const embedded = (dataDir: string | undefined, idleCloseMs?: number) => new PostgresBackend({ realConnection: undefined, dataDir, scope: `postgres-test-${Math.random()}`, idleCloseMs });
@@ -26,6 +26,20 @@ describe('embedded Postgres (PGlite)', () => {
       await reopened.close();
     } finally {
       await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  // Shared memory is sized for max_connections backends; the lock table must still hold what a
+  // wide migration locks in one transaction (every table and index it creates).
+  it('sizes shared memory for a few backends and still takes a migration-sized transaction', async () => {
+    const client = await openSqlClientOn(embedded(undefined), address, true);
+    try {
+      expect((await client.query('SHOW max_connections')).rows[0]).toEqual({ max_connections: String(EMBEDDED_MAX_CONNECTIONS) });
+      const tables = Array.from({ length: 300 }, (_, i) => `CREATE TABLE wide_${i} (id int PRIMARY KEY, name text UNIQUE);`).join('\n');
+      await client.query(`BEGIN; ${tables} COMMIT;`);
+      expect((await client.query(`SELECT count(*)::int AS n FROM pg_class WHERE relname LIKE 'wide\\_%'`)).rows[0]).toEqual({ n: 900 });
+    } finally {
+      await client.close();
     }
   }, 60_000);
 
