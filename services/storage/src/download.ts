@@ -25,7 +25,8 @@ async function versionOf(context: RequestContext, fileId: string, version: numbe
   const row = await queryOne(
     context.db(),
     VersionRow,
-    `SELECT version, size, content_type AS "contentType", declared_type AS "declaredType", COALESCE(checksum, sha256) AS checksum, object_key AS "objectKey"
+    `SELECT version, size, content_type AS "contentType", declared_type AS "declaredType",
+            CASE WHEN sha256_deferred THEN NULL ELSE COALESCE(checksum, sha256) END AS checksum, object_key AS "objectKey"
        FROM file_versions WHERE file_id = $1::text::uuid AND status = 'available' AND ($2::int8 IS NULL OR version = $2::int8)
       ORDER BY version DESC LIMIT 1`,
     [fileId, version],
@@ -48,7 +49,8 @@ async function serve(context: RequestContext, principal: Principal | null, fileI
   const version = await versionOf(context, file.id, versionNumber);
   const active = isActiveContent(version.contentType) || isActiveContent(version.declaredType);
   const disposition = contentDisposition(active ? 'attachment' : 'inline', file.filename);
-  // A version's bytes never change: with no checksum yet (a streamed upload), file and version name them.
+  // A version's bytes never change: streamed without a checksum, file and version name them, and
+  // keep naming them once the worker has filled its sha256 in (clients cache by the first ETag).
   const etag = `"${version.checksum ?? `${file.id}.${version.version}`}"`;
   const headers: Record<string, string> = {
     etag,
