@@ -4,7 +4,9 @@
 // and compiled components, loaded by path. Per route: the end-to-end p50 (a request over HTTP)
 // and, beside it, the median of the component's own `ms` from its request log — the guest time,
 // which is what real Spin would show too. Routes: GET /v1/users/health, GET /v1/users/me,
-// GET /v1/content/books/{id} (signed in as its author).
+// GET /v1/content/books/{id} (signed in as its author). BENCH_ROUTES=jobs measures a service with
+// a jobs queue instead (audio-api alone, so its rate-limited jobs sweep runs after every request):
+// GET /v1/audio/jobs/{id} signed in as the job's owner, and GET /v1/audio/health without a token.
 // BENCH_LOG_LEVEL=debug also prints the median of each stage of the kit's `request stages` line
 // (request-profile.ts) for a checkout whose kit writes it.
 import { readFileSync } from 'node:fs';
@@ -29,6 +31,8 @@ const requests = Number(process.argv[2] ?? 100);
 const roundsPerCheckout = 3;
 const SECRET = 'bench-secret-bench-secret-bench-secret-00';
 const logLevel = process.env.BENCH_LOG_LEVEL ?? 'info';
+const routes = process.env.BENCH_ROUTES ?? 'user';
+if (routes !== 'user' && routes !== 'jobs') throw new Error(`BENCH_ROUTES is user (the default) or jobs, not ${routes}`);
 const env = { SPIN_VARIABLE_AUTH_SECRET: SECRET, SPIN_VARIABLE_LOG_LEVEL: logLevel };
 const roots = [
   { label: 'before', dir: resolve(process.env.BENCH_BASELINE as string) },
@@ -82,6 +86,7 @@ async function measureRoute(app: App, path: string, headers: Record<string, stri
 async function measure(root: string): Promise<Record<string, Figures>> {
   const { startApp } = await load<SpinLocal>(root, 'packages/spin-local/src/index.ts');
   const { signAccessToken } = await load<Kit>(root, 'packages/kit/src/index.ts');
+  if (routes === 'jobs') return measureJobs(root, startApp, signAccessToken);
   const figures: Record<string, Figures> = {};
   const users = await startApp({ manifest: join(root, 'services/user/spin.toml'), env, migrate: true });
   try {
@@ -112,10 +117,34 @@ async function measure(root: string): Promise<Record<string, Figures>> {
   return figures;
 }
 
+/** A queued audio job read back by its owner; no worker runs, so it stays as it was made. */
+async function measureJobs(root: string, startApp: SpinLocal['startApp'], signAccessToken: Kit['signAccessToken']): Promise<Record<string, Figures>> {
+  const figures: Record<string, Figures> = {};
+  const audio = await startApp({ manifest: join(root, 'services/audio/spin.toml'), env, migrate: true, components: ['audio-api'] });
+  try {
+    await audio.reset();
+    const owner = { authorization: `Bearer ${signAccessToken({ sub: crypto.randomUUID(), roles: ['user'] }, { secret: SECRET })}` };
+    const created = await audio.fetch('/v1/audio/jobs', {
+      method: 'POST',
+      headers: { ...owner, 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'probe', payload: { fileId: crypto.randomUUID() } }),
+    });
+    if (created.status !== 202) throw new Error(`create job: ${created.status} ${await created.text()}`);
+    const { id } = (await created.json()) as { id: string };
+    await measureRoute(audio, `/v1/audio/jobs/${id}`, owner); // warm-up
+    figures['GET /v1/audio/jobs/{id}'] = await measureRoute(audio, `/v1/audio/jobs/${id}`, owner);
+    await measureRoute(audio, '/v1/audio/health'); // warm-up
+    figures['GET /v1/audio/health'] = await measureRoute(audio, '/v1/audio/health');
+  } finally {
+    await audio.close();
+  }
+  return figures;
+}
+
 const format = (figures: Figures) =>
   `p50 ${figures.e2e.toFixed(1)} ms${figures.guest === undefined ? '' : ` (guest ${figures.guest} ms${figures.db || figures.redis ? `, of which db ${figures.db}, Redis ${figures.redis}` : ''})`}`;
 const results = new Map<string, Map<string, Figures[]>>();
-console.log(`${requests} requests per route and round, ${roundsPerCheckout} rounds per checkout, log_level ${logLevel}, backends: ${process.env.DB_CONNECTION ? 'real' : 'embedded'}`);
+console.log(`${requests} requests per route and round, ${roundsPerCheckout} rounds per checkout, routes ${routes}, log_level ${logLevel}, backends: ${process.env.DB_CONNECTION ? 'real' : 'embedded'}`);
 for (let round = 1; round <= roundsPerCheckout; round++) {
   for (const root of roots) {
     const loadBefore = loadAverage();
