@@ -50,6 +50,9 @@ interface Figures {
   /** Medians of the part of it spent waiting on the database and Redis (the request log's dbMs, redisMs). */
   db: number;
   redis: number;
+  /** Medians of the calls made to each (the request log's dbCalls, redisCalls; opens not counted). */
+  dbCalls: number;
+  redisCalls: number;
   /** Median per stage of the `request stages` lines, when written. */
   stages: Record<string, number>;
 }
@@ -80,7 +83,7 @@ async function measureRoute(app: App, path: string, headers: Record<string, stri
     stages[stage] = median(profiles.map((profile) => (profile[stage] as number | undefined) ?? 0));
   }
   const backend = (field: string) => (records.length > 0 ? median(records.map((record) => (record[field] as number | undefined) ?? 0)) : 0);
-  return { e2e: median(samples), guest: guest.length > 0 ? median(guest) : undefined, db: backend('dbMs'), redis: backend('redisMs'), stages };
+  return { e2e: median(samples), guest: guest.length > 0 ? median(guest) : undefined, db: backend('dbMs'), redis: backend('redisMs'), dbCalls: backend('dbCalls'), redisCalls: backend('redisCalls'), stages };
 }
 
 async function measure(root: string): Promise<Record<string, Figures>> {
@@ -142,7 +145,7 @@ async function measureJobs(root: string, startApp: SpinLocal['startApp'], signAc
 }
 
 const format = (figures: Figures) =>
-  `p50 ${figures.e2e.toFixed(1)} ms${figures.guest === undefined ? '' : ` (guest ${figures.guest} ms${figures.db || figures.redis ? `, of which db ${figures.db}, Redis ${figures.redis}` : ''})`}`;
+  `p50 ${figures.e2e.toFixed(1)} ms${figures.guest === undefined ? '' : ` (guest ${figures.guest} ms${figures.db || figures.redis ? `, of which db ${figures.db}, Redis ${figures.redis}; calls ${figures.dbCalls} / ${figures.redisCalls}` : ''})`}`;
 const results = new Map<string, Map<string, Figures[]>>();
 console.log(`${requests} requests per route and round, ${roundsPerCheckout} rounds per checkout, routes ${routes}, log_level ${logLevel}, backends: ${process.env.DB_CONNECTION ? 'real' : 'embedded'}`);
 for (let round = 1; round <= roundsPerCheckout; round++) {
@@ -164,7 +167,7 @@ for (const [route, afterRounds] of results.get('after')!) {
   const row = (rounds: Figures[]) => ({
     e2e: median(rounds.map((r) => r.e2e)),
     guest: median(rounds.map((r) => r.guest ?? Number.NaN)),
-    backends: `db ${median(rounds.map((r) => r.db))}, Redis ${median(rounds.map((r) => r.redis))}`,
+    backends: `db ${median(rounds.map((r) => r.db))}, Redis ${median(rounds.map((r) => r.redis))}; calls ${median(rounds.map((r) => r.dbCalls))} / ${median(rounds.map((r) => r.redisCalls))}`,
   });
   const [b, a] = [row(beforeRounds), row(afterRounds)];
   console.log(
