@@ -86,6 +86,14 @@ async function measureRoute(app: App, path: string, headers: Record<string, stri
   return { e2e: median(samples), guest: guest.length > 0 ? median(guest) : undefined, db: backend('dbMs'), redis: backend('redisMs'), dbCalls: backend('dbCalls'), redisCalls: backend('redisCalls'), stages };
 }
 
+/** Signed in as a new user, creates a resource by POSTing `body` to `path`: its id, and the user's headers. */
+async function createAsNewUser(app: App, signAccessToken: Kit['signAccessToken'], path: string, body: unknown): Promise<{ id: string; headers: Record<string, string> }> {
+  const headers = { authorization: `Bearer ${signAccessToken({ sub: crypto.randomUUID(), roles: ['user'] }, { secret: SECRET })}` };
+  const created = await app.fetch(path, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!created.ok) throw new Error(`POST ${path}: ${created.status} ${await created.text()}`);
+  return { id: ((await created.json()) as { id: string }).id, headers };
+}
+
 async function measure(root: string): Promise<Record<string, Figures>> {
   const { startApp } = await load<SpinLocal>(root, 'packages/spin-local/src/index.ts');
   const { signAccessToken } = await load<Kit>(root, 'packages/kit/src/index.ts');
@@ -104,16 +112,9 @@ async function measure(root: string): Promise<Record<string, Figures>> {
   const content = await startApp({ manifest: join(root, 'services/content/spin.toml'), env, migrate: true, components: ['content-api'] });
   try {
     await content.reset();
-    const author = { authorization: `Bearer ${signAccessToken({ sub: crypto.randomUUID(), roles: ['user'] }, { secret: SECRET })}` };
-    const created = await content.fetch('/v1/content/books', {
-      method: 'POST',
-      headers: { ...author, 'content-type': 'application/json' },
-      body: JSON.stringify({ title: 'Bench', description: 'A book to read back', tags: ['bench'] }),
-    });
-    if (!created.ok) throw new Error(`create book: ${created.status} ${await created.text()}`);
-    const { id } = (await created.json()) as { id: string };
-    await measureRoute(content, `/v1/content/books/${id}`, author); // warm-up
-    figures['GET /v1/content/books/{id}'] = await measureRoute(content, `/v1/content/books/${id}`, author);
+    const { id, headers } = await createAsNewUser(content, signAccessToken, '/v1/content/books', { title: 'Bench', description: 'A book to read back', tags: ['bench'] });
+    await measureRoute(content, `/v1/content/books/${id}`, headers); // warm-up
+    figures['GET /v1/content/books/{id}'] = await measureRoute(content, `/v1/content/books/${id}`, headers);
   } finally {
     await content.close();
   }
@@ -126,16 +127,9 @@ async function measureJobs(root: string, startApp: SpinLocal['startApp'], signAc
   const audio = await startApp({ manifest: join(root, 'services/audio/spin.toml'), env, migrate: true, components: ['audio-api'] });
   try {
     await audio.reset();
-    const owner = { authorization: `Bearer ${signAccessToken({ sub: crypto.randomUUID(), roles: ['user'] }, { secret: SECRET })}` };
-    const created = await audio.fetch('/v1/audio/jobs', {
-      method: 'POST',
-      headers: { ...owner, 'content-type': 'application/json' },
-      body: JSON.stringify({ kind: 'probe', payload: { fileId: crypto.randomUUID() } }),
-    });
-    if (created.status !== 202) throw new Error(`create job: ${created.status} ${await created.text()}`);
-    const { id } = (await created.json()) as { id: string };
-    await measureRoute(audio, `/v1/audio/jobs/${id}`, owner); // warm-up
-    figures['GET /v1/audio/jobs/{id}'] = await measureRoute(audio, `/v1/audio/jobs/${id}`, owner);
+    const { id, headers } = await createAsNewUser(audio, signAccessToken, '/v1/audio/jobs', { kind: 'probe', payload: { fileId: crypto.randomUUID() } });
+    await measureRoute(audio, `/v1/audio/jobs/${id}`, headers); // warm-up
+    figures['GET /v1/audio/jobs/{id}'] = await measureRoute(audio, `/v1/audio/jobs/${id}`, headers);
     await measureRoute(audio, '/v1/audio/health'); // warm-up
     figures['GET /v1/audio/health'] = await measureRoute(audio, '/v1/audio/health');
   } finally {
