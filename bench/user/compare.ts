@@ -4,7 +4,9 @@
 // and compiled components, loaded by path. Per route: the end-to-end p50 (a request over HTTP)
 // and, beside it, the median of the component's own `ms` from its request log — the guest time,
 // which is what real Spin would show too. Routes: GET /v1/users/health, GET /v1/users/me,
-// GET /v1/content/books/{id} (signed in as its author).
+// GET /v1/content/books/{id} (signed in as its author). BENCH_ROUTES=jobs measures a service with
+// a jobs queue instead (audio-api alone, so its rate-limited jobs sweep runs after every request):
+// GET /v1/audio/jobs/{id} signed in as the job's owner, and GET /v1/audio/health without a token.
 // BENCH_LOG_LEVEL=debug also prints the median of each stage of the kit's `request stages` line
 // (request-profile.ts) for a checkout whose kit writes it.
 import { readFileSync } from 'node:fs';
@@ -29,6 +31,8 @@ const requests = Number(process.argv[2] ?? 100);
 const roundsPerCheckout = 3;
 const SECRET = 'bench-secret-bench-secret-bench-secret-00';
 const logLevel = process.env.BENCH_LOG_LEVEL ?? 'info';
+const routes = process.env.BENCH_ROUTES ?? 'user';
+if (routes !== 'user' && routes !== 'jobs') throw new Error(`BENCH_ROUTES is user (the default) or jobs, not ${routes}`);
 const env = { SPIN_VARIABLE_AUTH_SECRET: SECRET, SPIN_VARIABLE_LOG_LEVEL: logLevel };
 const roots = [
   { label: 'before', dir: resolve(process.env.BENCH_BASELINE as string) },
@@ -46,6 +50,9 @@ interface Figures {
   /** Medians of the part of it spent waiting on the database and Redis (the request log's dbMs, redisMs). */
   db: number;
   redis: number;
+  /** Medians of the calls made to each (the request log's dbCalls, redisCalls; opens not counted). */
+  dbCalls: number;
+  redisCalls: number;
   /** Median per stage of the `request stages` lines, when written. */
   stages: Record<string, number>;
 }
@@ -76,12 +83,21 @@ async function measureRoute(app: App, path: string, headers: Record<string, stri
     stages[stage] = median(profiles.map((profile) => (profile[stage] as number | undefined) ?? 0));
   }
   const backend = (field: string) => (records.length > 0 ? median(records.map((record) => (record[field] as number | undefined) ?? 0)) : 0);
-  return { e2e: median(samples), guest: guest.length > 0 ? median(guest) : undefined, db: backend('dbMs'), redis: backend('redisMs'), stages };
+  return { e2e: median(samples), guest: guest.length > 0 ? median(guest) : undefined, db: backend('dbMs'), redis: backend('redisMs'), dbCalls: backend('dbCalls'), redisCalls: backend('redisCalls'), stages };
+}
+
+/** Signed in as a new user, creates a resource by POSTing `body` to `path`: its id, and the user's headers. */
+async function createAsNewUser(app: App, signAccessToken: Kit['signAccessToken'], path: string, body: unknown): Promise<{ id: string; headers: Record<string, string> }> {
+  const headers = { authorization: `Bearer ${signAccessToken({ sub: crypto.randomUUID(), roles: ['user'] }, { secret: SECRET })}` };
+  const created = await app.fetch(path, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!created.ok) throw new Error(`POST ${path}: ${created.status} ${await created.text()}`);
+  return { id: ((await created.json()) as { id: string }).id, headers };
 }
 
 async function measure(root: string): Promise<Record<string, Figures>> {
   const { startApp } = await load<SpinLocal>(root, 'packages/spin-local/src/index.ts');
   const { signAccessToken } = await load<Kit>(root, 'packages/kit/src/index.ts');
+  if (routes === 'jobs') return measureJobs(root, startApp, signAccessToken);
   const figures: Record<string, Figures> = {};
   const users = await startApp({ manifest: join(root, 'services/user/spin.toml'), env, migrate: true });
   try {
@@ -96,26 +112,36 @@ async function measure(root: string): Promise<Record<string, Figures>> {
   const content = await startApp({ manifest: join(root, 'services/content/spin.toml'), env, migrate: true, components: ['content-api'] });
   try {
     await content.reset();
-    const author = { authorization: `Bearer ${signAccessToken({ sub: crypto.randomUUID(), roles: ['user'] }, { secret: SECRET })}` };
-    const created = await content.fetch('/v1/content/books', {
-      method: 'POST',
-      headers: { ...author, 'content-type': 'application/json' },
-      body: JSON.stringify({ title: 'Bench', description: 'A book to read back', tags: ['bench'] }),
-    });
-    if (!created.ok) throw new Error(`create book: ${created.status} ${await created.text()}`);
-    const { id } = (await created.json()) as { id: string };
-    await measureRoute(content, `/v1/content/books/${id}`, author); // warm-up
-    figures['GET /v1/content/books/{id}'] = await measureRoute(content, `/v1/content/books/${id}`, author);
+    const { id, headers } = await createAsNewUser(content, signAccessToken, '/v1/content/books', { title: 'Bench', description: 'A book to read back', tags: ['bench'] });
+    await measureRoute(content, `/v1/content/books/${id}`, headers); // warm-up
+    figures['GET /v1/content/books/{id}'] = await measureRoute(content, `/v1/content/books/${id}`, headers);
   } finally {
     await content.close();
   }
   return figures;
 }
 
+/** A queued audio job read back by its owner; no worker runs, so it stays as it was made. */
+async function measureJobs(root: string, startApp: SpinLocal['startApp'], signAccessToken: Kit['signAccessToken']): Promise<Record<string, Figures>> {
+  const figures: Record<string, Figures> = {};
+  const audio = await startApp({ manifest: join(root, 'services/audio/spin.toml'), env, migrate: true, components: ['audio-api'] });
+  try {
+    await audio.reset();
+    const { id, headers } = await createAsNewUser(audio, signAccessToken, '/v1/audio/jobs', { kind: 'probe', payload: { fileId: crypto.randomUUID() } });
+    await measureRoute(audio, `/v1/audio/jobs/${id}`, headers); // warm-up
+    figures['GET /v1/audio/jobs/{id}'] = await measureRoute(audio, `/v1/audio/jobs/${id}`, headers);
+    await measureRoute(audio, '/v1/audio/health'); // warm-up
+    figures['GET /v1/audio/health'] = await measureRoute(audio, '/v1/audio/health');
+  } finally {
+    await audio.close();
+  }
+  return figures;
+}
+
 const format = (figures: Figures) =>
-  `p50 ${figures.e2e.toFixed(1)} ms${figures.guest === undefined ? '' : ` (guest ${figures.guest} ms${figures.db || figures.redis ? `, of which db ${figures.db}, Redis ${figures.redis}` : ''})`}`;
+  `p50 ${figures.e2e.toFixed(1)} ms${figures.guest === undefined ? '' : ` (guest ${figures.guest} ms${figures.db || figures.redis ? `, of which db ${figures.db}, Redis ${figures.redis}; calls ${figures.dbCalls} / ${figures.redisCalls}` : ''})`}`;
 const results = new Map<string, Map<string, Figures[]>>();
-console.log(`${requests} requests per route and round, ${roundsPerCheckout} rounds per checkout, log_level ${logLevel}, backends: ${process.env.DB_CONNECTION ? 'real' : 'embedded'}`);
+console.log(`${requests} requests per route and round, ${roundsPerCheckout} rounds per checkout, routes ${routes}, log_level ${logLevel}, backends: ${process.env.DB_CONNECTION ? 'real' : 'embedded'}`);
 for (let round = 1; round <= roundsPerCheckout; round++) {
   for (const root of roots) {
     const loadBefore = loadAverage();
@@ -135,7 +161,7 @@ for (const [route, afterRounds] of results.get('after')!) {
   const row = (rounds: Figures[]) => ({
     e2e: median(rounds.map((r) => r.e2e)),
     guest: median(rounds.map((r) => r.guest ?? Number.NaN)),
-    backends: `db ${median(rounds.map((r) => r.db))}, Redis ${median(rounds.map((r) => r.redis))}`,
+    backends: `db ${median(rounds.map((r) => r.db))}, Redis ${median(rounds.map((r) => r.redis))}; calls ${median(rounds.map((r) => r.dbCalls))} / ${median(rounds.map((r) => r.redisCalls))}`,
   });
   const [b, a] = [row(beforeRounds), row(afterRounds)];
   console.log(

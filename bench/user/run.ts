@@ -3,7 +3,8 @@
 //   pnpm --filter @authorworks/bench-user bench [rounds]
 // With BENCH_BASELINE=<another checkout, installed and built>: GET /v1/users/health, GET
 // /v1/users/me and GET /v1/content/books/{id}, end-to-end p50 and the component's own time from
-// its request log, this checkout against that one, in alternating rounds (compare.ts).
+// its request log, this checkout against that one, in alternating rounds (compare.ts);
+// BENCH_ROUTES=jobs: GET /v1/audio/jobs/{id} and /v1/audio/health instead (the jobs sweep's cost).
 import { fileURLToPath } from 'node:url';
 import { startApp } from '@authorworks/spin-local';
 import { benchAccount, jsonHeaders, registerBenchAccount } from './bench-account.ts';

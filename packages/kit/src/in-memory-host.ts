@@ -10,6 +10,8 @@ const decoder = new TextDecoder();
 /** Enough of Redis for the kit: strings with expiry, INCR, DEL, PUBLISH, the SET/EXPIRE/TTL/GET/PING commands, and XADD/XRANGE for the event log. */
 export class InMemoryRedis implements RedisClient {
   readonly published: { channel: string; payload: string }[] = [];
+  /** The commands `execute` was sent, in order (tests count a request's Redis calls with it). */
+  readonly commands: string[] = [];
   private readonly values = new Map<string, { value: Uint8Array; expiresAt: number | null }>();
   /** Streams (XADD/XRANGE with one field per entry, as the event log writes them). */
   private readonly streams = new Map<string, { ms: number; seq: number; value: Uint8Array }[]>();
@@ -46,6 +48,7 @@ export class InMemoryRedis implements RedisClient {
     return removed;
   }
   async execute(command: string, args: readonly (string | number | Uint8Array)[]): Promise<RedisValue[]> {
+    this.commands.push(command.toUpperCase());
     const text = args.map((arg) => (arg instanceof Uint8Array ? decoder.decode(arg) : String(arg)));
     switch (command.toUpperCase()) {
       case 'PING':

@@ -22,7 +22,7 @@ const NOT_YOURS = 'No such job of yours in this queue (another user\'s is answer
 export function jobAdminRoutes(options: { queue: string; eventsChannel: string }) {
   return {
     sweep: defineRoute({ auth: 'admin', responses: { 200: SweepAnswer } }, async (ctx) => {
-      const result = await sweepJobs(ctx.db(), () => ctx.redis(), {
+      const result = await sweepJobs(() => ctx.db(), () => ctx.redis(), {
         ...options,
         source: ctx.service,
         correlationId: ctx.requestId,

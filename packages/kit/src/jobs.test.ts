@@ -415,15 +415,18 @@ describe('wakeJob', () => {
 });
 
 describe('sweepJobs', () => {
-  it('nudges when jobs are due, and runs at most once per interval when rate-limited', async () => {
+  it('nudges when jobs are due, and runs at most once per interval when rate-limited, opening no database when it does not run', async () => {
     const database = new ScriptedJobsDatabase([{ id: 'a', kind: 'echo', payload: {} }]);
+    let opened = 0;
+    const db = () => (opened++, database);
     const redis = new InMemoryRedis();
     const options = { queue: 'demo-jobs', eventsChannel: 'demo-events', source: 'demo', correlationId: 'r1', log: createLogger({ level: 'error' }), atMostEverySeconds: 30 };
-    expect(await sweepJobs(database, () => redis, options)).toEqual({ swept: true, failed: 0, nudged: true, pruned: 0 });
+    expect(await sweepJobs(db, () => redis, options)).toEqual({ swept: true, failed: 0, nudged: true, pruned: 0 });
     expect(redis.published.map((message) => [message.channel, JSON.parse(message.payload).type])).toEqual([['demo-jobs', 'job.sweep']]);
     const asked = database.statements.length;
-    expect(await sweepJobs(database, () => redis, options)).toEqual({ swept: false, failed: 0, nudged: false, pruned: 0 });
+    expect(await sweepJobs(db, () => redis, options)).toEqual({ swept: false, failed: 0, nudged: false, pruned: 0 });
     expect(database.statements).toHaveLength(asked);
+    expect(opened).toBe(1);
   });
 });
 

@@ -606,26 +606,31 @@ export interface SweepResult {
   pruned: number;
 }
 
+/** The rate-limited sweep's mark: set (`NX EX`) by the sweep that runs, for the interval. */
+export const jobsSweepKey = (queue: string) => `jobs:sweep:${queue}`;
+
 /**
  * The sweep: fails expired last attempts, publishes their `job.failed` events, and nudges the
  * queue's workers with `job.sweep` when jobs are due (new, backed off and now due, or with an
  * expired lease). Runs from anything that runs: the admin route, a worker's messages, a request.
+ * `db` is called only when the sweep runs: a request that finds the sweep done opens no connection.
  */
-export async function sweepJobs(db: SqlClient, redis: () => RedisClient, options: SweepOptions): Promise<SweepResult> {
+export async function sweepJobs(db: () => SqlClient, redis: () => RedisClient, options: SweepOptions): Promise<SweepResult> {
   if (options.atMostEverySeconds !== undefined) {
     const seconds = Math.min(Math.max(Math.ceil(options.atMostEverySeconds), 1), 3600);
-    if (!(await setIfAbsent(redis(), `jobs:sweep:${options.queue}`, new Date().toISOString(), seconds))) {
+    if (!(await setIfAbsent(redis(), jobsSweepKey(options.queue), new Date().toISOString(), seconds))) {
       return { swept: false, failed: 0, nudged: false, pruned: 0 };
     }
   }
-  const failed = await failExpiredJobs(db, options.queue, options.eventsChannel);
-  const pruned = await pruneFinishedJobs(db, options.queue, options.keepFinishedSeconds ?? JOB_LIMITS.keepFinishedSeconds.default);
+  const database = db();
+  const failed = await failExpiredJobs(database, options.queue, options.eventsChannel);
+  const pruned = await pruneFinishedJobs(database, options.queue, options.keepFinishedSeconds ?? JOB_LIMITS.keepFinishedSeconds.default);
   if (pruned > 0) options.log.info('finished jobs past their retention deleted', { queue: options.queue, pruned });
   if (failed > 0) {
     options.log.warn('jobs failed: lease expired on the last attempt', { queue: options.queue, failed });
-    await flushOutbox(db, redis, { source: options.source, log: options.log });
+    await flushOutbox(database, redis, { source: options.source, log: options.log });
   }
-  const nudged = await hasClaimableJobs(db, options.queue);
+  const nudged = await hasClaimableJobs(database, options.queue);
   if (nudged) await publishSweepNudge(redis(), options);
   return { swept: true, failed, nudged, pruned };
 }
@@ -802,7 +807,7 @@ export function createJobWorker(options: JobWorkerOptions): { handleMessage(mess
       const log = baseLog.child({ requestId: correlationId });
 
       const sweep = { queue: options.queue, eventsChannel: options.eventsChannel, source: options.consumer, correlationId, log };
-      await sweepJobs(db(), redis, { ...sweep, atMostEverySeconds: options.sweepEverySeconds ?? 30 });
+      await sweepJobs(db, redis, { ...sweep, atMostEverySeconds: options.sweepEverySeconds ?? 30 });
 
       const started = Date.now();
       let ran = 0;

@@ -5,7 +5,6 @@ import { createApiWithHost, defineRoute, type ApiOptions } from './api.ts';
 import { readEventLog } from './event-log.ts';
 import { InMemoryRedis, inMemoryHost } from './in-memory-host.ts';
 import { signAccessToken } from './jwt.ts';
-import type { RedisValue } from './redis.ts';
 import { json } from './responses.ts';
 import { transaction, type SqlClient, type SqlParam } from './sql.ts';
 
@@ -45,21 +44,12 @@ afterEach(() => vi.restoreAllMocks());
 
 const SECRET = 'x'.repeat(32);
 
-/** Records the commands it is sent. */
-class CommandLog extends InMemoryRedis {
-  readonly commands: string[] = [];
-  override async execute(command: string, args: readonly (string | number | Uint8Array)[]): Promise<RedisValue[]> {
-    this.commands.push(command);
-    return super.execute(command, args);
-  }
-}
-
 function setup(options: Pick<ApiOptions, 'outboxSweep'> & { clock?: () => number } = {}) {
   const database = new FakeOutboxDatabase();
   const host = inMemoryHost({
     variables: { log_level: 'error', redis_address: 'redis://x', db_connection: 'postgres://x', auth_secret: SECRET },
     sql: database,
-    redis: new CommandLog(options.clock),
+    redis: new InMemoryRedis(options.clock),
   });
   const api = createApiWithHost({ service: 'demo', base: '/v1/demo', version: '1', ...(options.outboxSweep ? { outboxSweep: options.outboxSweep } : {}) }, host)
     .get('/read', defineRoute({ responses: { 200: OkAnswer } }, async () => json({ ok: true })))
@@ -78,7 +68,7 @@ function setup(options: Pick<ApiOptions, 'outboxSweep'> & { clock?: () => number
       });
       return json({ ok: true });
     }));
-  return { api, host, database, redis: host.redis as CommandLog };
+  return { api, host, database, redis: host.redis };
 }
 
 describe('transactional outbox', () => {

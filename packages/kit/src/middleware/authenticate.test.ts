@@ -49,15 +49,6 @@ class UnreachableRedis extends InMemoryRedis {
   }
 }
 
-/** Records the commands it is sent. */
-class CommandLog extends InMemoryRedis {
-  readonly commands: string[] = [];
-  override async execute(command: string, args: readonly (string | number | Uint8Array)[]): Promise<RedisValue[]> {
-    this.commands.push(command);
-    return super.execute(command, args);
-  }
-}
-
 /** A Redis whose `execute` answers leave nil replies out, as Spin's did before it kept them. */
 class NilDroppingRedis extends InMemoryRedis {
   override async execute(command: string, args: readonly (string | number | Uint8Array)[]): Promise<RedisValue[]> {
@@ -99,7 +90,7 @@ describe('revoked tokens', () => {
   });
 
   it('reads the epoch and the session in one MGET, and key by key from a Redis that drops nil replies', async () => {
-    const redis = new CommandLog();
+    const redis = new InMemoryRedis();
     const issued = Date.now() - 5_000;
     await revokeSessionTokens(redis, 'family-a');
     expect(await call('required', { authorization: tokenOf(userId, issued, 'family-b') }, redis)).toMatchObject({ status: 200 });
@@ -130,7 +121,7 @@ describe('revoked tokens', () => {
       };
       return { status: response.status, set: text('wanted:set'), absent: text('wanted:absent') };
     };
-    const redis = new CommandLog();
+    const redis = new InMemoryRedis();
     await redis.execute('SET', ['wanted:set', 'yes']);
     redis.commands.length = 0;
     // No session in the token: the value after the epoch is a wanted key's, not a session mark.

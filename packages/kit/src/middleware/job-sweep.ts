@@ -1,5 +1,5 @@
 import type { RequestContext } from '../context.ts';
-import { sweepJobs } from '../jobs.ts';
+import { jobsSweepKey, sweepJobs } from '../jobs.ts';
 import type { Middleware } from './pipeline.ts';
 
 /** The jobs an API sweeps for (`ApiOptions.jobs`). */
@@ -13,13 +13,20 @@ export interface JobSweepOptions {
 /**
  * After the handler, at most once per interval: the jobs sweep (fail expired last attempts, nudge
  * the queue when jobs are due), so a service's own traffic re-drives its jobs — Spin has no timer
- * trigger. One Redis `SET NX` per request otherwise; a failure is logged, never the request's.
+ * trigger. Its key is read along with the revocation check (redis-read-along.ts), as the outbox
+ * sweep's is: a signed-in request that finds it set — a sweep ran within the interval — makes no
+ * Redis call and opens no database for the sweep; any other request makes the one `SET NX`, and
+ * only the request that wins it opens the database. A failure is logged, never the request's.
  */
-export function jobSweep(options: JobSweepOptions): Middleware<Pick<RequestContext, 'service' | 'requestId' | 'log' | 'db' | 'redis'>> {
+export function jobSweep(options: JobSweepOptions): Middleware<Pick<RequestContext, 'service' | 'requestId' | 'log' | 'db' | 'redis' | 'redisReadAlong'>> {
   return async (context, next) => {
+    const key = jobsSweepKey(options.queue);
+    context.redisReadAlong.want(key);
     const response = await next();
+    const seen = context.redisReadAlong.valueOf(key);
+    if (seen !== null && seen !== undefined) return response;
     try {
-      await sweepJobs(context.db(), () => context.redis(), {
+      await sweepJobs(() => context.db(), () => context.redis(), {
         queue: options.queue,
         eventsChannel: options.eventsChannel,
         source: context.service,
