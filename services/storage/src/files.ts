@@ -44,7 +44,7 @@ export const uploadFile = defineRoute({
   const file = await readIncomingFile(context, settings, context.principal.userId);
   const filename = filenameFor(context.query.filename, file);
   const stored = await storeVersion(context, settings, context.principal, { kind: 'new', filename, access: context.query.access ?? 'private' }, file);
-  return created(await viewOf(context, stored.fileId, context.principal), `/v1/storage/files/${stored.fileId}`);
+  return created(fileView(stored), `/v1/storage/files/${stored.id}`);
 });
 
 const Cursor = z.object({ t: CursorTimestamp, i: z.uuid() });
