@@ -8,6 +8,9 @@
 // s3rver runs in a child process so this process is the runtime (and the bench's client).
 // Embedded PGlite and Redis by default; the real servers when DB_CONNECTION / REDIS_ADDRESS are set.
 // Build first: `pnpm build --filter storage`.
+// With BENCH_BASELINE=<another checkout, installed and built> (or BENCH_ONLY=compare): the direct
+// upload and download paths alone, this checkout against that one, in alternating rounds, with
+// the component's own time beside each figure (compare.ts).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -16,6 +19,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createObjectStore, signAccessToken, signS3Request } from '@authorworks/kit';
 import { startApp } from '@authorworks/spin-local';
+
+if (process.env.BENCH_BASELINE || process.env.BENCH_ONLY === 'compare') {
+  await import('./compare.ts');
+  process.exit(0);
+}
 
 const rounds = Number(process.argv[2] ?? 7);
 const SECRET = 'bench-secret-bench-secret-bench-secret-00';
