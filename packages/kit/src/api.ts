@@ -57,6 +57,11 @@ export interface RouteSpec<Params, Query, Body, Auth> {
   maxBodyBytes?: number;
   /** Counters the route is throttled by, checked after auth and validation (see middleware/throttle.ts). */
   throttle?: readonly ThrottleRule<RouteContext<Params, Query, Body, Auth>>[];
+  /**
+   * Redis keys the handler wants to know, read with the revocation check's `MGET` instead of in
+   * calls of their own (redis-read-along.ts): `context.redisReadAlong.valueOf(key)` in the handler.
+   */
+  readAlong?: readonly string[];
 }
 
 export type RouteHandler<Params, Query, Body, Auth> = (context: RouteContext<Params, Query, Body, Auth>) => Promise<Response>;
@@ -103,6 +108,13 @@ export function routePipeline(spec: RouteSpec<unknown, unknown, unknown, unknown
     authenticateAs(schemas.auth),
     validateInput(schemas, spec.maxBodyBytes ?? defaultMaxBodyBytes),
   ];
+  const along = spec.readAlong;
+  if (along) {
+    steps.unshift((context, next) => {
+      for (const key of along) context.redisReadAlong.want(key);
+      return next();
+    });
+  }
   // The rules are typed against the route's own context, which the steps above have just filled in.
   if (spec.throttle) steps.push(throttle(spec.throttle as readonly ThrottleRule<RouteInput>[]));
   return steps;
