@@ -17,7 +17,7 @@ import { sanitizeFilename } from './filenames.ts';
 import { fileFor, fileView } from './records.ts';
 import { assertRoomFor, reserveNewFile } from './reservations.ts';
 import { PART_BYTES, storageSettings } from './settings.ts';
-import { sweepAbandoned } from './sweep.ts';
+import { sweepAbandoned, SWEEP_KEY } from './sweep.ts';
 import { discardPendingVersion, finishVersion, objectKeyFor, readExactly, sha256Of, type PendingVersion } from './upload.ts';
 import { COMPLETE_GRACE_SECONDS, completeMultipart, partLayout, partUrls, pendingUpload, TICKET_PARTS } from './upload-parts.ts';
 
@@ -35,6 +35,7 @@ const DEFAULT_UPLOAD_SECONDS = 900;
 export const createUpload = defineRoute({
   body: CreateUploadRequest,
   auth: 'required',
+  readAlong: [SWEEP_KEY],
   responses: { 201: UploadTicket },
   errors: {
     413: '`payload_too_large`: over the large upload limit; `quota_exceeded`: over the caller\'s storage quota',
