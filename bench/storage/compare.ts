@@ -8,7 +8,8 @@
 //   BENCH_BASELINE=<checkout> pnpm --filter @authorworks/bench-storage bench [transfers per round]
 // Without BENCH_BASELINE (BENCH_ONLY=compare) this checkout alone. BENCH_SIZES=1,20 (MiB),
 // BENCH_ROUNDS=3 per checkout. BENCH_LOG_LEVEL=debug also prints the medians of the kit's
-// `request stages` line and of the service's debug lines (`upload stored`, …).
+// `request stages` line and of the service's debug lines (`upload stored`, …); BENCH_SETTLE_MS a
+// pause before each timed request; BENCH_SAMPLES=1 every sample.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -32,6 +33,8 @@ const transfers = Number(process.argv[2] ?? 15);
 const roundsPerCheckout = Number(process.env.BENCH_ROUNDS ?? 3);
 const sizes = (process.env.BENCH_SIZES ?? '1,20').split(',').map((mib) => Number(mib) * 1024 * 1024);
 const logLevel = process.env.BENCH_LOG_LEVEL ?? 'info';
+/** A pause before each timed request, so none pays for the runtime's work after the one before (instances prepared ahead, collections). */
+const settleMs = Number(process.env.BENCH_SETTLE_MS ?? 0);
 const SECRET = 'bench-secret-bench-secret-bench-secret-00';
 const MiB = 1024 * 1024;
 const roots = [
@@ -71,6 +74,7 @@ async function measure(root: string, samples: Samples): Promise<void> {
     return fetch(signed.url, { method, headers: signed.headers, ...(body ? { body } : {}) });
   };
   async function timed(label: string, call: () => Promise<Response>, record: boolean): Promise<Uint8Array> {
+    if (settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs));
     const from = app.logs.lines.length;
     const started = performance.now();
     const response = await call();
@@ -93,7 +97,8 @@ async function measure(root: string, samples: Samples): Promise<void> {
       for (let i = 0; i < size; i += 4096) bytes[i] = (i / 4096) & 0xff;
       const sha256 = Buffer.from(await crypto.subtle.digest('SHA-256', bytes)).toString('hex');
       const mib = `${size / MiB} MiB`;
-      // Three of each first, not counted: V8's lazy compilation, prepared instances.
+      // Three of each first, not counted: V8's lazy compilation, prepared instances. The
+      // sequence is run.ts's: upload, download, direct PUT, direct GET, delete.
       for (let i = -3; i < transfers; i++) {
         const record = i >= 0;
         const upload = JSON.parse(new TextDecoder().decode(await timed(`upload ${mib}`, () => app.fetch('/v1/storage/files?filename=bench.bin', { method: 'POST', headers, body: bytes }), record))) as { id: string };
@@ -101,15 +106,17 @@ async function measure(root: string, samples: Samples): Promise<void> {
         if (got.byteLength !== size) throw new Error(`downloaded ${got.byteLength} of ${size}`);
         await timed(`direct PUT ${mib}`, () => direct('PUT', `${size}-${i}`, bytes), record);
         await timed(`direct GET ${mib}`, () => direct('GET', `${size}-${i}`), record);
-        if (size <= 4 * MiB) {
-          // The other direct path: read whole and verified against a declared checksum.
-          const checked = JSON.parse(
-            new TextDecoder().decode(await timed(`upload ${mib}, X-Checksum-SHA256`, () => app.fetch('/v1/storage/files?filename=bench.bin', { method: 'POST', headers: { ...headers, 'x-checksum-sha256': sha256 }, body: bytes }), record)),
-          ) as { id: string };
-          await timed('GET /files/{id}', () => app.fetch(`/v1/storage/files/${upload.id}`, { headers }), record);
-          await app.fetch(`/v1/storage/files/${checked.id}`, { method: 'DELETE', headers });
-        }
         await app.fetch(`/v1/storage/files/${upload.id}`, { method: 'DELETE', headers });
+      }
+      if (size > 4 * MiB) continue;
+      // The other direct path (read whole, verified against a declared checksum), and a record's GET.
+      for (let i = -3; i < transfers; i++) {
+        const record = i >= 0;
+        const checked = JSON.parse(
+          new TextDecoder().decode(await timed(`upload ${mib}, X-Checksum-SHA256`, () => app.fetch('/v1/storage/files?filename=bench.bin', { method: 'POST', headers: { ...headers, 'x-checksum-sha256': sha256 }, body: bytes }), record)),
+        ) as { id: string };
+        await timed('GET /files/{id}', () => app.fetch(`/v1/storage/files/${checked.id}`, { headers }), record);
+        await app.fetch(`/v1/storage/files/${checked.id}`, { method: 'DELETE', headers });
       }
     }
   } finally {
@@ -118,7 +125,7 @@ async function measure(root: string, samples: Samples): Promise<void> {
 }
 
 const results = new Map<string, Samples>(roots.map((root) => [root.label, new Map()]));
-console.log(`${transfers} transfers per size, path and round, ${roundsPerCheckout} rounds per checkout, log_level ${logLevel}, backends: ${process.env.DB_CONNECTION ? 'real' : 'embedded'}`);
+console.log(`${transfers} transfers per size, path and round, ${roundsPerCheckout} rounds per checkout, log_level ${logLevel}, ${settleMs} ms pause before each, backends: ${process.env.DB_CONNECTION ? 'real' : 'embedded'}`);
 for (let round = 1; round <= roundsPerCheckout; round++) {
   for (const root of roots) {
     const before = loadAverage();
@@ -138,6 +145,8 @@ function lineMedians(lines: Record<string, unknown>[], msg: string): string {
 for (const [label, samples] of results) {
   console.log(`\n${label}: p50 end to end (ratio to the direct transfer) | guest ms, of which db / Redis (calls)`);
   for (const [path, { e2e, lines }] of samples) {
+    if (process.env.BENCH_SAMPLES) console.log(`  ${path}: ${e2e.map((ms) => ms.toFixed(0)).join(' ')}`);
+    if (process.env.BENCH_SAMPLES === 'lines') for (const line of lines) console.log(`    ${JSON.stringify(Object.fromEntries(Object.entries(line).filter(([key, value]) => typeof value === 'number' || key === 'msg')))}`);
     if (path.startsWith('direct')) continue;
     const size = /(\d+) MiB/.exec(path)?.[1];
     const direct = path.startsWith('upload') ? samples.get(`direct PUT ${size} MiB`) : path.startsWith('download') ? samples.get(`direct GET ${size} MiB`) : undefined;
