@@ -204,41 +204,50 @@ export async function storeVersion(
   target: UploadTarget,
   file: IncomingFile,
 ): Promise<FileRow> {
+  // Each step's time, for the `upload stored` debug line (bench/storage compare.ts reads it).
+  const stepMs: Record<string, number> = {};
+  const step = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      stepMs[`${name}Ms`] = Math.round((performance.now() - started) * 100) / 100;
+    }
+  };
   // The type is detected from the bytes when they are stored (step 4); until then a pending version is octet-stream.
   let reserved: PendingVersion;
   if (target.kind === 'new') {
     const fileId = randomUuid();
     const pending = { fileId, ownerId: principal.userId, version: 1, objectKey: objectKeyFor(principal.userId, fileId) };
-    await reserveNewFile(
-      context.db(),
-      {
-        ...pending,
-        filename: target.filename,
-        access: target.access,
-        size: file.size,
-        sha256: file.kind === 'read' ? file.sha256 : null,
-        contentType: 'application/octet-stream',
-        declaredType: file.declaredType,
-        expiresInSeconds: settings.pendingSeconds,
-      },
-      settings.quotaBytes,
-    );
+    const row = {
+      ...pending,
+      filename: target.filename,
+      access: target.access,
+      size: file.size,
+      sha256: file.kind === 'read' ? file.sha256 : null,
+      contentType: 'application/octet-stream',
+      declaredType: file.declaredType,
+      expiresInSeconds: settings.pendingSeconds,
+    };
+    await step('reserve', () => reserveNewFile(context.db(), row, settings.quotaBytes));
     reserved = pending;
   } else {
-    reserved = await reserveVersion(context, settings, principal, target.fileId, file);
+    reserved = await step('reserve', () => reserveVersion(context, settings, principal, target.fileId, file));
   }
 
   try {
-    const putStarted = context.now();
-    const detected = await putObject(objectStoreFromConfig(context.config), reserved.objectKey, file);
-    context.log.debug('upload stored', { bytes: file.size, streamed: file.kind === 'raw' && file.size > SMALL_BODY_BYTES, putMs: context.now() - putStarted });
-    return await finishVersion(context, principal, reserved, {
-      filename: target.kind === 'version' ? target.filename : null,
-      contentType: detected,
-      size: file.size,
-      sha256: file.kind === 'read' ? file.sha256 : null,
-      checksum: null,
-    });
+    const detected = await putObject(objectStoreFromConfig(context.config), reserved.objectKey, file, step);
+    const finished = await step('finish', () =>
+      finishVersion(context, principal, reserved, {
+        filename: target.kind === 'version' ? target.filename : null,
+        contentType: detected,
+        size: file.size,
+        sha256: file.kind === 'read' ? file.sha256 : null,
+        checksum: null,
+      }),
+    );
+    context.log.debug('upload stored', { bytes: file.size, streamed: file.kind === 'raw' && file.size > SMALL_BODY_BYTES, ...stepMs });
+    return finished;
   } catch (error) {
     await discardPendingVersion(context, reserved);
     throw error;
@@ -246,16 +255,16 @@ export async function storeVersion(
 }
 
 /** Step 4: the bytes to object storage (see SMALL_BODY_BYTES); returns the type detected from them. */
-async function putObject(store: ObjectStore, objectKey: string, file: IncomingFile): Promise<string> {
+async function putObject(store: ObjectStore, objectKey: string, file: IncomingFile, step: <T>(name: string, work: () => Promise<T>) => Promise<T>): Promise<string> {
   if (file.kind === 'read' || file.size <= SMALL_BODY_BYTES) {
-    const bytes = file.kind === 'read' ? file.bytes : await readRequestBody(file.request, file.size);
-    const detected = await detectContentType(bytes);
-    await store.put(objectKey, bytes, { contentType: detected });
+    const bytes = file.kind === 'read' ? file.bytes : await step('read', () => readRequestBody(file.request, file.size));
+    const detected = await step('sniff', () => detectContentType(bytes));
+    await step('put', () => store.put(objectKey, bytes, { contentType: detected }));
     return detected;
   }
-  await store.put(objectKey, file.request.body!, { contentLength: file.size });
-  const head = await store.get(objectKey, { range: `bytes=0-${Math.min(file.size, SNIFF_HEAD_BYTES) - 1}` });
-  return detectContentType(new Uint8Array(await new Response(head.body).arrayBuffer()));
+  await step('put', () => store.put(objectKey, file.request.body!, { contentLength: file.size }));
+  const head = await step('readBack', async () => new Uint8Array(await new Response((await store.get(objectKey, { range: `bytes=0-${Math.min(file.size, SNIFF_HEAD_BYTES) - 1}` })).body).arrayBuffer()));
+  return step('sniff', () => detectContentType(head));
 }
 
 export interface PendingVersion {
