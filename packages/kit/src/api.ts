@@ -36,6 +36,12 @@ export interface ApiOptions {
   jobs?: JobSweepOptions;
   /** Every request also publishes outbox rows a crash left behind, at most once per interval (middleware/outbox-sweep.ts). */
   outboxSweep?: OutboxSweepOptions;
+  /**
+   * The service's own pure code, run once at build time so that it is compiled into the
+   * component's snapshot (snapshot-warm-up.ts, whose rules it follows: no host call, no clock, no
+   * randomness). Whatever a request's handler calls first is otherwise compiled in every request.
+   */
+  warmUp?: () => unknown;
 }
 
 export interface RouteSpec<Params, Query, Body, Auth> {
