@@ -8,6 +8,9 @@
 // s3rver runs in a child process so this process is the runtime (and the bench's client).
 // Embedded PGlite and Redis by default; the real servers when DB_CONNECTION / REDIS_ADDRESS are set.
 // Build first: `pnpm build --filter storage`.
+// With BENCH_BASELINE=<another checkout, installed and built> (or BENCH_ONLY=compare): the direct
+// upload and download paths alone, this checkout against that one, in alternating rounds, with
+// the component's own time beside each figure (compare.ts).
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -15,6 +18,11 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createObjectStore, signAccessToken, signS3Request } from '@authorworks/kit';
 import { MiB, SECRET, startStorageBench } from './bench-app.ts';
+
+if (process.env.BENCH_BASELINE || process.env.BENCH_ONLY === 'compare') {
+  await import('./compare.ts');
+  process.exit(0);
+}
 
 const rounds = Number(process.argv[2] ?? 7);
 

@@ -225,6 +225,18 @@ describe('authentication', () => {
     expect((await api.fetch(new Request(url('/maybe'), bearer('junk')))).status).toBe(401);
   });
 
+  it('reads the keys a route names in readAlong with the revocation check, for its handler', async () => {
+    const { api, host } = makeApi();
+    api.get('/along', defineRoute({ auth: 'required', readAlong: ['upkeep:done', 'upkeep:other'], responses: { 200: z.object({ seen: z.array(z.string().nullable()) }) } }, async ({ redisReadAlong }) => {
+      const seen = ['upkeep:done', 'upkeep:other'].map((key) => redisReadAlong.valueOf(key));
+      return json({ seen: seen.map((value) => (value instanceof Uint8Array ? new TextDecoder().decode(value) : (value ?? null))) });
+    }));
+    await host.redis.execute('SET', ['upkeep:done', 'yes']);
+    const execute = vi.spyOn(host.redis, 'execute');
+    expect(await (await api.fetch(new Request(url('/along'), bearer(token())))).json()).toEqual({ seen: ['yes', null] });
+    expect(execute.mock.calls.map(([command, keys]) => [command, keys.length])).toEqual([['MGET', 3]]);
+  });
+
   it('says clearly when auth_secret is too short', async () => {
     vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const response = await makeApi({ auth_secret: 'short' }).api.fetch(new Request(url('/me'), bearer(token())));

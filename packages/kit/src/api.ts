@@ -36,6 +36,12 @@ export interface ApiOptions {
   jobs?: JobSweepOptions;
   /** Every request also publishes outbox rows a crash left behind, at most once per interval (middleware/outbox-sweep.ts). */
   outboxSweep?: OutboxSweepOptions;
+  /**
+   * The service's own pure code, run once at build time so that it is compiled into the
+   * component's snapshot (snapshot-warm-up.ts, whose rules it follows: no host call, no clock, no
+   * randomness). Whatever a request's handler calls first is otherwise compiled in every request.
+   */
+  warmUp?: () => unknown;
 }
 
 export interface RouteSpec<Params, Query, Body, Auth> {
@@ -57,6 +63,11 @@ export interface RouteSpec<Params, Query, Body, Auth> {
   maxBodyBytes?: number;
   /** Counters the route is throttled by, checked after auth and validation (see middleware/throttle.ts). */
   throttle?: readonly ThrottleRule<RouteContext<Params, Query, Body, Auth>>[];
+  /**
+   * Redis keys the handler wants to know, read with the revocation check's `MGET` instead of in
+   * calls of their own (redis-read-along.ts): `context.redisReadAlong.valueOf(key)` in the handler.
+   */
+  readAlong?: readonly string[];
 }
 
 export type RouteHandler<Params, Query, Body, Auth> = (context: RouteContext<Params, Query, Body, Auth>) => Promise<Response>;
@@ -103,6 +114,13 @@ export function routePipeline(spec: RouteSpec<unknown, unknown, unknown, unknown
     authenticateAs(schemas.auth),
     validateInput(schemas, spec.maxBodyBytes ?? defaultMaxBodyBytes),
   ];
+  const along = spec.readAlong;
+  if (along) {
+    steps.unshift((context, next) => {
+      for (const key of along) context.redisReadAlong.want(key);
+      return next();
+    });
+  }
   // The rules are typed against the route's own context, which the steps above have just filled in.
   if (spec.throttle) steps.push(throttle(spec.throttle as readonly ThrottleRule<RouteInput>[]));
   return steps;

@@ -139,11 +139,11 @@ describe('event consumer', () => {
       });
       await inboundRedis.handleMessage(message({ type: TICK_EVENT_TYPE }));
       expect(runs).toBe(1);
-      expect(statements.filter((statement) => statement === 'SELECT id::text')).toHaveLength(1);
+      expect(statements.filter((statement) => statement === 'WITH taken')).toHaveLength(1);
       await inboundRedis.handleMessage(utf8('not an envelope'));
       await inboundRedis.handleMessage(message());
       expect(runs).toBe(1);
-      expect(statements.filter((statement) => statement === 'SELECT id::text')).toHaveLength(1);
+      expect(statements.filter((statement) => statement === 'WITH taken')).toHaveLength(1);
       const [outboxTtl] = await host.redis.execute('TTL', ['outbox:sweep:test-worker']);
       expect(outboxTtl).toBeGreaterThan(10);
       expect(outboxTtl).toBeLessThanOrEqual(20);

@@ -7,8 +7,8 @@ import type { Host } from './host.ts';
 import { createLogger, type Logger } from './logging.ts';
 import { randomUuid } from './random.ts';
 import { setIfAbsent, type RedisClient } from './redis.ts';
-import { transaction, type SqlClient } from './sql.ts';
-import { recordEvent, sweepOutbox, type OutboxSweepOptions } from './outbox.ts';
+import { transaction, type SqlClient, type SqlParam } from './sql.ts';
+import { outboxParams, recordEvent, sweepOutbox, type OutboxSweepOptions } from './outbox.ts';
 
 export function createEvent<Data>(fields: {
   type: string;
@@ -42,6 +42,11 @@ export interface EventPublisher {
    * Use it for events other services must not miss.
    */
   record(tx: SqlClient, channel: string, type: string, subject: string, data: unknown): Promise<void>;
+  /**
+   * For a statement that records its event itself (`outboxInsertSql`): the row's parameters. The
+   * request then flushes after the handler, as after `record`.
+   */
+  recordInStatement(channel: string, type: string, subject: string, data: unknown): SqlParam[];
 }
 
 export function createEventPublisher(options: {
@@ -56,6 +61,10 @@ export function createEventPublisher(options: {
     async record(tx, channel, type, subject, data) {
       await recordEvent(tx, { channel, type, subject, data, correlationId: options.correlationId });
       options.onRecord?.();
+    },
+    recordInStatement(channel, type, subject, data) {
+      options.onRecord?.();
+      return outboxParams({ channel, type, subject, data, correlationId: options.correlationId });
     },
     async publish(channel, type, subject, data) {
       const event = createEvent({ type, source: options.source, subject, data, correlationId: options.correlationId });

@@ -130,6 +130,8 @@ export { LOG_LEVELS, consoleSink, createLogger, parseLogLevel, type LogLevel, ty
 export {
   changeWithEvents,
   flushOutbox,
+  outboxInsertSql,
+  outboxParams,
   recordEvent,
   sweepOutbox,
   type FlushResult,

@@ -5,6 +5,7 @@ import { createApiWithHost, defineRoute, type ApiOptions } from './api.ts';
 import { readEventLog } from './event-log.ts';
 import { InMemoryRedis, inMemoryHost } from './in-memory-host.ts';
 import { signAccessToken } from './jwt.ts';
+import { outboxInsertSql } from './outbox.ts';
 import { json } from './responses.ts';
 import { transaction, type SqlClient, type SqlParam } from './sql.ts';
 
@@ -27,14 +28,14 @@ class FakeOutboxDatabase implements SqlClient {
       const [channel, type, subject, data, correlationId] = params as string[];
       const id = `00000000-0000-4000-8000-${String(this.next++).padStart(12, '0')}`;
       this.rows.push({ id, channel: channel!, type: type!, subject: subject!, data: data!, correlation_id: correlationId!, published: false, ageSeconds: 0 });
-    } else if (statement.startsWith('SELECT id::text AS id, channel')) {
+    } else if (statement.startsWith('WITH taken AS')) {
+      // The flush: takes the unpublished rows old enough and marks them published.
       const olderThan = Number(params[1] ?? 0);
-      return { rows: this.rows.filter((row) => !row.published && row.ageSeconds >= olderThan).map((row) => ({ ...row, time: '2026-11-28T10:00:00.000Z' })) };
-    } else if (statement.startsWith('UPDATE outbox SET published_at')) {
-      const ids = JSON.parse(params[0] as string) as string[];
-      for (const row of this.rows) if (ids.includes(row.id)) row.published = true;
-    } else if (statement.startsWith('UPDATE things') || statement.startsWith('DELETE FROM outbox')) {
-      // The change itself, and the clean-up of old rows.
+      const taken = this.rows.filter((row) => !row.published && row.ageSeconds >= olderThan);
+      for (const row of taken) row.published = true;
+      return { rows: taken.map((row) => ({ ...row, time: '2026-11-28T10:00:00.000Z' })) };
+    } else if (statement.startsWith('UPDATE things')) {
+      // The change itself.
     } else throw new Error(`unexpected SQL: ${statement}`);
     return { rows: [] };
   }
@@ -59,6 +60,11 @@ function setup(options: Pick<ApiOptions, 'outboxSweep'> & { clock?: () => number
         await tx.query('UPDATE things SET x = 1');
         await events.record(tx, 'demo-events', 'thing.changed', 'thing-1', { x: 1 });
       });
+      return json({ ok: true });
+    }))
+    .post('/statement', defineRoute({ responses: { 200: OkAnswer } }, async ({ db, events }) => {
+      // A change and its event in one statement (in Postgres: the change as a CTE, the row inserted FROM it).
+      await db().query(outboxInsertSql(1, '(SELECT 1) AS changed'), events.recordInStatement('demo-events', 'thing.changed', 'thing-3', { x: 3 }));
       return json({ ok: true });
     }))
     .post('/rollback', defineRoute({ responses: { 200: OkAnswer } }, async ({ db, events }) => {
@@ -87,6 +93,18 @@ describe('transactional outbox', () => {
     await api.fetch(new Request('http://x/v1/demo/commit', { method: 'POST' }));
     const logged = await readEventLog(host.redis, 'demo-events', null, 10);
     expect(logged.map((entry) => new TextDecoder().decode(entry.payload))).toEqual([host.redis.published[0]!.payload]);
+  });
+
+  it('publishes an event recorded inside a statement of the handler, as one recorded in a transaction', async () => {
+    const { api, host, database } = setup();
+    const response = await api.fetch(new Request('http://x/v1/demo/statement', { method: 'POST', headers: { 'x-request-id': 'req-3' } }));
+    expect(response.status).toBe(200);
+    expect(outboxInsertSql(1, '(SELECT 1) AS changed', (json) => `jsonb_set(${json}, '{x}', '4')`)).toBe(
+      `INSERT INTO outbox (channel, type, subject, data, correlation_id) SELECT $1::text, $2::text, $3::text, jsonb_set($4::text::jsonb, '{x}', '4'), $5::text FROM (SELECT 1) AS changed`,
+    );
+    const event = EventEnvelope.parse(JSON.parse(host.redis.published[0]!.payload));
+    expect(event).toMatchObject({ id: database.rows[0]!.id, type: 'thing.changed', subject: 'thing-3', data: { x: 3 }, correlationId: 'req-3' });
+    expect(database.rows.map((row) => row.published)).toEqual([true]);
   });
 
   it('publishes nothing for a rolled-back transaction', async () => {

@@ -4,7 +4,7 @@ import type { Logger } from './logging.ts';
 import { utf8 } from './encoding.ts';
 import { appendEventLog } from './event-log.ts';
 import { setIfAbsent, type RedisClient } from './redis.ts';
-import { isoTimestamp, queryRows, transaction, type SqlClient } from './sql.ts';
+import { isoTimestamp, queryRows, transaction, type SqlClient, type SqlParam } from './sql.ts';
 
 // The transactional outbox. Spin components have no background loop, so there is no relay
 // process: a request records its events in the same transaction as its change, and the kit
@@ -22,11 +22,28 @@ export interface OutboxEvent {
 
 /** Records an event in the caller's transaction: it commits, or vanishes, with the change. */
 export async function recordEvent(tx: SqlClient, event: OutboxEvent): Promise<void> {
-  await tx.query(
-    `INSERT INTO outbox (channel, type, subject, data, correlation_id)
-     VALUES ($1::text, $2::text, $3::text, $4::text::jsonb, $5::text)`,
-    [event.channel, event.type, event.subject, JSON.stringify(event.data ?? null), event.correlationId],
-  );
+  await tx.query(`${OUTBOX_INSERT} VALUES ($1::text, $2::text, $3::text, $4::text::jsonb, $5::text)`, outboxParams(event));
+}
+
+const OUTBOX_INSERT = 'INSERT INTO outbox (channel, type, subject, data, correlation_id)';
+
+/**
+ * The outbox row of an event as part of a statement of the caller's (a data-modifying CTE), so a
+ * change and its event are one statement: one round trip where `changeWithEvents` takes four or
+ * more (BEGIN, the change, the INSERT, COMMIT) — each a host call the request waits on. Parameters
+ * `$first` to `$first+4` are `outboxParams(event)`; the row goes in once per row of `from` (the
+ * change's CTE: nothing changed, no event); `data` may rework the data parameter with the
+ * change's values. The statement must come from `EventPublisher.recordInStatement`'s caller, so
+ * the request flushes it afterwards.
+ */
+export function outboxInsertSql(first: number, from: string, data: (json: string) => string = (json) => json): string {
+  const p = (offset: number) => `$${first + offset}::text`;
+  return `${OUTBOX_INSERT} SELECT ${p(0)}, ${p(1)}, ${p(2)}, ${data(`${p(3)}::jsonb`)}, ${p(4)} FROM ${from}`;
+}
+
+/** The parameters of `outboxInsertSql`, in its order. */
+export function outboxParams(event: OutboxEvent): SqlParam[] {
+  return [event.channel, event.type, event.subject, JSON.stringify(event.data ?? null), event.correlationId];
 }
 
 /** An event a change emits; `channel` defaults to the one given to `changeWithEvents`. */
@@ -68,9 +85,11 @@ export interface FlushResult {
 
 /**
  * Publishes up to `limit` unpublished events, oldest first, as envelopes whose id is the row id.
- * The rows stay locked (SKIP LOCKED: two flushing requests take different rows) until marked
- * published in the same transaction; if Redis fails, the transaction rolls back and the rows wait
- * for the next flush. Never throws: the change that caused the events has already committed.
+ * One statement takes the rows and marks them published; they stay locked (SKIP LOCKED: two
+ * flushing requests take different rows) until the transaction ends, and if Redis fails it rolls
+ * back, so the rows wait for the next flush. The same statement drops rows published more than a
+ * week ago (kept for diagnosis). Three round trips in all (BEGIN, the statement, COMMIT): each is a
+ * host call the request waits on. Never throws: the change that caused the events has already committed.
  */
 export async function flushOutbox(
   db: SqlClient,
@@ -82,12 +101,18 @@ export async function flushOutbox(
       const rows = await queryRows(
         tx,
         OutboxRow,
-        `SELECT id::text AS id, channel, type, subject, data::text AS data, correlation_id, ${isoTimestamp('created_at')} AS time
-           FROM outbox
-          WHERE published_at IS NULL AND created_at <= now() - $2::int8 * interval '1 second'
-          ORDER BY created_at, id
-          LIMIT $1::int8
-          FOR UPDATE SKIP LOCKED`,
+        `WITH taken AS (
+           SELECT id FROM outbox
+            WHERE published_at IS NULL AND created_at <= now() - $2::int8 * interval '1 second'
+            ORDER BY created_at, id
+            LIMIT $1::int8
+            FOR UPDATE SKIP LOCKED),
+         marked AS (
+           UPDATE outbox o SET published_at = now() FROM taken WHERE o.id = taken.id
+           RETURNING o.id, o.channel, o.type, o.subject, o.data, o.correlation_id, o.created_at),
+         expired AS (DELETE FROM outbox WHERE published_at < now() - interval '7 days')
+         SELECT id::text AS id, channel, type, subject, data::text AS data, correlation_id, ${isoTimestamp('created_at')} AS time
+           FROM marked ORDER BY created_at, id`,
         [options.limit ?? 50, Math.max(0, Math.ceil(options.olderThanSeconds ?? 0))],
       );
       if (rows.length === 0) return 0;
@@ -111,16 +136,9 @@ export async function flushOutbox(
           options.log.warn('event not added to the event log', { channel: row.channel, eventId: row.id, error });
         });
       }
-      await tx.query('UPDATE outbox SET published_at = now() WHERE id IN (SELECT json_array_elements_text($1::text::json)::uuid)', [
-        JSON.stringify(rows.map((row) => row.id)),
-      ]);
       return rows.length;
     });
-    if (published > 0) {
-      options.log.debug('outbox flushed', { published });
-      // Published rows are kept a week for diagnosis, then dropped.
-      await db.query("DELETE FROM outbox WHERE published_at < now() - interval '7 days'");
-    }
+    if (published > 0) options.log.debug('outbox flushed', { published });
     return { published, failed: false };
   } catch (error) {
     options.log.error('outbox not flushed; the events stay queued for the next request', { error });

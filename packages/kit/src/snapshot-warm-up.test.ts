@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { createApiWithHost, defineRoute } from './api.ts';
 import type { Host } from './host.ts';
 import { signAccessToken, verifyAccessToken } from './jwt.ts';
+import { profileClock } from './request-profile.ts';
 import { json } from './responses.ts';
 import { warmUpSnapshot } from './snapshot-warm-up.ts';
 
@@ -57,6 +58,17 @@ describe('snapshot warm-up', () => {
     const token = signAccessToken({ sub: '4f1c2b7e-0a4e-4a51-9d1b-6f1f1e9f2a10', roles: ['user'] }, { secret });
     await verifyAccessToken(token, { secret });
     expect(importKey).toHaveBeenCalledTimes(1);
+  });
+
+  it("runs the service's own warm-up, inside the stopped clock and with no host", async () => {
+    const host = absentHost();
+    const clockReadings: number[] = [];
+    const api = createApiWithHost({ service: 'demo', base: '/v1/demo', version: '1', warmUp: async () => void clockReadings.push(profileClock()) }, host);
+    const output = vi.spyOn(console, 'error');
+    await warmUpSnapshot(api);
+    expect(clockReadings).toEqual([0]);
+    expect(host.touched).toEqual([]);
+    expect(output).not.toHaveBeenCalled();
   });
 
   it('warms a worker (no API) without failing', async () => {

@@ -124,7 +124,8 @@ const buildTimeHost: Host = {
  * Runs the pure parts of a request once; see the top of this file. With the component's `api`:
  * a request for a path no route serves, through the whole pipeline (context, middlewares, every
  * route's pattern, the error envelope), and a route's own steps (token, revocation check, params)
- * on a signed-in request, with a handler that needs nothing — a service's handlers are never run.
+ * on a signed-in request, with a handler that needs nothing — a service's handlers are never run
+ * (they need the database); then the service's own pure code, `ApiOptions.warmUp`.
  */
 export function warmUpSnapshot(api?: Api): Promise<void> {
   decodeClaims(base64UrlEncode(utf8(JSON.stringify(sampleClaims))));
@@ -150,6 +151,7 @@ export function warmUpSnapshot(api?: Api): Promise<void> {
     context.redisReadAlong.want('snapshot-warm-up');
     const steps = routePipeline({ auth: 'required', params: z.object({ id: z.uuid() }), responses: {} }, 1024);
     await compose(steps, async (input: RouteInput) => json({ id: input.params }))({ ...context, pathParams: { id: SAMPLE_ID }, principal: null, params: undefined, query: undefined, body: undefined });
+    await api.options.warmUp?.();
   }).finally(forgetVerificationKeys).catch((error: unknown) => {
     // Not fatal: requests only pay the compiling again. The build prints this.
     console.error('snapshot warm-up failed; requests will compile what it would have:', error);

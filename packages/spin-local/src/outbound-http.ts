@@ -16,6 +16,8 @@ interface Exchange {
   request: ClientRequest;
   response: Promise<IncomingMessage>;
   reader: ChunkReader | undefined;
+  /** The response, once its head arrived. */
+  incoming?: IncomingMessage;
   ended: boolean;
 }
 
@@ -81,6 +83,7 @@ export function outboundHttpHandlers() {
       end(exchange);
       try {
         const response = await exchange.response;
+        exchange.incoming = response;
         const headers: HeaderList = [];
         for (let i = 0; i < response.rawHeaders.length; i += 2) headers.push([response.rawHeaders[i]!.toLowerCase(), encoder.encode(response.rawHeaders[i + 1]!)]);
         return { ok: { status: response.statusCode ?? 500, headers } };
@@ -97,6 +100,14 @@ export function outboundHttpHandlers() {
       const exchange = exchanges.get(id);
       if (!exchange) return;
       exchanges.delete(id);
+      // A response that arrived whole (an empty one, as S3 answers a PUT or a DELETE, or a body
+      // read to its end) leaves its connection in the agent's pool for the next request, as Spin
+      // v4 pools outbound connections across instances (spin#3229, #3240); a request or response
+      // cut short is destroyed, so the server never takes a half-sent request for a whole one.
+      if (exchange.ended && exchange.incoming?.complete) {
+        exchange.incoming.resume();
+        return;
+      }
       exchange.request.destroy();
     },
   };

@@ -1,10 +1,10 @@
 import { FileParams, FileVersionParams } from '@authorworks/domain';
-import { conflict, defineRoute, forwardable, HttpError, notFound, objectStoreFromConfig, queryOne, sqlInt, type Principal, type RequestContext } from '@authorworks/kit';
+import { conflict, defineRoute, forwardable, HttpError, notFound, objectStoreFromConfig, queryOne, sqlBool, sqlInt, type Principal, type RequestContext } from '@authorworks/kit';
 import { z } from 'zod';
 import { contentDisposition } from './filenames.ts';
 import { isActiveContent, servedType } from './content-type.ts';
 import { parseRange } from './ranges.ts';
-import { fileFor } from './records.ts';
+import { CAN_READ, FILE_GRANT_JOIN } from './records.ts';
 import { storageSettings } from './settings.ts';
 
 // Downloads stream from object storage to the client without being held (the engine pipes the
@@ -18,21 +18,45 @@ const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; 
 
 const ContentQuery = z.object({ redirect: z.enum(['0', '1', 'true', 'false']).optional() }).strict();
 
-const VersionRow = z.object({ version: sqlInt, size: sqlInt, contentType: z.string(), declaredType: z.string().nullable(), checksum: z.string().nullable(), objectKey: z.string() });
-type VersionRow = z.output<typeof VersionRow>;
+const Served = z.object({
+  id: z.string(),
+  filename: z.string(),
+  access: z.string(),
+  canRead: sqlBool,
+  version: sqlInt.nullable(),
+  size: sqlInt.nullable(),
+  contentType: z.string().nullable(),
+  declaredType: z.string().nullable(),
+  checksum: z.string().nullable(),
+  objectKey: z.string().nullable(),
+});
 
-async function versionOf(context: RequestContext, fileId: string, version: number | null): Promise<VersionRow> {
+/**
+ * The file if the caller may read it, with its current available version (or version `version`),
+ * in one query: the access rule is `fileFor`'s (records.ts), and a file one may not read is 404
+ * whether or not the version exists.
+ */
+async function servedVersion(context: RequestContext, principal: Principal | null, fileId: string, version: number | null) {
   const row = await queryOne(
     context.db(),
-    VersionRow,
-    `SELECT version, size, content_type AS "contentType", declared_type AS "declaredType",
-            CASE WHEN sha256_deferred THEN NULL ELSE COALESCE(checksum, sha256) END AS checksum, object_key AS "objectKey"
-       FROM file_versions WHERE file_id = $1::text::uuid AND status = 'available' AND ($2::int8 IS NULL OR version = $2::int8)
-      ORDER BY version DESC LIMIT 1`,
-    [fileId, version],
+    Served,
+    `SELECT f.id::text AS id, f.filename, f.access,
+            ${CAN_READ} AS "canRead",
+            v.version, v.size, v.content_type AS "contentType", v.declared_type AS "declaredType", CASE WHEN v.sha256_deferred THEN NULL ELSE COALESCE(v.checksum, v.sha256) END AS checksum, v.object_key AS "objectKey"
+       FROM files f
+       ${FILE_GRANT_JOIN}
+       LEFT JOIN LATERAL (
+         SELECT version, size, content_type, declared_type, checksum, sha256, sha256_deferred, object_key FROM file_versions
+          WHERE file_id = f.id AND status = 'available' AND ($3::int8 IS NULL OR version = $3::int8) ORDER BY version DESC LIMIT 1) v ON true
+      WHERE f.id = $2::text::uuid AND f.status <> 'deleted'`,
+    [principal?.userId ?? null, fileId, version],
   );
-  if (!row) throw version === null ? conflict('file_not_available', 'The file has no finished upload yet') : notFound('No such version of this file');
-  return row;
+  if (!row || !row.canRead) throw notFound('No file with that id');
+  const { version: number, size, contentType, objectKey } = row;
+  if (number === null || size === null || contentType === null || objectKey === null) {
+    throw version === null ? conflict('file_not_available', 'The file has no finished upload yet') : notFound('No such version of this file');
+  }
+  return { file: row, version: { version: number, size, contentType, objectKey, declaredType: row.declaredType, checksum: row.checksum } };
 }
 
 /** `"a", W/"b"` or `*` against the strong ETag. */
@@ -45,8 +69,7 @@ function matchesEtag(header: string | null, etag: string): boolean {
 }
 
 async function serve(context: RequestContext, principal: Principal | null, fileId: string, versionNumber: number | null, redirect: boolean): Promise<Response> {
-  const file = await fileFor(context.db(), fileId, principal, 'read');
-  const version = await versionOf(context, file.id, versionNumber);
+  const { file, version } = await servedVersion(context, principal, fileId, versionNumber);
   const active = isActiveContent(version.contentType) || isActiveContent(version.declaredType);
   const disposition = contentDisposition(active ? 'attachment' : 'inline', file.filename);
   // A version's bytes never change: streamed without a checksum, file and version name them, and

@@ -18,7 +18,7 @@ import { sanitizeFilename } from './filenames.ts';
 import { releaseBytes } from './reservations.ts';
 import { fileFor, fileView, selectFiles } from './records.ts';
 import { storageSettings } from './settings.ts';
-import { sweepAbandoned } from './sweep.ts';
+import { sweepAbandoned, SWEEP_KEY } from './sweep.ts';
 import { filenameFor, readIncomingFile, removeVersionObject, storeVersion, UploadQuery } from './upload.ts';
 
 // File records: upload (small), list, get, patch, delete. Large files start at uploads.ts,
@@ -32,6 +32,7 @@ async function viewOf(context: RequestContext, id: string, principal: Parameters
 export const uploadFile = defineRoute({
   query: UploadQuery,
   auth: 'required',
+  readAlong: [SWEEP_KEY],
   responses: { 201: StoredFile },
   errors: {
     400: 'The file body: `empty_body`, `empty_file`, `body_incomplete`, `body_length_mismatch`, `bad_body`, a bad multipart form, `checksum_mismatch` (against `X-Checksum-SHA256`), `filename_required`',
@@ -44,7 +45,7 @@ export const uploadFile = defineRoute({
   const file = await readIncomingFile(context, settings, context.principal.userId);
   const filename = filenameFor(context.query.filename, file);
   const stored = await storeVersion(context, settings, context.principal, { kind: 'new', filename, access: context.query.access ?? 'private' }, file);
-  return created(await viewOf(context, stored.fileId, context.principal), `/v1/storage/files/${stored.fileId}`);
+  return created(fileView(stored), `/v1/storage/files/${stored.id}`);
 });
 
 const Cursor = z.object({ t: CursorTimestamp, i: z.uuid() });
@@ -53,6 +54,7 @@ const Cursor = z.object({ t: CursorTimestamp, i: z.uuid() });
 export const listFiles = defineRoute({
   query: ListFilesQuery,
   auth: 'required',
+  readAlong: [SWEEP_KEY],
   responses: { 200: StoredFileList },
   errors: { 400: '`invalid_cursor`' },
 }, async (context) => {

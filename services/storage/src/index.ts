@@ -9,8 +9,9 @@ import { getQuota } from './quota.ts';
 import * as parts from './upload-parts.ts';
 import * as uploads from './uploads.ts';
 import * as versions from './versions.ts';
+import { warmUpStorage } from './warm-up.ts';
 
-const api = createApi({ service: 'storage', base: '/v1/storage', version });
+const api = createApi({ service: 'storage', base: '/v1/storage', version, warmUp: warmUpStorage });
 
 api
   // Files: small uploads, records, downloads

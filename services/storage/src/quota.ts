@@ -3,10 +3,10 @@ import { defineRoute, json, queryOne, sqlInt } from '@authorworks/kit';
 import { z } from 'zod';
 import { usedBytes } from './reservations.ts';
 import { storageSettings } from './settings.ts';
-import { sweepAbandoned } from './sweep.ts';
+import { sweepAbandoned, SWEEP_KEY } from './sweep.ts';
 
 /** `GET /quota`: the caller's bytes held (every version, pending uploads included), allowed, and file count. */
-export const getQuota = defineRoute({ auth: 'required', responses: { 200: Quota } }, async (context) => {
+export const getQuota = defineRoute({ auth: 'required', readAlong: [SWEEP_KEY], responses: { 200: Quota } }, async (context) => {
   await sweepAbandoned(context);
   const settings = storageSettings(context.config);
   const db = context.db();

@@ -30,9 +30,12 @@ export const FileRow = z.object({
 });
 export type FileRow = z.output<typeof FileRow>;
 
+/** Whether user `$1` may read file `f` (with `FILE_GRANT_JOIN`'s `g`): the owner, a grantee, anyone for a public, available file. */
+export const CAN_READ = `COALESCE(f.owner_id = $1::text::uuid OR g.permission IS NOT NULL OR (f.access = 'public' AND f.status = 'available'), false)`;
+
 /**
  * Columns of file `f` with its current version `v`, as seen by user `$1` (null: anonymous).
- * The query must join `FILE_VERSION_JOIN` and `FILE_GRANT_JOIN`.
+ * The query must join `FILE_VERSION_JOIN` (or have its own `v`) and `FILE_GRANT_JOIN`.
  */
 export const FILE_COLUMNS = `f.id::text AS id, f.owner_id::text AS "ownerId", f.filename, f.access, f.status,
   v.version, v.size, v.content_type AS "contentType", v.declared_type AS "declaredType", v.sha256,
@@ -41,12 +44,17 @@ export const FILE_COLUMNS = `f.id::text AS id, f.owner_id::text AS "ownerId", f.
   to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS "sortKey",
   COALESCE(f.owner_id = $1::text::uuid, false) AS "isOwner",
   COALESCE(f.owner_id = $1::text::uuid OR g.permission = 'write', false) AS "canWrite",
-  COALESCE(f.owner_id = $1::text::uuid OR g.permission IS NOT NULL OR (f.access = 'public' AND f.status = 'available'), false) AS "canRead"`;
+  ${CAN_READ} AS "canRead"`;
 
-export const FILE_JOINS = `CROSS JOIN LATERAL (
+/** The current version: the newest available one, else the newest pending. */
+export const FILE_VERSION_JOIN = `CROSS JOIN LATERAL (
     SELECT version, size, content_type, declared_type, sha256, checksum, object_key FROM file_versions
-     WHERE file_id = f.id ORDER BY (status = 'available') DESC, version DESC LIMIT 1) v
-  LEFT JOIN grants g ON g.file_id = f.id AND g.grantee_id = $1::text::uuid AND (g.expires_at IS NULL OR g.expires_at > now())`;
+     WHERE file_id = f.id ORDER BY (status = 'available') DESC, version DESC LIMIT 1) v`;
+
+/** User `$1`'s grant on file `f`, while it lasts. */
+export const FILE_GRANT_JOIN = `LEFT JOIN grants g ON g.file_id = f.id AND g.grantee_id = $1::text::uuid AND (g.expires_at IS NULL OR g.expires_at > now())`;
+
+const FILE_JOINS = `${FILE_VERSION_JOIN} ${FILE_GRANT_JOIN}`;
 
 export function fileView(row: FileRow): StoredFile {
   return {

@@ -62,11 +62,20 @@ export async function sweepNow(context: Pick<RequestContext, 'db' | 'config' | '
   return result;
 }
 
-/** The sweep, at most once per interval; a failure is logged, never the caller's. */
-export async function sweepAbandoned(context: Pick<RequestContext, 'db' | 'config' | 'log' | 'redis' | 'events'>): Promise<void> {
+/** Set while a sweep ran within the interval; routes that sweep read it along with the revocation check (`readAlong`). */
+export const SWEEP_KEY = 'storage:sweep';
+
+/**
+ * The sweep, at most once per interval; a failure is logged, never the caller's. A route that
+ * sweeps names SWEEP_KEY in its `readAlong`: found set, a sweep ran within the interval and the
+ * `SET NX` would fail, so it is not sent.
+ */
+export async function sweepAbandoned(context: Pick<RequestContext, 'db' | 'config' | 'log' | 'redis' | 'events'> & Partial<Pick<RequestContext, 'redisReadAlong'>>): Promise<void> {
   try {
+    const seen = context.redisReadAlong?.valueOf(SWEEP_KEY);
+    if (seen !== null && seen !== undefined) return;
     const every = storageSettings(context.config).sweepEverySeconds;
-    if (!(await setIfAbsent(context.redis(), 'storage:sweep', '1', every))) return;
+    if (!(await setIfAbsent(context.redis(), SWEEP_KEY, '1', every))) return;
     await sweepNow(context);
   } catch (error) {
     context.log.error('storage sweep failed; the next one tries again', { error });

@@ -7,21 +7,18 @@ import {
   HttpError,
   json,
   objectStoreFromConfig,
-  queryOne,
   randomUuid,
-  transaction,
   unprocessable,
   type Principal,
   type RequestContext,
 } from '@authorworks/kit';
-import { z } from 'zod';
 import { detectContentType } from './content-type.ts';
 import { sanitizeFilename } from './filenames.ts';
 import { fileFor, fileView } from './records.ts';
-import { assertRoomFor, reserveBytes } from './reservations.ts';
+import { assertRoomFor, reserveNewFile } from './reservations.ts';
 import { PART_BYTES, storageSettings } from './settings.ts';
-import { sweepAbandoned } from './sweep.ts';
-import { discardPendingVersion, finishVersion, readExactly, sha256Of, type PendingVersion } from './upload.ts';
+import { sweepAbandoned, SWEEP_KEY } from './sweep.ts';
+import { discardPendingVersion, finishVersion, objectKeyFor, readExactly, sha256Of, type PendingVersion } from './upload.ts';
 import { COMPLETE_GRACE_SECONDS, completeMultipart, partLayout, partUrls, pendingUpload, TICKET_PARTS } from './upload-parts.ts';
 
 // Large files: the bytes go from the client straight to object storage with presigned URLs, so
@@ -38,6 +35,7 @@ const DEFAULT_UPLOAD_SECONDS = 900;
 export const createUpload = defineRoute({
   body: CreateUploadRequest,
   auth: 'required',
+  readAlong: [SWEEP_KEY],
   responses: { 201: UploadTicket },
   errors: {
     413: '`payload_too_large`: over the large upload limit; `quota_exceeded`: over the caller\'s storage quota',
@@ -56,7 +54,7 @@ export const createUpload = defineRoute({
   const expiresIn = context.body.expiresInSeconds ?? DEFAULT_UPLOAD_SECONDS;
   const ownerId = context.principal.userId;
   const fileId = randomUuid();
-  const objectKey = `files/${ownerId}/${fileId}/${randomUuid()}`;
+  const objectKey = objectKeyFor(ownerId, fileId);
   const store = objectStoreFromConfig(context.config);
   // The multipart upload is started before the row that names it exists; if recording it fails,
   // it is aborted (it has no parts yet). The quota is checked first, so a full quota starts nothing.
@@ -67,26 +65,25 @@ export const createUpload = defineRoute({
   }
   let expiresAt: string;
   try {
-    expiresAt = await transaction(context.db(), async (tx) => {
-      await reserveBytes(tx, ownerId, size, settings.quotaBytes);
-      await tx.query(`INSERT INTO files (id, owner_id, filename, access) VALUES ($1::text::uuid, $2::text::uuid, $3::text, $4::text)`, [
+    const versionExpiresAt = await reserveNewFile(
+      context.db(),
+      {
         fileId,
         ownerId,
-        sanitizeFilename(context.body.filename),
-        access ?? 'private',
-      ]);
-      const row = await queryOne(
-        tx,
-        z.object({ expiresAt: z.string() }),
-        `INSERT INTO file_versions (file_id, version, owner_id, object_key, size, sha256, content_type, declared_type, status, expires_at,
-                                    multipart_upload_id, part_size)
-         VALUES ($1::text::uuid, 1, $2::text::uuid, $3::text, $4::int8, $5::text, 'application/octet-stream', $6::text, 'pending',
-                 now() + make_interval(secs => $7::int8), $9::text, $10::int8)
-         RETURNING to_char((expires_at - make_interval(secs => $8::int8)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "expiresAt"`,
-        [fileId, ownerId, objectKey, size, sha256, contentType ?? null, expiresIn + COMPLETE_GRACE_SECONDS, COMPLETE_GRACE_SECONDS, uploadId, uploadId ? PART_BYTES : null],
-      );
-      return row!.expiresAt;
-    });
+        filename: sanitizeFilename(context.body.filename),
+        access: access ?? 'private',
+        objectKey,
+        size,
+        sha256,
+        contentType: 'application/octet-stream',
+        declaredType: contentType ?? null,
+        expiresInSeconds: expiresIn + COMPLETE_GRACE_SECONDS,
+        ...(uploadId ? { multipart: { uploadId, partSize: PART_BYTES } } : {}),
+      },
+      settings.quotaBytes,
+    );
+    // The URLs expire first; the grace after them is complete's.
+    expiresAt = new Date(Date.parse(versionExpiresAt) - COMPLETE_GRACE_SECONDS * 1000).toISOString();
   } catch (error) {
     if (uploadId) await store.abortMultipartUpload(objectKey, uploadId).catch((abortError: unknown) => context.log.error('an unrecorded multipart upload could not be aborted', { objectKey, error: abortError }));
     throw error;
@@ -138,7 +135,7 @@ export const completeUpload = defineRoute({
   if (pending.uploadId !== null && pending.partSize !== null) {
     if (!context.body) throw badRequest('parts_required', 'A multipart upload is completed with { parts: [{ partNumber, sha256 }, …] }, one for each part');
     const { checksum, contentType } = await completeMultipart(context, { ...pending, uploadId: pending.uploadId, partSize: pending.partSize }, version, context.body.parts);
-    return finished(context, context.principal, version, { checksum, contentType });
+    return finished(context, context.principal, version, { checksum, contentType, sha256: null, size: pending.size });
   }
   if (context.body) throw badRequest('not_multipart', 'This upload was one PUT: complete it without a body');
   const store = objectStoreFromConfig(context.config);
@@ -158,16 +155,20 @@ export const completeUpload = defineRoute({
     await discardPendingVersion(context, version);
     throw unprocessable('checksum_mismatch', 'The upload does not match the declared SHA-256; it was removed');
   }
-  return finished(context, context.principal, version, { contentType: await detectContentType(bytes), sha256 });
+  return finished(context, context.principal, version, { contentType: await detectContentType(bytes), sha256, checksum: null, size: pending.size });
 });
 
 /** The version becomes available (or, failing that, is removed), and the file is the answer. */
-async function finished(context: RequestContext, principal: Principal, version: PendingVersion, changes: { contentType: string; sha256?: string; checksum?: string }): Promise<Response> {
+async function finished(
+  context: RequestContext,
+  principal: Principal,
+  version: PendingVersion,
+  facts: { contentType: string; size: number; sha256: string | null; checksum: string | null },
+): Promise<Response> {
   try {
-    await finishVersion(context, version, changes);
+    return json(fileView(await finishVersion(context, principal, version, { ...facts, filename: null })));
   } catch (error) {
     await discardPendingVersion(context, version);
     throw error;
   }
-  return json(fileView(await fileFor(context.db(), version.fileId, principal, 'read')));
 }

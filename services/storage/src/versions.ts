@@ -30,7 +30,7 @@ export const uploadVersion = defineRoute({
   const incoming = await readIncomingFile(context, settings, file.ownerId);
   const filename = context.query.filename !== undefined || incoming.filename !== null ? filenameFor(context.query.filename, incoming) : null;
   const stored = await storeVersion(context, settings, context.principal, { kind: 'version', fileId: file.id, filename }, incoming);
-  return created(fileView(await fileFor(context.db(), stored.fileId, context.principal, 'read')), `/v1/storage/files/${stored.fileId}/versions/${stored.version}`);
+  return created(fileView(stored), `/v1/storage/files/${stored.id}/versions/${stored.version}`);
 });
 
 /** Every version of a file, newest first (pending ones are the uploads in progress). */

@@ -50,6 +50,21 @@ describe('files', () => {
     expect(content.headers.get('content-type')).toBe('image/png');
   });
 
+  it('streams a raw body above 1 MiB and detects its type from its first bytes, read back', async () => {
+    const ada = newUser();
+    const bytes = patternBytes(1024 * 1024 + 1);
+    bytes.set(PNG);
+    const file = await upload(app, ada, bytes, 'big.png', { 'content-type': 'application/octet-stream' });
+    expect(file).toMatchObject({ size: bytes.length, contentType: 'image/png', sha256: null, checksum: null, status: 'available' });
+    const content = await storage(app)('GET', `/files/${file.id}/content`, { as: ada });
+    expect(content.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await content.arrayBuffer()).equals(Buffer.from(bytes))).toBe(true);
+    const events = await dbQuery(app, `SELECT data::text AS data FROM outbox WHERE subject = $1`, [file.id]);
+    expect(events.rows.map((row) => JSON.parse(String(row.data)) as unknown)).toEqual([
+      { id: file.id, ownerId: ada.id, version: 1, filename: 'big.png', contentType: 'image/png', size: bytes.length, sha256: null },
+    ]);
+  });
+
   it('serves active content (HTML, SVG) only as an attachment, with nosniff and a CSP', async () => {
     const ada = newUser();
     for (const [text, type] of [

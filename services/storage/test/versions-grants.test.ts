@@ -21,6 +21,13 @@ describe('versions', () => {
     expect(second).toMatchObject({ id: file.id, version: 2, size: 20, filename: 'draft.txt' });
     const third = await expectJson(newVersion(ada, file.id, '<html><script>x</script>', '?filename=final.html'), 201, StoredFile);
     expect(third).toMatchObject({ version: 3, filename: 'final.html', contentType: 'text/html' });
+    // Each version's file.uploaded names the file as that upload left it.
+    const events = await dbQuery(app, `SELECT data::text AS data FROM outbox WHERE subject = $1 AND type = 'file.uploaded' ORDER BY created_at`, [file.id]);
+    expect(events.rows.map((row) => JSON.parse(String(row.data)) as unknown)).toMatchObject([
+      { version: 1, filename: 'draft.txt', contentType: 'text/plain', size: 11 },
+      { version: 2, filename: 'draft.txt', size: 20 },
+      { version: 3, filename: 'final.html', contentType: 'text/html', size: 24 },
+    ]);
 
     const versions = await expectJson(storage(app)('GET', `/files/${file.id}/versions`, { as: ada }), 200, FileVersionList);
     expect(versions.items.map((v) => [v.version, v.size, v.status])).toEqual([
@@ -65,7 +72,7 @@ describe('grants', () => {
     // Write: a new version, charged to the owner.
     await expectJson(storage(app)('POST', `/files/${file.id}/grants`, { as: ada, body: { granteeId: bob.id, permission: 'write', expiresInSeconds: 3600 } }), 201, Grant);
     const byBob = await expectJson(newVersion(bob, file.id, 'bob edited'), 201, StoredFile);
-    expect(byBob).toMatchObject({ version: 2, ownerId: ada.id });
+    expect(byBob).toMatchObject({ version: 2, ownerId: ada.id, permissions: { read: true, write: true, owner: false } });
     expect(await ledger(app, ada.id)).toMatchObject({ usedBytes: 22, recountBytes: 22 });
     expect(await ledger(app, bob.id)).toMatchObject({ usedBytes: 0 });
     await expectError(storage(app)('PATCH', `/files/${file.id}`, { as: bob, body: { access: 'public' } }), 403);

@@ -10,7 +10,7 @@ function outboxDatabase(statements: string[]): SqlClient {
   return {
     async query(sql) {
       statements.push(sql.replace(/\s+/g, ' ').trim());
-      if (sql.includes('FROM outbox') && sql.includes('published_at IS NULL')) {
+      if (sql.includes('UPDATE outbox') && sql.includes('published_at IS NULL')) {
         return {
           rows: [{ id: 'e-1', channel: 'demo-events', type: 'demo.done', subject: 's', data: '{"ok":true}', correlation_id: 'req-1', time: '2026-12-02T00:00:00.000Z' }],
         };
@@ -44,7 +44,8 @@ describe('outbox flush', () => {
     const { statements, redis, done } = run(true);
     expect(await (await done).text()).toBe('ok');
     expect(statements[0]).toBe('handler');
-    expect(statements.some((sql) => sql.startsWith('UPDATE outbox SET published_at'))).toBe(true);
+    // Taken and marked published in one statement, inside the flush's transaction.
+    expect(statements.slice(1)).toEqual(['BEGIN', expect.stringMatching(/^WITH taken AS .*UPDATE outbox o SET published_at = now\(\)/), 'COMMIT']);
     expect(redis.published.map((message) => [message.channel, JSON.parse(message.payload).id])).toEqual([['demo-events', 'e-1']]);
   });
 
