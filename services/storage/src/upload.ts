@@ -67,7 +67,7 @@ export const SNIFF_HEAD_BYTES = 64 * 1024;
  * A raw body up to this size is read whole into the component (natively, in one call) and sniffed
  * and PUT from memory; a larger one streams to object storage and its head is read back. Reading
  * 1 MiB costs less than the read-back's extra request to object storage, and holds no more memory
- * than the engine would for the piping (docs/decisions.md, Decision 13, "The fixed cost of a small upload").
+ * than the engine would for the piping (docs/decisions.md, Decision 13, "The fixed cost of a small transfer").
  */
 export const SMALL_BODY_BYTES = 1024 * 1024;
 
