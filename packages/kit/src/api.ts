@@ -107,6 +107,19 @@ export interface Api {
 /** What every request goes through, outermost first; the router answers at the centre. */
 const REQUEST_PIPELINE: readonly Middleware<RequestContext>[] = [requestLog(), requestId(), hostHeader(), cors(), outboxFlush()];
 
+/**
+ * `sweep` for every request but the probes (`<base>/health`, `<base>/ready`). A probe is what a
+ * supervisor polls to decide whether to route to or restart the process: it must answer at once
+ * and change nothing. Sweeping on it made `pnpm start`'s first health answers wait for each
+ * service's database to open (0.8–0.9 s each on embedded PGlite; Decision 15), and a probe that
+ * writes is one a load balancer's polling turns into load. The sweeps still run on every other
+ * request, and the ticker (docs/deploy.md) reaches every worker when nothing else comes.
+ */
+function exceptProbes<Context extends Pick<RequestContext, 'url'>>(base: string, sweep: Middleware<Context>): Middleware<Context> {
+  const probes = new Set([`${base}/health`, `${base}/ready`]);
+  return (context, next) => (probes.has(context.url.pathname) ? next() : sweep(context, next));
+}
+
 /** A route's own steps before its handler: who calls, what they sent, whether they may try again. */
 export function routePipeline(spec: RouteSpec<unknown, unknown, unknown, unknown>, defaultMaxBodyBytes: number): Middleware<RouteInput>[] {
   const schemas = spec as RouteSpec<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined, AuthRequirement | undefined>;
@@ -181,11 +194,11 @@ export function createApiWithHost(options: ApiOptions, host: Host): Api {
     return new HttpError(404, 'not_found', `No route for ${request.method} ${url.pathname}`);
   }
 
-  const pipeline = [
-    ...REQUEST_PIPELINE,
+  const sweeps: Middleware<RequestContext>[] = [
     ...(options.outboxSweep ? [outboxSweep(options.outboxSweep)] : []),
     ...(options.jobs ? [jobSweep(options.jobs)] : []),
   ];
+  const pipeline = [...REQUEST_PIPELINE, ...sweeps.map((sweep) => exceptProbes(options.base, sweep))];
   const dispatch = compose(pipeline, async (context: RequestContext) => {
     context.profile.begin('routing');
     const routed: unknown = await router.fetch(context.request as IRequest, context);

@@ -111,6 +111,21 @@ describe('jobSweep (ApiOptions.jobs)', () => {
     expect(opened()).toBe(afterFirst);
   });
 
+  it('leaves the probes alone: /health and /ready (GET or HEAD) make no sweep of either kind, the next other request does', async () => {
+    const { api, redis, opened, sweeps } = setup({ outboxSweep: { everySeconds: 60 } });
+    const probes = ['/v1/demo/health', '/v1/demo/ready'].flatMap((path) => ['GET', 'HEAD'].map((method) => new Request(`http://x${path}`, { method })));
+    for (const probe of probes) expect((await api.fetch(probe)).status).toBe(200);
+    // /ready's own SELECT 1 and PING, four times over; no sweep key set, no nudge.
+    expect(redis.commands.filter((command) => command !== 'PING')).toEqual([]);
+    expect(sweeps()).toBe(0);
+    expect(await redis.execute('TTL', ['jobs:sweep:demo-jobs'])).toEqual([-2]);
+    const openedByProbes = opened();
+    expect((await api.fetch(read())).status).toBe(200);
+    expect(sweeps()).toBe(1);
+    expect(opened()).toBe(openedByProbes + 1);
+    expect(redis.commands.filter((command) => command === 'SET')).toHaveLength(2);
+  });
+
   it('answers the request when the sweep fails, and logs why', async () => {
     const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const broken = setup({ broken: true });
