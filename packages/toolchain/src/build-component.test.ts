@@ -54,6 +54,25 @@ describe('buildComponent', () => {
     expect(third.skipped).toBe(false);
   });
 
+  it('compiles the same sources into the same component wherever the checkout is', { timeout: 180_000 }, async () => {
+    // Two output folders whose paths differ in length, as two checkouts' dist/ folders do.
+    const near = join(outDir, 'a');
+    const far = join(outDir, 'a-checkout-whose-path-is-much-longer-than-the-other', 'services', 'hello', 'dist');
+    const built = [];
+    for (const folder of [near, far]) {
+      mkdirSync(folder, { recursive: true });
+      const result = await buildComponent({ id: 'same', entry: join(fixtures, 'hello.ts'), world: 'spin-http', outFile: join(folder, 'same.wasm'), force: true });
+      expect(result.skipped).toBe(false);
+      built.push(readFileSync(result.outFile));
+    }
+    const [first, second] = built as [Buffer, Buffer];
+    // Neither holds its checkout's path (it used to, four times over) …
+    for (const wasm of [first, second]) expect(wasm.includes(outDir)).toBe(false);
+    // … so they are the same size but for what the engine seeds at random while it is
+    // pre-initialised (a few dozen bytes).
+    expect(Math.abs(second.byteLength - first.byteLength)).toBeLessThan(100);
+  });
+
   it('names the component and the source line when bundling fails', async () => {
     const entry = join(outDir, 'broken.ts');
     writeFileSync(entry, '// does not parse\nexport const broken = ;\n');

@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { Plugin } from 'esbuild';
@@ -16,7 +17,17 @@ const run = promisify(execFile);
 /** componentize-js runs in a child process (see the script for why). */
 const componentizeScript = resolve(import.meta.dirname, '../bin/componentize.mjs');
 /** Bumped when how a bundle is compiled changes (options, working folder), so outputs are redone. */
-const BUILD_STEPS = 'componentize-js direct, cwd = work folder, zod jitless';
+const BUILD_STEPS = 'componentize-js direct, cwd = a folder in the temp dir, zod jitless';
+/**
+ * Where a component is compiled: a fresh folder under the system's temp dir, whose name does not
+ * depend on the checkout. componentize-js hands the working folder's absolute path to the engine
+ * (`--strip-path-prefix <cwd>/`), which keeps it in the component's snapshot, so a folder beside
+ * the output put the checkout's path into every component: the same sources built in two
+ * checkouts made components of different sizes and heap layouts (Decision 13, "Streamed versions
+ * hashed afterwards"). Builds are still not byte-for-byte repeatable: the engine seeds its hash
+ * tables and Math.random while it is pre-initialised, so two builds differ by a few dozen bytes.
+ */
+const workFolderPrefix = () => join(tmpdir(), 'authorworks-build-');
 /** The repository's git-ignored cache, beside node_modules. */
 const defaultCacheDir = resolve(import.meta.dirname, '../../../.cache');
 
@@ -207,10 +218,10 @@ export async function buildComponent(request: BuildRequest): Promise<BuildResult
     }
   }
 
-  // Everything is written in a private folder and renamed into place once checked, so a build
+  // Everything is written in a private folder and moved into place once checked, so a build
   // running at the same time (another test process, `spin build`) never reads a half-written file.
   await mkdir(dirname(outFile), { recursive: true });
-  const work = await mkdtemp(join(dirname(outFile), `.build-${id}-`));
+  const work = await mkdtemp(workFolderPrefix());
   try {
     const workBundle = join(work, basename(bundleFile));
     const workWasm = join(work, basename(outFile));
@@ -221,6 +232,8 @@ export async function buildComponent(request: BuildRequest): Promise<BuildResult
       // so stack traces read `<id>.js:line`, not the temporary folder's path.
       const { stdout, stderr } = await run(process.execPath, [componentizeScript, workBundle, witDir, WORLD_NAME[world], workWasm], {
         cwd: work,
+        // componentize-js makes a scratch folder of its own under the temp dir: in ours, so it goes with it.
+        env: { ...process.env, TMPDIR: work },
         maxBuffer: 16 * 1024 * 1024,
       });
       output = `${stdout}${stderr}`;
@@ -234,13 +247,23 @@ export async function buildComponent(request: BuildRequest): Promise<BuildResult
     if (!existsSync(workWasm)) throw new ComponentBuildError(id, `componentize wrote no ${basename(outFile)}:\n${output.trim()}`);
     const wasm = await readFile(workWasm);
     await assertSpinComponent(id, wasm, world);
-    await rename(workBundle, bundleFile);
-    await rename(workWasm, outFile);
+    await moveInto(workBundle, bundleFile);
+    await moveInto(workWasm, outFile);
     await writeRecord(recordFile, { inputs, wasm: sha256(wasm), sources: sourcesNow() });
     return { id, outFile, skipped: false, seconds: seconds(), bytes: wasm.byteLength };
   } finally {
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * `from` (in the temp dir, maybe another file system, where rename fails) to `to` through a copy
+ * beside `to` and a rename, so a reader of `to` sees the old file or the new one, never a part.
+ */
+async function moveInto(from: string, to: string): Promise<void> {
+  const staging = stagingName(to);
+  await copyFile(from, staging);
+  await rename(staging, to);
 }
 
 /** The parsed file, or null when it is unreadable or not JSON (a damaged record means "build"). */
@@ -254,9 +277,14 @@ async function readJson(file: string): Promise<unknown> {
 
 /** Written beside the `.wasm` through a rename, so a reader never sees half a record. */
 async function writeRecord(recordFile: string, record: z.infer<typeof buildRecord>): Promise<void> {
-  const staging = `${recordFile}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  const staging = stagingName(recordFile);
   await writeFile(staging, `${JSON.stringify(record, null, 2)}\n`);
   await rename(staging, recordFile);
+}
+
+/** A name beside `file` that no other process or build writes to. */
+function stagingName(file: string): string {
+  return `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
 }
 
 /** One ES module with everything but the Spin and WASI imports, as componentize-js needs it. */
