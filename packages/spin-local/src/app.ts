@@ -93,8 +93,11 @@ export interface SpinApp {
   readonly manifest: Manifest;
   readonly routes: RouteTable;
   readonly backends: { postgres: 'real' | 'embedded'; redis: 'real' | 'embedded' };
-  /** The S3 endpoint behind the app's `minio_*` variables, when it declares `minio_endpoint`. */
-  readonly objectStorage: { kind: 'real' | 'embedded'; endpoint: string } | undefined;
+  /**
+   * The S3 endpoint behind the app's `minio_*` variables, when it declares `minio_endpoint`;
+   * `started` is false until the embedded server's first request loads it (always true for a real one).
+   */
+  readonly objectStorage: { kind: 'real' | 'embedded'; endpoint: string; readonly started: boolean } | undefined;
   /** The Redis channels this app's triggers subscribe to, with their expanded addresses. */
   readonly redisSubscriptions: readonly { address: string; channel: string }[];
   /** Publishes to a channel on the app's Redis (the trigger's address by default). */
@@ -480,7 +483,15 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
     manifest,
     routes,
     backends: { postgres: postgres.kind, redis: realRedisUrl ? 'real' : 'embedded' },
-    objectStorage: objects ? { kind: objects.kind, endpoint: objects.endpoint } : undefined,
+    objectStorage: objects
+      ? {
+          kind: objects.kind,
+          endpoint: objects.endpoint,
+          get started() {
+            return objects.started;
+          },
+        }
+      : undefined,
     redisSubscriptions: [...channelsByAddress].flatMap(([address, channels]) => [...channels.keys()].map((channel) => ({ address, channel }))),
     async publish(channel, payload, address) {
       expectDelivery(channel);

@@ -72,6 +72,16 @@ describe('object storage through a component', () => {
     expect(app.app.objectStorage?.endpoint).toMatch(/^http:\/\//);
   });
 
+  it('loads the embedded server at its first request, with the app\u2019s bucket made then', async () => {
+    const storage = app.app.objectStorage!;
+    // Nothing has asked for an object yet: the embedded server listens, unloaded.
+    expect(storage.started).toBe(storage.kind === 'real');
+    expect((await put('lazy/first', 'the first object')).status).toBe(200);
+    expect(storage.started).toBe(true);
+    const direct = createObjectStore({ endpoint: storage.endpoint, bucket: 'probe-objects', accessKeyId: process.env.MINIO_ACCESS_KEY || 'S3RVER', secretAccessKey: secret() });
+    expect(await new Response((await direct.get('lazy/first')).body).text()).toBe('the first object');
+  });
+
   it('signs AWS\u2019s PUT Object example right inside the engine', async () => {
     const answer = (await (await app.fetch('/objects/sign')).json()) as { authorization: string; firstMs: number; msPerSignature: number };
     console.log(`SigV4 header signature inside the engine: first ${answer.firstMs} ms, then ${answer.msPerSignature} ms each (20)`);
@@ -306,7 +316,7 @@ describe('MINIO_ENDPOINT selects a real server', () => {
   });
 
   it('creates the bucket there and stores what the component puts', async () => {
-    expect(other.app.objectStorage).toEqual({ kind: 'real', endpoint });
+    expect(other.app.objectStorage).toEqual({ kind: 'real', endpoint, started: true });
     expect((await other.fetch('/objects/object/real/1', { method: 'PUT', body: 'on the real server' })).status).toBe(200);
     const direct = createObjectStore({ endpoint, bucket: 'probe-objects', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
     const object = await direct.get('real/1');
