@@ -25,6 +25,7 @@ import { loadManifest } from '@authorworks/spin-manifest';
 import { buildFixtures } from '../../packages/spin-local/test/build-fixtures.ts';
 import { createWasiImports } from '../../packages/spin-local/src/guest/wasi-imports.ts';
 import { LineSink } from '../../packages/spin-local/src/guest/streams.ts';
+import { MEMORY_IMPORT, type MemoryImage, MemoryPool } from '../../packages/spin-local/src/memory-images.ts';
 import { loadTranspiled } from '../../packages/spin-local/src/transpile-cache.ts';
 import { bodies } from './bodies.ts';
 import { startBench } from './start.ts';
@@ -235,7 +236,7 @@ type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports
  * interfaces are stubs (instantiating calls none of them).
  */
 async function instantiationMs(wasmFile: string, rounds: number): Promise<number[]> {
-  const { jsFile, modules } = await loadTranspiled(wasmFile, join(repo, '.cache', 'spin-local'), '1.4');
+  const { jsFile, modules, memoryImages } = await loadTranspiled(wasmFile, join(repo, '.cache', 'spin-local'), '1.4');
   const { instantiate } = createRequire(import.meta.url)(jsFile) as { instantiate: Instantiate };
   const stub: unknown = new Proxy(function stub() {}, { get: (_target, key) => (key === 'prototype' ? {} : stub) });
   const wasi: Record<string, unknown> = createWasiImports({
@@ -249,7 +250,22 @@ async function instantiationMs(wasmFile: string, rounds: number): Promise<number
     },
   });
   const imports: Record<string, unknown> = new Proxy(wasi, { get: (target, key: string) => target[key] ?? stub });
-  const once = () => instantiate((name) => modules[name]!, imports, (module, moduleImports) => new WebAssembly.Instance(module, moduleImports));
+  // As executor-worker.ts does: a module rewritten to import its memory (memory-images.ts) gets a
+  // finished instance's memory, reset to its image, and gives it back when done.
+  const pool = new MemoryPool();
+  const nameOf = new Map(Object.entries(modules).map(([name, module]) => [module, name]));
+  const once = () => {
+    const taken: { key: string; image: MemoryImage; memory: WebAssembly.Memory }[] = [];
+    instantiate((name) => modules[name]!, imports, (module, moduleImports) => {
+      const name = nameOf.get(module);
+      const image = name === undefined ? undefined : memoryImages[name];
+      if (!image) return new WebAssembly.Instance(module, moduleImports);
+      const { memory } = pool.take(name!, image);
+      taken.push({ key: name!, image, memory });
+      return new WebAssembly.Instance(module, { ...moduleImports, [MEMORY_IMPORT.module]: { [MEMORY_IMPORT.name]: memory } });
+    });
+    for (const { key, image, memory } of taken) pool.give(key, image, memory);
+  };
   once(); // V8's lazy compilation of the engine code is paid once per process, not per request
   const samples: number[] = [];
   for (let i = 0; i < rounds; i++) {
@@ -267,8 +283,9 @@ async function compiler(): Promise<void> {
     { label: 'before', dir: resolve(baseline) },
     { label: 'after', dir: repo },
   ];
-  // Cold builds, one checkout after the other (each uses both cores).
-  for (const root of roots) {
+  // Cold builds, one checkout after the other (each uses both cores). BENCH_NO_BUILD=1 measures
+  // the components already built (sizes and instantiation only).
+  for (const root of process.env.BENCH_NO_BUILD === '1' ? [] : roots) {
     const started = performance.now();
     const load = loadAverage();
     execFileSync('npx', ['--yes', 'pnpm@10.34.8', 'build', '--force', '--quiet'], { cwd: root.dir, stdio: 'ignore' });

@@ -16,9 +16,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createObjectStore, signAccessToken, signS3Request } from '@authorworks/kit';
-import { startApp } from '@authorworks/spin-local';
+import { MiB, SECRET, startStorageBench } from './bench-app.ts';
 
 if (process.env.BENCH_BASELINE || process.env.BENCH_ONLY === 'compare') {
   await import('./compare.ts');
@@ -26,26 +25,11 @@ if (process.env.BENCH_BASELINE || process.env.BENCH_ONLY === 'compare') {
 }
 
 const rounds = Number(process.argv[2] ?? 7);
-const SECRET = 'bench-secret-bench-secret-bench-secret-00';
-const MiB = 1024 * 1024;
 
 process.setMaxListeners(0);
-const s3 = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('s3-server.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
-const port = await new Promise<number>((resolve) => s3.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
-const endpoint = `http://127.0.0.1:${port}`;
-
-const app = await startApp({
-  manifest: fileURLToPath(new URL('../../services/storage/spin.toml', import.meta.url)),
-  env: {
-    SPIN_VARIABLE_AUTH_SECRET: SECRET,
-    SPIN_VARIABLE_LOG_LEVEL: 'warn',
-    SPIN_VARIABLE_STORAGE_QUOTA_BYTES: String(64 * 1024 * MiB),
-    MINIO_ENDPOINT: endpoint,
-    MINIO_ACCESS_KEY: 'S3RVER',
-    MINIO_SECRET_KEY: 'S3RVER',
-  },
-  migrate: true,
-});
+// The API alone: the storage worker would hash every streamed upload beside the measured requests
+// (its cost is digests.ts's figure).
+const { app, endpoint, stop } = await startStorageBench({ logLevel: 'warn', components: ['storage-api'] });
 const headers = { authorization: `Bearer ${signAccessToken({ sub: randomUUID(), roles: ['user'] }, { secret: SECRET })}` };
 
 const direct = async (method: 'PUT' | 'GET', key: string, body?: Uint8Array<ArrayBuffer>) => {
@@ -276,5 +260,4 @@ for (let run = 1; run <= 3; run++) {
   );
 }
 console.log(`load average after: ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
-await app.close();
-s3.kill('SIGTERM');
+await stop();

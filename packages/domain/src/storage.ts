@@ -44,9 +44,12 @@ export const StoredFile = z.object({
   contentType: z.string(),
   /** What the client said it was, kept for diagnosis only. */
   declaredType: z.string().nullable(),
-  /** Null for a file uploaded in parts (see `checksum`), one streamed without a declared checksum, and a pending one. */
+  /**
+   * Null for a file uploaded in parts (see `checksum`) and a pending one; for one streamed without
+   * a declared checksum, null until the storage worker has read it back (normally seconds).
+   */
   sha256: Sha256Hex.nullable(),
-  /** The SHA-256, or for a multipart upload the composite of its parts' (FileChecksum); null while pending in parts, and for a file streamed without a declared checksum. */
+  /** The SHA-256, or for a multipart upload the composite of its parts' (FileChecksum); null while pending in parts, and while a streamed file has no SHA-256 yet. */
   checksum: FileChecksum.nullable(),
   /** What the caller may do with it. */
   permissions: z.object({ read: z.boolean(), write: z.boolean(), owner: z.boolean() }),
@@ -194,7 +197,11 @@ export const FileUploadedData = z.object({
   filename: z.string(),
   contentType: z.string(),
   size: z.number().int().min(0),
-  /** Null when the file was uploaded in parts: then `checksum` is the composite of the parts' digests. */
+  /**
+   * Null when the file was uploaded in parts (then `checksum` is the composite of the parts'
+   * digests), and when it was streamed without a declared checksum (the storage worker records it
+   * afterwards; this event is not sent again).
+   */
   sha256: Sha256Hex.nullable(),
   /** Absent from events recorded before multipart uploads. */
   checksum: FileChecksum.optional(),

@@ -311,7 +311,10 @@ function runRedis(componentId: string, payload: Uint8Array): GuestFailure | unde
     }
     return failureOf(error, instance?.scope);
   } finally {
-    if (instance) retireInstance(instance);
+    if (instance) {
+      lastJobMemory = memoryOf(instance.scope);
+      retireInstance(instance);
+    }
   }
 }
 
@@ -548,7 +551,7 @@ function handleJob(job: ExecutorJob): void {
     flushPending = undefined;
     const failure = runRedis(job.component, job.payload);
     closeExchanges();
-    post({ type: 'done', jobId: job.jobId, failure, warm: lastJobWarm, reusedMemory: lastJobReusedMemory });
+    post({ type: 'done', jobId: job.jobId, failure, warm: lastJobWarm, guestMemoryBytes: lastJobMemory, reusedMemory: lastJobReusedMemory });
   }
   // Prepare ahead only for a component this thread just served twice in a row: under mixed
   // traffic the next request is usually for another component, and an instance prepared for

@@ -80,6 +80,8 @@ describe('a Redis-only component selection (--component-id)', () => {
     await worker.publish('jobs', `selected-${process.pid}`);
     expect(worker.logs.text('request')).toMatch(/REDIS jobs -> worker-a ok/);
     expect(worker.logs.text('request')).not.toMatch(/worker-b/);
+    // No HTTP component runs here: the instance memory counted is the Redis message's.
+    expect(worker.app.runtimeStats().instances.peakGuestMemoryBytes).toBeGreaterThan(1024 * 1024);
   });
 });
 

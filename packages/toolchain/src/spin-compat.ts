@@ -16,8 +16,15 @@
  * - wasmtime-wasi 44 defines WASI at 0.2.6: crates/wasi/src/p2/wit/deps/{io,clocks,cli,random,
  *   filesystem}.wit:1 (`package wasi:io@0.2.6;` …), crates/wasi-http/wit/deps/http.wit:1.
  *
- * Our components import WASI at the patch levels componentize-js 0.19.3's engine was built with
- * (0.2.12, http 0.2.3): all on the 0.2 track, so all resolve to the host's 0.2.6.
+ * - crates/wasmtime/src/runtime/component/component.rs:841-859 (`lookup_export_index`): a
+ *   component's exports are looked up through the same `NameMap`, so the trigger finds our
+ *   `incoming-handler@0.2.10` when it asks for the 0.2.6 one.
+ *
+ * Our components import wasi:http at 0.2.10 (what componentize-js 0.23.0's engine was built with)
+ * and the rest of WASI at 0.2.12 (jco 1.35's preview1 adapter, which componentize-js links in;
+ * the component takes the newer of two versions on a track): all on the 0.2 track, so all resolve
+ * to the host's 0.2.6. Names alone do not make an import link: see `jsImportUse` and its test for
+ * the function-by-function check.
  */
 
 const SPIN = 'spin v4.0.2';
@@ -117,7 +124,7 @@ export const SPIN_V4_LINKS: readonly SpinLinkEntry[] = [
     evidence: [
       `${SPIN} crates/http/src/trigger.rs:36-37 (WASI_HTTP_EXPORT_0_2_PREFIX "wasi:http/incoming-handler@0.2") and :47-48 (ProxyIndices::new → HandlerType::Wasi0_2)`,
       `${SPIN} crates/trigger-http/src/wasi.rs:101-104 (call_handle on wasi_http_incoming_handler)`,
-      `${WASMTIME} crates/environ/src/component/names.rs:7-46 (exports are a NameMap: 0.2.3 is found on the 0.2 track)`,
+      `${WASMTIME} crates/wasmtime/src/runtime/component/component.rs:841-859 + crates/environ/src/component/names.rs:105-126 (exports are looked up in a NameMap: 0.2.10 is found on the 0.2 track)`,
     ],
   },
   {

@@ -6,9 +6,11 @@
  *   trigger, and the WASI 0.2.0 they refer to) from `@fermyon/spin-sdk`'s `bin/wit`. Its
  *   `float32`/`float64` are renamed `f32`/`f64`: the WIT parser of componentize-js 0.19 rejects
  *   the old names (bytecodealliance/wasm-tools#1780), the types are the same.
- * - `wasi:http@0.2.3` from `@spinframework/wasi-http-proxy`: componentize-js 0.19's engine
- *   implements the `fetch` event as that version's incoming handler, so the HTTP world must
- *   export exactly it.
+ * - WASI at the version componentize-js's engine was built with (`ENGINE_WASI`, 0.2.10 for
+ *   0.20–0.23): its engine implements the `fetch` event as that version's incoming handler, so
+ *   the HTTP world must export exactly `wasi:http/incoming-handler@0.2.10` (0.2.3 and 0.2.12
+ *   fail: "failed to find export of interface … function `handle`"). Made from jco's WASI 0.2.12
+ *   snapshot (`lib/wit/builtin/0.2.12`, WASI tag v0.2.12) by `wasiAtEngineVersion`.
  * - two worlds of our own (below), importing only the Spin interfaces the kit uses.
  */
 import { createHash } from 'node:crypto';
@@ -21,13 +23,18 @@ import type { SpinWorld } from './components.ts';
 const packageDir = (name: string) => join(import.meta.dirname, '..', 'node_modules', name);
 const versionOf = (name: string) => (JSON.parse(readFileSync(join(packageDir(name), 'package.json'), 'utf8')) as { version: string }).version;
 const spinSdkDir = packageDir('@fermyon/spin-sdk');
-const wasiHttpDir = packageDir('@spinframework/wasi-http-proxy');
+const jcoWasiDir = join(packageDir('@bytecodealliance/jco'), 'lib', 'wit', 'builtin', '0.2.12');
+
+/** The WASI version componentize-js's engine (StarlingMonkey) imports and exports. */
+export const ENGINE_WASI = '0.2.10';
+/** The WASI packages of jco's snapshot; `http` refers to all the others. */
+const WASI_PACKAGES = ['cli', 'clocks', 'filesystem', 'http', 'io', 'random', 'sockets'] as const;
 
 /** Installed versions that decide what a component is compiled with (part of each build's hash). */
 export const compilerVersions = {
   componentizeJs: versionOf('@bytecodealliance/componentize-js'),
   spinSdk: versionOf('@fermyon/spin-sdk'),
-  wasiHttpProxy: versionOf('@spinframework/wasi-http-proxy'),
+  jco: versionOf('@bytecodealliance/jco'),
 };
 
 const SPIN_IMPORTS = ['variables', 'postgres', 'redis', 'key-value'].map((name) => `  import fermyon:spin/${name}@2.0.0;`).join('\n');
@@ -37,7 +44,7 @@ export const WORLD_NAME: Record<SpinWorld, string> = { 'spin-http': 'http-compon
 
 /** What each world must export for Spin to call it. */
 export const REQUIRED_EXPORT: Record<SpinWorld, string> = {
-  'spin-http': 'wasi:http/incoming-handler@0.2.3',
+  'spin-http': `wasi:http/incoming-handler@${ENGINE_WASI}`,
   'spin-redis': 'fermyon:spin/inbound-redis',
 };
 
@@ -74,7 +81,19 @@ export function modernizeWit(text: string): string {
   return text.replace(/\bfloat32\b/g, 'f32').replace(/\bfloat64\b/g, 'f64');
 }
 
-const WASI_HTTP_FILE = 'wasi-http@0.2.3.wit';
+/**
+ * One package of jco's WASI 0.2.12 snapshot as WASI 0.2.10. Between tags v0.2.10 and v0.2.12 of
+ * WebAssembly/WASI (`git diff v0.2.10 v0.2.12 -- proposals/<name>/wit`) only the version numbers and
+ * `@since` annotations changed, and `wasi:cli/exit#exit-with-code` went from
+ * `@unstable(feature = cli-exit-with-code)` to stable; jco's snapshot drops `@since` and keeps
+ * `@unstable`, so the version and that one gate are all there is to put back. Nothing else
+ * checks this copy: componentize-js merges the engine's own WIT into ours, and a method deleted
+ * from our `wasi:io@0.2.10` still built (tried), so keep the diff above in mind on a change.
+ */
+export function wasiAtEngineVersion(pkg: string, text: string): string {
+  const versioned = text.replaceAll('@0.2.12', `@${ENGINE_WASI}`);
+  return pkg === 'cli' ? versioned.replace(/^(\s*)(exit-with-code:)/m, '$1@unstable(feature = cli-exit-with-code)\n$1$2') : versioned;
+}
 
 /**
  * Writes the WIT folder (root package `authorworks:component`, everything else under `deps/`)
@@ -87,6 +106,7 @@ export async function prepareSpinWit(cacheRoot: string): Promise<string> {
     .update(JSON.stringify(compilerVersions))
     .update(WORLDS)
     .update(modernizeWit.toString())
+    .update(wasiAtEngineVersion.toString())
     .digest('hex')
     .slice(0, 16);
   const dir = join(cacheRoot, 'spin-wit', hash);
@@ -100,7 +120,10 @@ export async function prepareSpinWit(cacheRoot: string): Promise<string> {
     }
   }
   await cp(join(spinWitDir, 'deps'), join(staging, 'deps'), { recursive: true });
-  await cp(join(wasiHttpDir, 'wit', WASI_HTTP_FILE), join(staging, 'deps', WASI_HTTP_FILE));
+  for (const pkg of WASI_PACKAGES) {
+    const text = await readFile(join(jcoWasiDir, `wasi-${pkg}`, 'package.wit'), 'utf8');
+    await writeFile(join(staging, 'deps', `wasi-${pkg}@${ENGINE_WASI}.wit`), wasiAtEngineVersion(pkg, text));
+  }
   await writeFile(join(staging, 'world.wit'), WORLDS);
   try {
     await rename(staging, dir);

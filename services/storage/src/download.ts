@@ -42,11 +42,11 @@ async function servedVersion(context: RequestContext, principal: Principal | nul
     Served,
     `SELECT f.id::text AS id, f.filename, f.access,
             ${CAN_READ} AS "canRead",
-            v.version, v.size, v.content_type AS "contentType", v.declared_type AS "declaredType", COALESCE(v.checksum, v.sha256) AS checksum, v.object_key AS "objectKey"
+            v.version, v.size, v.content_type AS "contentType", v.declared_type AS "declaredType", CASE WHEN v.sha256_deferred THEN NULL ELSE COALESCE(v.checksum, v.sha256) END AS checksum, v.object_key AS "objectKey"
        FROM files f
        ${FILE_GRANT_JOIN}
        LEFT JOIN LATERAL (
-         SELECT version, size, content_type, declared_type, checksum, sha256, object_key FROM file_versions
+         SELECT version, size, content_type, declared_type, checksum, sha256, sha256_deferred, object_key FROM file_versions
           WHERE file_id = f.id AND status = 'available' AND ($3::int8 IS NULL OR version = $3::int8) ORDER BY version DESC LIMIT 1) v ON true
       WHERE f.id = $2::text::uuid AND f.status <> 'deleted'`,
     [principal?.userId ?? null, fileId, version],
@@ -72,7 +72,8 @@ async function serve(context: RequestContext, principal: Principal | null, fileI
   const { file, version } = await servedVersion(context, principal, fileId, versionNumber);
   const active = isActiveContent(version.contentType) || isActiveContent(version.declaredType);
   const disposition = contentDisposition(active ? 'attachment' : 'inline', file.filename);
-  // A version's bytes never change: with no checksum yet (a streamed upload), file and version name them.
+  // A version's bytes never change: streamed without a checksum, file and version name them, and
+  // keep naming them once the worker has filled its sha256 in (clients cache by the first ETag).
   const etag = `"${version.checksum ?? `${file.id}.${version.version}`}"`;
   const headers: Record<string, string> = {
     etag,

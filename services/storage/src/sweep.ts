@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { dropPendingVersion } from './reservations.ts';
 import { storageSettings } from './settings.ts';
 import { removeVersionObject } from './upload.ts';
+import { requestMissingDigests } from './version-digests.ts';
 
 // Self-healing without a timer (Spin has none): the service's own requests sweep, at most once
 // per `sweep_every_seconds` across all instances (Redis SET NX EX). Each sweep removes uploads
@@ -10,6 +11,8 @@ import { removeVersionObject } from './upload.ts';
 // reserved bytes) and the
 // objects of deleted files whose removal failed at the time. The object goes first and the row
 // after, so a failure halfway leaves a row the next sweep finds again, never an unowned object.
+// It also asks the storage worker again for the digests of streamed versions still without one
+// (version-digests.ts): a lost `file.uploaded` or a crashed worker only delays them.
 
 const SWEEP_BATCH = 20;
 
@@ -19,13 +22,15 @@ const Deleted = z.object({ fileId: z.string(), objectKey: z.string().nullable(),
 export interface SweepResult {
   abandoned: number;
   deleted: number;
+  /** Versions whose digest the worker was asked for again. */
+  digestsRequested: number;
 }
 
-/** Runs the sweep now (no rate limit); returns what it removed. */
-export async function sweepNow(context: Pick<RequestContext, 'db' | 'config' | 'log'>): Promise<SweepResult> {
+/** Runs the sweep now (no rate limit); returns what it removed and asked for. */
+export async function sweepNow(context: Pick<RequestContext, 'db' | 'config' | 'log' | 'events'>): Promise<SweepResult> {
   const db = context.db();
   const store = objectStoreFromConfig(context.config);
-  const result: SweepResult = { abandoned: 0, deleted: 0 };
+  const result: SweepResult = { abandoned: 0, deleted: 0, digestsRequested: 0 };
   const abandoned = await queryRows(
     db,
     Abandoned,
@@ -52,7 +57,8 @@ export async function sweepNow(context: Pick<RequestContext, 'db' | 'config' | '
       RETURNING id::text AS id`, [fileId, JSON.stringify(deleted.filter((row) => row.fileId === fileId).map((row) => row.objectKey))]);
     result.deleted += rows.length;
   }
-  if (result.abandoned + result.deleted > 0) context.log.info('storage sweep', { ...result });
+  result.digestsRequested = await requestMissingDigests(context);
+  if (result.abandoned + result.deleted + result.digestsRequested > 0) context.log.info('storage sweep', { ...result });
   return result;
 }
 
@@ -64,9 +70,9 @@ export const SWEEP_KEY = 'storage:sweep';
  * sweeps names SWEEP_KEY in its `readAlong`: found set, a sweep ran within the interval and the
  * `SET NX` would fail, so it is not sent.
  */
-export async function sweepAbandoned(context: Pick<RequestContext, 'db' | 'config' | 'log' | 'redis' | 'redisReadAlong'>): Promise<void> {
+export async function sweepAbandoned(context: Pick<RequestContext, 'db' | 'config' | 'log' | 'redis' | 'events'> & Partial<Pick<RequestContext, 'redisReadAlong'>>): Promise<void> {
   try {
-    const seen = context.redisReadAlong.valueOf(SWEEP_KEY);
+    const seen = context.redisReadAlong?.valueOf(SWEEP_KEY);
     if (seen !== null && seen !== undefined) return;
     const every = storageSettings(context.config).sweepEverySeconds;
     if (!(await setIfAbsent(context.redis(), SWEEP_KEY, '1', every))) return;

@@ -13,7 +13,10 @@ export type Fault = 'none' | 'refuse' | 'error' | 'cut-answer';
 
 export interface FaultyS3 {
   readonly endpoint: string;
-  /** The fault for object requests of `method` (PUT, GET, HEAD, DELETE); `none` heals it. */
+  /**
+   * The fault for object requests of `method` (PUT, GET, HEAD, DELETE; `GET whole`: a GET without
+   * Range, as the worker reads a version back, while an upload's type sniff reads a range); `none` heals it.
+   */
   fail(method: string, fault: Fault): void;
   healAll(): void;
   close(): Promise<void>;
@@ -27,7 +30,8 @@ export async function startFaultyS3(): Promise<FaultyS3> {
   const proxy: Server = createServer((req, res) => {
     // Object requests only: the bucket itself (created at start-up) is never failed.
     const isObject = /^\/[^/?]+\/[^?]+/.test(req.url ?? '');
-    const fault = isObject ? (faults.get(req.method ?? '') ?? 'none') : 'none';
+    const method = req.method === 'GET' && req.headers.range === undefined && faults.has('GET whole') ? 'GET whole' : (req.method ?? '');
+    const fault = isObject ? (faults.get(method) ?? 'none') : 'none';
     if (fault === 'refuse') {
       req.socket.destroy();
       return;
