@@ -17,6 +17,8 @@ import {
   job,
   sweepJobs,
   wakeJob,
+  jobWakeKey,
+  takeWakeMark,
   type JobContext,
   type JobHandler,
 } from './jobs.ts';
@@ -324,6 +326,38 @@ describe('JobPending', () => {
     ]);
   });
 
+  it('makes a job due again at once when a wake came during the check that parks it', async () => {
+    // The database as it is: the job runs (a wake finds it running), then is queued by the park.
+    class RunningThenQueued extends ScriptedJobsDatabase {
+      override async query(sql: string, params: readonly SqlParam[] = []): Promise<{ rows: SqlRow[] }> {
+        const answer = await super.query(sql, params);
+        const parked = this.settled.some((settled) => settled.id === params[0] && settled.how === 'deferred');
+        if (sql.trim().startsWith('SELECT id::text AS id FROM jobs')) return { rows: parked ? [] : [{ id: params[0] }] };
+        if (sql.includes("state = 'queued'") && sql.includes('LEAST(run_after, now())')) return { rows: parked ? [{ id: params[0] }] : [] };
+        return answer;
+      }
+    }
+    const ID = '00000000-0000-4000-8000-00000000000a';
+    const database = new RunningThenQueued([{ id: ID, kind: 'wait', payload: {} }]);
+    const log = createLogger({ level: 'error' });
+    const { consumer, redis } = worker(database, {
+      wait: job(z.object({}), async (_payload, ctx) => {
+        // Encore's callback arrives while this check asks it: the job is running, so it is marked.
+        expect(await wakeJob(ctx.db(), ctx.redis(), { queue: 'demo-jobs', id: ID, source: 'demo-api', correlationId: 'cb', log })).toBe(true);
+        throw new JobPending('still transcoding', { checkAgainSeconds: 60 });
+      }),
+    });
+    await consumer.handleMessage(nudge());
+    expect(database.settled).toEqual([{ id: ID, how: 'deferred', detail: null }]);
+    // Parked for its next check in 60 s, then made due now and its queue nudged; the mark is gone.
+    const defer = database.statements.findIndex((statement) => statement.sql.includes('pending_checks = pending_checks + 1'));
+    const wake = database.statements.findLastIndex((statement) => statement.sql.includes('LEAST(run_after, now())'));
+    expect(wake).toBeGreaterThan(defer);
+    const nudges = redis.published.filter((message) => message.channel === 'demo-jobs').map((message) => JSON.parse(message.payload));
+    expect(nudges.filter((sent) => sent.subject === ID)).toMatchObject([{ type: 'job.requested', data: { woken: true } }]);
+    expect(await redis.execute('GET', [jobWakeKey(ID)])).toEqual([null]);
+  });
+
   it('fails the job at once with its deadline error once the deadline has passed', async () => {
     class TimeoutError extends Error {
       override name = 'transcoder_timeout';
@@ -411,6 +445,30 @@ describe('wakeJob', () => {
     const untouched = new ScriptedJobsDatabase();
     expect(await wakeJob(untouched, other, { queue: 'demo-jobs', id: "x' OR 1=1", source: 'demo-api', correlationId: 'cb3', log })).toBe(false);
     expect(untouched.statements).toEqual([]);
+  });
+
+  it('marks a running job for the attempt that parks it, and wakes it if that attempt parked it meanwhile', async () => {
+    const running = (parkedMeanwhile: boolean) =>
+      new (class extends ScriptedJobsDatabase {
+        private updates = 0;
+        override async query(sql: string, params: readonly SqlParam[] = []): Promise<{ rows: SqlRow[] }> {
+          await super.query(sql, params);
+          if (sql.trim().startsWith('SELECT')) return { rows: [{ id: ID }] };
+          // The first UPDATE finds it running; the second, after the mark, finds it parked or not.
+          return { rows: this.updates++ === 1 && parkedMeanwhile ? [{ id: ID }] : [] };
+        }
+      })();
+    const redis = new InMemoryRedis();
+    expect(await wakeJob(running(false), redis, { queue: 'demo-jobs', id: ID, source: 'demo-api', correlationId: 'cb4', log })).toBe(true);
+    expect(redis.published).toEqual([]);
+    const [ttl] = await redis.execute('TTL', [jobWakeKey(ID)]);
+    expect(ttl).toBeGreaterThan(3500);
+    expect(await takeWakeMark(redis, ID)).toBe(true);
+    expect(await takeWakeMark(redis, ID)).toBe(false);
+
+    const parked = new InMemoryRedis();
+    expect(await wakeJob(running(true), parked, { queue: 'demo-jobs', id: ID, source: 'demo-api', correlationId: 'cb5', log })).toBe(true);
+    expect(parked.published.map((message) => JSON.parse(message.payload))).toMatchObject([{ type: 'job.requested', subject: ID }]);
   });
 });
 

@@ -395,9 +395,19 @@ export async function deferJob(
 }
 
 /**
+ * The mark `wakeJob` leaves on a job that is running when it is woken — a check under way when the
+ * work it waits on finishes, so that check would park it again until its next one and the news
+ * would wait out a whole interval. The attempt that parks it takes the mark and wakes it
+ * (`takeWakeMark`, in the worker after `deferJob`). An hour bounds a mark no attempt takes.
+ */
+export const jobWakeKey = (id: string) => `jobs:wake:${id}`;
+const WAKE_MARK_SECONDS = 3600;
+
+/**
  * Makes a queued job due now and nudges its queue (`job.requested`), for whatever learns that the
  * work a pending job waits on has finished (an external service's callback) — sooner than its next
- * check. False when the job is not queued in `queue` (running, finished, unknown): nothing changes.
+ * check. A running job is marked instead (`jobWakeKey`) and due again as soon as its attempt parks
+ * it. False when the job is neither queued nor running in `queue` (finished, unknown): nothing changes.
  */
 export async function wakeJob(
   db: SqlClient,
@@ -405,6 +415,32 @@ export async function wakeJob(
   options: { queue: string; id: string; source: string; correlationId: string; log: Logger },
 ): Promise<boolean> {
   if (!UUID.test(options.id)) return false;
+  if (await makeDueNow(db, redis, options)) return true;
+  const running = await queryRows(
+    db,
+    z.object({ id: z.string() }),
+    `SELECT id::text AS id FROM jobs WHERE id = $1::text::uuid AND queue = $2::text AND state = 'running'`,
+    [options.id, options.queue],
+  );
+  if (running.length === 0) return false;
+  await redis.execute('SET', [jobWakeKey(options.id), '1', 'EX', WAKE_MARK_SECONDS]);
+  // Parked between the two statements above, before the mark existed: the attempt found no mark,
+  // so it is woken here. Parked after: the attempt finds the mark.
+  await makeDueNow(db, redis, options);
+  return true;
+}
+
+/** After `deferJob` queued `id` again: true (and the mark gone) when a `wakeJob` came during the attempt. */
+export async function takeWakeMark(redis: RedisClient, id: string): Promise<boolean> {
+  return (await redis.del([jobWakeKey(id)])) > 0;
+}
+
+/** A queued job due now, and its queue nudged; false when it is not queued. */
+async function makeDueNow(
+  db: SqlClient,
+  redis: RedisClient,
+  options: { queue: string; id: string; source: string; correlationId: string; log: Logger },
+): Promise<boolean> {
   const rows = await queryRows(
     db,
     z.object({ id: z.string() }),
@@ -891,6 +927,9 @@ async function runClaimedJob(
       else if (error instanceof JobContinues) {
         log.info('job step done; the next runs in a new message', { reason: error.message, steps: deferred.pendingChecks });
         return 'continues';
+      } else if (await takeWakeMark(env.redis(), claimed.id)) {
+        log.info('job pending, but woken during this check: due again now', { reason: error.message, checks: deferred.pendingChecks });
+        await wakeJob(env.db(), env.redis(), { queue: claimed.queue, id: claimed.id, source: options.consumer, correlationId: claimed.correlationId, log });
       } else log.info('job pending; checking again later', { reason: error.message, runAfter: deferred.runAfter, checks: deferred.pendingChecks });
       return 'settled';
     }
