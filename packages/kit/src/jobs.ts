@@ -929,7 +929,9 @@ async function runClaimedJob(
         return 'continues';
       } else if (await takeWakeMark(env.redis(), claimed.id)) {
         log.info('job pending, but woken during this check: due again now', { reason: error.message, checks: deferred.pendingChecks });
-        await wakeJob(env.db(), env.redis(), { queue: claimed.queue, id: claimed.id, source: options.consumer, correlationId: claimed.correlationId, log });
+        // Queued by the park just now: due at once and nudged (not `wakeJob`, which would mark it
+        // again if another worker had claimed it meanwhile).
+        await makeDueNow(env.db(), env.redis(), { queue: claimed.queue, id: claimed.id, source: options.consumer, correlationId: claimed.correlationId, log });
       } else log.info('job pending; checking again later', { reason: error.message, runAfter: deferred.runAfter, checks: deferred.pendingChecks });
       return 'settled';
     }
