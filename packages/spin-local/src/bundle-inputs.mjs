@@ -21,15 +21,24 @@ export const BUNDLED_SOURCE_DIRS = ['src', '../spin-manifest/src', '../kit/src',
 /** The npm packages bundled in (the kit's) change with the lockfile, which is hashed too. */
 export const LOCKFILE = '../../pnpm-lock.yaml';
 
-/** sha256 (hex) over the names and contents of the bundled sources, tests left out, and the lockfile. */
+/** sha256 (hex) over the names and contents of spin-local's bundled sources, tests left out, and the lockfile. */
 export function bundledSourcesHash(packageDir) {
+  return sourcesHash(packageDir, BUNDLED_SOURCE_DIRS);
+}
+
+/**
+ * sha256 (hex) over the names and contents of the sources in `dirs` (relative to `packageDir`),
+ * tests left out, and the workspace's lockfile: the name of any bundle of workspace code (the
+ * toolchain's `pnpm start` bundle uses it too).
+ */
+export function sourcesHash(packageDir, dirs) {
   const hash = createHash('sha256');
   try {
     hash.update(readFileSync(join(packageDir, LOCKFILE)));
   } catch {
     // Not in a checkout of the workspace: the sources alone.
   }
-  for (const dir of BUNDLED_SOURCE_DIRS.map((relative) => join(packageDir, relative))) {
+  for (const dir of dirs.map((relative) => join(packageDir, relative))) {
     for (const entry of readdirSync(dir, { recursive: true }).map(String).sort()) {
       if (/\.(ts|mjs)$/.test(entry) && !entry.endsWith('.test.ts')) hash.update(entry).update(readFileSync(join(dir, entry)));
     }

@@ -105,8 +105,10 @@ export async function prepareSpinWit(cacheRoot: string): Promise<string> {
   const hash = createHash('sha256')
     .update(JSON.stringify(compilerVersions))
     .update(WORLDS)
-    .update(modernizeWit.toString())
-    .update(wasiAtEngineVersion.toString())
+    // This file, not the text of the functions above that rewrite the WIT: a function's text is
+    // what the TypeScript loader made of it, and tsx and esbuild (the bundled `pnpm start`) differ,
+    // which made every component look stale to the other.
+    .update(readFileSync(import.meta.filename))
     .digest('hex')
     .slice(0, 16);
   const dir = join(cacheRoot, 'spin-wit', hash);

@@ -14,7 +14,7 @@ function runStartScript(args: string, options: { prepareExits?: number; env?: Re
   const bin = mkdtempSync(join(tmpdir(), 'start-script-'));
   writeFileSync(
     join(bin, 'node'),
-    `#!/bin/sh\nif [ "$1" = "--import" ]; then echo "prepare $*"; exit ${options.prepareExits ?? 0}; fi\necho "runtime pid=$$ arena=$MALLOC_ARENA_MAX args=$*"\n`,
+    `#!/bin/sh\nif [ "$1" = "packages/toolchain/bin/start.mjs" ]; then echo "prepare $*"; exit ${options.prepareExits ?? 0}; fi\necho "runtime pid=$$ arena=$MALLOC_ARENA_MAX args=$*"\n`,
   );
   chmodSync(join(bin, 'node'), 0o755);
   const env: Record<string, string> = { PATH: `${bin}:/usr/bin:/bin`, ...options.env };
@@ -32,7 +32,7 @@ describe('pnpm start (the root package.json script)', () => {
     const { shellPid, code, stdout } = await runStartScript('--listen 127.0.0.1:4000');
     expect(code).toBe(0);
     const [prepare, runtime] = stdout.trim().split('\n');
-    expect(prepare).toBe('prepare --import tsx packages/toolchain/src/cli/start.ts');
+    expect(prepare).toBe('prepare packages/toolchain/bin/start.mjs');
     // exec: the runtime is the very process pnpm started, not a child of a waiting shell.
     expect(runtime).toBe(`runtime pid=${shellPid} arena=2 args=packages/spin-local/bin/spin-local.mjs up --from spin-all.toml --tick 30 --listen 127.0.0.1:4000`);
   });

@@ -3,13 +3,15 @@
  * manifest changed and applies every service's database migrations, then exits. The root
  * package.json's `start` script then `exec`s the local Spin runtime in its place:
  *
- *   node --import tsx packages/toolchain/src/cli/start.ts && MALLOC_ARENA_MAX=… exec node packages/spin-local/bin/spin-local.mjs up --from spin-all.toml --tick 30
+ *   node packages/toolchain/bin/start.mjs && MALLOC_ARENA_MAX=… exec node packages/spin-local/bin/spin-local.mjs up --from spin-all.toml --tick 30
  *
  * so that the runtime — plain `node`, no TypeScript loader — is the only long-lived process the
  * script leaves: this one held ~190 MB (tsx's two processes) for as long as the platform ran,
- * only to forward signals. `node --import tsx` is one process where the `tsx` command is two
- * (~0.2 s less), and a start with nothing stale loads no compiler (build-component.ts). pnpm runs scripts with `sh -c`, whose `exec` replaces the shell;
- * `pnpm start --listen …` appends its arguments to the runtime's command line.
+ * only to forward signals. bin/start.mjs runs this file from a cached esbuild bundle
+ * (src/start-bundle.mjs) rather than through tsx, whose loader took ~0.4–0.5 s of every start,
+ * and a start with nothing stale loads no compiler (build-component.ts). pnpm runs scripts with
+ * `sh -c`, whose `exec` replaces the shell; `pnpm start --listen …` appends its arguments to the
+ * runtime's command line.
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
