@@ -6,6 +6,7 @@
 // its request log, this checkout against that one, in alternating rounds (compare.ts);
 // BENCH_ROUTES=jobs: GET /v1/audio/jobs/{id} and /v1/audio/health instead (the jobs sweep's cost).
 import { fileURLToPath } from 'node:url';
+import { PASSWORD_HASH_PARAMETERS } from '@authorworks/kit';
 import { startApp } from '@authorworks/spin-local';
 import { benchAccount, jsonHeaders, registerBenchAccount } from './bench-account.ts';
 
@@ -56,7 +57,8 @@ const hashMs = app.logs.lines
   .filter((value): value is string => value !== undefined)
   .map(Number)
   .sort((a, b) => a - b);
-console.log(`scrypt N=2^10 r=1 p=1 inside the component: median ${hashMs[Math.floor(hashMs.length / 2)]} ms, min ${hashMs[0]} ms, max ${hashMs[hashMs.length - 1]} ms (${hashMs.length} hashes)`);
+const { logN, r, p } = PASSWORD_HASH_PARAMETERS;
+console.log(`scrypt N=2^${logN} r=${r} p=${p} inside the component: median ${hashMs[Math.floor(hashMs.length / 2)]} ms, min ${hashMs[0]} ms, max ${hashMs[hashMs.length - 1]} ms (${hashMs.length} hashes)`);
 const guestMs = app.logs.lines
   .map((line) => /"path":"\/v1\/users\/me","status":200,"ms":([\d.]+)/.exec(line.text)?.[1])
   .filter((value): value is string => value !== undefined)

@@ -6,7 +6,7 @@ describe('password hashing', () => {
     const first = hashPassword('correct horse battery');
     const second = hashPassword('correct horse battery');
     expect(first).not.toBe(second);
-    expect(first).toMatch(/^\$scrypt\$ln=10,r=1,p=1\$/);
+    expect(first).toMatch(/^\$scrypt\$ln=11,r=1,p=1\$/);
     expect(verifyPassword('correct horse battery', first)).toBe(true);
     expect(verifyPassword('correct horse batterY', first)).toBe(false);
     expect(verifyPassword('anything', 'not a hash')).toBe(false);
@@ -23,6 +23,8 @@ describe('password hashing', () => {
   });
 
   it('has a decoy hash in the current format that nothing matches', () => {
+    // The decoy costs what a real account's hash costs, so an unknown account answers as late.
+    expect(DECOY_PASSWORD_HASH.startsWith(`$scrypt$ln=${PASSWORD_HASH_PARAMETERS.logN},r=${PASSWORD_HASH_PARAMETERS.r},p=${PASSWORD_HASH_PARAMETERS.p}$`)).toBe(true);
     expect(needsRehash(DECOY_PASSWORD_HASH)).toBe(false);
     expect(verifyPassword('', DECOY_PASSWORD_HASH)).toBe(false);
   });

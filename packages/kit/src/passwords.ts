@@ -10,13 +10,15 @@ export interface ScryptParameters {
 }
 
 /**
- * Chosen by measuring inside the compiled component (StarlingMonkey runs JS in an interpreter,
- * roughly 100× slower than Node for this code): N=2^10, r=1, p=1 costs about 160–240 ms per hash
- * there, the most a login can afford. The parameters are stored with each hash and
- * `needsRehash` upgrades old hashes at the next login, so they can be raised once the runtime is
- * faster (AOT/weval), without a migration.
+ * Chosen by measuring inside the compiled component (StarlingMonkey interprets JS, roughly 100×
+ * slower than Node for this code), as high as a login's ~250 ms budget allows: with
+ * componentize-js 0.23.0 on the 2-core dev machine at load ~1.5, N=2^10 costs 122–126 ms per hash
+ * (median of 11, the same on 0.19.3), so N=2^11 (256 KiB) ~245 ms. The parameters are stored with
+ * each hash and `needsRehash` upgrades old hashes at the next successful login, so they can be
+ * raised again once the runtime is faster (AOT/weval), without a migration. Deployments that need
+ * OWASP-strength hashing sign users in through Authelia (argon2id, native).
  */
-export const PASSWORD_HASH_PARAMETERS: ScryptParameters = { logN: 10, r: 1, p: 1 };
+export const PASSWORD_HASH_PARAMETERS: ScryptParameters = { logN: 11, r: 1, p: 1 };
 
 const KEY_LENGTH = 32;
 const SALT_LENGTH = 16;
@@ -35,7 +37,7 @@ function derive(password: string, salt: Uint8Array, parameters: ScryptParameters
   });
 }
 
-/** `$scrypt$ln=10,r=1,p=1$<salt>$<key>` (base64url), self-describing so parameters can change. */
+/** `$scrypt$ln=11,r=1,p=1$<salt>$<key>` (base64url), self-describing so parameters can change. */
 export function hashPassword(password: string, parameters: ScryptParameters = PASSWORD_HASH_PARAMETERS): string {
   const salt = randomBytes(SALT_LENGTH);
   const key = derive(password, salt, parameters);
@@ -73,4 +75,4 @@ export function needsRehash(stored: string, current: ScryptParameters = PASSWORD
  * not exist makes "no such user" take as long as "wrong password", so timing does not reveal
  * which emails are registered.
  */
-export const DECOY_PASSWORD_HASH = '$scrypt$ln=10,r=1,p=1$4LwuYPjyr1SZAxBhYEPycA$a908WnyHgQDzslOkIXiigpaWJh0yW-MmR9DSyUPyt0s';
+export const DECOY_PASSWORD_HASH = '$scrypt$ln=11,r=1,p=1$njGwkdI7_LHZYM1DWFCIhg$Z8Kg97Lr9PXBOfP3gB8M9HqkbcbpuBwUz8SqWLWuQeE';

@@ -1,7 +1,8 @@
 import { Page, Preference, PublicProfile, TokenResponse, User } from '@authorworks/domain';
 import type { TestApp } from '@authorworks/spin-local';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { caller, expectError, expectJson, newAccount, register, resetState, startUserApp } from './user-app.ts';
+import { PASSWORD_HASH_PARAMETERS, hashPassword, needsRehash, verifyPassword } from '@authorworks/kit';
+import { DB, caller, expectError, expectJson, newAccount, register, resetState, startUserApp } from './user-app.ts';
 
 let app: TestApp;
 let call: ReturnType<typeof caller>;
@@ -91,6 +92,31 @@ describe('account lifecycle', () => {
     await expectError(await call('/refresh', { body: { refreshToken: tokens.refreshToken } }), 401);
     await expectError(await call('/login', { body: { email: account.email, password: account.password } }), 401, 'invalid_credentials');
     expect((await call('/login', { body: { email: account.email, password: 'a brand new secret' } })).status).toBe(200);
+  });
+});
+
+describe('password hashes', () => {
+  it('upgrades a hash made with weaker parameters at the next login, which still works after', async () => {
+    const { body: account, tokens } = await register(call);
+    const { sub } = JSON.parse(Buffer.from(tokens.accessToken.split('.')[1]!, 'base64url').toString()) as { sub: string };
+    const db = await app.sql(DB);
+    const storedHash = async () => String((await db.query('SELECT password_hash FROM users WHERE id = $1::uuid', [sub])).rows[0]?.password_hash);
+    try {
+      // What an account registered before the parameters were raised holds.
+      const weaker = { logN: PASSWORD_HASH_PARAMETERS.logN - 1, r: 1, p: 1 };
+      await db.query('UPDATE users SET password_hash = $2 WHERE id = $1::uuid', [sub, hashPassword(account.password, weaker)]);
+      expect(needsRehash(await storedHash())).toBe(true);
+      await expectError(await call('/login', { body: { email: account.email, password: 'not the password' } }), 401, 'invalid_credentials');
+      expect(needsRehash(await storedHash())).toBe(true); // a failed login changes nothing
+      expect((await call('/login', { body: { email: account.email, password: account.password } })).status).toBe(200);
+      const upgraded = await storedHash();
+      expect(upgraded.startsWith(`$scrypt$ln=${PASSWORD_HASH_PARAMETERS.logN},r=1,p=1$`)).toBe(true);
+      expect(verifyPassword(account.password, upgraded)).toBe(true);
+      expect((await call('/login', { body: { username: account.username, password: account.password } })).status).toBe(200);
+      expect(await storedHash()).toBe(upgraded); // current parameters: not hashed again
+    } finally {
+      await db.close();
+    }
   });
 });
 
