@@ -3,7 +3,7 @@
 // as plain JavaScript from a cached esbuild bundle (src/start-bundle.mjs), made again when a
 // bundled source, the lockfile or the checkout's place changes.
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundleStart, startBundleCache, startBundleDir } from '../src/start-bundle.mjs';
 
@@ -13,9 +13,10 @@ const entry = join(dir, 'start.mjs');
 if (!existsSync(entry)) {
   const partial = `${dir}.${process.pid}.partial`;
   await bundleStart(packageDir, partial);
-  // Older bundles go; a start that bundled the same sources at the same moment wins the rename.
+  // Older bundles go (not this one: a start that bundled the same sources at the same moment may
+  // have put it in place already, and then wins the rename).
   for (const name of readdirSync(startBundleCache(packageDir))) {
-    if (name.startsWith('start-') && !name.endsWith('.partial')) rmSync(join(startBundleCache(packageDir), name), { recursive: true, force: true });
+    if (name.startsWith('start-') && name !== basename(dir) && !name.endsWith('.partial')) rmSync(join(startBundleCache(packageDir), name), { recursive: true, force: true });
   }
   try {
     renameSync(partial, dir);
