@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -154,6 +155,37 @@ describe('object storage through a component', () => {
     expect(await (await app.fetch('/objects/object/presigned/put')).text()).toBe('uploaded directly');
     const expiredPut = await fetch(await presign('presigned/put2', 'method=PUT&expires=60&signedSecondsAgo=120'), { method: 'PUT', body: 'late' });
     expect(expiredPut.status).toBe(403);
+  });
+
+  it('keeps nothing of PUTs whose clients go away mid-body, and the process lives on', async () => {
+    // A client that disconnects while its body streams in: the embedded server (patched to store
+    // an object only once its whole body arrived) threw the half-written file away, and a disk
+    // write still in flight then failed with ERR_STREAM_DESTROYED as an uncaught exception, which
+    // ends the process — the runtime of `pnpm start`, or a test run (CI caught it twice).
+    const uncaught: unknown[] = [];
+    const record = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', record);
+    try {
+      const keys = Array.from({ length: 8 }, (_, i) => `cut/${i}`);
+      for (const key of keys) {
+        const url = new URL(((await (await app.fetch(`/objects/presign/${key}?method=PUT&expires=60`)).json()) as { url: string }).url);
+        const socket = connect(Number(url.port), url.hostname);
+        await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+        socket.on('error', () => {}); // the server may answer or reset: either way the body was cut
+        socket.write(`PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Length: ${16 * MiB}\r\n\r\n`);
+        // 6 of the 16 MiB announced, written without waiting, then gone while the server writes them to disk.
+        for (let offset = 0; offset < 6 * MiB; offset += 256 * 1024) socket.write(patternChunk(offset, 256 * 1024));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        socket.destroy();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      for (const key of keys) expect(await (await app.fetch(`/objects/head/${key}`)).json()).toBeNull();
+      expect((await put('cut/after', 'still storing')).status).toBe(200);
+      expect(await (await app.fetch('/objects/object/cut/after')).text()).toBe('still storing');
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', record);
+    }
   });
 
   it('writes a body over 1 MiB given to fetch as one buffer exactly (the cjs 0.10 defect)', async () => {
