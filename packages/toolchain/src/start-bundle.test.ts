@@ -3,18 +3,23 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { START_SOURCE_DIRS, bundleForNode, bundleStart, startBundleDir } from './start-bundle.mjs';
 
 const run = promisify(execFile);
 const packageDir = resolve(import.meta.dirname, '..');
 const scratch = mkdtempSync(join(tmpdir(), 'start-bundle-'));
+/** The bundle as `pnpm start` makes it, made once for the tests that read it. */
+const outdir = join(scratch, 'start');
+let bundled: Awaited<ReturnType<typeof bundleStart>>;
+beforeAll(async () => {
+  bundled = await bundleStart(packageDir, outdir);
+});
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 describe('the bundled prepare step of pnpm start', () => {
-  it('takes in only workspace files whose changes make it again (START_SOURCE_DIRS), and imports npm packages by path', async () => {
-    const outdir = join(scratch, 'start');
-    const { metafile } = await bundleStart(packageDir, outdir);
+  it('takes in only workspace files whose changes make it again (START_SOURCE_DIRS), and imports npm packages by path', () => {
+    const { metafile } = bundled;
     const hashed = START_SOURCE_DIRS.map((dir) => resolve(packageDir, dir));
     const inputs = Object.keys(metafile.inputs).map((input) => resolve(input));
     expect(inputs.some((file) => file.endsWith('toolchain/src/cli/start.ts'))).toBe(true);
@@ -40,9 +45,7 @@ describe('the bundled prepare step of pnpm start', () => {
     expect([...loaded].filter((path) => /@electric-sql|componentize-js|@bytecodealliance\/jco|s3rver|ioredis/.test(path))).toEqual([]);
   });
 
-  it('keeps each source file’s own location for import.meta', async () => {
-    const outdir = join(scratch, 'start-locations');
-    await bundleStart(packageDir, outdir);
+  it('keeps each source file’s own location for import.meta', () => {
     const text = readdirSync(outdir).map((file) => readFileSync(join(outdir, file), 'utf8')).join('\n');
     expect(text).not.toContain('import.meta.dirname');
     expect(text).toContain(JSON.stringify(join(packageDir, 'src')));
