@@ -361,10 +361,20 @@ describe('a start-up that fails after the object server started', () => {
     const dir = mkdtempSync(join(tmpdir(), 'objects-manifest-'));
     const broken = join(dir, 'spin.toml');
     writeFileSync(broken, 'spin_manifest_version = 2\n[application]\nname = "broken"\n[variables]\nminio_endpoint = { default = "http://127.0.0.1:9000" }\n[[trigger.http]]\nroute = "/..."\ncomponent = "missing"\n[component.missing]\nsource = "missing.wasm"\n');
-    const serverFolders = () => new Set(readdirSync(tmpdir()).filter((name) => name.startsWith('spin-local-s3-')));
-    const before = serverFolders();
-    await expect(startApp({ manifest: broken, env: { MINIO_ENDPOINT: '' } })).rejects.toThrow(/missing\.wasm does not exist/);
-    expect([...serverFolders()].filter((name) => !before.has(name))).toEqual([]);
-    rmSync(dir, { recursive: true, force: true });
+    // A private temporary folder: test files running beside this one start embedded servers of their own,
+    // and their folders in the shared one made this test fail once in CI.
+    const scratch = mkdtempSync(join(tmpdir(), 'objects-tmp-'));
+    const sharedTmp = process.env.TMPDIR;
+    process.env.TMPDIR = scratch;
+    try {
+      expect(tmpdir()).toBe(scratch);
+      await expect(startApp({ manifest: broken, env: { MINIO_ENDPOINT: '' } })).rejects.toThrow(/missing\.wasm does not exist/);
+      expect(readdirSync(scratch).filter((name) => name.startsWith('spin-local-s3-'))).toEqual([]);
+    } finally {
+      if (sharedTmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = sharedTmp;
+      rmSync(scratch, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
