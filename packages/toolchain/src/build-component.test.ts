@@ -2,14 +2,16 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assertSpinComponent, buildComponent, bundleComponent, ComponentBuildError } from './build-component.ts';
+import { assertSpinComponent, buildComponent, bundleComponent, type Compile, ComponentBuildError } from './build-component.ts';
 
 const fixtures = join(import.meta.dirname, '../test/fixtures');
 const outDir = mkdtempSync(join(tmpdir(), 'toolchain-build-'));
 
 describe('buildComponent', () => {
-  // Six compilations, each 10–40 s on two shared cores while CI runs the other tests beside it.
-  it('compiles a component once and skips it when nothing changed', { timeout: 480_000 }, async () => {
+  // One real compilation (10–40 s on two shared cores while CI runs the other tests beside it);
+  // the decisions after it are checked with a compiler that counts its calls and writes that
+  // component again, so every "not skipped" below is a compile that really was asked for.
+  it('compiles a component once and skips it when nothing changed', { timeout: 240_000 }, async () => {
     const request = { id: 'hello', entry: join(fixtures, 'hello.ts'), world: 'spin-http' as const, outFile: join(outDir, 'hello.wasm') };
     const first = await buildComponent(request);
     expect(first.skipped).toBe(false);
@@ -27,36 +29,58 @@ describe('buildComponent', () => {
     // A component compiled for HTTP does not satisfy the Redis trigger.
     await expect(assertSpinComponent('hello', wasm, 'spin-redis')).rejects.toThrow(/does not export fermyon:spin\/inbound-redis/);
 
+    const compiled: string[] = [];
+    const compile: Compile = async ({ bundleFile, wasmFile }) => {
+      compiled.push(readFileSync(bundleFile, 'utf8'));
+      writeFileSync(wasmFile, wasm);
+      return '';
+    };
+    /** Builds with the counting compiler: whether it was skipped, and whether it compiled (they must disagree). */
+    const build = async (r: typeof request) => {
+      const before = compiled.length;
+      const result = await buildComponent({ ...r, compile });
+      expect(compiled.length - before, `${r.id}: compiled exactly when not skipped`).toBe(result.skipped ? 0 : 1);
+      return result.skipped;
+    };
+
     // A source file saved again without a change is bundled again to find out, and not recompiled;
     // a changed one is recompiled.
     const entry = join(outDir, 'edited.ts');
     writeFileSync(entry, readFileSync(request.entry, 'utf8'));
     const edited = { ...request, id: 'edited', entry, outFile: join(outDir, 'edited.wasm') };
-    expect((await buildComponent(edited)).skipped).toBe(false);
-    expect((await buildComponent(edited)).skipped).toBe(true);
+    expect(await build(edited)).toBe(false);
+    expect(await build(edited)).toBe(true);
     utimesSync(entry, new Date(), new Date(Date.now() + 5_000));
-    expect((await buildComponent(edited)).skipped).toBe(true);
+    expect(await build(edited)).toBe(true);
     writeFileSync(entry, readFileSync(request.entry, 'utf8').replace('hello from a component', 'hello, edited'));
-    expect((await buildComponent(edited)).skipped).toBe(false);
+    expect(await build(edited)).toBe(false);
+    expect(compiled.at(-1)).toContain('hello, edited');
     // A damaged build record means "build", not a crash.
     writeFileSync(join(outDir, 'edited.build.json'), '{ not json');
-    expect((await buildComponent(edited)).skipped).toBe(false);
+    expect(await build(edited)).toBe(false);
 
     // A copy of the component's folder (another checkout's dist/ copied in) checks its own
     // sources: an edit there is built, though the original's sources did not change.
     const copy = mkdtempSync(join(tmpdir(), 'toolchain-copy-'));
     cpSync(outDir, copy, { recursive: true, preserveTimestamps: true });
     const copied = { ...edited, entry: join(copy, 'edited.ts'), outFile: join(copy, 'edited.wasm') };
-    expect((await buildComponent(edited)).skipped).toBe(true);
-    expect((await buildComponent(copied)).skipped).toBe(true);
+    expect(await build(edited)).toBe(true);
+    expect(await build(copied)).toBe(true);
     writeFileSync(copied.entry, readFileSync(request.entry, 'utf8').replace('hello from a component', 'hello, copied'));
-    expect((await buildComponent(copied)).skipped).toBe(false);
+    expect(await build(copied)).toBe(false);
     expect(readFileSync(copied.outFile.replace(/\.wasm$/, '.js'), 'utf8')).toContain('hello, copied');
 
     // A tampered output is noticed and rebuilt rather than trusted.
     writeFileSync(request.outFile, wasm.subarray(0, 1000));
-    const third = await buildComponent(request);
-    expect(third.skipped).toBe(false);
+    expect(await build(request)).toBe(false);
+    // (Buffer.equals: vitest's toEqual walks a 17 MB buffer element by element, ~100 s.)
+    expect(readFileSync(request.outFile).equals(wasm)).toBe(true);
+
+    // What a compiler writes is checked, not trusted: a core module is refused and nothing is replaced.
+    writeFileSync(entry, readFileSync(request.entry, 'utf8').replace('hello from a component', 'hello, core module'));
+    const coreModule: Compile = async ({ wasmFile }) => (writeFileSync(wasmFile, Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00)), '');
+    await expect(buildComponent({ ...edited, compile: coreModule })).rejects.toThrow(/^edited: output is not a WebAssembly component/);
+    expect(readFileSync(edited.outFile).equals(wasm)).toBe(true);
   });
 
   it('names the component and the source line when bundling fails', async () => {

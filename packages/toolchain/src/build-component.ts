@@ -42,7 +42,32 @@ export interface BuildRequest {
   force?: boolean;
   /** Where the generated WIT is kept; defaults to the repository's `.cache/`. */
   cacheDir?: string;
+  /**
+   * What turns the bundle into a component: componentize-js in a child process unless given.
+   * The tests of when to rebuild pass one that counts its calls, as each real compile costs
+   * 10–30 s of CPU; whatever it writes is still checked as a Spin component.
+   */
+  compile?: Compile;
 }
+
+/** Compiles `bundleFile` (in `cwd`) for `world` into `wasmFile`; resolves to the compiler's output, rejects with it. */
+export type Compile = (job: { bundleFile: string; witDir: string; world: SpinWorld; wasmFile: string; cwd: string }) => Promise<string>;
+
+/** componentize-js, in a process of its own (bin/componentize.mjs says why). */
+const componentizeJs: Compile = async ({ bundleFile, witDir, world, wasmFile, cwd }) => {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [componentizeScript, bundleFile, witDir, WORLD_NAME[world], wasmFile], {
+      cwd,
+      // componentize-js makes a scratch folder of its own under the temp dir: in ours, so it goes with it.
+      env: { ...process.env, TMPDIR: cwd },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return `${stdout}${stderr}`;
+  } catch (error) {
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    throw new Error(`${stdout}${stderr}`.trim());
+  }
+};
 
 export interface BuildResult {
   id: string;
@@ -226,20 +251,13 @@ export async function buildComponent(request: BuildRequest): Promise<BuildResult
     const workBundle = join(work, basename(bundleFile));
     const workWasm = join(work, basename(outFile));
     await writeFile(workBundle, bundle);
-    let output = '';
+    let output: string;
     try {
       // Run in the work folder: componentize-js names sources relative to the working directory,
       // so stack traces read `<id>.js:line`, not the temporary folder's path.
-      const { stdout, stderr } = await run(process.execPath, [componentizeScript, workBundle, witDir, WORLD_NAME[world], workWasm], {
-        cwd: work,
-        // componentize-js makes a scratch folder of its own under the temp dir: in ours, so it goes with it.
-        env: { ...process.env, TMPDIR: work },
-        maxBuffer: 16 * 1024 * 1024,
-      });
-      output = `${stdout}${stderr}`;
+      output = await (request.compile ?? componentizeJs)({ bundleFile: workBundle, witDir, world, wasmFile: workWasm, cwd: work });
     } catch (error) {
-      const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
-      const log = `${stdout}${stderr}`.trim();
+      const log = error instanceof Error ? error.message : String(error);
       throw new ComponentBuildError(id, `componentize failed:\n${log}${engineHint(log)}`);
     }
 
