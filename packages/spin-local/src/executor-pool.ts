@@ -352,6 +352,19 @@ export class ExecutorPool {
     this.closed = true;
     this.background.length = 0;
     for (const pending of this.queue.splice(0)) pending.resolve({ message: 'the app is shutting down', stack: '', guestStderr: [] });
+    if (process.env.SPIN_LOCAL_PROFILE_DIR) await Promise.all(this.threads.map((t) => exitForProfile(t.worker)));
     await Promise.all(this.threads.map((t) => t.worker.terminate()));
   }
+}
+
+/**
+ * A thread run with --cpu-prof writes its profile only when it exits by itself: terminate()
+ * stops it without one. Asked to exit, it does so between jobs; terminate() follows anyway.
+ */
+function exitForProfile(worker: Worker): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 5_000);
+    worker.once('exit', () => (clearTimeout(timer), resolve()));
+    worker.postMessage({ type: 'exit' });
+  });
 }

@@ -617,7 +617,9 @@ function scheduleIdleTrim(): void {
 port.once('message', (load: { type: 'load'; components: ExecutorComponent[] }) => {
   components = new Map(load.components.map((c) => [c.id, c]));
   moduleNameMaps.clear();
-  port.on('message', (job: ExecutorJob) => {
+  port.on('message', (job: ExecutorJob | { type: 'exit' }) => {
+    // Only sent when profiling (SPIN_LOCAL_PROFILE_DIR): an exit of its own writes the profile.
+    if (job.type === 'exit') process.exit(0);
     clearTimeout(idleTrim);
     handleJob(job);
     scheduleIdleTrim();
