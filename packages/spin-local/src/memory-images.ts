@@ -26,6 +26,7 @@
  * falls back to the original too.
  */
 import { openSync, readSync, renameSync, writeFileSync } from 'node:fs';
+import { Reader, type Section, concatBytes, nameBytes, sectionsOf, u32Bytes } from './wasm-binary.mjs';
 
 /** The initial contents of a rewritten module's memory, and the limits it must be created with. */
 export interface SplitImage {
@@ -52,86 +53,6 @@ export const MAX_REUSED_GROWTH_BYTES = 16 * 65536;
 export const MEMORY_IMPORT = { module: 'spin-local', name: 'memory' } as const;
 
 const PAGE = 65536;
-
-class Reader {
-  constructor(
-    readonly bytes: Uint8Array,
-    public at = 0,
-  ) {}
-  byte(): number {
-    if (this.at >= this.bytes.length) throw new RangeError('unexpected end of module');
-    return this.bytes[this.at++]!;
-  }
-  u32(): number {
-    let result = 0;
-    for (let shift = 0; ; shift += 7) {
-      const b = this.byte();
-      result += (b & 0x7f) * 2 ** shift;
-      if (!(b & 0x80)) return result;
-      if (shift > 28) throw new RangeError('LEB128 too long');
-    }
-  }
-  i32(): number {
-    let result = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      b = this.byte();
-      result |= (b & 0x7f) << shift;
-      shift += 7;
-    } while (b & 0x80 && shift < 35);
-    if (shift < 32 && b & 0x40) result |= -1 << shift;
-    return result;
-  }
-  take(length: number): Uint8Array {
-    if (this.at + length > this.bytes.length) throw new RangeError('unexpected end of module');
-    const slice = this.bytes.subarray(this.at, this.at + length);
-    this.at += length;
-    return slice;
-  }
-}
-
-function u32Bytes(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = value & 0x7f;
-    value = Math.floor(value / 128);
-    if (value) b |= 0x80;
-    out.push(b);
-  } while (value);
-  return out;
-}
-
-const nameBytes = (text: string) => {
-  const utf8 = new TextEncoder().encode(text);
-  return [...u32Bytes(utf8.length), ...utf8];
-};
-
-function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
-interface Section {
-  id: number;
-  body: Uint8Array;
-}
-
-function sectionsOf(module: Uint8Array): Section[] {
-  const reader = new Reader(module, 8);
-  const sections: Section[] = [];
-  while (reader.at < module.length) {
-    const id = reader.byte();
-    const size = reader.u32();
-    sections.push({ id, body: reader.take(size) });
-  }
-  return sections;
-}
 
 /**
  * The module rewritten to import its memory, with the image that memory must start with; null
