@@ -79,7 +79,7 @@ export class ExecutorPool {
   /** Instances prepared ahead or made on demand, and the largest linear memory a job's instance reached. */
   /** And how many jobs' instances started on a finished instance's memory, reset (memory-images.ts), or on a new one. */
   /** And how often an idle thread let go of its memories (`idleTrims`), and how many bytes in all. */
-  readonly stats = { prepared: 0, fresh: 0, peakGuestMemoryBytes: 0, memoryReused: 0, memoryNew: 0, idleTrims: 0, trimmedBytes: 0 };
+  readonly stats = { prepared: 0, fresh: 0, peakGuestMemoryBytes: 0, memoryReused: 0, memoryNew: 0, idleTrims: 0, trimmedBytes: 0, collections: { idle: 0, jobs: 0, dropped: 0 } };
   private closed = false;
 
   private readonly componentSlots: Map<string, number>;
@@ -217,6 +217,9 @@ export class ExecutorPool {
         return;
       case 'evicted':
         thread.prepared.delete(message.component);
+        return;
+      case 'collected':
+        this.stats.collections[message.reason]++;
         return;
       case 'trimmed':
         this.stats.idleTrims++;

@@ -38,6 +38,8 @@ export type ExecutorMessage =
   | { type: 'evicted'; component: string }
   /** The thread was idle and let go of this many bytes of pooled memories and prepared instances. */
   | { type: 'trimmed'; bytes: number }
+  /** A full collection the thread asked for, and why (executor-worker.ts, scheduleCollection). */
+  | { type: 'collected'; reason: CollectionReason }
   /** The thread's host bridge can no longer be trusted (see host-bridge.ts): replace the thread. */
   | { type: 'degraded'; op: string; reason: 'deadline' | 'out-of-step'; detail: string }
   | { type: 'head'; jobId: number; status: number; headers: HeaderList }
@@ -46,3 +48,6 @@ export type ExecutorMessage =
   | { type: 'done'; jobId: number; head?: { status: number; headers: HeaderList }; bytes?: Uint8Array; failure?: GuestFailure; warm?: boolean; guestMemoryBytes?: number; reusedMemory?: boolean | undefined }
   | { type: 'log'; component: string; stream: 'stdout' | 'stderr' | 'host'; line: string }
   | { type: 'guest-error'; component: string; route: string; failure: GuestFailure };
+
+/** Why a thread collected: it went idle, ran FULL_COLLECTION_JOBS jobs, or let go of enough linear memory. */
+export type CollectionReason = 'idle' | 'jobs' | 'dropped';

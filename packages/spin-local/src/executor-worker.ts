@@ -27,7 +27,8 @@ import { BufferSink, BufferSource, type ByteSource, LineSink, emptySource } from
 import { createWasiImports } from './guest/wasi-imports.ts';
 import { internalComponentId, isAllowedOutbound, targetOf } from './outbound-hosts.ts';
 import { type HttpTriggerSpec, RouteTable, chainedClientAddr, matchForComponent, spinHeaders } from './routes.ts';
-import type { ExecutorJob, ExecutorMessage, GuestFailure } from './executor-protocol.ts';
+import { CollectionPolicy } from './collection-policy.ts';
+import type { CollectionReason, ExecutorJob, ExecutorMessage, GuestFailure } from './executor-protocol.ts';
 
 export interface ExecutorComponent extends GuestComponentConfig {
   jsFile: string;
@@ -126,7 +127,13 @@ function moduleNames(component: ExecutorComponent): Map<WebAssembly.Module, stri
 function retireInstance(instance: PreparedInstance): void {
   lastJobReusedMemory = instance.scope.pooled.length > 0 ? instance.scope.pooled.every((entry) => entry.reused) : undefined;
   instance.scope.handles.releaseAll(host);
-  for (const { key, image, memory } of instance.scope.pooled) memoryPool.give(key, image, memory);
+  const pooled = new Set<WebAssembly.Memory>();
+  for (const { key, image, memory } of instance.scope.pooled) {
+    pooled.add(memory);
+    droppedMemoryBytes += memoryPool.give(key, image, memory);
+  }
+  // A memory of its own (a module left as it was compiled) is garbage from now on.
+  for (const memory of new Set(instance.scope.memories)) if (!pooled.has(memory)) droppedMemoryBytes += memory.buffer.byteLength;
   instance.scope.pooled = [];
 }
 
@@ -563,29 +570,26 @@ function handleJob(job: ExecutorJob): void {
 
 let previousComponent: string | undefined;
 
-/**
- * Every request leaves a dead instance holding ~10 MB of linear memory, which V8 frees only when
- * it gets round to a full collection; left alone a busy thread carries hundreds of MB of them.
- * Collect when the thread goes idle, and every few jobs when it never does.
- */
+/** Collect when the thread goes idle, and as collection-policy.ts says while it never does. */
 setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as (() => void) | undefined;
-let jobsSinceCollection = 0;
+const collectionPolicy = new CollectionPolicy();
+/** Bytes of linear memory let go (not pooled) since the last job ended. */
+let droppedMemoryBytes = 0;
 let idleCollection: NodeJS.Timeout | undefined;
+function collectNow(reason: CollectionReason): void {
+  collectionPolicy.collected();
+  collectGarbage?.();
+  post({ type: 'collected', reason });
+}
 function scheduleCollection(countsAsJob = true): void {
   if (!collectGarbage) return;
-  // Warm-up instances count only towards the idle collection: no full GC in the middle of start-up.
-  if (countsAsJob) jobsSinceCollection++;
+  const dropped = droppedMemoryBytes;
+  droppedMemoryBytes = 0;
   clearTimeout(idleCollection);
-  if (jobsSinceCollection >= 4) {
-    jobsSinceCollection = 0;
-    collectGarbage();
-    return;
-  }
-  idleCollection = setTimeout(() => {
-    jobsSinceCollection = 0;
-    collectGarbage();
-  }, 50);
+  const reason = collectionPolicy.afterJob(dropped, countsAsJob);
+  if (reason) return collectNow(reason);
+  idleCollection = setTimeout(() => collectNow('idle'), 50);
   idleCollection.unref();
 }
 
@@ -608,7 +612,7 @@ function scheduleIdleTrim(): void {
       post({ type: 'evicted', component: componentId });
     }
     previousComponent = undefined;
-    collectGarbage?.();
+    collectNow('idle');
     post({ type: 'trimmed', bytes });
   }, init.idleTrimMs);
   idleTrim.unref();

@@ -69,7 +69,7 @@ describe('splitMemoryImage', () => {
     const pool = new MemoryPool();
     const big = pool.take('m', image).memory;
     big.grow(MAX_REUSED_GROWTH_BYTES / 65536 + 1);
-    pool.give('m', image, big);
+    expect(pool.give('m', image, big)).toBe(big.buffer.byteLength);
     expect(pool.take('m', image).reused).toBe(false);
   });
 
@@ -78,9 +78,10 @@ describe('splitMemoryImage', () => {
     const page = 65536;
     const pool = new MemoryPool({ maxBytes: 3 * page });
     const taken = new Map(['a', 'b', 'c', 'd'].map((key) => [key, pool.take(key, image).memory]));
-    for (const key of ['a', 'b', 'c']) pool.give(key, image, taken.get(key)!);
+    for (const key of ['a', 'b', 'c']) expect(pool.give(key, image, taken.get(key)!)).toBe(0);
     expect(pool.heldBytes).toBe(3 * page);
-    pool.give('d', image, taken.get('d')!); // over budget: 'a' was given back longest ago
+    // Over budget: 'a' was given back longest ago, and the bytes let go say so.
+    expect(pool.give('d', image, taken.get('d')!)).toBe(page);
     expect(pool.heldBytes).toBe(3 * page);
     expect(pool.take('a', image).reused).toBe(false);
     for (const key of ['b', 'c', 'd']) expect(pool.take(key, image).reused).toBe(true);

@@ -229,23 +229,30 @@ export class MemoryPool {
    * Takes back the memory of an instance that will never run again. A request usually grows the
    * memory by a page or two; one that grew more is dropped, so a large request's memory is not
    * kept, and an instance never starts with more than `maxGrowthBytes` of zeroed pages beyond
-   * the module's initial size (which the guest's allocator simply has not used yet).
+   * the module's initial size (which the guest's allocator simply has not used yet). Returns the
+   * bytes of memory let go: the given one when it is not kept, and any it pushed out.
    */
-  give(key: string, image: MemoryImage, memory: WebAssembly.Memory): void {
+  give(key: string, image: MemoryImage, memory: WebAssembly.Memory): number {
     const size = memory.buffer.byteLength;
-    if (size > image.pages * PAGE + this.maxGrowthBytes || size > this.maxBytes) return;
+    if (size > image.pages * PAGE + this.maxGrowthBytes || size > this.maxBytes) return size;
     const list = this.free.get(key) ?? [];
-    if (list.length >= this.perModule) return;
+    if (list.length >= this.perModule) return size;
     // Re-inserted: the map's order is the order modules were last given back.
     this.free.delete(key);
     list.push(memory);
     this.free.set(key, list);
     this.held += size;
+    let dropped = 0;
     for (const [other, memories] of this.free) {
       if (this.held <= this.maxBytes) break;
-      while (memories.length > 0 && this.held > this.maxBytes) this.held -= memories.shift()!.buffer.byteLength;
+      while (memories.length > 0 && this.held > this.maxBytes) {
+        const bytes = memories.shift()!.buffer.byteLength;
+        this.held -= bytes;
+        dropped += bytes;
+      }
       if (memories.length === 0) this.free.delete(other);
     }
+    return dropped;
   }
 
   /** Drops every memory held (an idle thread); returns the bytes let go. */
