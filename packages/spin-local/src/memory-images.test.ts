@@ -108,6 +108,8 @@ describe('splitMemoryImage', () => {
     const imported = new Uint8Array([...HEADER, 0x02, 0x0a, 0x01, 0x01, 0x65, 0x03, 0x6d, 0x65, 0x6d, 0x02, 0x00, 0x01, ...DATA]);
     expect(WebAssembly.validate(imported)).toBe(true);
     expect(splitMemoryImage(imported)).toBeNull();
+    // An imported memory beside a defined one (multi-memory): the imported one would be memory 0.
+    expect(splitMemoryImage(new Uint8Array([...HEADER, 0x02, 0x0a, 0x01, 0x01, 0x65, 0x03, 0x6d, 0x65, 0x6d, 0x02, 0x00, 0x01, ...MEMORY, ...DATA]))).toBeNull();
     // No data, truncated bytes, not wasm at all.
     expect(splitMemoryImage(new Uint8Array([...HEADER, ...MEMORY]))).toBeNull();
     expect(splitMemoryImage(PLAIN.subarray(0, PLAIN.length - 3))).toBeNull();

@@ -26,7 +26,7 @@
  * falls back to the original too.
  */
 import { openSync, readSync, renameSync, writeFileSync } from 'node:fs';
-import { Reader, type Section, concatBytes, nameBytes, sectionsOf, u32Bytes } from './wasm-binary.mjs';
+import { ImportKind, Reader, type Section, concatBytes, importKinds, nameBytes, sectionsOf, u32Bytes } from './wasm-binary.mjs';
 
 /** The initial contents of a rewritten module's memory, and the limits it must be created with. */
 export interface SplitImage {
@@ -86,25 +86,8 @@ export function splitMemoryImage(module: Uint8Array): { module: Uint8Array<Array
     const limits = flags === 1 ? [1, 0, ...u32Bytes(maximum as number)] : [0, 0];
 
     // No imported memory (it would come first in the index space).
-    if (importSection) {
-      const imports = new Reader(importSection.body);
-      for (let count = imports.u32(); count > 0; count--) {
-        imports.take(imports.u32());
-        imports.take(imports.u32());
-        const kind = imports.byte();
-        if (kind === 0) imports.u32();
-        else if (kind === 1) {
-          imports.byte();
-          const tableFlags = imports.byte();
-          imports.u32();
-          if (tableFlags & 1) imports.u32();
-        } else if (kind === 2) return null;
-        else if (kind === 3) {
-          imports.byte();
-          imports.byte();
-        } else return null;
-      }
-    }
+    // (An import kind importKinds does not know throws, and the module stays as it is.)
+    if (importSection && importKinds(importSection.body).includes(ImportKind.memory)) return null;
 
     // Active segments at constant offsets, applied in order onto zeroed pages.
     const size = pages * PAGE;

@@ -17,3 +17,5 @@ export interface Section {
   body: Uint8Array;
 }
 export declare function sectionsOf(module: Uint8Array): Section[];
+export declare const ImportKind: { readonly function: 0; readonly table: 1; readonly memory: 2; readonly global: 3 };
+export declare function importKinds(body: Uint8Array): number[];

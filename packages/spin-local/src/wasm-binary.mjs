@@ -101,3 +101,34 @@ export function sectionsOf(module) {
   }
   return sections;
 }
+
+/** Import kinds, by their code in the import section. */
+export const ImportKind = { function: 0, table: 1, memory: 2, global: 3 };
+
+/**
+ * The kind of each import of an import section's body, in order (imported functions, tables,
+ * memories and globals come first in their index spaces). Throws a RangeError on a kind it does
+ * not know (e.g. a tag, from the exception-handling proposal).
+ */
+export function importKinds(body) {
+  const reader = new Reader(body);
+  const kinds = [];
+  for (let count = reader.u32(); count > 0; count--) {
+    reader.take(reader.u32());
+    reader.take(reader.u32());
+    const kind = reader.byte();
+    if (kind === ImportKind.function) reader.u32();
+    else if (kind === ImportKind.table || kind === ImportKind.memory) {
+      if (kind === ImportKind.table) reader.byte(); // element type
+      const flags = reader.byte();
+      reader.u32();
+      if (flags & 1) reader.u32();
+    } else if (kind === ImportKind.global) {
+      reader.byte(); // value type
+      reader.byte(); // mutability
+    } else throw new RangeError(`import kind ${kind}`);
+    kinds.push(kind);
+  }
+  return kinds;
+}
+

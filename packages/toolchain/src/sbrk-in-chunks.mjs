@@ -19,7 +19,7 @@
 // in `sbrk` alone) for each listed module. A componentize-js with another splicer builds as before,
 // slower, and src/sbrk-in-chunks.test.ts fails until its splicer is checked and listed.
 import { createHash } from 'node:crypto';
-import { Reader, concatBytes as concat, s32Bytes, sectionsOf, u32Bytes } from '@authorworks/spin-local/wasm-binary';
+import { ImportKind, Reader, concatBytes as concat, importKinds, s32Bytes, sectionsOf, u32Bytes } from '@authorworks/spin-local/wasm-binary';
 
 /** SHA-256 of splicer core modules checked to touch the memory's size only in `sbrk`. */
 export const CHECKED_SPLICERS = new Map([
@@ -47,37 +47,6 @@ function functionNamed(sections, name) {
     }
   }
   return undefined;
-}
-
-/** Imported functions and globals come first in their index spaces. */
-function importCounts(sections) {
-  const counts = { functions: 0, globals: 0 };
-  const section = sections.find((s) => s.id === 2);
-  if (!section) return counts;
-  const reader = new Reader(section.body);
-  for (let count = reader.u32(); count > 0; count--) {
-    reader.name();
-    reader.name();
-    const kind = reader.byte();
-    if (kind === 0) {
-      reader.u32();
-      counts.functions++;
-    } else if (kind === 1) {
-      reader.byte();
-      const flags = reader.byte();
-      reader.u32();
-      if (flags & 1) reader.u32();
-    } else if (kind === 2) {
-      const flags = reader.byte();
-      reader.u32();
-      if (flags & 1) reader.u32();
-    } else if (kind === 3) {
-      reader.byte();
-      reader.byte();
-      counts.globals++;
-    } else throw new RangeError(`import kind ${kind}`);
-  }
-  return counts;
 }
 
 /**
@@ -143,7 +112,10 @@ export function rewriteSbrk(bytes) {
   const sections = sectionsOf(bytes);
   const sbrk = functionNamed(sections, 'sbrk');
   if (sbrk === undefined) return null;
-  const imported = importCounts(sections);
+  const importSection = sections.find((s) => s.id === 2);
+  const kinds = importSection ? importKinds(importSection.body) : [];
+  // Imported functions and globals come first in their index spaces.
+  const imported = { functions: kinds.filter((k) => k === ImportKind.function).length, globals: kinds.filter((k) => k === ImportKind.global).length };
   if (sbrk < imported.functions) return null;
 
   // Its type: (i32) -> i32.
@@ -186,19 +158,11 @@ export function rewriteSbrk(bytes) {
 
   // The code section with sbrk's body replaced; every other body kept as it is.
   const code = new Reader(codeSection.body);
-  const count = code.u32();
-  const before = code.at;
+  if (code.u32() !== defined) return null;
   for (let i = 0; i < local; i++) code.take(code.u32());
   const sbrkStart = code.at;
   code.take(code.u32());
-  const sbrkEnd = code.at;
-  const codeBody = concat([
-    codeSection.body.subarray(0, before),
-    codeSection.body.subarray(before, sbrkStart),
-    sbrkBody(brk),
-    codeSection.body.subarray(sbrkEnd),
-  ]);
-  if (count !== defined) return null;
+  const codeBody = concat([codeSection.body.subarray(0, sbrkStart), sbrkBody(brk), codeSection.body.subarray(code.at)]);
 
   const parts = [bytes.subarray(0, 8)];
   const emit = (id, body) => parts.push(Uint8Array.from([id, ...u32Bytes(body.length)]), body);
