@@ -318,7 +318,7 @@ async function compiler(): Promise<void> {
 console.log(`spin-local benchmark — ${new Date().toISOString()}, Node ${process.version}, load average ${loadAverage()}`);
 const only = process.argv[2];
 if (only === 'start') {
-  console.log('6. `pnpm start` as a user runs it (start time, process tree memory after 1,000 mixed requests):');
+  console.log('6. The platform started as a user starts it (start time, process tree memory after 1,000 mixed requests):');
   // BENCH_REPO=<another checkout>: the same measurement of that checkout's `pnpm start` (before/after).
   await startBench(process.env.BENCH_REPO ? resolve(process.env.BENCH_REPO) : repo, Number(process.argv[3] ?? 3));
 } else if (only === 'bodies') {

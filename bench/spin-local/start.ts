@@ -1,14 +1,15 @@
 /**
- * `bench start`: the README's `pnpm start` as a user runs it (issue 17, goal 4). Starts
- * `npx --yes pnpm@10.34.8 start` in the repository (once first, untimed, so that nothing is left
- * to rebuild or migrate), polls every health route until each answers 200, sends 1,000 mixed
- * requests (health, OpenAPI documents, the API reference, unrouted paths, signed-in user and
- * content routes — creating a book publishes to the content workers), then reads the resident
- * memory of every process of the tree from /proc. Ctrl-C is played by a SIGINT to the process
- * group, as a terminal sends it; the bench reports whether the tree exited cleanly.
+ * `bench start`: starting the platform as a user does (issue 17, goal 4). Runs the README's start
+ * command, `sh packages/toolchain/bin/start.sh` (`BENCH_START=pnpm`: `npx --yes pnpm@10.34.8 start`,
+ * with npm exec and pnpm waiting beside the runtime), in the repository: once first, untimed, so
+ * that nothing is left to rebuild or migrate; then polls every health route until each answers
+ * 200, sends 1,000 mixed requests (health, OpenAPI documents, the API reference, unrouted paths,
+ * signed-in user and content routes — creating a book publishes to the content workers), then reads
+ * the resident memory of every process of the tree from /proc. Ctrl-C is played by a SIGINT to the
+ * process group, as a terminal sends it; the bench reports whether the tree exited cleanly.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { loadManifest } from '@authorworks/spin-manifest';
@@ -129,14 +130,23 @@ function label(command: string): string {
   if (/npm-cli\.js exec|npx-cli\.js|^npm exec/.test(command)) return 'npm exec (npx)';
   if (/pnpm\.c?js|\/pnpm /.test(command)) return 'pnpm';
   if (/^sh -c|^\/bin\/sh -c/.test(command)) return 'sh -c (pnpm script shell)';
+  if (/^sh .*start\.sh/.test(command)) return 'sh (start script)';
   if (/spin-local/.test(command)) return 'runtime (spin-local)';
   if (/tsx|start\.ts|prepare-start/.test(command)) return 'start script (tsx)';
   return command.slice(0, 60);
 }
 
+/**
+ * `BENCH_START=pnpm`: through `npx … pnpm start` rather than the README's start script (also
+ * taken for a checkout from before the script, `BENCH_REPO`).
+ */
+let viaPnpm = process.env.BENCH_START === 'pnpm';
+
 function startPlatform(repo: string, port: number, output: string[]): ChildProcess {
   // Own process group, so that SIGINT reaches every process as a terminal's Ctrl-C does.
-  const child = spawn('npx', ['--yes', 'pnpm@10.34.8', 'start', '--listen', `127.0.0.1:${port}`], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const listen = ['--listen', `127.0.0.1:${port}`];
+  const [command, args] = viaPnpm ? ['npx', ['--yes', 'pnpm@10.34.8', 'start', ...listen]] : ['sh', ['packages/toolchain/bin/start.sh', ...listen]];
+  const child = spawn(command, args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const collect = (chunk: Buffer) => output.push(...chunk.toString().split('\n').filter(Boolean));
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
@@ -153,7 +163,7 @@ async function interrupt(child: ChildProcess): Promise<{ ms: number; code: numbe
     process.kill(-(child.pid as number), 'SIGKILL');
     return { ms: NaN, code: null, signal: 'SIGKILL (did not exit within 15 s)' };
   }
-  // The group may outlive the npx process: wait until nobody of it is left.
+  // The group may outlive the process started: wait until nobody of it is left.
   const groupAlive = () => {
     try {
       process.kill(-(child.pid as number), 0);
@@ -167,6 +177,8 @@ async function interrupt(child: ChildProcess): Promise<{ ms: number; code: numbe
 }
 
 export async function startBench(repo: string, rounds: number): Promise<void> {
+  viaPnpm ||= !existsSync(join(repo, 'packages/toolchain/bin/start.sh'));
+  console.log(`  started with ${viaPnpm ? 'npx --yes pnpm@10.34.8 start' : 'sh packages/toolchain/bin/start.sh (the README)'}`);
   const port = Number(process.env.BENCH_PORT ?? 3987);
   const base = `http://127.0.0.1:${port}`;
   const { manifest } = await loadManifest(join(repo, 'spin-all.toml'));
@@ -277,6 +289,6 @@ export async function startBench(repo: string, rounds: number): Promise<void> {
   }
   const stopped = await interrupt(child!);
   const tail = output.slice(-3).map((line) => `    | ${line}`).join('\n');
-  console.log(`  Ctrl-C (SIGINT to the group): tree gone after ${stopped.ms.toFixed(0)} ms, npx exit code ${stopped.code}${stopped.signal ? ` signal ${stopped.signal}` : ''}; last lines:\n${tail}`);
+  console.log(`  Ctrl-C (SIGINT to the group): tree gone after ${stopped.ms.toFixed(0)} ms, ${viaPnpm ? 'npx' : 'start script'} exit code ${stopped.code}${stopped.signal ? ` signal ${stopped.signal}` : ''}; last lines:\n${tail}`);
   agent.destroy();
 }

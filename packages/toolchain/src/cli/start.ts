@@ -1,17 +1,17 @@
 /**
- * The first half of `pnpm start`: builds what is stale, regenerates spin-all.toml if a service
- * manifest changed and applies every service's database migrations, then exits. The root
- * package.json's `start` script then `exec`s the local Spin runtime in its place:
+ * The first half of starting the platform: builds what is stale, regenerates spin-all.toml if a
+ * service manifest changed and applies every service's database migrations, then exits. The start
+ * script (bin/start.sh: the README's start command, and the root package.json's `start`) then
+ * `exec`s the local Spin runtime in its place:
  *
- *   node packages/toolchain/bin/start.mjs && MALLOC_ARENA_MAX=… exec node packages/spin-local/bin/spin-local.mjs up --from spin-all.toml --tick 30
+ *   node packages/toolchain/bin/start.mjs || exit; MALLOC_ARENA_MAX=… exec node packages/spin-local/bin/spin-local.mjs up --from spin-all.toml --tick 30 "$@"
  *
  * so that the runtime — plain `node`, no TypeScript loader — is the only long-lived process the
  * script leaves: this one held ~190 MB (tsx's two processes) for as long as the platform ran,
  * only to forward signals. bin/start.mjs runs this file from a cached esbuild bundle
  * (src/start-bundle.mjs) rather than through tsx, whose loader took ~0.4–0.5 s of every start,
- * and a start with nothing stale loads no compiler (build-component.ts). pnpm runs scripts with
- * `sh -c`, whose `exec` replaces the shell; `pnpm start --listen …` appends its arguments to the
- * runtime's command line.
+ * and a start with nothing stale loads no compiler (build-component.ts). The script's arguments
+ * (`--listen …`, also through `pnpm start --listen …`) go to the runtime's command line.
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
