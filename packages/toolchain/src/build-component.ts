@@ -51,15 +51,21 @@ export interface BuildRequest {
 }
 
 /** Compiles `bundleFile` (in `cwd`) for `world` into `wasmFile`; resolves to the compiler's output, rejects with it. */
-export type Compile = (job: { bundleFile: string; witDir: string; world: SpinWorld; wasmFile: string; cwd: string }) => Promise<string>;
+export type Compile = (job: { bundleFile: string; witDir: string; world: SpinWorld; wasmFile: string; cwd: string; cacheDir: string }) => Promise<string>;
 
 /** componentize-js, in a process of its own (bin/componentize.mjs says why). */
-const componentizeJs: Compile = async ({ bundleFile, witDir, world, wasmFile, cwd }) => {
+const componentizeJs: Compile = async ({ bundleFile, witDir, world, wasmFile, cwd, cacheDir }) => {
   try {
     const { stdout, stderr } = await run(process.execPath, [componentizeScript, bundleFile, witDir, WORLD_NAME[world], wasmFile], {
       cwd,
-      // componentize-js makes a scratch folder of its own under the temp dir: in ours, so it goes with it.
-      env: { ...process.env, TMPDIR: cwd },
+      env: {
+        ...process.env,
+        // componentize-js makes a scratch folder of its own under the temp dir: in ours, so it goes with it.
+        TMPDIR: cwd,
+        // The engine spliced for a world is the same for every component of it (src/splice-cache.mjs).
+        // AUTHORWORKS_SPLICE_CACHE= (empty) splices every time.
+        AUTHORWORKS_SPLICE_CACHE: process.env.AUTHORWORKS_SPLICE_CACHE ?? join(cacheDir, 'splice'),
+      },
       maxBuffer: 16 * 1024 * 1024,
     });
     return `${stdout}${stderr}`;
@@ -214,7 +220,8 @@ export async function buildComponent(request: BuildRequest): Promise<BuildResult
   const recordFile = outFile.replace(/\.wasm$/, '.build.json');
   const seconds = () => (performance.now() - started) / 1000;
 
-  const witDir = await prepareSpinWit(request.cacheDir ?? defaultCacheDir);
+  const cacheDir = request.cacheDir ?? defaultCacheDir;
+  const witDir = await prepareSpinWit(cacheDir);
   // The WIT folder's name is the hash of the worlds and the packages it came from.
   const toolchain = `${BUILD_STEPS}\n${JSON.stringify(compilerVersions)}\n${basename(witDir)}\n${world}`;
   const previous = !request.force && existsSync(outFile) && existsSync(recordFile) ? buildRecord.safeParse(await readJson(recordFile)) : undefined;
@@ -255,7 +262,7 @@ export async function buildComponent(request: BuildRequest): Promise<BuildResult
     try {
       // Run in the work folder: componentize-js names sources relative to the working directory,
       // so stack traces read `<id>.js:line`, not the temporary folder's path.
-      output = await (request.compile ?? componentizeJs)({ bundleFile: workBundle, witDir, world, wasmFile: workWasm, cwd: work });
+      output = await (request.compile ?? componentizeJs)({ bundleFile: workBundle, witDir, world, wasmFile: workWasm, cwd: work, cacheDir });
     } catch (error) {
       const log = error instanceof Error ? error.message : String(error);
       throw new ComponentBuildError(id, `componentize failed:\n${log}${engineHint(log)}`);
