@@ -104,6 +104,11 @@ export interface SpinApp {
   publish(channel: string, payload: string | Uint8Array, address?: string): Promise<void>;
   /** Resolves when no request or Redis message is being handled. */
   waitForIdle(): Promise<void>;
+  /**
+   * Resolves when no HTTP request is being handled: a response can be complete while its guest
+   * still runs what it left in `FetchEvent.waitUntil` (as on Spin); this waits for that too.
+   */
+  waitForRequests(): Promise<void>;
   /** Empties key-value stores, the embedded Redis, and the tables of the given Postgres addresses. */
   reset(options?: { postgres?: string[]; keepTables?: (table: string) => boolean; redis?: boolean }): Promise<void>;
   /** A SQL client on the app's own Postgres backend (shares embedded databases). */
@@ -327,6 +332,14 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
     ...outboundHttpHandlers(),
   };
 
+  let requestsActive = 0;
+  let requestWaiters: (() => void)[] = [];
+  const onRequestActivity = (delta: 1 | -1) => {
+    requestsActive += delta;
+    onActivity(delta);
+    if (requestsActive === 0) for (const waiter of requestWaiters.splice(0)) waiter();
+  };
+
   let active = 0;
   let idleWaiters: (() => void)[] = [];
   const onActivity = (delta: 1 | -1) => {
@@ -454,7 +467,7 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
       routes,
       pool,
       logger,
-      onActivity,
+      onActivity: onRequestActivity,
       info: { name: manifest.application.name, ...(manifest.application.version !== undefined ? { version: manifest.application.version } : {}) },
     });
     const { host, port } = options.listen ?? { host: '127.0.0.1', port: 0 };
@@ -497,6 +510,7 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
       expectDelivery(channel);
       await redis.publish(address ?? firstRedisAddress, channel, payload);
     },
+    waitForRequests: () => (requestsActive === 0 ? Promise.resolve() : new Promise((resolveSettled) => requestWaiters.push(resolveSettled))),
     waitForIdle: () =>
       new Promise((resolveIdle) => {
         if (active === 0) setImmediate(() => setImmediate(() => (active === 0 ? resolveIdle() : idleWaiters.push(resolveIdle))));

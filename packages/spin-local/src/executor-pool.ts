@@ -14,6 +14,8 @@ import { bundledEntry } from './entry-bundle.ts';
 export interface HttpJobCallbacks {
   onHead(status: number, headers: HeaderList): void;
   onChunk(bytes: Uint8Array): void;
+  /** The body is complete (the guest finished it); the job may still be running. */
+  onEnd?(): void;
 }
 
 /** A request body the guest pulls chunk by chunk (bodies too large to hand over at once). */
@@ -238,6 +240,9 @@ export class ExecutorPool {
         return;
       case 'chunk':
         this.running.get(message.jobId)?.callbacks?.onChunk(message.bytes);
+        return;
+      case 'end':
+        this.running.get(message.jobId)?.callbacks?.onEnd?.();
         return;
       case 'done': {
         const pending = this.running.get(message.jobId);

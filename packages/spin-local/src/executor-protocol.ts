@@ -44,6 +44,8 @@ export type ExecutorMessage =
   | { type: 'degraded'; op: string; reason: 'deadline' | 'out-of-step'; detail: string }
   | { type: 'head'; jobId: number; status: number; headers: HeaderList }
   | { type: 'chunk'; jobId: number; bytes: Uint8Array }
+  /** The guest finished the response's body: the client has all of it, the job may go on. */
+  | { type: 'end'; jobId: number }
   /** `guestMemoryBytes`: the linear memory the job's instance ended with (it only grows). */
   | { type: 'done'; jobId: number; head?: { status: number; headers: HeaderList }; bytes?: Uint8Array; failure?: GuestFailure; warm?: boolean; guestMemoryBytes?: number; reusedMemory?: boolean | undefined }
   | { type: 'log'; component: string; stream: 'stdout' | 'stderr' | 'host'; line: string }

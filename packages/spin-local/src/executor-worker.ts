@@ -496,8 +496,15 @@ class JobResponse implements ResponseTarget {
     this.headers = headers;
   }
 
+  /**
+   * The guest finished the body: as in Spin, the client gets the rest of the response now, while
+   * the guest may go on (work it left in `FetchEvent.waitUntil`) until `handle` returns.
+   */
   end(): void {
+    if (this.ended) return;
     this.ended = true;
+    this.flush();
+    if (this.headSent) post({ type: 'end', jobId: this.jobId });
   }
 
   fail(): void {

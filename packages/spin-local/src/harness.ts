@@ -43,6 +43,11 @@ export interface TestApp {
   readonly app: SpinApp;
   /** Every log line the host wrote (requests, errors, component output). */
   readonly logs: MemoryLogger;
+  /**
+   * A request to the app; resolves once the response arrived and no request is being handled any
+   * more, so that what a guest runs after answering (`FetchEvent.waitUntil`) is done. The body of
+   * the answer is held meanwhile: to measure streaming, fetch `url` directly.
+   */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   /** Publishes a message and resolves when every component it triggered has finished. */
   publish(channel: string, payload: string | Uint8Array): Promise<void>;
@@ -92,7 +97,14 @@ export async function startApp(options: TestAppOptions): Promise<TestApp> {
     url: app.url,
     app,
     logs,
-    fetch: (path, init) => fetch(new URL(path, app.url), init),
+    async fetch(path, init) {
+      const response = await fetch(new URL(path, app.url), init);
+      // What the guest does after answering (FetchEvent.waitUntil: the kit's outbox flush) is
+      // done before a test looks at its effects; a client of `app.url` gets the answer sooner. A
+      // large streamed answer is then held in this process: measure streaming with `fetch(app.url…)`.
+      await app.waitForRequests();
+      return response;
+    },
     async publish(channel, payload) {
       await app.publish(channel, payload);
       await app.waitForIdle();

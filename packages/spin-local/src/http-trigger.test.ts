@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { type AddressInfo, connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { type TestApp, startApp } from './harness.ts';
 import { callProbe, startFixtureApp } from '../test/probe-app.ts';
@@ -178,6 +178,28 @@ describe('HTTP trigger', () => {
     // the host passes the guest's answer on as Spin does (an empty 500 is only for a trap).
     expect(await response.text()).toMatch(/^ERROR: no fetch-event handler triggered/);
     expect(app.logs.text('error')).toContain('component "probe" failed on route "/probe/..." (GET /probe/sync-throw): Error: probe threw outside respondWith');
+  });
+
+  it('sends the response once the guest finished its body, while work it left in waitUntil goes on, as Spin does', async () => {
+    const started = performance.now();
+    // A client of the server itself (the harness's `fetch` would wait for the guest to finish).
+    const response = await fetch(new URL('/probe/after-response?ms=600', app.url));
+    expect(response.status).toBe(200);
+    await response.text();
+    const answeredAfter = performance.now() - started;
+    // The whole answer arrived before the guest's later work ran…
+    expect(app.logs.text('guest')).not.toContain('after-response: done after 600 ms');
+    expect(answeredAfter).toBeLessThan(600);
+    // …which still ran to its end on the same instance; the request's line is the response's.
+    await vi.waitFor(() => expect(app.logs.text('guest')).toContain('after-response: done after 600 ms'), { timeout: 10_000, interval: 50 });
+    const line = /GET \/probe\/after-response\?ms=600 -> probe 200 (\d+\.\d) ms/.exec(app.logs.text('request'));
+    expect(Number(line?.[1])).toBeLessThan(600);
+    expect(app.logs.text('error')).not.toContain('after-response');
+  });
+
+  it("the harness's fetch resolves once the guest's work after its answer is done", async () => {
+    await app.fetch('/probe/after-response?ms=300');
+    expect(app.logs.text('guest')).toContain('after-response: done after 300 ms');
   });
 
   it('logs one line per request: method, path, component, status, duration', async () => {

@@ -132,6 +132,13 @@ export function createHttpTrigger(options: HttpTriggerOptions): Server {
 
     let status = 0;
     const bodyless = method === 'HEAD';
+    // One line per request, when its response is complete (before the client can see it end).
+    let logged = false;
+    const logRequest = () => {
+      if (logged) return;
+      logged = true;
+      logger.request(`${method} ${pathWithQuery} -> ${component} ${status} ${elapsed()}`);
+    };
     const failure = await pool.runHttp(component, head, body, {
       onHead(code, headers) {
         status = code;
@@ -149,17 +156,30 @@ export function createHttpTrigger(options: HttpTriggerOptions): Server {
       onChunk(bytes) {
         if (!bodyless && status !== 204 && status !== 304 && !res.writableEnded) res.write(bytes);
       },
+      // Spin answers once the guest set the response and finished its body, and lets the guest go
+      // on meanwhile (v4.0.2 crates/trigger-http/src/wasi.rs: the handler runs in a task of its own,
+      // the response is returned when the outparam is set).
+      onEnd() {
+        if (res.writableEnded) return;
+        logRequest();
+        res.end();
+      },
     });
     if (failure) {
-      logger.error(describeFailure(component, match.rawRoute, `${method} ${pathWithQuery}`, failure));
-      if (failure.answered) res.end();
+      // (An exception the engine caught and answered with its own 500 is not news after the answer.)
+      const after = res.writableEnded && !failure.answered ? ' (after the response was sent)' : '';
+      logger.error(describeFailure(component, match.rawRoute, `${method} ${pathWithQuery}${after}`, failure));
+      if (res.writableEnded) {
+        // The client has its whole answer already, as from Spin ("Component error after response started").
+      } else if (failure.answered) res.end();
       else if (!res.headersSent) {
         // Spin's `internal_error(None, …)`: a bare 500 with an empty body (server.rs).
         status = 500;
         res.writeHead(500).end();
       } else res.destroy();
-    } else if (!res.writableEnded) res.end();
-    logger.request(`${method} ${pathWithQuery} -> ${component} ${status} ${elapsed()}`);
+    }
+    logRequest();
+    if (!res.writableEnded && !res.destroyed) res.end();
   }
 
   // Idle keep-alive connections stay open a minute, as behind a proxy (Traefik keeps its own
