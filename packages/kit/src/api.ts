@@ -2,6 +2,7 @@ import { Router, type IRequest, type RouterType } from 'itty-router';
 import type { z } from 'zod';
 import { DEFAULT_MAX_BODY_BYTES } from './body.ts';
 import { createRequestContext, type AuthRequirement, type RequestContext, type RouteContext, type RouteInput } from './context.ts';
+import type { AfterResponse } from './fetch-event.ts';
 import { HttpError } from './errors.ts';
 import type { Host } from './host.ts';
 import { authenticateAs } from './middleware/authenticate.ts';
@@ -99,10 +100,23 @@ export interface Api {
   put: RouteRegistrar;
   patch: RouteRegistrar;
   delete: RouteRegistrar;
-  fetch(request: Request): Promise<Response>;
+  /** `after`: the request's `FetchEvent`, which keeps the instance for the work after the answer. */
+  fetch(request: Request, after?: AfterResponse): Promise<Response>;
   /** The answer to `request` with another host behind it (the build-time warm-up's: snapshot-warm-up.ts). */
-  handle(request: Request, host: Host): Promise<Response>;
+  handle(request: Request, host: Host, after?: AfterResponse): Promise<Response>;
 }
+
+/** Resolves in the event loop's next task, after every promise reaction queued before it. */
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/**
+ * Resolves once the engine has written and finished a response body of one chunk (JSON, a
+ * redirect, an error): StarlingMonkey's event loop runs the first ready task in the order queued
+ * (runtime/event_loop.cpp, `AsyncTask::select`), and the body's `write_all` task is queued after
+ * the answer's promise reactions — behind a timer started before the answer was returned, ahead
+ * of one started after that timer fired. A longer body may still be going out when this resolves.
+ */
+const answerSent = () => nextTask().then(nextTask);
 
 /** What every request goes through, outermost first; the router answers at the centre. */
 const REQUEST_PIPELINE: readonly Middleware<RequestContext>[] = [requestLog(), requestId(), hostHeader(), cors(), outboxFlush()];
@@ -216,12 +230,21 @@ export function createApiWithHost(options: ApiOptions, host: Host): Api {
     put: register('put'),
     patch: register('patch'),
     delete: register('delete'),
-    fetch: headAsGet((request) => api.handle(request, host)),
-    handle(request, on) {
+    fetch: headAsGet((request: Request, after?: AfterResponse) => api.handle(request, host, after)),
+    async handle(request, on, after) {
       const startedAt = profileClock();
       const context = createRequestContext(request, on, { service: options.service, now, startedAt });
       context.profile.add('context', profileClock() - startedAt);
-      return dispatch(context);
+      try {
+        return await dispatch(context);
+      } finally {
+        // The outbox flush and the sweeps: after the answer where the host lets the guest go on
+        // (Spin), before it otherwise. waitUntil is called while respondWith's promise is pending;
+        // the work starts once the engine has sent the answer and finished its body.
+        const work = context.takeAfterResponse();
+        if (work && after) after.waitUntil(answerSent().then(work));
+        else if (work) await work();
+      }
     },
   };
   return api;

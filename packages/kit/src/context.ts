@@ -41,6 +41,19 @@ export interface RequestContext {
   readonly profile: RequestProfile;
   /** Redis keys read along with the revocation check, for steps after the handler (redis-read-along.ts). */
   readonly redisReadAlong: RedisReadAlong;
+  /**
+   * Runs `work` once the answer is on its way — on Spin, in `FetchEvent.waitUntil`, so the client
+   * does not wait for it (the outbox flush, the sweeps); in order, each after the one before; a
+   * failure is logged, never the request's. Without an event to extend (a test calling
+   * `api.handle`), it runs before the answer is returned.
+   */
+  afterResponse(work: () => Promise<void>): void;
+}
+
+/** The context as its creator holds it: the work left for after the answer can be taken out. */
+export interface OwnedRequestContext extends RequestContext {
+  /** Everything `afterResponse` was given so far, as one task (undefined if nothing), emptied. */
+  takeAfterResponse(): (() => Promise<void>) | undefined;
 }
 
 /** Who may call a route: any signed-in user, an optional token, or a role. */
@@ -85,13 +98,14 @@ export function createRequestContext(
   request: Request,
   host: Host,
   options: { service: string; now: () => number; /** `profileClock()` when the request arrived. */ startedAt?: number },
-): RequestContext {
+): OwnedRequestContext {
   const config = new Config(host.variables);
   const requestId = requestIdOf(request, randomUuid);
   const log = createLogger({ level: config.logLevel, fields: { service: options.service, requestId } });
   let database: SqlClient | undefined;
   let redisClient: RedisClient | undefined;
   let outboxPending = false;
+  const afterResponse: (() => Promise<void>)[] = [];
   const backendTime = noBackendTime();
   const profile = log.level === 'debug' ? createProfile(options.startedAt ?? profileClock()) : noProfile;
   const redis = () => {
@@ -135,5 +149,21 @@ export function createRequestContext(
     },
     outboxPending: () => outboxPending,
     redisReadAlong: createRedisReadAlong(),
+    afterResponse(work) {
+      afterResponse.push(work);
+    },
+    takeAfterResponse() {
+      const works = afterResponse.splice(0);
+      if (works.length === 0) return undefined;
+      return async () => {
+        for (const work of works) {
+          try {
+            await work();
+          } catch (error) {
+            log.error('work after the response failed', { error });
+          }
+        }
+      };
+    },
   };
 }

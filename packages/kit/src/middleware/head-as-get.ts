@@ -5,10 +5,10 @@
  * fetch rather than being a pipeline step, because the request itself changes; the status and
  * headers are the GET's, the request log and request id included.
  */
-export function headAsGet(fetch: (request: Request) => Promise<Response>): (request: Request) => Promise<Response> {
-  return async (request) => {
-    if (request.method !== 'HEAD') return fetch(request);
-    const response = await fetch(new Request(request.url, { method: 'GET', headers: request.headers }));
+export function headAsGet<Extra extends unknown[]>(fetch: (request: Request, ...extra: Extra) => Promise<Response>): (request: Request, ...extra: Extra) => Promise<Response> {
+  return async (request, ...extra) => {
+    if (request.method !== 'HEAD') return fetch(request, ...extra);
+    const response = await fetch(new Request(request.url, { method: 'GET', headers: request.headers }), ...extra);
     // The GET's body is dropped, not cancelled: it may be a stream forwarded from another body
     // (`forwardable`), and cancelling one traps the engine (body.ts). It ends with the instance.
     return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });

@@ -83,6 +83,18 @@ describe('jobSweep (ApiOptions.jobs)', () => {
     expect(ttl).toBeLessThanOrEqual(30);
   });
 
+  it('sweeps after the answer where the request can go on (Spin: FetchEvent.waitUntil), not before it', async () => {
+    const { api, opened, sweeps } = setup();
+    const extended: Promise<unknown>[] = [];
+    const response = await api.fetch(read(), { waitUntil: (promise) => void extended.push(promise) });
+    expect(response.status).toBe(200);
+    // The answer is there, the sweep not yet: it is the work the event was asked to wait for.
+    expect([sweeps(), opened()]).toEqual([0, 0]);
+    expect(extended).toHaveLength(1);
+    await Promise.all(extended);
+    expect([sweeps(), opened()]).toEqual([1, 1]);
+  });
+
   it('costs a signed-in request no Redis call and no database while a sweep is recent, and sweeps with the first one after', async () => {
     let now = Date.parse('2026-12-03T10:00:00Z');
     const { api, redis, opened, sweeps } = setup({ clock: () => now });

@@ -20,10 +20,11 @@ function outboxDatabase(statements: string[]): SqlClient {
   };
 }
 
-function run(recorded: boolean) {
+function run(recorded: boolean, handler: () => Promise<Response> = async () => new Response('ok')) {
   const statements: string[] = [];
   const redis = new InMemoryRedis();
   const db = outboxDatabase(statements);
+  const after: (() => Promise<void>)[] = [];
   const context = {
     service: 'demo',
     requestId: 'req-1',
@@ -31,18 +32,27 @@ function run(recorded: boolean) {
     db: () => db,
     redis: () => redis,
     outboxPending: () => recorded,
+    afterResponse: (work: () => Promise<void>) => void after.push(work),
   };
   const done = compose<typeof context>([outboxFlush()], async () => {
     statements.push('handler');
-    return new Response('ok');
+    return handler();
   })(context);
-  return { statements, redis, done };
+  /** What the host runs once the answer is on its way. */
+  const afterResponse = async () => {
+    for (const work of after.splice(0)) await work();
+  };
+  return { statements, redis, done, afterResponse };
 }
 
 describe('outbox flush', () => {
-  it('publishes what the request recorded, after the handler', async () => {
-    const { statements, redis, done } = run(true);
+  it('publishes what the request recorded, after the answer', async () => {
+    const { statements, redis, done, afterResponse } = run(true);
     expect(await (await done).text()).toBe('ok');
+    // The answer is ready before anything is flushed…
+    expect(statements).toEqual(['handler']);
+    expect(redis.published).toEqual([]);
+    await afterResponse();
     expect(statements[0]).toBe('handler');
     // Taken and marked published in one statement, inside the flush's transaction.
     expect(statements.slice(1)).toEqual(['BEGIN', expect.stringMatching(/^WITH taken AS .*UPDATE outbox o SET published_at = now\(\)/), 'COMMIT']);
@@ -50,9 +60,20 @@ describe('outbox flush', () => {
   });
 
   it('touches neither database nor Redis when nothing was recorded', async () => {
-    const { statements, redis, done } = run(false);
+    const { statements, redis, done, afterResponse } = run(false);
     await done;
+    await afterResponse();
     expect(statements).toEqual(['handler']);
     expect(redis.published).toEqual([]);
+  });
+
+  it('flushes after a handler that failed too (what it committed before failing goes out)', async () => {
+    const { statements, redis, done, afterResponse } = run(true, async () => {
+      throw new Error('handler failed');
+    });
+    expect((await done).status).toBe(500);
+    await afterResponse();
+    expect(statements.slice(1, 2)).toEqual(['BEGIN']);
+    expect(redis.published).toHaveLength(1);
   });
 });
