@@ -235,16 +235,14 @@ export function createApiWithHost(options: ApiOptions, host: Host): Api {
       const startedAt = profileClock();
       const context = createRequestContext(request, on, { service: options.service, now, startedAt });
       context.profile.add('context', profileClock() - startedAt);
-      try {
-        return await dispatch(context);
-      } finally {
-        // The outbox flush and the sweeps: after the answer where the host lets the guest go on
-        // (Spin), before it otherwise. waitUntil is called while respondWith's promise is pending;
-        // the work starts once the engine has sent the answer and finished its body.
-        const work = context.takeAfterResponse();
-        if (work && after) after.waitUntil(answerSent().then(work));
-        else if (work) await work();
-      }
+      const response = await dispatch(context);
+      // The outbox flush and the sweeps: after the answer where the host lets the guest go on
+      // (Spin), before it otherwise. waitUntil is called while respondWith's promise is pending;
+      // the work starts once the engine has sent the answer and finished its body.
+      const work = context.takeAfterResponse();
+      if (work && after) after.waitUntil(answerSent().then(work));
+      else if (work) await work();
+      return response;
     },
   };
   return api;

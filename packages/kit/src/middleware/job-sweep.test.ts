@@ -93,6 +93,9 @@ describe('jobSweep (ApiOptions.jobs)', () => {
     expect(extended).toHaveLength(1);
     await Promise.all(extended);
     expect([sweeps(), opened()]).toEqual([1, 1]);
+    // A signed-in read while the sweep is recent leaves no work: the instance is not kept.
+    expect((await api.fetch(mine(), { waitUntil: (promise) => void extended.push(promise) })).status).toBe(200);
+    expect(extended).toHaveLength(1);
   });
 
   it('costs a signed-in request no Redis call and no database while a sweep is recent, and sweeps with the first one after', async () => {
