@@ -59,6 +59,18 @@ async function servedVersion(context: RequestContext, principal: Principal | nul
   return { file: row, version: { version: number, size, contentType, objectKey, declaredType: row.declaredType, checksum: row.checksum } };
 }
 
+/** A download's own checks on sample values, for the snapshot (warm-up.ts): the row, the ETag, a range. */
+export function warmUpDownload(sampleId: string): void {
+  Served.parse({
+    id: sampleId, filename: 'sample.bin', access: 'private', canRead: 't', version: '1', size: '65536',
+    contentType: 'audio/mpeg', declaredType: null, checksum: 'ab', objectKey: `files/${sampleId}`,
+  });
+  matchesEtag('W/"ab", "cd"', '"cd"');
+  parseRange('bytes=0-1023', 65536);
+  isActiveContent(servedType('image/svg+xml'));
+  ContentQuery.parse({ redirect: '1' });
+}
+
 /** `"a", W/"b"` or `*` against the strong ETag. */
 function matchesEtag(header: string | null, etag: string): boolean {
   if (header === null) return false;

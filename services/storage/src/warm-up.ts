@@ -1,12 +1,16 @@
 import { FileUploadedData } from '@authorworks/domain';
+import { signS3Request } from '@authorworks/kit';
 import { detectContentType } from './content-type.ts';
+import { warmUpDownload } from './download.ts';
 import { contentDisposition, sanitizeFilename } from './filenames.ts';
 import { FileRow, fileView } from './records.ts';
 
 // What an upload or a download does first in every request, run once at build time so that it is
 // compiled into the snapshot (kit snapshot-warm-up.ts; ApiOptions.warmUp): type detection over
 // each kind of head the detectors branch on, the record's row and view, the event's data, a
-// filename. Pure code only: no host call, clock or randomness.
+// filename, a download's row, ETag and range, and an S3 signature (SigV4 over Web Crypto, with a
+// fixed time and a key that is not the deployment's). Pure code only: no host call, clock or
+// randomness.
 
 const SAMPLE_ID = '4f1c2b7e-0a4e-4a51-9d1b-6f1f1e9f2a10';
 const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 6, 0, 0, 0];
@@ -52,4 +56,14 @@ export async function warmUpStorage(): Promise<void> {
   fileView(row);
   FileUploadedData.parse({ id: SAMPLE_ID, ownerId: SAMPLE_ID, version: 1, filename: 'sample.bin', contentType: 'image/png', size: 1, sha256: null });
   contentDisposition('inline', sanitizeFilename('../sample "file".bin'));
+  warmUpDownload(SAMPLE_ID);
+  await signS3Request({
+    method: 'GET',
+    url: `http://warm-up.invalid/authorworks/files/${SAMPLE_ID}`,
+    headers: { range: 'bytes=0-1023' },
+    accessKeyId: 'warm-up',
+    secretAccessKey: 'warm-up-not-a-secret',
+    region: 'us-east-1',
+    time: Date.UTC(2026, 0, 2, 3, 4, 5),
+  });
 }
