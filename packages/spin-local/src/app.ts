@@ -22,6 +22,7 @@ import { type HttpTriggerSpec, RouteTable } from './routes.ts';
 import { resolveAllowedHosts } from './outbound-hosts.ts';
 import { outboundHttpHandlers } from './outbound-http.ts';
 import { loadRuntimeConfig } from './runtime-config.ts';
+import { TraceFile, type TraceEvent, TraceRecorder } from './request-trace.ts';
 import { loadTranspiled } from './transpile-cache.ts';
 import { VariableError, componentVariables, expandTemplate, readDotenv, resolveAppVariables } from './variables.ts';
 
@@ -85,6 +86,8 @@ export interface SpinAppOptions {
   memoryPoolBytes?: number;
   /** Per executor thread, how long without a job before it lets go of them; default 5 s, `null` never. */
   idleTrimMs?: number | null;
+  /** Appends a timeline of every request to this file (request-trace.ts); default `SPIN_LOCAL_TRACE_FILE` of `env`, then of the process. */
+  traceFile?: string;
   logger?: Logger;
 }
 
@@ -430,6 +433,9 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
       );
     }
   }
+  const traceFile = options.traceFile ?? env.SPIN_LOCAL_TRACE_FILE ?? process.env.SPIN_LOCAL_TRACE_FILE;
+  const traceOut = traceFile ? new TraceFile(traceFile, (error) => logger.error(`request trace: writing ${traceFile} failed, tracing stops: ${String(error)}`)) : undefined;
+  const tracer = new TraceRecorder(traceOut !== undefined, 'main', (event) => traceOut?.add([event]));
   const pool = await ExecutorPool.start({
     size: options.threads ?? Math.min(2, availableParallelism()),
     componentIds: components.map((c) => c.id),
@@ -443,6 +449,7 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
     onLog: (m) => logger.guest(m.component, m.stream, m.line),
     onGuestError: (m) => logger.error(describeFailure(m.component, m.route, 'internal request', m.failure)),
     onHostError: (op, error) => logger.error(`host call ${op} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+    ...(traceOut ? { trace: { main: tracer, add: (events: readonly TraceEvent[]) => traceOut.add(events) } } : {}),
   });
 
   trace('executor threads ready');
@@ -468,6 +475,7 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
       pool,
       logger,
       onActivity: onRequestActivity,
+      ...(traceOut ? { tracer } : {}),
       info: { name: manifest.application.name, ...(manifest.application.version !== undefined ? { version: manifest.application.version } : {}) },
     });
     const { host, port } = options.listen ?? { host: '127.0.0.1', port: 0 };
@@ -535,7 +543,7 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
       await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
       server?.closeAllConnections();
       await pool.close();
-      await Promise.all([postgres.close(), redis.close(), objects?.close()]);
+      await Promise.all([postgres.close(), redis.close(), objects?.close(), traceOut?.flush()]);
     },
   };
 }

@@ -1,9 +1,13 @@
 /**
+ * `spin-local trace-report <file>` prints per-route medians of a request trace written with
+ * `SPIN_LOCAL_TRACE_FILE` (request-trace.ts, trace-report.ts).
+ *
  * `spin-local up -f spin-all.toml [--listen 127.0.0.1:3000] [--runtime-config-file f] [--env-file f]
  * [--component-id id]...` — runs a Spin app the way `spin up` would, printing the route table and
  * one line per request. `--component-id` / `-c` runs only the named components and their triggers,
  * as `spin up --component-id` does (so the Redis workers can run in a process of their own).
  */
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadManifest } from '@authorworks/spin-manifest';
@@ -11,6 +15,7 @@ import { StartupError, findRepoRoot, startSpinApp } from './app.ts';
 import { ensureDevSecrets } from './dev-secrets.ts';
 import { consoleLogger } from './logger.ts';
 import { startTicker } from './ticker.ts';
+import { formatSummary, parseTrace, summarizeTrace } from './trace-report.ts';
 import { readDotenv } from './variables.ts';
 
 /**
@@ -23,7 +28,8 @@ const FIRST_TICK_AFTER_MS = 5_000;
 /** A repeated stop signal within this long is the same Ctrl-C arriving twice, not a request to force. */
 const SECOND_SIGNAL_FORCES_AFTER_MS = 1_000;
 
-const usage = `usage: spin-local up -f <manifest> [--listen host:port] [--runtime-config-file <file>] [--env-file <file>]... [--component-id <id>]... [--threads <n>] [--data-dir <dir>] [--no-dev-secrets] [--tick <seconds>]`;
+const usage = `usage: spin-local up -f <manifest> [--listen host:port] [--runtime-config-file <file>] [--env-file <file>]... [--component-id <id>]... [--threads <n>] [--data-dir <dir>] [--no-dev-secrets] [--tick <seconds>]
+       spin-local trace-report <trace file>`;
 
 function parseListen(value: string): { host: string; port: number } {
   const match = /^(.*):(\d+)$/.exec(value);
@@ -33,6 +39,15 @@ function parseListen(value: string): { host: string; port: number } {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'trace-report' && rest.length === 1) {
+    const summary = summarizeTrace(parseTrace(await readFile(rest[0]!, 'utf8')));
+    if (summary.length === 0) {
+      console.error(`${rest[0]}: no complete request in this trace`);
+      return 1;
+    }
+    console.log(formatSummary(summary));
+    return 0;
+  }
   if (command !== 'up') {
     console.error(usage);
     return 2;

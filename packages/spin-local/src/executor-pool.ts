@@ -10,8 +10,11 @@ import type { HeaderList } from './guest/http.ts';
 import { type HostHandler, serveHostCalls } from './host-bridge.ts';
 import type { HttpTriggerSpec } from './routes.ts';
 import { bundledEntry } from './entry-bundle.ts';
+import type { TraceEvent, TraceRecorder } from './request-trace.ts';
 
 export interface HttpJobCallbacks {
+  /** The job's id, as soon as it is queued (for the request trace). */
+  onQueued?(jobId: number): void;
   onHead(status: number, headers: HeaderList): void;
   onChunk(bytes: Uint8Array): void;
   /** The body is complete (the guest finished it); the job may still be running. */
@@ -65,6 +68,8 @@ export interface ExecutorPoolOptions {
   memoryPoolBytes?: number;
   /** Per thread: how long without a job before it lets go of pooled memories and prepared instances. */
   idleTrimMs?: number;
+  /** The request trace (request-trace.ts): the main thread's recorder, and where the threads' events go. */
+  trace?: { main: TraceRecorder; add(events: readonly TraceEvent[]): void };
 }
 
 
@@ -116,6 +121,7 @@ export class ExecutorPool {
       ...(this.options.hostCallDeadlineMs !== undefined ? { hostCallDeadlineMs: this.options.hostCallDeadlineMs } : {}),
       ...(this.options.memoryPoolBytes !== undefined ? { memoryPoolBytes: this.options.memoryPoolBytes } : {}),
       ...(this.options.idleTrimMs !== undefined ? { idleTrimMs: this.options.idleTrimMs } : {}),
+      ...(this.options.trace ? { trace: { slot } } : {}),
     };
     const worker = new Worker(this.workerFile, {
       workerData: init,
@@ -137,6 +143,9 @@ export class ExecutorPool {
         },
       },
       this.options.onHostError,
+      this.options.trace
+        ? (op, receivedAt, ms) => this.options.trace?.main.record('host-served', { t: performance.timeOrigin + receivedAt, job: thread.busy?.job.jobId, op, ms, for: `executor-${slot}` })
+        : undefined,
     );
     port1.unref();
     void this.options.components.then(
@@ -210,6 +219,8 @@ export class ExecutorPool {
     switch (message.type) {
       case 'log':
         return this.options.onLog(message);
+      case 'trace':
+        return this.options.trace?.add(message.events);
       case 'guest-error':
         return this.options.onGuestError(message);
       case 'prepared':
@@ -248,6 +259,7 @@ export class ExecutorPool {
         const pending = this.running.get(message.jobId);
         if (!pending) return;
         this.running.delete(message.jobId);
+        this.options.trace?.main.record('job-done', { job: message.jobId, ...(message.failure ? { failed: true } : {}) });
         if (message.head) pending.callbacks?.onHead(message.head.status, message.head.headers);
         if (message.bytes) pending.callbacks?.onChunk(message.bytes);
         thread.busy = undefined;
@@ -310,18 +322,27 @@ export class ExecutorPool {
           candidates.find((t) => t.preparingFor === undefined && t.slot === this.homeSlot(component)) ??
           candidates.find((t) => t.preparingFor === undefined) ??
           (candidates[0] as ExecutorThread);
-        thread.prepared.delete(component);
+        const wasPrepared = thread.prepared.delete(component);
         thread.preparingFor = undefined;
         thread.loaded.add(component);
         thread.busy = pending;
+        if (pending.job.type !== 'prepare') this.options.trace?.main.record('dispatch', { job: pending.job.jobId, to: `executor-${thread.slot}`, prepared: wasPrepared });
         this.running.set(pending.job.jobId, pending);
         thread.worker.postMessage(pending.job);
       }
     }
   }
 
-  private enqueue(pending: Omit<PendingJob, 'resolve'>): Promise<GuestFailure | undefined> {
+  private enqueue(pending: Omit<PendingJob, 'resolve'>, receivedAt?: number): Promise<GuestFailure | undefined> {
     if (this.closed) return Promise.resolve({ message: 'the app is shutting down', stack: '', guestStderr: [] });
+    const { job } = pending;
+    if (this.options.trace && job.type !== 'prepare') {
+      const at = performance.timeOrigin + performance.now();
+      const fields = job.type === 'http' ? { method: job.request.method, path: job.request.pathWithQuery.split('?')[0] } : { trigger: 'redis' };
+      // `queuedAfterMs`: from the request's arrival to its job (reading a buffered body).
+      this.options.trace.main.record('request', { t: receivedAt ?? at, job: job.jobId, component: job.component, ...fields, queuedAfterMs: receivedAt === undefined ? 0 : at - receivedAt });
+    }
+    pending.callbacks?.onQueued?.(job.jobId);
     return new Promise((resolve) => {
       this.queue.push({ ...pending, resolve });
       this.pump();
@@ -329,11 +350,11 @@ export class ExecutorPool {
   }
 
   /** Runs one HTTP request; resolves when the response is complete (or failed). */
-  runHttp(component: string, request: HttpRequestHead, body: Uint8Array | StreamedBody | undefined, callbacks: HttpJobCallbacks): Promise<GuestFailure | undefined> {
+  runHttp(component: string, request: HttpRequestHead, body: Uint8Array | StreamedBody | undefined, callbacks: HttpJobCallbacks, receivedAt?: number): Promise<GuestFailure | undefined> {
     const jobId = this.nextJobId++;
     const streamed = body !== undefined && !(body instanceof Uint8Array);
     const job: ExecutorJob = { type: 'http', jobId, component, request, ...(streamed ? { streamedBody: true } : { body: body as Uint8Array | undefined }) };
-    return this.enqueue({ job, callbacks, ...(streamed ? { streamedBody: body as StreamedBody } : {}) });
+    return this.enqueue({ job, callbacks, ...(streamed ? { streamedBody: body as StreamedBody } : {}) }, receivedAt);
   }
 
   /**

@@ -1,5 +1,6 @@
 /** Messages between the main thread and executor threads. */
 import type { HeaderList } from './guest/http.ts';
+import type { TraceEvent } from './request-trace.ts';
 
 export interface HttpRequestHead {
   method: string;
@@ -49,6 +50,8 @@ export type ExecutorMessage =
   /** `guestMemoryBytes`: the linear memory the job's instance ended with (it only grows). */
   | { type: 'done'; jobId: number; head?: { status: number; headers: HeaderList }; bytes?: Uint8Array; failure?: GuestFailure; warm?: boolean; guestMemoryBytes?: number; reusedMemory?: boolean | undefined }
   | { type: 'log'; component: string; stream: 'stdout' | 'stderr' | 'host'; line: string }
+  /** The thread's request-trace events since its last (request-trace.ts), sent after a job's answer. */
+  | { type: 'trace'; events: TraceEvent[] }
   | { type: 'guest-error'; component: string; route: string; failure: GuestFailure };
 
 /** Why a thread collected: it went idle, ran FULL_COLLECTION_JOBS jobs, or let go of enough linear memory. */

@@ -28,6 +28,7 @@ import { createWasiImports } from './guest/wasi-imports.ts';
 import { internalComponentId, isAllowedOutbound, targetOf } from './outbound-hosts.ts';
 import { type HttpTriggerSpec, RouteTable, chainedClientAddr, matchForComponent, spinHeaders } from './routes.ts';
 import { CollectionPolicy } from './collection-policy.ts';
+import { TraceRecorder, traceNow } from './request-trace.ts';
 import type { CollectionReason, ExecutorJob, ExecutorMessage, GuestFailure } from './executor-protocol.ts';
 
 export interface ExecutorComponent extends GuestComponentConfig {
@@ -50,6 +51,8 @@ export interface ExecutorInit {
   memoryPoolBytes?: number;
   /** After this long without a job the thread lets go of its pooled memories and prepared instances. */
   idleTrimMs?: number;
+  /** Record a request timeline (request-trace.ts), as thread `executor-<slot>`. */
+  trace?: { slot: number };
 }
 
 type Instantiate = (
@@ -85,11 +88,19 @@ const init = workerData as ExecutorInit;
 const requireModule = createRequire(import.meta.url);
 const port = parentPort;
 if (!port) throw new Error('executor-worker must run in a worker thread');
+const tracer = new TraceRecorder(init.trace !== undefined, `executor-${init.trace?.slot ?? 0}`);
+/** The job this thread is running, for its trace events. */
+let currentJob: number | undefined;
+/** Hands the recorded events to the main thread (after a job's answer, or idle work). */
+function postTrace(): void {
+  if (tracer.enabled) post({ type: 'trace', events: tracer.take() });
+}
 // A thread whose bridge faulted keeps serving its current job's guest an error, and the pool
 // replaces it once that job ends.
 const host = new HostClient(init.hostPort, init.signal, {
   ...(init.hostCallDeadlineMs !== undefined ? { deadlineMs: init.hostCallDeadlineMs } : {}),
   onFault: (fault) => post({ type: 'degraded', ...fault }),
+  ...(tracer.enabled ? { onCall: (op: string, startedAt: number, ms: number) => tracer.record('host-call', { t: performance.timeOrigin + startedAt, job: currentJob, op, ms }) } : {}),
 });
 const routes = new RouteTable(init.httpTriggers);
 let components = new Map<string, ExecutorComponent>();
@@ -223,11 +234,14 @@ function prepareAhead(componentId: string): void {
   prepareTimer = setImmediate(() => {
     const component = components.get(componentId);
     if (!component || prepared.has(componentId)) return;
+    const started = traceNow();
     try {
       keepPrepared(componentId, createInstance(component));
     } catch {
       // A failing instantiation will be reported by the request that needs it.
     }
+    tracer.record('prepare-ahead', { t: started, component: componentId, ms: traceNow() - started });
+    postTrace();
   });
 }
 
@@ -248,6 +262,7 @@ function runHttp(componentId: string, request: IncomingRequestData, target: Resp
   let instance: PreparedInstance | undefined;
   try {
     instance = takeInstance(componentId);
+    tracer.record('instance', { job: currentJob, component: componentId, prepared: lastJobWarm, memory: memoryState(instance.scope) });
     const handler = instance.exports.incomingHandler;
     if (!handler) throw new Error(`component ${componentId} does not export wasi:http/incoming-handler`);
     const outparam = new ResponseOutparam(target);
@@ -272,6 +287,8 @@ function runHttp(componentId: string, request: IncomingRequestData, target: Resp
 }
 
 const memoryOf = (scope: InstanceScope) => scope.memories.reduce((sum, memory) => sum + memory.buffer.byteLength, 0);
+/** For the trace: whether the instance's memories were reused ones, new ones, or its own (no images). */
+const memoryState = (scope: InstanceScope) => (scope.pooled.length === 0 ? 'own' : scope.pooled.every((entry) => entry.reused) ? 'reused' : 'new');
 
 /**
  * componentize-js catches an exception thrown by the fetch handler itself, prints it to stderr
@@ -307,6 +324,7 @@ function runRedis(componentId: string, payload: Uint8Array): GuestFailure | unde
   let instance: PreparedInstance | undefined;
   try {
     instance = takeInstance(componentId);
+    tracer.record('instance', { job: currentJob, component: componentId, prepared: lastJobWarm, memory: memoryState(instance.scope) });
     const handler = instance.exports.inboundRedis;
     if (!handler) throw new Error(`component ${componentId} does not export fermyon:spin/inbound-redis`);
     handler.handleMessage(payload);
@@ -492,6 +510,7 @@ class JobResponse implements ResponseTarget {
   };
 
   head(status: number, headers: HeaderList): void {
+    tracer.record('guest-head', { job: this.jobId, status });
     this.status = status;
     this.headers = headers;
   }
@@ -502,6 +521,7 @@ class JobResponse implements ResponseTarget {
    */
   end(): void {
     if (this.ended) return;
+    tracer.record('guest-end', { job: this.jobId });
     this.ended = true;
     this.flush();
     if (this.headSent) post({ type: 'end', jobId: this.jobId });
@@ -542,6 +562,18 @@ class StreamedBody implements ByteSource {
 }
 
 function handleJob(job: ExecutorJob): void {
+  currentJob = job.jobId;
+  tracer.record('job-start', { job: job.jobId, type: job.type, component: job.component });
+  try {
+    runJob(job);
+  } finally {
+    tracer.record('job-end', { job: job.jobId });
+    currentJob = undefined;
+    postTrace();
+  }
+}
+
+function runJob(job: ExecutorJob): void {
   if (job.type === 'http') {
     const response = new JobResponse(job.jobId);
     flushPending = () => response.flush();
@@ -585,9 +617,13 @@ const collectionPolicy = new CollectionPolicy();
 let droppedMemoryBytes = 0;
 let idleCollection: NodeJS.Timeout | undefined;
 function collectNow(reason: CollectionReason): void {
+  const started = traceNow();
   collectionPolicy.collected();
   collectGarbage?.();
   post({ type: 'collected', reason });
+  tracer.record('collect', { t: started, job: currentJob, reason, ms: traceNow() - started });
+  // (During a job its events go with the job's.)
+  if (currentJob === undefined) postTrace();
 }
 function scheduleCollection(countsAsJob = true): void {
   if (!collectGarbage) return;
@@ -619,6 +655,7 @@ function scheduleIdleTrim(): void {
       post({ type: 'evicted', component: componentId });
     }
     previousComponent = undefined;
+    tracer.record('idle-trim', { bytes });
     collectNow('idle');
     post({ type: 'trimmed', bytes });
   }, init.idleTrimMs);

@@ -47,6 +47,8 @@ export interface BridgeFault {
 
 export interface HostClientOptions {
   deadlineMs?: number;
+  /** Told of every answered call: when it started and how long the caller blocked (request-trace.ts). */
+  onCall?: (op: string, startedAt: number, ms: number) => void;
   /** Called once, the first time the channel goes wrong; the thread should then be replaced. */
   onFault?: (fault: BridgeFault) => void;
 }
@@ -73,6 +75,7 @@ export class HostClient {
     // Ids stay positive int32s; a wrap-around after 2^31 calls is harmless because only the
     // one call in flight is ever matched.
     const id = (this.lastId = this.lastId >= 0x7fffffff ? 1 : this.lastId + 1);
+    const startedAt = this.options.onCall ? performance.now() : 0;
     this.port.postMessage({ id, op, args } satisfies HostCall);
     const deadline = Date.now() + this.deadlineMs;
     for (;;) {
@@ -82,7 +85,10 @@ export class HostClient {
       const received = receiveMessageOnPort(this.port);
       if (received) {
         const answer = received.message as HostAnswer;
-        if (answer.id === id) return settle<T>(op, answer);
+        if (answer.id === id) {
+          this.options.onCall?.(op, startedAt, performance.now() - startedAt);
+          return settle<T>(op, answer);
+        }
         // A late answer to a call that gave up: drop it. Anything else means the channel is
         // broken and nothing more it says can be trusted.
         this.discarded++;
@@ -128,6 +134,8 @@ export function serveHostCalls(
   signal: SharedArrayBuffer,
   handlers: Record<string, HostHandler>,
   onUnexpected: (op: string, error: unknown) => void,
+  /** Told of every call served: when it arrived and how long its answer took (request-trace.ts). */
+  onServed?: (op: string, receivedAt: number, ms: number) => void,
 ): void {
   const answers = new Int32Array(signal);
   const reply = (answer: HostAnswer) => {
@@ -143,11 +151,13 @@ export function serveHostCalls(
   };
   port.on('message', async (message: HostCall) => {
     const { id } = message;
+    const receivedAt = onServed ? performance.now() : 0;
     try {
       const handler = handlers[message.op];
       if (!handler) throw new Error(`unknown host call ${message.op}`);
       const ok = await (handler as (...args: unknown[]) => unknown)(...message.args);
       if (id !== undefined) reply({ id, ok });
+      onServed?.(message.op, receivedAt, performance.now() - receivedAt);
     } catch (error) {
       if (error instanceof WitError) {
         if (id !== undefined) reply({ id, witError: error.payload });

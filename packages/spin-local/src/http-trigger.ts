@@ -9,6 +9,7 @@ import { ChunkReader, HOST_READ_BYTES } from './chunk-reader.ts';
 import type { ExecutorPool, StreamedBody } from './executor-pool.ts';
 import type { GuestFailure, HttpRequestHead } from './executor-protocol.ts';
 import type { HeaderList } from './guest/http.ts';
+import { type TraceRecorder, traceNow } from './request-trace.ts';
 import type { Logger } from './logger.ts';
 import { type RouteTable, formatClientAddr, spinHeaders } from './routes.ts';
 
@@ -22,6 +23,8 @@ export interface HttpTriggerOptions {
   /** `/.well-known/spin/info`: Spin's `AppInfo` (crates/http/src/app_info.rs). */
   info: { name: string; version?: string | undefined };
   onActivity(delta: 1 | -1): void;
+  /** The main thread's request-trace recorder (request-trace.ts), when tracing. */
+  tracer?: TraceRecorder;
 }
 
 const encoder = new TextEncoder();
@@ -73,6 +76,7 @@ export function createHttpTrigger(options: HttpTriggerOptions): Server {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
+    const receivedAt = options.tracer?.enabled ? traceNow() : undefined;
     const method = req.method ?? 'GET';
     const pathWithQuery = req.url ?? '/';
     const path = pathWithQuery.split('?')[0] ?? '/';
@@ -139,13 +143,20 @@ export function createHttpTrigger(options: HttpTriggerOptions): Server {
       logged = true;
       logger.request(`${method} ${pathWithQuery} -> ${component} ${status} ${elapsed()}`);
     };
+    let jobId: number | undefined;
     const failure = await pool.runHttp(component, head, body, {
+      onQueued(id) {
+        jobId = id;
+        // When the last of the response was handed to the socket.
+        if (options.tracer?.enabled) res.once('finish', () => options.tracer?.record('response-end', { job: id }));
+      },
       onHead(code, headers) {
         status = code;
         const flat: string[] = [];
         for (const [name, value] of headers) flat.push(name, decoder.decode(value));
         try {
           res.writeHead(code, flat);
+          options.tracer?.record('response-head', { job: jobId, status: code });
         } catch (error) {
           // Spin refuses such a response too: the client gets a 500, the operator the reason.
           logger.error(`component "${component}" returned an invalid response head (${method} ${pathWithQuery}): ${(error as Error).message}`);
@@ -164,7 +175,7 @@ export function createHttpTrigger(options: HttpTriggerOptions): Server {
         logRequest();
         res.end();
       },
-    });
+    }, receivedAt);
     if (failure) {
       // (An exception the engine caught and answered with its own 500 is not news after the answer.)
       const after = res.writableEnded && !failure.answered ? ' (after the response was sent)' : '';
