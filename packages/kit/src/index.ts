@@ -24,6 +24,7 @@ export {
   userEpochKey,
 } from './revocation.ts';
 export { DEFAULT_MAX_BODY_BYTES, forwardable, isJsonMediaType, readBodyBytes, readJsonBody } from './body.ts';
+export { CATCH_UP_BATCH, catchUp } from './catch-up.ts';
 export { Config, ConfigError, MIN_AUTH_SECRET_LENGTH, type VariableSource } from './config.ts';
 export { sha256Hex } from './digest.ts';
 export { base64UrlDecode, base64UrlEncode, constantTimeEqual, fromUtf8, toHex, utf8 } from './encoding.ts';

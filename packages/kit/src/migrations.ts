@@ -106,6 +106,19 @@ ALTER TABLE jobs ADD COLUMN IF NOT EXISTS pending_since timestamptz;
 ALTER TABLE jobs ADD COLUMN IF NOT EXISTS pending_checks integer NOT NULL DEFAULT 0;
 `,
   },
+  {
+    fileName: '007_event_log_positions.sql',
+    sql: `-- How far an event consumer has read each channel's event log (catch-up.ts, event-log.ts):
+-- after every message it handles what the log holds beyond this position, so events whose pub/sub
+-- message it missed (down, restarting, or failing) are handled late rather than never.
+CREATE TABLE IF NOT EXISTS event_log_positions (
+  channel text PRIMARY KEY,
+  ms bigint NOT NULL,
+  seq bigint NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ];
 
 /** The ledger namespace of the kit's migrations; a service's own are in `service`. */

@@ -12,8 +12,15 @@ export type User = TestUser;
 
 export const AUTH_SECRET = 'editor-tests-secret-0123456789abcdef-xyz';
 
+export const EDITOR_DB_ADDRESS = 'postgres://postgres@127.0.0.1:5432/authorworks_editor';
+
 export function startEditorApp(variables: Record<string, string> = {}): Promise<TestApp> {
   return startService({ manifest: fileURLToPath(new URL('./with-content.spin.toml', import.meta.url)), authSecret: AUTH_SECRET, variables });
+}
+
+/** Components of spin-all.toml (the editor's with the content service's), e.g. with the editor's event processor. */
+export function startComposedApp(components: string[]): Promise<TestApp> {
+  return startService({ manifest: fileURLToPath(new URL('../../../spin-all.toml', import.meta.url)), components, authSecret: AUTH_SECRET });
 }
 
 export const newUser = (roles: ('user' | 'admin')[] = ['user']): User => signIn(AUTH_SECRET, roles);

@@ -1,9 +1,5 @@
--- How far the event processor has read each channel's event log (the kit's event-log.ts): after
--- every message it handles what the log holds beyond this position, so events whose pub/sub
--- message it missed (down, restarting, or failing) are handled late rather than never.
-CREATE TABLE event_log_positions (
-  channel text PRIMARY KEY,
-  ms bigint NOT NULL,
-  seq bigint NOT NULL,
-  updated_at timestamptz NOT NULL DEFAULT now()
-);
+-- replaces checksum 4e54adea456958a67f1ddb4db282ab112dd388c6cae786bdde152df6f97e0ae6
+-- That earlier text created event_log_positions, the positions of the processor's catch-up from
+-- the event logs. The table is the kit's now (its migration 007, with the catch-up itself in
+-- packages/kit/src/catch-up.ts), made before this file runs; a database that applied the earlier
+-- text already has it. Nothing is left to do here.

@@ -1,5 +1,13 @@
-import { queryRows, readEventLog, type EventLogPosition, type Logger, type RedisClient, type SqlClient } from '@authorworks/kit';
 import { z } from 'zod';
+import { readEventLog, type EventLogPosition } from './event-log.ts';
+import type { Logger } from './logging.ts';
+import type { RedisClient } from './redis.ts';
+import { queryRows, type SqlClient } from './sql.ts';
+
+// Catch-up of a Redis-triggered consumer from its channels' event logs (event-log.ts): run after
+// every message, it handles what the logs hold beyond the positions stored in the consumer's own
+// database (`event_log_positions`, the kit's migration 007), so an event whose pub/sub message was
+// missed — the consumer was down, restarting, or failed on it — is handled late rather than never.
 
 /** Log entries one catch-up handles per channel at most; the next message continues. */
 export const CATCH_UP_BATCH = 100;
