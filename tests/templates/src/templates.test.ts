@@ -201,7 +201,7 @@ describe.each(cases)('$template', (c) => {
       );
       // The kit's tables (outbox, processed_events) come from the kit's migrations, the service's own after them.
       const migrations = c.files.filter((f) => f.startsWith('migrations/')).map((f) => `service:${f.slice('migrations/'.length)}`);
-      expect(await recordedMigrations(app, c.database)).toEqual(['kit:001_outbox.sql', 'kit:002_processed_events.sql', 'kit:003_jobs.sql', 'kit:004_jobs_finished.sql', 'kit:005_job_owners.sql', 'kit:006_job_pending.sql', ...migrations]);
+      expect(await recordedMigrations(app, c.database)).toEqual(['kit:001_outbox.sql', 'kit:002_processed_events.sql', 'kit:003_jobs.sql', 'kit:004_jobs_finished.sql', 'kit:005_job_owners.sql', 'kit:006_job_pending.sql', 'kit:007_event_log_positions.sql', ...migrations]);
       await app.reset(); // a real database keeps rows from earlier runs
       await timed(`${c.template}: exercise`, () => c.exercise(app!, databaseReader(app!, c.database)));
     } finally {
