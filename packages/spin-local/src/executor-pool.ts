@@ -10,7 +10,7 @@ import type { HeaderList } from './guest/http.ts';
 import { type HostHandler, serveHostCalls } from './host-bridge.ts';
 import type { HttpTriggerSpec } from './routes.ts';
 import { bundledEntry } from './entry-bundle.ts';
-import type { TraceEvent, TraceRecorder } from './request-trace.ts';
+import { type TraceEvent, type TraceRecorder, traceNow } from './request-trace.ts';
 
 export interface HttpJobCallbacks {
   /** The job's id, as soon as it is queued (for the request trace). */
@@ -337,7 +337,7 @@ export class ExecutorPool {
     if (this.closed) return Promise.resolve({ message: 'the app is shutting down', stack: '', guestStderr: [] });
     const { job } = pending;
     if (this.options.trace && job.type !== 'prepare') {
-      const at = performance.timeOrigin + performance.now();
+      const at = traceNow();
       const fields = job.type === 'http' ? { method: job.request.method, path: job.request.pathWithQuery.split('?')[0] } : { trigger: 'redis' };
       // `queuedAfterMs`: from the request's arrival to its job (reading a buffered body).
       this.options.trace.main.record('request', { t: receivedAt ?? at, job: job.jobId, component: job.component, ...fields, queuedAfterMs: receivedAt === undefined ? 0 : at - receivedAt });

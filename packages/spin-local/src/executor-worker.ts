@@ -262,7 +262,7 @@ function runHttp(componentId: string, request: IncomingRequestData, target: Resp
   let instance: PreparedInstance | undefined;
   try {
     instance = takeInstance(componentId);
-    tracer.record('instance', { job: currentJob, component: componentId, prepared: lastJobWarm, memory: memoryState(instance.scope) });
+    if (tracer.enabled) tracer.record('instance', { job: currentJob, component: componentId, prepared: lastJobWarm, memory: memoryState(instance.scope) });
     const handler = instance.exports.incomingHandler;
     if (!handler) throw new Error(`component ${componentId} does not export wasi:http/incoming-handler`);
     const outparam = new ResponseOutparam(target);
@@ -324,7 +324,7 @@ function runRedis(componentId: string, payload: Uint8Array): GuestFailure | unde
   let instance: PreparedInstance | undefined;
   try {
     instance = takeInstance(componentId);
-    tracer.record('instance', { job: currentJob, component: componentId, prepared: lastJobWarm, memory: memoryState(instance.scope) });
+    if (tracer.enabled) tracer.record('instance', { job: currentJob, component: componentId, prepared: lastJobWarm, memory: memoryState(instance.scope) });
     const handler = instance.exports.inboundRedis;
     if (!handler) throw new Error(`component ${componentId} does not export fermyon:spin/inbound-redis`);
     handler.handleMessage(payload);

@@ -157,7 +157,6 @@ export function serveHostCalls(
       if (!handler) throw new Error(`unknown host call ${message.op}`);
       const ok = await (handler as (...args: unknown[]) => unknown)(...message.args);
       if (id !== undefined) reply({ id, ok });
-      onServed?.(message.op, receivedAt, performance.now() - receivedAt);
     } catch (error) {
       if (error instanceof WitError) {
         if (id !== undefined) reply({ id, witError: error.payload });
@@ -165,6 +164,9 @@ export function serveHostCalls(
       }
       onUnexpected(message.op, error);
       if (id !== undefined) reply({ id, failure: error instanceof Error ? error.message : String(error) });
+    } finally {
+      // Every call, answered with a value, a WIT error or a failure.
+      onServed?.(message.op, receivedAt, performance.now() - receivedAt);
     }
   });
 }

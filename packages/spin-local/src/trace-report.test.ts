@@ -43,6 +43,12 @@ describe('the request trace report', () => {
     });
   });
 
+  it('leaves a collection the thread ran at the end of a job out of the guest\u2019s after-answer work', () => {
+    const events = httpJob(1, 0, '/x', { after: 12 });
+    events.push({ t: 13, thread: 'executor-0', event: 'collect', job: 1, reason: 'jobs', ms: 9 });
+    expect(jobPhases(events)[0]).toMatchObject({ afterAnswer: 3 });
+  });
+
   it('counts only the host calls made before the answer was complete', () => {
     const events = httpJob(1, 0, '/x', { hostCallMs: [1] });
     events.push({ t: 10.5, thread: 'executor-0', event: 'host-call', job: 1, op: 'redis.publish', ms: 4 });
