@@ -64,6 +64,20 @@ describe('splitMemoryImage', () => {
     expect(bytes).toEqual(expected);
   });
 
+  it("keeps a memory grown by a 1 MiB upload's ~2 MiB, reset to its image", () => {
+    const image = plainImage();
+    const pool = new MemoryPool();
+    const memory = pool.take('m', image).memory;
+    const initialBytes = memory.buffer.byteLength;
+    memory.grow(32); // storage-api's growth for a 1 MiB body (Decision 17)
+    new Uint8Array(memory.buffer).fill(0xee);
+    expect(pool.give('m', image, memory)).toBe(0);
+    const again = pool.take('m', image);
+    expect(again.reused).toBe(true);
+    const bytes = new Uint8Array(again.memory.buffer);
+    expect(bytes.subarray(initialBytes).every((b) => b === 0)).toBe(true);
+  });
+
   it('keeps no memory that grew past the limit', () => {
     const image = plainImage();
     const pool = new MemoryPool();
