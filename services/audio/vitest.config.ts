@@ -1,5 +1,10 @@
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
-  test: { name: 'service-audio' },
+  test: {
+    name: 'service-audio',
+    // Files share their worker process (docs/decisions.md, Decision 18): each file still starts
+    // and closes its own app, and the compiled modules and imports are reused.
+    isolate: false,
+  },
 });

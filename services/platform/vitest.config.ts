@@ -4,6 +4,9 @@ export default defineProject({
   test: {
     name: 'service-platform',
     // Component tests start the compiled .wasm (the first start transpiles it).
+    // Files share their worker process (docs/decisions.md, Decision 18): each file still starts
+    // and closes its own app, and the compiled modules and imports are reused.
+    isolate: false,
     testTimeout: 30_000,
     hookTimeout: 120_000,
   },

@@ -4,9 +4,14 @@ export default defineProject({
   test: {
     name: 'service-user',
     // Component tests call the compiled .wasm; password hashing alone takes ~0.2 s per call there.
+    // Files share their worker process (docs/decisions.md, Decision 18): each file still starts
+    // and closes its own app, and the compiled modules and imports are reused.
+    isolate: false,
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // On real servers every file shares the authorworks_users database, and each test resets it.
     fileParallelism: false,
+    // Vitest runs unshared files one at a time only in a group of their own.
+    sequence: { groupOrder: 1 },
   },
 });

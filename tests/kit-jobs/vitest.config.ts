@@ -6,9 +6,14 @@ export default defineProject({
     // Builds dist/*.wasm from src/ when they changed.
     globalSetup: ['./test/build-components.ts'],
     // The tests start the compiled components on the local runtime, some in child processes.
+    // Files share their worker process (docs/decisions.md, Decision 18): each file still starts
+    // and closes its own apps, and the compiled modules and imports are reused.
+    isolate: false,
     testTimeout: 180_000,
     hookTimeout: 180_000,
     // On real servers the test files share one database and Redis.
     fileParallelism: false,
+    // Vitest runs unshared files one at a time only in a group of their own.
+    sequence: { groupOrder: 1 },
   },
 });
