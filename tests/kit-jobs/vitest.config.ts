@@ -1,5 +1,9 @@
 import { defineProject } from 'vitest/config';
 
+// With DB_CONNECTION, REDIS_ADDRESS or MINIO_ENDPOINT the files share a server and go one at a
+// time; on embedded backends each file's app has its own, and files run side by side.
+const sharedBackends = Boolean(process.env.DB_CONNECTION || process.env.REDIS_ADDRESS || process.env.MINIO_ENDPOINT);
+
 export default defineProject({
   test: {
     name: 'kit-jobs',
@@ -12,8 +16,8 @@ export default defineProject({
     testTimeout: 180_000,
     hookTimeout: 180_000,
     // On real servers the test files share one database and Redis.
-    fileParallelism: false,
+    fileParallelism: !sharedBackends,
     // Vitest runs unshared files one at a time only in a group of their own.
-    sequence: { groupOrder: 1 },
+    sequence: { groupOrder: sharedBackends ? 1 : 0 },
   },
 });
