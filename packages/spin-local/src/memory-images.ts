@@ -15,10 +15,12 @@
  * component made by one compiler version is a single module, compiled once (transpile-cache.ts).
  *
  * The images are kept in files beside the transpiled component and read into the memory on each
- * reset: from the page cache that is as fast as copying from a buffer (~1 ms for 12 MiB, the
- * same run), and the images — 180 MB resident for the platform's fourteen components when they
- * were held in shared memory — are no longer part of the process. Each thread keeps at most
- * `maxBytes` of finished instances' memories, the most recently used modules' first.
+ * reset, so the images — 180 MB resident for the platform's fourteen components when they were
+ * held in shared memory — are no longer part of the process. The read costs more than a copy from
+ * a buffer would: ~1 ms for 12 MiB where first measured, but 2.9–3.1 ms for a 17 MB image against
+ * 1.0 ms for `Uint8Array.set` on this project's machines, CI's kind (docs/decisions.md, Decision
+ * 18, which weighs the two). Each thread keeps at most `maxBytes` of finished instances'
+ * memories, the most recently used modules' first.
  *
  * Only the plain case is rewritten — one memory, defined (not imported), 32-bit, not shared, and
  * only active data segments at constant offsets inside its initial size; anything else keeps the
