@@ -1,8 +1,5 @@
+import { oneFileAtATimeOnSharedServers } from '@authorworks/spin-local/vitest-projects';
 import { defineProject } from 'vitest/config';
-
-// With DB_CONNECTION, REDIS_ADDRESS or MINIO_ENDPOINT the files share a server and go one at a
-// time; on embedded backends each file's app has its own, and files run side by side.
-const sharedBackends = Boolean(process.env.DB_CONNECTION || process.env.REDIS_ADDRESS || process.env.MINIO_ENDPOINT);
 
 export default defineProject({
   test: {
@@ -10,14 +7,9 @@ export default defineProject({
     // Builds dist/*.wasm from src/ when they changed.
     globalSetup: ['./test/build-components.ts'],
     // The tests start the compiled components on the local runtime, some in child processes.
-    // Files share their worker process (docs/decisions.md, Decision 18): each file still starts
-    // and closes its own apps, and the compiled modules and imports are reused.
-    isolate: false,
     testTimeout: 180_000,
     hookTimeout: 180_000,
     // On real servers the test files share one database and Redis.
-    fileParallelism: !sharedBackends,
-    // Vitest runs unshared files one at a time only in a group of their own.
-    sequence: { groupOrder: sharedBackends ? 1 : 0 },
+    ...oneFileAtATimeOnSharedServers(),
   },
 });
