@@ -65,8 +65,9 @@ async function measure(root: string, samples: Samples): Promise<void> {
   const kit = await load<Kit>(root, 'packages/kit/src/index.ts');
   const app = await startApp({
     manifest: join(root, 'services/storage/spin.toml'),
-    // The API alone, as run.ts: the storage worker hashes every streamed upload (~1.1 s of guest
-    // time for 20 MiB, digests.ts's figure) and would do it beside the download that follows.
+    // The API alone, as run.ts: the storage worker hashes every streamed upload after its answer
+    // (~1.1 s of guest time for 20 MiB in a SPIN_LOCAL_TRACE_FILE report; digests.ts measures that
+    // path) and would do it beside the download that follows.
     components: ['storage-api'],
     env: {
       SPIN_VARIABLE_AUTH_SECRET: SECRET,
