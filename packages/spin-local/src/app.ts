@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -42,8 +42,14 @@ function collectGarbageNow(): void {
  */
 const DEFAULT_IDLE_TRIM_MS = 5_000;
 
-/** A persisted embedded database (~30 MB) unused this long is closed until its next session. */
+/** A persisted embedded database (~20–30 MB) unused this long is closed until its next session. */
 const DEFAULT_DATABASE_IDLE_CLOSE_MS = 10_000;
+/**
+ * The same for a database only workers have used since it opened. Every tick (30 s) runs each
+ * worker's upkeep, which opens all eight databases: at 10 s idle they were open ~14 s of every 30
+ * (an idle runtime swung 285 → ~500 MB at each tick); the next open waits on no request.
+ */
+const DEFAULT_BACKGROUND_DATABASE_IDLE_CLOSE_MS = 2_000;
 
 export class StartupError extends Error {
   override name = 'StartupError';
@@ -80,7 +86,11 @@ export interface SpinAppOptions {
   maxPrepared?: number;
   /** How long one host call may take before it fails and its thread is replaced; default 120 s. */
   hostCallDeadlineMs?: number;
-  /** A persisted embedded database unused this long is closed until its next session; default 10 s, `null` never. */
+  /**
+   * A persisted embedded database unused this long is closed until its next session; default 10 s,
+   * and 2 s for one only Redis-triggered instances used since it opened; `null` never. A value
+   * given applies to both.
+   */
   databaseIdleCloseMs?: number | null;
   /** Per executor thread, the most bytes of finished instances' memories kept for reuse; default 64 MiB. */
   memoryPoolBytes?: number;
@@ -122,6 +132,8 @@ export interface SpinApp {
     instances: ExecutorPool['stats'];
     /** The trigger's connection name on a real Redis, and the most messages ever handled at once. */
     redisTrigger: { connection: string | undefined; maxMessagesInFlight: number };
+    /** The embedded databases open now, by name (persisted ones close when idle). */
+    openDatabases: string[];
   };
   close(): Promise<void>;
 }
@@ -280,6 +292,7 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
     scope: `${process.pid}-${Date.now()}-${Math.random()}`,
     templateCacheDir: join(cacheDir, 'pglite'),
     idleCloseMs: options.databaseIdleCloseMs === null ? undefined : (options.databaseIdleCloseMs ?? DEFAULT_DATABASE_IDLE_CLOSE_MS),
+    backgroundIdleCloseMs: options.databaseIdleCloseMs === undefined ? DEFAULT_BACKGROUND_DATABASE_IDLE_CLOSE_MS : undefined,
     afterIdleClose: collectGarbageNow,
   });
   const keyValue = new KeyValueStores(runtimeConfig.keyValueStores, redisReady);
@@ -328,7 +341,6 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
     'redis.srem': (id: number, key: string, values: string[]) => onRedis(async () => (await redisOf(id)).srem(key, ...values)),
     'redis.execute': (id: number, command: string, args: RedisParameter[]) =>
       onRedis(async () => (await redisReady).execute(redisConnections.get(id) ?? '', command, args)),
-    'pg.open': (address: string) => postgres.open(address),
     'pg.query': (id: number, statement: string, params: never[]) => postgres.query(id, statement, params),
     'pg.execute': (id: number, statement: string, params: never[]) => postgres.execute(id, statement, params),
     'pg.close': (id: number) => postgres.closeSession(id),
@@ -446,6 +458,8 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
     ...(options.memoryPoolBytes !== undefined ? { memoryPoolBytes: options.memoryPoolBytes } : {}),
     ...(options.idleTrimMs !== null ? { idleTrimMs: options.idleTrimMs ?? DEFAULT_IDLE_TRIM_MS } : {}),
     hostHandlers,
+    // A worker's session (a Redis message, the ticker's upkeep) opens its database in the background.
+    jobHostHandlers: { 'pg.open': (job, address: string) => postgres.open(address, job === 'redis' ? 'background' : 'request') },
     onLog: (m) => logger.guest(m.component, m.stream, m.line),
     onGuestError: (m) => logger.error(describeFailure(m.component, m.route, 'internal request', m.failure)),
     onHostError: (op, error) => logger.error(`host call ${op} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
@@ -536,6 +550,7 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
       executor: pool.health,
       instances: pool.stats,
       redisTrigger: { connection: channelsByAddress.size > 0 && realRedisUrl ? redis.subscriberName : undefined, maxMessagesInFlight: redisMaxInFlight },
+      openDatabases: postgres.openEmbeddedDatabases.map((key) => (key.startsWith('memory:') ? key.slice(key.lastIndexOf(':') + 1) : basename(key))),
     }),
     async close() {
       if (closed) return;

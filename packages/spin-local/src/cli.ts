@@ -109,9 +109,9 @@ export async function main(argv: string[]): Promise<number> {
   for (const trigger of (app.manifest.trigger.redis ?? []).filter((t) => selected.length === 0 || selected.includes(t.component))) console.log(`  ${trigger.component}: redis channel "${trigger.channel}"`);
   const stopTicker =
     tickSeconds !== undefined && app.redisSubscriptions.length > 0
-      ? startTicker({ seconds: tickSeconds, subscriptions: app.redisSubscriptions, publish: (channel, payload, address) => app.publish(channel, payload, address), onError: (line) => consoleLogger.error(line), firstRoundAfterMs: FIRST_TICK_AFTER_MS })
+      ? startTicker({ seconds: tickSeconds, subscriptions: app.redisSubscriptions, publish: (channel, payload, address) => app.publish(channel, payload, address), onError: (line) => consoleLogger.error(line), firstRoundAfterMs: FIRST_TICK_AFTER_MS, spread: true })
       : () => {};
-  if (tickSeconds !== undefined) console.log(`Ticking ${app.redisSubscriptions.map((s) => `"${s.channel}"`).join(', ') || 'no channel'} every ${tickSeconds} s, first in ${FIRST_TICK_AFTER_MS / 1000} s (the deployment's ticker)`);
+  if (tickSeconds !== undefined) console.log(`Ticking ${app.redisSubscriptions.map((s) => `"${s.channel}"`).join(', ') || 'no channel'} every ${tickSeconds} s, spread over the interval, the first in ${FIRST_TICK_AFTER_MS / 1000} s (the deployment's ticker)`);
 
   await new Promise<void>((resolveStop) => {
     let stoppingSince: number | undefined;

@@ -59,6 +59,8 @@ export interface ExecutorPoolOptions {
   maxPrepared: number;
   /** Host calls shared by all threads (backends, outbound HTTP). */
   hostHandlers: Record<string, HostHandler>;
+  /** Host calls that also learn which kind of job made them (`undefined`: none, e.g. start-up warm-up). */
+  jobHostHandlers?: Record<string, (job: ExecutorJob['type'] | undefined, ...args: never[]) => unknown>;
   onLog(message: Extract<ExecutorMessage, { type: 'log' }>): void;
   onGuestError(message: Extract<ExecutorMessage, { type: 'guest-error' }>): void;
   onHostError(op: string, error: unknown): void;
@@ -137,6 +139,9 @@ export class ExecutorPool {
       signal,
       {
         ...this.options.hostHandlers,
+        ...Object.fromEntries(
+          Object.entries(this.options.jobHostHandlers ?? {}).map(([op, handler]) => [op, (...args: never[]) => handler(thread.busy?.job.type, ...args)]),
+        ),
         'body.read': (jobId: number, maxBytes: number) => {
           const body = this.running.get(jobId)?.streamedBody;
           return body ? body.read(maxBytes) : null;

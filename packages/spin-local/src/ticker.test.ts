@@ -86,6 +86,54 @@ describe('startTicker', () => {
     vi.useRealTimers();
   });
 
+  it('spreads a round over the interval when asked, each subscription still ticking every interval', async () => {
+    vi.useFakeTimers();
+    const published: [number, string][] = [];
+    const stop = startTicker({
+      seconds: 30,
+      firstRoundAfterMs: 5_000,
+      spread: true,
+      subscriptions: ['a-events', 'b-events', 'c-jobs'].map((channel) => ({ address: 'redis://x', channel })),
+      publish: async (channel) => void published.push([Date.now(), channel]),
+      onError: () => {},
+    });
+    const started = Date.now();
+    await vi.advanceTimersByTimeAsync(65_000);
+    stop();
+    expect(published.map(([at, channel]) => [at - started, channel])).toEqual([
+      [5_000, 'a-events'],
+      [15_000, 'b-events'],
+      [25_000, 'c-jobs'],
+      [35_000, 'a-events'],
+      [45_000, 'b-events'],
+      [55_000, 'c-jobs'],
+      [65_000, 'a-events'],
+    ]);
+    await vi.advanceTimersByTimeAsync(120_000);
+    expect(published).toHaveLength(7);
+  });
+
+  it('does not double a tick whose publish is still running when its next is due', async () => {
+    vi.useFakeTimers();
+    let calls = 0;
+    let release: () => void = () => {};
+    const stop = startTicker({
+      seconds: 1,
+      subscriptions: [{ address: 'redis://x', channel: 'slow-events' }],
+      publish: () => {
+        calls++;
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+      onError: () => {},
+    });
+    await vi.advanceTimersByTimeAsync(3_500);
+    expect(calls).toBe(1);
+    release();
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(calls).toBe(2);
+    stop();
+  });
+
   it('refuses an interval that is not a positive number', () => {
     const options = { subscriptions: [], publish: async () => {}, onError: () => {} };
     expect(() => startTicker({ ...options, seconds: 0 })).toThrow(RangeError);

@@ -76,6 +76,31 @@ describe('embedded Postgres (PGlite)', () => {
     }
   }, 60_000);
 
+  it('closes a database only background work used sooner than one a request used since it opened', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'spin-local-pg-'));
+    const backend = new PostgresBackend({ realConnection: undefined, dataDir, scope: `postgres-test-${Math.random()}`, idleCloseMs: 60_000, backgroundIdleCloseMs: 30 });
+    const workerOnly = 'postgres://localhost/worker_only';
+    try {
+      // A worker's upkeep: closed soon after its session ends.
+      await backend.closeSession(await backend.open(workerOnly, 'background'));
+      // A request used this one too: it stays for the long wait.
+      await backend.closeSession(await backend.open(address, 'background'));
+      await backend.closeSession(await backend.open(address, 'request'));
+      await until(() => backend.openEmbeddedDatabases.length === 1);
+      expect(backend.openEmbeddedDatabases).toEqual([join(dataDir, 'small_buffers')]);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(backend.openEmbeddedDatabases).toHaveLength(1);
+      // Opened again by background work alone, a database is background-only again.
+      const again = await backend.open(workerOnly, 'background');
+      expect(backend.openEmbeddedDatabases).toHaveLength(2);
+      await backend.closeSession(again);
+      await until(() => backend.openEmbeddedDatabases.length === 1);
+    } finally {
+      await backend.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('keeps an in-memory database open when idle (closing would lose it)', async () => {
     const backend = embedded(undefined, 10);
     try {

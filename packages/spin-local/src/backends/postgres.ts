@@ -316,14 +316,27 @@ export interface PostgresOptions {
   templateCacheDir?: string | undefined;
   /**
    * A persisted embedded database nobody has used for this long, with no session open, is closed
-   * (~30 MB each) and opened again by its next session (~0.15–0.3 s). In-memory ones stay open.
+   * (~20–30 MB each) and opened again by its next session (~0.15–0.3 s). In-memory ones stay open.
    */
   idleCloseMs?: number | undefined;
+  /**
+   * The same for a database only background work (Redis-triggered workers, the ticker's upkeep)
+   * has used since it was opened: nobody waits on its next open, so it goes sooner. Default:
+   * `idleCloseMs`.
+   */
+  backgroundIdleCloseMs?: number | undefined;
   /** Called once idle databases are closed: their memory returns only with a garbage collection, which an idle process does not run. */
   afterIdleClose?: () => void;
 }
 
 const rawText = { getTypeParser: () => (value: string) => value };
+
+/**
+ * Who opens a session: a `request` (an HTTP-triggered instance, or a client outside the guest)
+ * waits on the database's open; `background` work (a Redis-triggered instance) runs after an answer
+ * was already given.
+ */
+export type SessionOrigin = 'request' | 'background';
 
 /**
  * node-postgres 8.23 prepares a statement even without values when `queryMode` is 'extended'
@@ -342,8 +355,11 @@ export class PostgresBackend {
   /** Parameter types by database and statement: Spin prepares every time, one describe is enough here. */
   private readonly parameterTypes = new Map<string, ParameterType[]>();
   private readonly sessionDatabases = new Map<number, string>();
-  /** Per persisted embedded database: sessions open on it, and when the last one was opened or closed. */
-  private readonly embeddedUse = new Map<string, { sessions: number; since: number }>();
+  /**
+   * Per persisted embedded database: sessions open on it, when the last one was opened or closed,
+   * and whether a request has used it since it was opened.
+   */
+  private readonly embeddedUse = new Map<string, { sessions: number; since: number; requested: boolean }>();
   private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: PostgresOptions) {}
@@ -357,7 +373,7 @@ export class PostgresBackend {
     const now = Date.now();
     const closing: Promise<void>[] = [];
     for (const [key, use] of this.embeddedUse) {
-      if (use.sessions > 0 || now - use.since < (this.options.idleCloseMs ?? Infinity)) continue;
+      if (use.sessions > 0 || now - use.since < this.idleCloseAfter(use.requested)) continue;
       this.embeddedUse.delete(key);
       this.embeddedKeys.delete(key);
       closing.push(releaseEmbedded(key).catch(() => undefined));
@@ -369,14 +385,20 @@ export class PostgresBackend {
     }
   }
 
+  private idleCloseAfter(requested: boolean): number {
+    const idleCloseMs = this.options.idleCloseMs ?? Infinity;
+    return requested ? idleCloseMs : Math.min(idleCloseMs, this.options.backgroundIdleCloseMs ?? idleCloseMs);
+  }
+
   /** Counts a session on a persisted database, so that it is not closed under it. */
-  private tracked(key: string, session: Session): Session {
+  private tracked(key: string, session: Session, origin: SessionOrigin): Session {
     const idleCloseMs = this.options.idleCloseMs;
     if (idleCloseMs === undefined || key.startsWith('memory:')) return session;
-    const use = this.embeddedUse.get(key) ?? { sessions: 0, since: Date.now() };
+    const use = this.embeddedUse.get(key) ?? { sessions: 0, since: Date.now(), requested: false };
     use.sessions++;
+    if (origin === 'request') use.requested = true;
     this.embeddedUse.set(key, use);
-    this.idleTimer ??= setInterval(() => this.closeIdleDatabases(), Math.max(10, idleCloseMs / 2)).unref();
+    this.idleTimer ??= setInterval(() => this.closeIdleDatabases(), Math.max(10, this.idleCloseAfter(false) / 2)).unref();
     let open = true;
     return {
       ...session,
@@ -474,7 +496,7 @@ export class PostgresBackend {
     }
   }
 
-  private async embeddedSession(database: string): Promise<Session> {
+  private async embeddedSession(database: string, origin: SessionOrigin): Promise<Session> {
     const dir = this.options.dataDir ? resolve(join(this.options.dataDir, database)) : undefined;
     const key = dir ?? `memory:${this.options.scope}:${database}`;
     if (!this.embeddedKeys.has(key)) {
@@ -483,21 +505,21 @@ export class PostgresBackend {
     }
     const entry = embeddedDatabases.get(key);
     if (!entry) throw new Error(`embedded database ${database} is closed`);
-    return this.tracked(key, (await entry.database).session());
+    return this.tracked(key, (await entry.database).session(), origin);
   }
 
   /** Opens a session; `raw` returns values as Postgres text (for exact WIT mapping). */
-  async session(address: string, raw = true): Promise<Session> {
+  async session(address: string, raw = true, origin: SessionOrigin = 'request'): Promise<Session> {
     const database = PostgresBackend.databaseOf(address);
     this.usedDatabases.add(database);
-    return this.options.realConnection ? this.realSession(database, raw) : this.embeddedSession(database);
+    return this.options.realConnection ? this.realSession(database, raw) : this.embeddedSession(database, origin);
   }
 
   // ---- the guest API (fermyon:spin/postgres), by session id ----
 
-  async open(address: string): Promise<number> {
+  async open(address: string, origin: SessionOrigin = 'request'): Promise<number> {
     try {
-      const session = await this.session(address);
+      const session = await this.session(address, true, origin);
       const id = this.nextSession++;
       this.sessions.set(id, session);
       this.sessionDatabases.set(id, PostgresBackend.databaseOf(address));
