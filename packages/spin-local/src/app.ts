@@ -92,7 +92,7 @@ export interface SpinAppOptions {
    * given applies to both.
    */
   databaseIdleCloseMs?: number | null;
-  /** Per executor thread, the most bytes of finished instances' memories kept for reuse; default 64 MiB. */
+  /** Per executor thread, the most bytes of finished instances' memories kept for reuse; default 32 MiB. */
   memoryPoolBytes?: number;
   /** Per executor thread, how long without a job before it lets go of them; default 5 s, `null` never. */
   idleTrimMs?: number | null;

@@ -97,8 +97,47 @@ describe('splitMemoryImage', () => {
     // Over budget: 'a' was given back longest ago, and the bytes let go say so.
     expect(pool.give('d', image, taken.get('d')!)).toBe(page);
     expect(pool.heldBytes).toBe(3 * page);
+    for (const key of ['b', 'c', 'd']) expect(pool.take(key, image).memory).toBe(taken.get(key));
     expect(pool.take('a', image).reused).toBe(false);
-    for (const key of ['b', 'c', 'd']) expect(pool.take(key, image).reused).toBe(true);
+  });
+
+  it("gives another module's memory to an instance whose own has none: grown to its size, its image, zeros beyond", () => {
+    const small = storeMemoryImage(join(imageDir, 'small.image'), { pages: 1, bytes: new Uint8Array([0, 1, 2, 3]) });
+    const large = storeMemoryImage(join(imageDir, 'large.image'), { pages: 3, bytes: new Uint8Array(65536 + 10).fill(7) });
+    const pool = new MemoryPool();
+    const memory = pool.take('small', small).memory;
+    new Uint8Array(memory.buffer).fill(0xee);
+    pool.give('small', small, memory);
+    const grown = pool.take('large', large);
+    expect(grown).toEqual({ memory, reused: true });
+    const expected = new Uint8Array(3 * 65536);
+    expected.fill(7, 0, 65536 + 10);
+    expect(new Uint8Array(memory.buffer)).toEqual(expected);
+    // And back: the larger memory serves the small module, every byte past its image zeroed.
+    new Uint8Array(memory.buffer).fill(0xee);
+    pool.give('large', large, memory);
+    expect(pool.take('small', small)).toEqual({ memory, reused: true });
+    const bytes = new Uint8Array(memory.buffer);
+    expect(bytes.length).toBe(3 * 65536);
+    expect([...bytes.subarray(0, 4)]).toEqual([0, 1, 2, 3]);
+    expect(bytes.subarray(4).every((b) => b === 0)).toBe(true);
+  });
+
+  it("prefers a module's own memory, and takes no other larger than its size plus the growth allowed, nor of another maximum", () => {
+    const page = 65536;
+    const small = plainImage('small-own');
+    const wide = { ...plainImage('wide'), pages: 2 + MAX_REUSED_GROWTH_BYTES / page };
+    const capped = { ...plainImage('capped'), maximum: 100 };
+    const pool = new MemoryPool();
+    const [own, big, other] = [pool.take('small', small).memory, pool.take('wide', wide).memory, pool.take('capped', capped).memory];
+    pool.give('small', small, own);
+    pool.give('wide', wide, big);
+    pool.give('capped', capped, other);
+    expect(pool.take('small', small).memory).toBe(own);
+    // Left: a memory 1 page too large for 'small', and one whose import declares a maximum.
+    expect(pool.take('small', small).reused).toBe(false);
+    expect(pool.take('capped', capped).memory).toBe(other);
+    expect(pool.take('wide', wide).memory).toBe(big);
   });
 
   it('lets go of everything when cleared (an idle thread), and makes new memories afterwards', () => {
