@@ -47,9 +47,12 @@ const DEFAULT_DATABASE_IDLE_CLOSE_MS = 10_000;
 /**
  * The same for a database only workers have used since it opened. Every tick (30 s) runs each
  * worker's upkeep, which opens all eight databases: at 10 s idle they were open ~14 s of every 30
- * (an idle runtime swung 285 → ~500 MB at each tick); the next open waits on no request.
+ * (an idle runtime swung 285 → ~500 MB at each tick); the next open waits on no request. Longer
+ * than the spread ticks' 3.75 s (cli.ts): a worker on several channels (messaging's on five) keeps
+ * its database through a round instead of opening it once per channel (idle CPU 12–13 s per 90 s
+ * at 2 s, 9.5 s at 5 s; Decision 19).
  */
-const DEFAULT_BACKGROUND_DATABASE_IDLE_CLOSE_MS = 2_000;
+const DEFAULT_BACKGROUND_DATABASE_IDLE_CLOSE_MS = 5_000;
 
 export class StartupError extends Error {
   override name = 'StartupError';
@@ -88,7 +91,7 @@ export interface SpinAppOptions {
   hostCallDeadlineMs?: number;
   /**
    * A persisted embedded database unused this long is closed until its next session; default 10 s,
-   * and 2 s for one only Redis-triggered instances used since it opened; `null` never. A value
+   * and 5 s for one only Redis-triggered instances used since it opened; `null` never. A value
    * given applies to both.
    */
   databaseIdleCloseMs?: number | null;

@@ -398,7 +398,7 @@ export class PostgresBackend {
     use.sessions++;
     if (origin === 'request') use.requested = true;
     this.embeddedUse.set(key, use);
-    this.idleTimer ??= setInterval(() => this.closeIdleDatabases(), Math.max(10, this.idleCloseAfter(false) / 2)).unref();
+    this.idleTimer ??= setInterval(() => this.closeIdleDatabases(), Math.max(10, this.idleCloseAfter(false) / 4)).unref();
     let open = true;
     return {
       ...session,
