@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -553,7 +553,7 @@ async function startSpinAppWith(options: SpinAppOptions, opened: ObjectBackend[]
       executor: pool.health,
       instances: pool.stats,
       redisTrigger: { connection: channelsByAddress.size > 0 && realRedisUrl ? redis.subscriberName : undefined, maxMessagesInFlight: redisMaxInFlight },
-      openDatabases: postgres.openEmbeddedDatabases.map((key) => (key.startsWith('memory:') ? key.slice(key.lastIndexOf(':') + 1) : basename(key))),
+      openDatabases: postgres.openEmbeddedDatabaseNames,
     }),
     async close() {
       if (closed) return;

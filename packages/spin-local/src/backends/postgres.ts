@@ -348,7 +348,8 @@ function extended<T extends pg.QueryConfig | pg.QueryArrayConfig>(config: T): T 
 
 export class PostgresBackend {
   private readonly pools = new Map<string, pg.Pool>();
-  private readonly embeddedKeys = new Set<string>();
+  /** Open embedded databases: key (directory, or `memory:` scope and name) → database name. */
+  private readonly embeddedKeys = new Map<string, string>();
   private readonly sessions = new Map<number, Session>();
   private nextSession = 1;
   private readonly usedDatabases = new Set<string>();
@@ -366,7 +367,12 @@ export class PostgresBackend {
 
   /** The embedded databases open now (their keys: directory, or `memory:` scope and name). */
   get openEmbeddedDatabases(): string[] {
-    return [...this.embeddedKeys];
+    return [...this.embeddedKeys.keys()];
+  }
+
+  /** The same, by database name. */
+  get openEmbeddedDatabaseNames(): string[] {
+    return [...this.embeddedKeys.values()];
   }
 
   private closeIdleDatabases(): void {
@@ -500,7 +506,7 @@ export class PostgresBackend {
     const dir = this.options.dataDir ? resolve(join(this.options.dataDir, database)) : undefined;
     const key = dir ?? `memory:${this.options.scope}:${database}`;
     if (!this.embeddedKeys.has(key)) {
-      this.embeddedKeys.add(key);
+      this.embeddedKeys.set(key, database);
       await openEmbedded(key, dir, this.options.templateCacheDir);
     }
     const entry = embeddedDatabases.get(key);
@@ -597,7 +603,7 @@ export class PostgresBackend {
     await Promise.all([...this.sessions.keys()].map((id) => this.closeSession(id)));
     await Promise.all([...this.pools.values()].map((p) => p.end()));
     this.pools.clear();
-    await Promise.all([...this.embeddedKeys].map((key) => releaseEmbedded(key)));
+    await Promise.all([...this.embeddedKeys.keys()].map((key) => releaseEmbedded(key)));
     this.embeddedKeys.clear();
   }
 }
