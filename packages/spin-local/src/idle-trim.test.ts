@@ -4,8 +4,10 @@ import { startFixtureApp } from '../test/probe-app.ts';
 
 let app: TestApp;
 beforeAll(async () => {
-  // One thread, so that every request below runs where the memories were kept and dropped.
-  app = await startFixtureApp({ threads: 1, idleTrimMs: 20 });
+  // One thread, so that every request below runs where the memories were kept and dropped; no
+  // Redis workers, whose instances (a message another test file publishes on a real Redis) would
+  // leave memories any component may take (memory-images.ts).
+  app = await startFixtureApp({ threads: 1, idleTrimMs: 20, components: ['probe', 'hidden'] });
 });
 afterAll(async () => {
   await app?.close();
